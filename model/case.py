@@ -1,0 +1,381 @@
+"""One patient's findings: the JSON case format of SPEC section 2, validated and immutable.
+
+A :class:`Case` keeps exactly what the user entered (so it round-trips through its file) and
+derives, on demand, the tri-state of every finding: ``"present"``, ``"absent"`` or ``None``
+(not assessed). Measurements (platelets, hemoglobin, VEGF) are turned into states by
+:mod:`model.measurements`; aggregates and their parts must agree.
+
+A what-if never mutates a case: :meth:`Case.with_finding` returns a new one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from model import measurements as m
+from model.exceptions import CaseError
+from model.vocabulary import (
+    ABSENT,
+    AGE_RANGE,
+    AGGREGATES,
+    CASE_FIELDS,
+    FINDINGS,
+    PRESENT,
+    SEXES,
+    UNKNOWN,
+    Kind,
+    suggest,
+)
+
+MAX_CASE_BYTES = 256 * 1024
+"""A case file is a few hundred bytes; anything near this is not a case."""
+
+_SETTING_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_BINARY_SYNONYMS = {
+    True: PRESENT,
+    False: ABSENT,
+    "yes": PRESENT,
+    "no": ABSENT,
+    "true": PRESENT,
+    "false": ABSENT,
+    "positive": PRESENT,
+    "negative": ABSENT,
+    "+": PRESENT,
+    "-": ABSENT,
+    "": UNKNOWN,
+    "not assessed": UNKNOWN,
+    "na": UNKNOWN,
+    "n/a": UNKNOWN,
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """A validated case. Build one with :meth:`from_dict`, :meth:`from_json` or :meth:`load`.
+
+    Attributes
+    ----------
+    findings : the findings exactly as entered (``"unknown"`` kept), keyed by finding id.
+    id, age, sex, setting : optional case-level fields.
+    """
+
+    findings: Mapping[str, Any] = field(default_factory=dict)
+    id: str | None = None
+    age: float | int | None = None
+    sex: str | None = None
+    setting: str | None = None
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_dict(cls, data: Any, *, where: str = "") -> Case:
+        """Validate a parsed case object; errors name ``where`` (a file or row)."""
+        try:
+            return cls._from_dict(data)
+        except CaseError as err:
+            raise (err.located(where) if where else err) from None
+
+    @classmethod
+    def _from_dict(cls, data: Any) -> Case:
+        if not isinstance(data, Mapping):
+            raise CaseError(
+                "case", type(data).__name__, "a JSON object", 'Start from {"findings": {}}.'
+            )
+        for key in data:
+            if key not in CASE_FIELDS:
+                hint = suggest(str(key), CASE_FIELDS)
+                if key in FINDINGS:
+                    hint = f"Findings go inside the 'findings' object: move {key!r} there."
+                raise CaseError("case key", key, "one of " + ", ".join(CASE_FIELDS), hint)
+        case_id = data.get("id")
+        if case_id is not None and not isinstance(case_id, str):
+            raise CaseError("id", case_id, "a string", "Put the id in quotes.")
+        age = data.get("age")
+        if age is not None:
+            m.check_number("age", age, "years", AGE_RANGE)
+        sex = data.get("sex")
+        if sex is not None and sex not in SEXES:
+            raise CaseError("sex", sex, "'male' or 'female'", suggest(str(sex), SEXES))
+        setting = data.get("setting")
+        if setting is not None and (
+            not isinstance(setting, str) or not _SETTING_PATTERN.match(setting)
+        ):
+            raise CaseError(
+                "setting",
+                setting,
+                "a setting id such as 'neuropathy_clinic'",
+                "Setting ids are lower-case words joined by '_'.",
+            )
+        raw_findings = data.get("findings", {})
+        if not isinstance(raw_findings, Mapping):
+            raise CaseError(
+                "findings",
+                raw_findings,
+                "an object of finding id -> value",
+                'For example {"polyneuropathy": "present"}.',
+            )
+        findings = {key: _check_finding(key, value) for key, value in raw_findings.items()}
+        case = cls(MappingProxyType(findings), case_id, age, sex, setting)
+        case._check_consistency()
+        return case
+
+    @classmethod
+    def from_json(cls, text: str | bytes, *, where: str = "") -> Case:
+        """Parse and validate JSON text (no eval, no pickle; bounded size)."""
+        if len(text) > MAX_CASE_BYTES:
+            raise CaseError(
+                "case file",
+                f"{len(text)} bytes",
+                f"at most {MAX_CASE_BYTES} bytes",
+                "A case file holds one patient; use a cohort CSV for many.",
+                where=where,
+            )
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise CaseError(
+                "case file", _snippet(text), "valid JSON", f"JSON parser: {err}.", where=where
+            ) from None
+        return cls.from_dict(data, where=where)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Case:
+        """Read a case file from disk."""
+        path = Path(path)
+        try:
+            raw = path.read_bytes()
+        except OSError as err:
+            raise CaseError(
+                "case file", str(path), "a readable JSON file", err.strerror or str(err)
+            ) from None
+        return cls.from_json(raw, where=str(path))
+
+    # ------------------------------------------------------------------ serialisation
+    def to_dict(self) -> dict[str, Any]:
+        """The case as entered, in the JSON shape of SPEC section 2."""
+        out: dict[str, Any] = {}
+        for key in ("id", "age", "sex", "setting"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        out["findings"] = {k: _plain(v) for k, v in self.findings.items()}
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+
+    # ------------------------------------------------------------------ what-if
+    def with_finding(self, finding_id: str, value: Any) -> Case:
+        """A new case with one finding set (``None`` or ``"unknown"`` removes it)."""
+        findings = {k: _plain(v) for k, v in self.findings.items()}
+        if value is None or value == UNKNOWN:
+            findings.pop(finding_id, None)
+        else:
+            findings[finding_id] = _plain(value)
+        data = self.to_dict()
+        data["findings"] = findings
+        return Case.from_dict(data)
+
+    def with_fields(self, **fields: Any) -> Case:
+        """A new case with case-level fields changed (id, age, sex, setting)."""
+        data = self.to_dict()
+        for key, value in fields.items():
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = value
+        return Case.from_dict(data)
+
+    # ------------------------------------------------------------------ derived states
+    def entered(self, finding_id: str) -> Any:
+        """The raw entered value, ``None`` if not assessed (``"unknown"`` counts as not)."""
+        value = self.findings.get(finding_id)
+        return None if value == UNKNOWN else value
+
+    @cached_property
+    def vegf(self) -> m.VegfMeasurement | None:
+        raw = self.entered("vegf")
+        return None if raw is None else m.parse_vegf(raw)
+
+    def number(self, finding_id: str) -> float | None:
+        value = self.entered(finding_id)
+        return None if value is None else float(value)
+
+    @cached_property
+    def _derived(self) -> Mapping[str, str | None]:
+        """Tri-state of every binary, category and aggregate finding."""
+        states: dict[str, str | None] = {}
+        for fid, spec in FINDINGS.items():
+            if spec.kind in (Kind.BINARY, Kind.CATEGORY):
+                states[fid] = self.entered(fid)
+        platelets = self.number("platelets")
+        if platelets is not None and states["thrombocytosis"] is None:
+            states["thrombocytosis"] = m.thrombocytosis_from_platelets(platelets)
+        hb, hct = self.number("hemoglobin"), self.number("hematocrit")
+        if states["polycythemia"] is None:
+            states["polycythemia"] = m.polycythemia_from_blood(hb, hct, self.sex)
+        if states["anemia"] is None:
+            states["anemia"] = m.anemia_from_hemoglobin(hb, self.sex)
+        for agg, parts in AGGREGATES.items():
+            stated = self.entered(agg)
+            if stated is not None:
+                states[agg] = stated
+            elif agg == "vegf_elevated":
+                states[agg] = None  # measured VEGF is read by each rule set on its own scale
+            elif any(states[p] == PRESENT for p in parts):
+                states[agg] = PRESENT
+            elif all(states[p] == ABSENT for p in parts):
+                states[agg] = ABSENT
+            else:
+                states[agg] = None
+        return MappingProxyType(states)
+
+    def state(self, finding_id: str) -> str | None:
+        """``"present"``/``"absent"`` (or the category) if known, ``None`` if not assessed.
+
+        Derived: thrombocytosis from platelets, polycythemia and anemia from hemoglobin /
+        hematocrit, and each aggregate from its parts (present if any part is present,
+        absent if every part is absent).
+        """
+        if finding_id not in FINDINGS:
+            raise CaseError(
+                "finding id", finding_id, "a vocabulary id", suggest(finding_id, FINDINGS)
+            )
+        return self._derived.get(finding_id)
+
+    def assessed(self) -> tuple[str, ...]:
+        """Ids of the findings entered (not ``unknown``), in entry order."""
+        return tuple(k for k, v in self.findings.items() if v != UNKNOWN)
+
+    # ------------------------------------------------------------------ consistency
+    def _check_consistency(self) -> None:
+        _ = self.vegf  # validates the measurement
+        for agg, parts in AGGREGATES.items():
+            if self.entered(agg) != ABSENT:
+                continue
+            for part in parts:
+                if part != "vegf" and self._part_state(part) == PRESENT:
+                    raise CaseError(
+                        f"findings.{agg}",
+                        ABSENT,
+                        f"consistent with its part {part!r} (present)",
+                        f"An aggregate cannot be absent while {part!r} is present: set {agg!r} "
+                        f"to 'present', or correct {part!r}.",
+                    )
+        self._check_measured_vs_stated()
+        lesion_size = self.entered("sclerotic_lesion_size_cm")
+        if lesion_size is not None and self.entered("sclerotic_bone_lesion") == ABSENT:
+            raise CaseError(
+                "findings.sclerotic_lesion_size_cm",
+                lesion_size,
+                "given only when 'sclerotic_bone_lesion' is present",
+                "Remove the size, or set 'sclerotic_bone_lesion' to 'present'.",
+            )
+        if self.entered("monoclonal_protein") == ABSENT:
+            for typed in ("light_chain", "heavy_chain"):
+                value = self.entered(typed)
+                if value is not None and not (typed == "heavy_chain" and value == "none"):
+                    raise CaseError(
+                        f"findings.{typed}",
+                        value,
+                        "given only when 'monoclonal_protein' is present",
+                        f"A typed {typed.replace('_', ' ')} means a monoclonal protein was found: "
+                        f"set 'monoclonal_protein' to 'present' or remove {typed!r}.",
+                    )
+
+    def _part_state(self, part: str) -> str | None:
+        value = self.entered(part)
+        if value is not None:
+            return str(value)
+        if part == "thrombocytosis" and self.number("platelets") is not None:
+            return m.thrombocytosis_from_platelets(float(self.entered("platelets")))
+        return None
+
+    def _check_measured_vs_stated(self) -> None:
+        platelets = self.number("platelets")
+        stated = self.entered("thrombocytosis")
+        if platelets is not None and stated is not None:
+            implied = m.thrombocytosis_from_platelets(platelets)
+            if implied != stated:
+                raise CaseError(
+                    "findings.thrombocytosis",
+                    stated,
+                    f"{implied!r} as implied by platelets {platelets:g} x 10^9/L "
+                    f"(threshold > {m.THROMBOCYTOSIS_PLATELETS.value:g})",
+                    "Correct one of 'platelets' or 'thrombocytosis', or give only one of them.",
+                )
+        hb, hct = self.number("hemoglobin"), self.number("hematocrit")
+        for name, measured in (
+            ("polycythemia", m.polycythemia_from_blood(hb, hct, self.sex)),
+            ("anemia", m.anemia_from_hemoglobin(hb, self.sex)),
+        ):
+            stated = self.entered(name)
+            if stated is not None and measured is not None and stated != measured:
+                raise CaseError(
+                    f"findings.{name}",
+                    stated,
+                    f"{measured!r} as implied by the hemoglobin/hematocrit (WHO thresholds)",
+                    f"Correct one of them, or leave {name!r} out and let the values decide.",
+                )
+        vegf, elevated = self.vegf, self.entered("vegf_elevated")
+        if vegf is not None and elevated is not None:
+            ratio = vegf.multiple_of_uln
+            if (elevated == PRESENT and ratio <= 1.0) or (elevated == ABSENT and ratio >= 4.0):
+                raise CaseError(
+                    "findings.vegf_elevated",
+                    elevated,
+                    f"consistent with the measured VEGF ({vegf.describe()})",
+                    "Remove 'vegf_elevated' and let the measured value decide, or fix the value.",
+                )
+
+
+def _check_finding(key: Any, value: Any) -> Any:
+    fid = str(key)
+    spec = FINDINGS.get(fid)
+    path = f"findings.{fid}"
+    if spec is None:
+        hint = suggest(fid, FINDINGS)
+        raise CaseError(
+            "finding id", fid, "an id from SPEC section 1", hint or "See 'poems vocabulary'."
+        )
+    if value == UNKNOWN and isinstance(value, str):
+        return UNKNOWN
+    if spec.kind in (Kind.BINARY, Kind.AGGREGATE):
+        if value in spec.states and isinstance(value, str):
+            return value
+        synonym = _BINARY_SYNONYMS.get(value.strip().lower() if isinstance(value, str) else value)
+        hint = f"Write {synonym!r}." if synonym else "Leave the finding out if it was not assessed."
+        if value is None:
+            hint = "Use 'unknown' or leave the finding out if it was not assessed."
+        raise CaseError(path, value, "'present', 'absent' or 'unknown'", hint)
+    if spec.kind is Kind.CATEGORY:
+        if isinstance(value, str) and value in spec.states:
+            return value
+        hint = suggest(str(value), spec.states)
+        raise CaseError(path, value, "one of " + ", ".join(map(repr, spec.states)), hint)
+    if spec.kind is Kind.NUMBER:
+        assert spec.unit is not None and spec.plausible is not None
+        m.check_number(path, value, spec.unit, spec.plausible)
+        return value
+    # measurement (VEGF)
+    m.parse_vegf(value, field=path)
+    return dict(value)
+
+
+def _plain(value: Any) -> Any:
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+def _snippet(text: str | bytes, limit: int = 40) -> str:
+    s = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    s = " ".join(s.split())
+    return s if len(s) <= limit else s[:limit] + "..."
