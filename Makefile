@@ -20,8 +20,8 @@ run: $(STAMP)
 	$(BIN)/streamlit run app.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check model app.py pages tests scripts
-	$(BIN)/ruff format --check model app.py pages tests scripts
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
