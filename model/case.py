@@ -49,6 +49,9 @@ _BINARY_SYNONYMS = {
     "negative": ABSENT,
     "+": PRESENT,
     "-": ABSENT,
+    PRESENT: PRESENT,
+    ABSENT: ABSENT,
+    UNKNOWN: UNKNOWN,
     "": UNKNOWN,
     "not assessed": UNKNOWN,
     "na": UNKNOWN,
@@ -101,7 +104,10 @@ class Case:
             m.check_number("age", age, "years", AGE_RANGE)
         sex = data.get("sex")
         if sex is not None and sex not in SEXES:
-            raise CaseError("sex", sex, "'male' or 'female'", suggest(str(sex), SEXES))
+            short = {"m": "male", "f": "female", "man": "male", "woman": "female"}
+            guess = short.get(str(sex).strip().lower())
+            hint = f"Write {guess!r}." if guess else suggest(str(sex), SEXES)
+            raise CaseError("sex", sex, "'male' or 'female'", hint)
         setting = data.get("setting")
         if setting is not None and (
             not isinstance(setting, str) or not _SETTING_PATTERN.match(setting)
@@ -137,10 +143,18 @@ class Case:
                 where=where,
             )
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise CaseError(
                 "case file", _snippet(text), "valid JSON", f"JSON parser: {err}.", where=where
+            ) from None
+        except _DuplicateKeyError as err:
+            raise CaseError(
+                "case file",
+                f"key {err.key!r} twice",
+                "an object with each key once",
+                "JSON keeps only the last copy silently; delete the duplicate.",
+                where=where,
             ) from None
         return cls.from_dict(data, where=where)
 
@@ -369,6 +383,22 @@ def _check_finding(key: Any, value: Any) -> Any:
     # measurement (VEGF)
     m.parse_vegf(value, field=path)
     return dict(value)
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON object hook: a key given twice is an error, not a silent overwrite."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKeyError(key)
+        out[key] = value
+    return out
 
 
 def _plain(value: Any) -> Any:
