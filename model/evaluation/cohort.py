@@ -1,0 +1,187 @@
+"""Read a labelled cohort CSV (SPEC section 2) into cases, keeping bad rows as messages.
+
+One column per finding id, plus ``id``, ``age``, ``sex``, ``setting`` and the VEGF columns
+``vegf_value`` / ``vegf_unit`` / ``vegf_specimen`` / ``vegf_uln``; an empty cell means *not
+assessed*. A row that fails validation is reported (row number, field, value, fix) and left
+out; it never stops the run. Columns that are neither vocabulary ids nor case fields are
+ignored and listed, each with a "did you mean" hint, so a typo is visible.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from model.case import Case
+from model.exceptions import InputError, PoemsError
+from model.vocabulary import FINDINGS, Kind, suggest
+
+VEGF_COLUMNS: tuple[str, ...] = ("vegf_value", "vegf_unit", "vegf_specimen", "vegf_uln")
+CASE_COLUMNS: tuple[str, ...] = ("id", "age", "sex", "setting")
+MAX_COHORT_BYTES = 64 * 1024 * 1024
+"""A cohort of 100,000 patients is about 20 MB; larger files are refused, not truncated."""
+MAX_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """A row that could not be used, and why."""
+
+    row: int  # 1-based data row (the header is row 0)
+    id: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "id": self.id, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The usable rows of a cohort: cases with their raw label, plus what was left out."""
+
+    cases: tuple[Case, ...]
+    labels: tuple[str, ...]
+    rows: tuple[int, ...]
+    bad_rows: tuple[BadRow, ...]
+    ignored_columns: tuple[tuple[str, str], ...]
+    n_rows: int
+    label_column: str
+
+
+def read_table(
+    source: str | Path | bytes | io.IOBase, max_bytes: int = MAX_COHORT_BYTES
+) -> pd.DataFrame:
+    """Read a CSV as strings (no type guessing: '0012' stays '0012', 'NA' stays 'NA')."""
+    if isinstance(source, bytes):
+        if len(source) > max_bytes:
+            raise InputError(
+                "cohort file",
+                f"{len(source)} bytes",
+                f"at most {max_bytes} bytes",
+                "Split the cohort or score it with the command line.",
+            )
+        buffer: Any = io.BytesIO(source)
+        where = "uploaded cohort"
+    elif isinstance(source, str | Path):
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+        except OSError as err:
+            raise InputError(
+                "cohort file", str(path), "a readable CSV file", err.strerror or str(err)
+            ) from None
+        if size > max_bytes:
+            raise InputError(
+                "cohort file", f"{size} bytes", f"at most {max_bytes} bytes", where=str(path)
+            )
+        buffer = path
+        where = str(path)
+    else:
+        buffer = source
+        where = "cohort"
+    try:
+        frame = pd.read_csv(
+            buffer, dtype=str, keep_default_na=False, na_filter=False, nrows=MAX_ROWS + 1
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise InputError(
+            "cohort file", where, "a comma-separated file with a header row", f"CSV parser: {err}"
+        ) from None
+    if len(frame) > MAX_ROWS:
+        raise InputError("cohort rows", f"more than {MAX_ROWS}", f"at most {MAX_ROWS}", where=where)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def case_from_row(row: Mapping[str, str], label_column: str | None = None) -> Case:
+    """Build a case from one CSV row of strings (empty = not assessed)."""
+    findings: dict[str, Any] = {}
+    for key, raw in row.items():
+        if key == label_column or key in CASE_COLUMNS or key in VEGF_COLUMNS:
+            continue
+        spec = FINDINGS.get(key)
+        value = str(raw).strip()
+        if spec is None or value == "":
+            continue
+        if spec.kind is Kind.NUMBER:
+            findings[key] = _number(key, value)
+        else:
+            findings[key] = value
+    vegf_value = str(row.get("vegf_value", "")).strip()
+    if vegf_value:
+        vegf: dict[str, Any] = {
+            "value": _number("vegf_value", vegf_value),
+            "unit": str(row.get("vegf_unit", "")).strip() or "pg/mL",
+            "specimen": str(row.get("vegf_specimen", "")).strip(),
+        }
+        uln = str(row.get("vegf_uln", "")).strip()
+        if uln:
+            vegf["uln"] = _number("vegf_uln", uln)
+        findings["vegf"] = vegf
+    data: dict[str, Any] = {"findings": findings}
+    for key in CASE_COLUMNS:
+        value = str(row.get(key, "")).strip()
+        if value:
+            data[key] = _number(key, value) if key == "age" else value
+    return Case.from_dict(data)
+
+
+def _number(field: str, text: str) -> float | int:
+    try:
+        number = float(text)
+    except ValueError:
+        raise InputError(field, text, "a number", "Use a dot as decimal separator.") from None
+    return int(number) if number.is_integer() else number
+
+
+def read_cohort(
+    source: str | Path | bytes | io.IOBase | pd.DataFrame,
+    label_column: str,
+    *,
+    max_bytes: int = MAX_COHORT_BYTES,
+) -> Cohort:
+    """Parse a labelled cohort; invalid rows become :class:`BadRow` entries."""
+    frame = source if isinstance(source, pd.DataFrame) else read_table(source, max_bytes)
+    columns = [str(c) for c in frame.columns]
+    if label_column not in columns:
+        raise InputError(
+            "--label",
+            label_column,
+            "a column of the cohort ("
+            + ", ".join(columns[:12])
+            + (", ..." if len(columns) > 12 else "")
+            + ")",
+            suggest(label_column, columns),
+        )
+    known = set(FINDINGS) | set(CASE_COLUMNS) | set(VEGF_COLUMNS) | {label_column}
+    ignored = tuple(
+        (c, suggest(c, FINDINGS) or "not a finding id") for c in columns if c not in known
+    )
+    cases: list[Case] = []
+    labels: list[str] = []
+    rows: list[int] = []
+    bad: list[BadRow] = []
+    records: Sequence[dict[str, Any]] = frame.to_dict(orient="records")
+    for i, record in enumerate(records, start=1):
+        row = {str(k): ("" if v is None else str(v)) for k, v in record.items()}
+        label = row[label_column].strip()
+        rid = row.get("id") or None
+        if not label:
+            bad.append(BadRow(i, rid, f"{label_column} is empty: a label is needed to score"))
+            continue
+        try:
+            case = case_from_row(row, label_column)
+        except PoemsError as err:
+            bad.append(BadRow(i, rid, str(err)))
+            continue
+        cases.append(case)
+        labels.append(label)
+        rows.append(i)
+    return Cohort(
+        tuple(cases), tuple(labels), tuple(rows), tuple(bad), ignored, len(records), label_column
+    )
