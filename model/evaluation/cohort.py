@@ -10,7 +10,7 @@ ignored and listed, each with a "did you mean" hint, so a typo is visible.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -166,7 +166,7 @@ def read_cohort(
     labels: list[str] = []
     rows: list[int] = []
     bad: list[BadRow] = []
-    records: Sequence[dict[str, Any]] = frame.to_dict(orient="records")
+    records = frame.to_dict(orient="records")
     for i, record in enumerate(records, start=1):
         row = {str(k): ("" if v is None else str(v)) for k, v in record.items()}
         label = row[label_column].strip()
