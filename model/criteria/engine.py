@@ -501,7 +501,8 @@ def _explain(
             lines.append(
                 "One finding away: "
                 + "; ".join(
-                    f"{c['finding']} (present: {c['if_present']}, absent: {c['if_absent']})"
+                    f"{c['finding']} (present: {_words(c['if_present'])}, "
+                    f"absent: {_words(c['if_absent'])})"
                     for c in changes
                 )
                 + "."
@@ -512,6 +513,10 @@ def _explain(
     if ignored:
         lines.append(f"Entered but not scored by this rule set: {', '.join(ignored)}.")
     return tuple(lines)
+
+
+def _words(status: str) -> str:
+    return status.replace("_", " ")
 
 
 def _is_entered_or_present(case: Case, finding_id: str) -> bool:

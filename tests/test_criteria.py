@@ -1,0 +1,601 @@
+"""Hand-worked cases for every rule set, including every borderline.
+
+Each test states the arithmetic in its docstring. VEGF ratios use a lab ULN of 500 pg/mL
+unless stated, so 1500 pg/mL is exactly 3 x ULN, 1750 is 3.5 x and 2000 is 4 x.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from model.case import Case
+from model.criteria import (
+    FLAG_TEXT,
+    INDETERMINATE,
+    MET,
+    NOT_MET,
+    RULE_SETS,
+    CriteriaResult,
+    RuleSet,
+    criteria_json,
+    evaluate,
+    evaluate_all,
+)
+from model.exceptions import InputError
+
+P, A = "present", "absent"
+
+
+def case(**findings: Any) -> Case:
+    sex = findings.pop("sex", None)
+    data: dict[str, Any] = {"findings": findings}
+    if sex:
+        data["sex"] = sex
+    return Case.from_dict(data)
+
+
+def serum(value: float, uln: float | None = 500.0) -> dict[str, Any]:
+    out: dict[str, Any] = {"value": value, "unit": "pg/mL", "specimen": "serum"}
+    if uln is not None:
+        out["uln"] = uln
+    return out
+
+
+def plasma(value: float, uln: float | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"value": value, "unit": "pg/mL", "specimen": "plasma"}
+    if uln is not None:
+        out["uln"] = uln
+    return out
+
+
+def status(result: CriteriaResult, criterion_id: str) -> str:
+    return result.criterion(criterion_id).status
+
+
+# The two mandatory criteria, met; used as a base throughout.
+BASE: dict[str, Any] = {"polyneuropathy": P, "monoclonal_protein": P, "light_chain": "lambda"}
+
+
+# ---------------------------------------------------------------- the rule-set data
+def test_rule_set_ids_and_default() -> None:
+    assert list(RULE_SETS) == ["seed", "mayo_2019", "dispenzieri_2003", "suichi_2019"]
+    assert evaluate(case(**BASE)).rule_set == "seed"
+
+
+@pytest.mark.parametrize("rule_set", list(RULE_SETS.values()), ids=list(RULE_SETS))
+def test_every_rule_set_carries_a_citation_and_valid_finding_ids(rule_set: RuleSet) -> None:
+    from model.vocabulary import FINDINGS
+
+    assert rule_set.citation.url.startswith("https://")
+    assert rule_set.citation.verified
+    assert all(fid in FINDINGS for fid in rule_set.findings())
+    assert all(fid in FINDINGS for fid in rule_set.not_scored)
+    assert not set(rule_set.findings()) & set(rule_set.not_scored)
+    for _, crit in rule_set.criteria():
+        for cutoff in crit.vegf.values():
+            assert cutoff.source
+        if crit.lesion_min_size_cm is not None:
+            assert crit.lesion_min_size_cm.source
+
+
+def test_rule_set_structure_matches_the_papers() -> None:
+    """SPEC section 3: counts of mandatory, major (need) and minor (need)."""
+    shape = {
+        rid: (len(r.mandatory), len(r.major.criteria), r.major.need, len(r.minor.criteria))
+        for rid, r in RULE_SETS.items()
+    }
+    assert shape == {
+        "seed": (2, 3, 1, 6),
+        "mayo_2019": (2, 3, 1, 6),
+        "dispenzieri_2003": (2, 0, 0, 7),
+        "suichi_2019": (3, 0, 0, 4),
+    }
+    assert RULE_SETS["suichi_2019"].minor.need == 2
+    assert RULE_SETS["dispenzieri_2003"].minor.need == 1
+
+
+def test_suichi_serum_cutoff_is_marked_unverified() -> None:
+    vegf = RULE_SETS["suichi_2019"].mandatory[2].vegf
+    assert vegf["serum"].met_at == 1000.0 and not vegf["serum"].verified
+    assert "UNVERIFIED" in vegf["serum"].source
+    assert vegf["plasma"].met_at == 200.0 and vegf["plasma"].verified
+
+
+def test_unknown_rule_set_is_an_input_error_with_suggestion() -> None:
+    with pytest.raises(InputError, match=r"rule set must be one of seed.*Did you mean 'mayo_2019'"):
+        evaluate(case(**BASE), "mayo")
+
+
+# ---------------------------------------------------------------- a full classic case
+def test_classic_case_met_by_every_rule_set() -> None:
+    """PN + lambda M-protein + 1.5 cm sclerotic lesion + serum VEGF 2400 (4.8 x ULN 500)
+    + splenomegaly + peripheral edema + hyperpigmentation.
+    seed/mayo: 2 mandatory, majors lesion and VEGF, minors 3 -> met.
+    2003: minors lesion, organomegaly, edema, skin -> met.
+    suichi: VEGF 2400 > 1000; minors edema, skin, organomegaly, lesion (4 >= 2) -> met."""
+    c = case(
+        **BASE,
+        sclerotic_bone_lesion=P,
+        sclerotic_lesion_size_cm=1.5,
+        vegf=serum(2400),
+        splenomegaly=P,
+        peripheral_edema=P,
+        hyperpigmentation=P,
+    )
+    results = evaluate_all(c)
+    assert {k: r.verdict for k, r in results.items()} == dict.fromkeys(RULE_SETS, MET)
+    seed = results["seed"]
+    assert seed.criterion("monoclonal_plasma_cell_disorder").satisfied_by == (
+        "monoclonal_protein",
+        "light_chain",
+    )
+    assert seed.criterion("sclerotic_bone_lesion").satisfied_by == (
+        "sclerotic_bone_lesion",
+        "sclerotic_lesion_size_cm",
+    )
+    assert seed.criterion("vegf_elevation").satisfied_by == ("vegf",)
+    assert seed.criterion("organomegaly").satisfied_by == ("splenomegaly",)
+    assert seed.could_change_with == ()
+    assert seed.flags == ()
+    assert [c.role for c in seed.criteria].count("mandatory") == 2
+
+
+def test_mandatory_absent_means_not_met_everywhere() -> None:
+    c = case(
+        polyneuropathy=A,
+        monoclonal_protein=P,
+        sclerotic_bone_lesion=P,
+        vegf=serum(2400),
+        splenomegaly=P,
+        skin_changes=P,
+        peripheral_edema=P,
+    )
+    assert {r.verdict for r in evaluate_all(c).values()} == {NOT_MET}
+
+
+def test_empty_case_is_indeterminate_everywhere_and_nothing_alone_decides() -> None:
+    """Nothing assessed: every verdict depends on several findings at once."""
+    results = evaluate_all(case())
+    for result in results.values():
+        assert result.verdict == INDETERMINATE
+    # one finding can decide "not met": a mandatory criterion absent
+    seed = results["seed"]
+    decisive = {c["finding"]: c for c in seed.could_change_with}
+    assert decisive["polyneuropathy"] == {
+        "finding": "polyneuropathy",
+        "if_present": INDETERMINATE,
+        "if_absent": NOT_MET,
+    }
+    assert decisive["monoclonal_protein"]["if_absent"] == NOT_MET
+    assert "splenomegaly" not in decisive  # present or absent, still indeterminate
+
+
+# ---------------------------------------------------------------- VEGF borderlines (seed)
+@pytest.mark.parametrize(
+    ("value", "criterion_status", "verdict", "borderline"),
+    [
+        (1400, NOT_MET, NOT_MET, False),  # 2.8 x ULN < 3
+        (1500, INDETERMINATE, INDETERMINATE, True),  # exactly 3 x: borderline band starts
+        (1750, INDETERMINATE, INDETERMINATE, True),  # 3.5 x
+        (1999, INDETERMINATE, INDETERMINATE, True),  # 3.998 x
+        (2000, MET, MET, False),  # exactly 4 x: met
+        (2400, MET, MET, False),  # 4.8 x
+    ],
+)
+def test_seed_vegf_bands(
+    value: float, criterion_status: str, verdict: str, borderline: bool
+) -> None:
+    """Seed reads '>= 3-4 x ULN' as: < 3 not met, [3, 4) borderline = indeterminate, >= 4 met.
+    Lesion and Castleman absent so VEGF alone decides the major criteria; one minor met."""
+    c = case(**BASE, sclerotic_bone_lesion=A, castleman_disease=A, vegf=serum(value), papilledema=P)
+    result = evaluate(c, "seed")
+    assert status(result, "vegf_elevation") == criterion_status
+    assert result.verdict == verdict
+    assert ("vegf_borderline" in result.flags) is borderline
+    if borderline:
+        assert any("borderline" in line for line in result.explanation)
+        # the user's own judgement decides it, so it is offered as the deciding finding
+        assert result.could_change_with == (
+            {"finding": "vegf_elevated", "if_present": MET, "if_absent": NOT_MET},
+        )
+
+
+def test_seed_vegf_ratio_is_exact_at_awkward_ulns() -> None:
+    """258 / 86 and 344 / 86 are 3 and 4 in exact arithmetic; floating point must agree."""
+    at_three = evaluate(case(vegf=plasma(258, uln=86)), "seed")
+    at_four = evaluate(case(vegf=plasma(344, uln=86)), "seed")
+    assert status(at_three, "vegf_elevation") == INDETERMINATE
+    assert status(at_four, "vegf_elevation") == MET
+
+
+def test_seed_default_uln_is_flagged() -> None:
+    """Plasma 400 pg/mL, no ULN: default 86 -> 4.65 x ULN -> met, flag default_vegf_uln."""
+    result = evaluate(case(vegf=plasma(400)), "seed")
+    assert status(result, "vegf_elevation") == MET
+    assert "default_vegf_uln" in result.flags
+    assert "default ULN 86" in result.criterion("vegf_elevation").note
+    assert FLAG_TEXT["default_vegf_uln"] in result.explanation
+
+
+def test_borderline_vegf_does_not_block_a_met_verdict_from_another_major() -> None:
+    """Sclerotic lesion 1 cm meets the major group; a borderline VEGF does not matter."""
+    c = case(**BASE, sclerotic_bone_lesion=P, sclerotic_lesion_size_cm=1.0, vegf=serum(1750))
+    c = c.with_finding("ascites", P)
+    result = evaluate(c, "seed")
+    assert result.verdict == MET
+    assert "vegf_borderline" in result.flags
+
+
+# ---------------------------------------------------------------- VEGF under mayo_2019
+@pytest.mark.parametrize(
+    ("vegf", "expected"),
+    [
+        (plasma(199), NOT_MET),  # plasma < 200 pg/mL
+        (plasma(200), MET),  # plasma >= 200 (inclusive)
+        (plasma(180, uln=40), NOT_MET),  # 4.5 x ULN but < 200: Mayo reads pg/mL for plasma
+        (serum(500, uln=500), NOT_MET),  # serum not above ULN
+        (serum(510, uln=500), MET),  # serum above ULN
+        (serum(150, uln=100), MET),  # 150 pg/mL serum above a 100 ULN, far below 200
+    ],
+)
+def test_mayo_2019_vegf_convention(vegf: dict[str, Any], expected: str) -> None:
+    """Plasma >= 200 pg/mL [D12]; serum > the lab ULN [P18]."""
+    assert status(evaluate(case(vegf=vegf), "mayo_2019"), "vegf_elevation") == expected
+
+
+def test_mayo_serum_default_uln_is_flagged_but_plasma_is_not() -> None:
+    serum_default = evaluate(case(vegf=serum(300, uln=None)), "mayo_2019")
+    assert status(serum_default, "vegf_elevation") == MET  # 300 > default serum ULN 284
+    assert "default_vegf_uln" in serum_default.flags
+    plasma_no_uln = evaluate(case(vegf=plasma(300)), "mayo_2019")
+    assert "default_vegf_uln" not in plasma_no_uln.flags  # absolute cut-off, ULN unused
+
+
+def test_serum_and_plasma_same_number_differ() -> None:
+    """190 pg/mL: serum above a 150 ULN is met, plasma below 200 is not."""
+    assert status(evaluate(case(vegf=serum(190, uln=150)), "mayo_2019"), "vegf_elevation") == MET
+    assert status(evaluate(case(vegf=plasma(190)), "mayo_2019"), "vegf_elevation") == NOT_MET
+
+
+# ---------------------------------------------------------------- vegf_elevated statement
+@pytest.mark.parametrize("rule_set", ["seed", "mayo_2019", "suichi_2019"])
+def test_vegf_elevated_statement_is_met_or_not_met_in_every_rule_set(rule_set: str) -> None:
+    assert status(evaluate(case(vegf_elevated=P), rule_set), "vegf_elevation") == MET
+    assert status(evaluate(case(vegf_elevated=A), rule_set), "vegf_elevation") == NOT_MET
+    assert status(evaluate(case(), rule_set), "vegf_elevation") == INDETERMINATE
+
+
+def test_vegf_statement_wins_over_a_borderline_value() -> None:
+    c = case(vegf=serum(1750), vegf_elevated=P)
+    result = evaluate(c, "seed")
+    assert status(result, "vegf_elevation") == MET
+    assert "vegf_statement_used" in result.flags
+    assert result.criterion("vegf_elevation").satisfied_by == ("vegf_elevated",)
+
+
+def test_dispenzieri_2003_does_not_score_vegf() -> None:
+    c = case(**BASE, vegf=serum(5000))
+    result = evaluate(c, "dispenzieri_2003")
+    assert all(r.id != "vegf_elevation" for r in result.criteria)
+    assert result.verdict == INDETERMINATE
+    assert any("not scored" in line and "vegf" in line for line in result.explanation)
+
+
+# ---------------------------------------------------------------- sclerotic lesion size
+@pytest.mark.parametrize(
+    ("size", "seed_status", "flag"),
+    [(0.5, NOT_MET, False), (0.79, NOT_MET, False), (0.8, MET, False), (None, MET, True)],
+)
+def test_seed_lesion_size_limit(size: float | None, seed_status: str, flag: bool) -> None:
+    """Seed needs >= 0.8 cm; unknown size counts as present and says so. mayo_2019, 2003 and
+    suichi set no size limit, so every lesion counts there."""
+    findings: dict[str, Any] = {"sclerotic_bone_lesion": P}
+    if size is not None:
+        findings["sclerotic_lesion_size_cm"] = size
+    c = case(**findings)
+    seed = evaluate(c, "seed")
+    assert status(seed, "sclerotic_bone_lesion") == seed_status
+    assert ("lesion_size_unknown" in seed.flags) is flag
+    for other in ("mayo_2019", "dispenzieri_2003", "suichi_2019"):
+        result = evaluate(c, other)
+        assert status(result, "sclerotic_bone_lesion") == MET
+        assert "lesion_size_unknown" not in result.flags
+    if size is not None and size < 0.8:
+        assert "< 0.8 cm" in seed.criterion("sclerotic_bone_lesion").note
+
+
+def test_small_lesion_only_major_means_seed_not_met_but_mayo_met() -> None:
+    """0.5 cm lesion, Castleman absent, VEGF stated absent: seed has no major -> not met;
+    mayo_2019 has no size limit -> met (with a minor)."""
+    c = case(
+        **BASE,
+        sclerotic_bone_lesion=P,
+        sclerotic_lesion_size_cm=0.5,
+        castleman_disease=A,
+        vegf_elevated=A,
+        hepatomegaly=P,
+    )
+    assert evaluate(c, "seed").verdict == NOT_MET
+    assert evaluate(c, "mayo_2019").verdict == MET
+
+
+# ---------------------------------------------------------------- endocrinopathy
+@pytest.mark.parametrize("alone", ["diabetes_mellitus", "hypothyroidism"])
+def test_diabetes_or_hypothyroidism_alone_is_not_an_endocrinopathy(alone: str) -> None:
+    """Only minor finding: diabetes (or hypothyroidism). It does not count, and the other
+    endocrine parts are unknown, so the criterion is indeterminate and says why."""
+    c = case(**BASE, sclerotic_bone_lesion=P, sclerotic_lesion_size_cm=1.0, **{alone: P})
+    result = evaluate(c, "seed")
+    endo = result.criterion("endocrinopathy")
+    assert endo.status == INDETERMINATE
+    assert endo.satisfied_by == ()
+    assert "does not count" in endo.note and alone in endo.note
+    assert any(line.startswith("Endocrinopathy:") for line in result.explanation)
+    assert result.verdict == INDETERMINATE
+
+
+def test_diabetes_with_every_qualifying_part_absent_is_not_met() -> None:
+    c = case(
+        diabetes_mellitus=P,
+        hypothyroidism=P,
+        hypogonadism=A,
+        adrenal_insufficiency=A,
+        hyperprolactinemia=A,
+        hypoparathyroidism=A,
+    )
+    assert status(evaluate(c, "seed"), "endocrinopathy") == NOT_MET
+    assert status(evaluate(c, "dispenzieri_2003"), "endocrinopathy") == NOT_MET
+
+
+def test_qualifying_part_beside_diabetes_is_met() -> None:
+    result = evaluate(case(diabetes_mellitus=P, hypogonadism=P), "seed")
+    assert result.criterion("endocrinopathy").satisfied_by == ("hypogonadism",)
+    assert status(result, "endocrinopathy") == MET
+
+
+# ---------------------------------------------------------------- aggregates vs parts
+@pytest.mark.parametrize(
+    ("aggregate", "part", "criterion_id"),
+    [
+        ("organomegaly", "lymphadenopathy", "organomegaly"),
+        ("extravascular_volume_overload", "pleural_effusion", "extravascular_volume_overload"),
+        ("endocrinopathy", "adrenal_insufficiency", "endocrinopathy"),
+        ("skin_changes", "white_nails", "skin_changes"),
+    ],
+)
+def test_aggregate_and_part_give_the_same_status(
+    aggregate: str, part: str, criterion_id: str
+) -> None:
+    by_aggregate = evaluate(case(**{aggregate: P}), "seed").criterion(criterion_id)
+    by_part = evaluate(case(**{part: P}), "seed").criterion(criterion_id)
+    assert by_aggregate.status == by_part.status == MET
+    assert by_aggregate.satisfied_by == (aggregate,)
+    assert by_part.satisfied_by == (part,)
+    assert evaluate(case(**{aggregate: A}), "seed").criterion(criterion_id).status == NOT_MET
+
+
+def test_one_part_absent_is_not_the_aggregate_absent() -> None:
+    """Hepatomegaly absent, spleen and nodes not assessed: organomegaly is indeterminate."""
+    result = evaluate(case(hepatomegaly=A), "seed")
+    organ = result.criterion("organomegaly")
+    assert organ.status == INDETERMINATE
+    assert "splenomegaly" in organ.note and "lymphadenopathy" in organ.note
+    every = case(hepatomegaly=A, splenomegaly=A, lymphadenopathy=A)
+    assert status(evaluate(every, "seed"), "organomegaly") == NOT_MET
+
+
+def test_thrombocytosis_from_platelets_and_polycythemia_from_hemoglobin() -> None:
+    """Platelets 520 > 450 -> met by 'platelets'; female Hb 16.2 > 16.0 -> met by 'hemoglobin';
+    platelets 300 and male Hb 15 -> not met."""
+    assert evaluate(case(platelets=520), "seed").criterion(
+        "thrombocytosis_polycythemia"
+    ).satisfied_by == ("platelets",)
+    female = evaluate(case(hemoglobin=16.2, sex="female"), "seed")
+    assert female.criterion("thrombocytosis_polycythemia").satisfied_by == ("hemoglobin",)
+    normal = evaluate(case(platelets=300, hemoglobin=15.0, sex="male"), "seed")
+    assert status(normal, "thrombocytosis_polycythemia") == NOT_MET
+    no_sex = evaluate(case(platelets=300, hemoglobin=16.2), "seed")  # between 16.0 and 16.5
+    assert status(no_sex, "thrombocytosis_polycythemia") == INDETERMINATE
+
+
+def test_monoclonal_pcd_from_typed_chains() -> None:
+    assert evaluate(case(light_chain="kappa"), "seed").criterion(
+        "monoclonal_plasma_cell_disorder"
+    ).satisfied_by == ("light_chain",)
+    heavy = evaluate(case(heavy_chain="IgA"), "seed")
+    assert status(heavy, "monoclonal_plasma_cell_disorder") == MET
+    light_only = evaluate(case(heavy_chain="none"), "seed")
+    assert status(light_only, "monoclonal_plasma_cell_disorder") == INDETERMINATE
+    assert (
+        status(evaluate(case(monoclonal_protein=A), "seed"), "monoclonal_plasma_cell_disorder")
+        == NOT_MET
+    )
+
+
+# ---------------------------------------------------------------- Castleman variant
+def test_castleman_variant_is_flagged_and_never_scored() -> None:
+    """Castleman + organomegaly + edema + skin changes, M-protein absent: every rule set
+    fails the PCD criterion (not met), and flags the variant for separate consideration."""
+    c = case(
+        castleman_disease=P,
+        monoclonal_protein=A,
+        lymphadenopathy=P,
+        peripheral_edema=P,
+        hyperpigmentation=P,
+        vegf=serum(3000),
+    )
+    for result in evaluate_all(c).values():
+        assert result.verdict == NOT_MET
+        assert "castleman_variant" in result.flags
+        assert any("considered separately" in line for line in result.explanation)
+
+
+def test_castleman_with_m_protein_is_scored_not_flagged() -> None:
+    c = case(**BASE, castleman_disease=P, lymphadenopathy=P)
+    seed = evaluate(c, "seed")
+    assert seed.verdict == MET
+    assert "castleman_variant" not in seed.flags
+    assert evaluate(c, "suichi_2019").verdict == INDETERMINATE  # Castleman dropped; VEGF open
+
+
+def test_castleman_alone_without_features_is_not_flagged() -> None:
+    assert (
+        "castleman_variant" not in evaluate(case(castleman_disease=P, monoclonal_protein=A)).flags
+    )
+
+
+def test_castleman_with_unknown_m_protein_warns_in_explanation() -> None:
+    result = evaluate(case(castleman_disease=P, lymphadenopathy=P))
+    assert "castleman_variant" not in result.flags
+    assert any("Castleman-disease variant" in line for line in result.explanation)
+
+
+# ---------------------------------------------------------------- dispenzieri_2003, suichi
+def test_dispenzieri_2003_counts_sclerotic_and_castleman_as_minors_only() -> None:
+    c = case(**BASE, sclerotic_bone_lesion=P)
+    assert evaluate(c, "dispenzieri_2003").verdict == MET  # lesion is one of 7 minors
+    seed = evaluate(c, "seed")
+    assert seed.verdict == INDETERMINATE  # seed still needs a minor
+    assert evaluate(case(**BASE, castleman_disease=P), "dispenzieri_2003").verdict == MET
+
+
+def test_dispenzieri_2003_ignores_thrombocytosis() -> None:
+    c = case(**BASE, platelets=700, sclerotic_bone_lesion=P, sclerotic_lesion_size_cm=2.0)
+    assert evaluate(c, "seed").verdict == MET  # thrombocytosis is a seed minor
+    d03 = evaluate(c, "dispenzieri_2003")
+    assert d03.verdict == MET  # via the lesion
+    assert all(r.id != "thrombocytosis_polycythemia" for r in d03.criteria)
+
+
+@pytest.mark.parametrize(
+    ("minors", "verdict"),
+    [
+        ({"peripheral_edema": P}, INDETERMINATE),  # 1 met, 3 unknown
+        ({"peripheral_edema": P, "hypertrichosis": P}, MET),  # 2 met
+        (
+            {
+                "peripheral_edema": P,
+                "skin_changes": A,
+                "organomegaly": A,
+                "sclerotic_bone_lesion": A,
+            },
+            NOT_MET,
+        ),  # 1 met, 3 not met
+        ({"peripheral_edema": P, "skin_changes": A, "organomegaly": A}, INDETERMINATE),
+    ],
+)
+def test_suichi_needs_two_minors(minors: dict[str, str], verdict: str) -> None:
+    """Suichi: PN + PCD + VEGF (serum 1500 > 1000) all met; then >= 2 of 4 minors."""
+    c = case(**BASE, vegf=serum(1500), **minors)
+    result = evaluate(c, "suichi_2019")
+    assert result.verdict == verdict
+    assert "vegf_cutoff_unverified" in result.flags
+
+
+def test_suichi_vegf_is_mandatory_and_absolute() -> None:
+    """Serum 900 pg/mL with ULN 200 is 4.5 x ULN (seed met) but not > 1000 (suichi not met)."""
+    c = case(**BASE, vegf=serum(900, uln=200), peripheral_edema=P, hypertrichosis=P)
+    assert status(evaluate(c, "seed"), "vegf_elevation") == MET
+    suichi = evaluate(c, "suichi_2019")
+    assert suichi.criterion("vegf_elevation").role == "mandatory"
+    assert suichi.verdict == NOT_MET
+    assert evaluate(c.with_finding("vegf", plasma(250)), "suichi_2019").verdict == MET
+
+
+def test_suichi_drops_castleman_endocrinopathy_papilledema_thrombocytosis() -> None:
+    c = case(
+        **BASE,
+        vegf_elevated=P,
+        castleman_disease=P,
+        hypogonadism=P,
+        papilledema=P,
+        thrombocytosis=P,
+        skin_changes=A,
+        organomegaly=A,
+        extravascular_volume_overload=A,
+        sclerotic_bone_lesion=A,
+    )
+    assert evaluate(c, "suichi_2019").verdict == NOT_MET
+    assert evaluate(c, "seed").verdict == MET
+
+
+# ---------------------------------------------------------------- could_change_with
+def test_could_change_with_lists_exactly_the_deciding_findings() -> None:
+    """Seed: mandatory met, minor met (ascites), majors: lesion absent, VEGF stated absent,
+    Castleman not assessed -> indeterminate; only castleman_disease decides it."""
+    c = case(**BASE, ascites=P, sclerotic_bone_lesion=A, vegf_elevated=A)
+    result = evaluate(c, "seed")
+    assert result.verdict == INDETERMINATE
+    assert result.could_change_with == (
+        {"finding": "castleman_disease", "if_present": MET, "if_absent": NOT_MET},
+    )
+    assert "One finding away: castleman_disease (present: met, absent: not met)." in (
+        result.explanation
+    )
+
+
+@pytest.mark.parametrize("rule_set", list(RULE_SETS))
+def test_could_change_with_agrees_with_re_evaluation(rule_set: str) -> None:
+    """Every entry is what re-evaluating the changed case gives; no omitted unassessed
+    finding decides the verdict alone."""
+    c = case(**BASE, hepatomegaly=A, sclerotic_bone_lesion=A)
+    result = evaluate(c, rule_set)
+    listed = {e["finding"]: e for e in result.could_change_with}
+    assert result.verdict == INDETERMINATE
+    for fid in RULE_SETS[rule_set].findings():
+        if c.state(fid) is not None or fid in ("vegf", "light_chain", "heavy_chain"):
+            continue
+        from model.vocabulary import FINDINGS, Kind
+
+        if FINDINGS[fid].kind not in (Kind.BINARY, Kind.AGGREGATE):
+            continue
+        outcomes = {s: evaluate(c.with_finding(fid, s), rule_set).verdict for s in (P, A)}
+        decides = any(v != INDETERMINATE for v in outcomes.values())
+        assert (fid in listed) is decides, fid
+        if decides:
+            assert listed[fid] == {
+                "finding": fid,
+                "if_present": outcomes[P],
+                "if_absent": outcomes[A],
+            }
+
+
+def test_could_change_with_marks_an_inconsistent_setting() -> None:
+    """Organomegaly stated present with one part absent: setting the aggregate absent would
+    contradict nothing, but setting it is not offered because its state is known."""
+    c = case(**BASE, organomegaly=P, sclerotic_bone_lesion=A, castleman_disease=A)
+    result = evaluate(c, "seed")
+    assert result.verdict == INDETERMINATE
+    assert {e["finding"] for e in result.could_change_with} == {"vegf_elevated"}
+
+
+# ---------------------------------------------------------------- output shapes
+def test_to_dict_and_markdown_and_criteria_json() -> None:
+    c = case(**BASE, sclerotic_bone_lesion=P, ascites=P)
+    data = criteria_json(c)
+    assert list(data) == list(RULE_SETS)
+    seed = data["seed"]
+    assert seed["verdict"] == MET
+    assert seed["criteria"][0] == {
+        "id": "polyneuropathy",
+        "label": RULE_SETS["seed"].mandatory[0].label,
+        "role": "mandatory",
+        "status": MET,
+        "satisfied_by": ["polyneuropathy"],
+        "note": "",
+    }
+    assert seed["flags"] == ["lesion_size_unknown"]
+    assert seed["citation"]["doi"] == "10.1002/ajh.27081"
+    md = evaluate(c).to_markdown()
+    assert (
+        "**met**" in md and "| mandatory | Polyneuropathy" in md and "doi:10.1002/ajh.27081" in md
+    )
+    assert criteria_json(c, ("suichi_2019",)).keys() == {"suichi_2019"}
+
+
+def test_results_are_immutable() -> None:
+    result = evaluate(case(**BASE))
+    with pytest.raises(AttributeError):
+        result.verdict = MET  # type: ignore[misc]
