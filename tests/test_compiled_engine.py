@@ -1,0 +1,335 @@
+"""The compiled engine against pgmpy's variable elimination, on random networks of the family.
+
+Every random network has the POEMS shape: a root query, a hub latent with many children
+(which the automatic core choice must condition on), a latent with a single cluster (summed
+inside it), findings with one or two parents, deterministic OR aggregates over binary parts,
+random state counts 2-5 and CPTs with exact zeros. Evidence patterns are drawn at random over
+every observable node (latents and aggregates included); the engine must match pgmpy to
+1e-9 wherever the evidence is possible, and must flag exactly the impossible patterns.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pytest
+from pgmpy.factors.discrete import TabularCPD
+from pgmpy.inference import VariableElimination
+from pgmpy.models import DiscreteBayesianNetwork
+
+from model.exceptions import InputError
+from model.inference.compiled import CompiledEngine, ImpossibleEvidenceError
+
+logging.getLogger("pgmpy").setLevel(logging.ERROR)
+
+TOLERANCE = 1e-9
+BINARY = ["present", "absent"]
+
+
+def _random_columns(rng: np.random.Generator, card: int, n_cols: int) -> np.ndarray:
+    """Dirichlet columns with some exact zeros (never a whole zero column)."""
+    values = rng.dirichlet(np.full(card, 0.8), size=n_cols).T
+    zeros = rng.random(values.shape) < 0.15
+    values[zeros] = 0.0
+    for col in range(n_cols):
+        if values[:, col].sum() == 0.0:
+            values[rng.integers(card), col] = 1.0
+    return values / values.sum(axis=0, keepdims=True)
+
+
+def random_network(seed: int) -> DiscreteBayesianNetwork:
+    """A random network of the POEMS family (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    states: dict[str, list[str]] = {}
+    parents: dict[str, list[str]] = {}
+
+    def add(name: str, card_or_states: int | list[str], pars: list[str]) -> None:
+        if isinstance(card_or_states, int):
+            states[name] = [f"{name}_s{i}" for i in range(card_or_states)]
+        else:
+            states[name] = list(card_or_states)
+        parents[name] = pars
+
+    add("q", int(rng.integers(2, 6)), [])
+    add("hub", int(rng.integers(2, 6)), ["q"])
+    add("lone", int(rng.integers(2, 6)), ["q"])
+    for i in range(int(rng.integers(2, 4))):
+        add(f"lone_obs{i}", int(rng.integers(2, 6)), ["lone"])
+    aggregates: dict[str, list[str]] = {}
+    for a in range(int(rng.integers(1, 4))):
+        parts = []
+        for p in range(int(rng.integers(2, 5))):
+            name = f"agg{a}_part{p}"
+            add(name, BINARY, ["hub", "q"] if rng.random() < 0.5 else ["hub"])
+            parts.append(name)
+        aggregates[f"agg{a}"] = parts
+        add(f"agg{a}", BINARY, parts)
+    for f in range(int(rng.integers(4, 9))):
+        kind = rng.integers(3)
+        pars = [["hub"], ["hub", "q"], ["q"]][kind]
+        add(f"finding{f}", int(rng.integers(2, 6)), pars)
+
+    model = DiscreteBayesianNetwork()
+    model.add_nodes_from(states)
+    for child, pars in parents.items():
+        model.add_edges_from((p, child) for p in pars)
+    cpds = []
+    for name, pars in parents.items():
+        card = len(states[name])
+        n_cols = int(np.prod([len(states[p]) for p in pars])) if pars else 1
+        if name in aggregates:
+            n_parts = len(pars)
+            configs = np.array(np.unravel_index(np.arange(n_cols), [2] * n_parts)).T
+            any_present = (configs == 0).any(axis=1)  # state 0 is "present"
+            values = np.vstack([any_present, ~any_present]).astype(float)
+        else:
+            values = _random_columns(rng, card, n_cols)
+        cpds.append(
+            TabularCPD(
+                name,
+                card,
+                values,
+                evidence=pars or None,
+                evidence_card=[len(states[p]) for p in pars] or None,
+                state_names={n: states[n] for n in [name, *pars]},
+            )
+        )
+    model.add_cpds(*cpds)
+    model.check_model()
+    return model
+
+
+def forward_sample(
+    model: DiscreteBayesianNetwork, n: int, rng: np.random.Generator
+) -> list[dict[str, str]]:
+    """Ancestral samples of every node (so any subset of them is possible evidence)."""
+    order = list(nx.topological_sort(model))
+    drawn: dict[str, np.ndarray] = {}
+    for node in order:
+        cpd = model.get_cpds(node)
+        parents = cpd.variables[1:]
+        flat = cpd.get_values()
+        col = np.zeros(n, dtype=np.int64)
+        for p in parents:
+            col = col * cpd.cardinality[cpd.variables.index(p)] + drawn[p]
+        cum = np.cumsum(flat[:, col], axis=0)
+        u = rng.random(n)
+        drawn[node] = np.minimum((u[None, :] >= cum).sum(axis=0), flat.shape[0] - 1)
+    names = {v: model.get_cpds(v).state_names[v] for v in order}
+    return [{v: names[v][int(drawn[v][i])] for v in order} for i in range(n)]
+
+
+def random_evidence(
+    model: DiscreteBayesianNetwork,
+    query: str,
+    n: int,
+    rng: np.random.Generator,
+    uniform_fraction: float = 0.2,
+) -> list[dict[str, str]]:
+    """Random evidence: masked forward samples, and some uniformly random states."""
+    observable = [v for v in model.nodes() if v != query]
+    names = {v: model.get_cpds(v).state_names[v] for v in observable}
+    n_uniform = int(n * uniform_fraction)
+    samples = forward_sample(model, n - n_uniform, rng)
+    patterns = []
+    for i in range(n):
+        rate = rng.uniform(0.05, 0.9)
+        keep = [v for v in observable if rng.random() < rate]
+        if i < n - n_uniform:
+            patterns.append({v: samples[i][v] for v in keep})
+        else:
+            patterns.append({v: str(rng.choice(names[v])) for v in keep})
+    order = rng.permutation(n)
+    return [patterns[i] for i in order]
+
+
+def evidence_probability_is_zero(
+    infer: VariableElimination, query: str, evidence: dict[str, str]
+) -> bool:
+    """P(evidence) = 0 by the chain rule over pgmpy conditionals.
+
+    pgmpy prunes d-separated evidence, so it can return a finite answer for impossible
+    evidence; each conditional P(e_i | e_<i) is right while e_<i is possible, so the first
+    zero factor in the chain proves the evidence impossible.
+    """
+    seen: dict[str, str] = {}
+    for node, state in evidence.items():
+        factor = infer.query([node], evidence=seen or None, show_progress=False)
+        if factor.get_value(**{node: state}) == 0.0:
+            return True
+        seen[node] = state
+    return False
+
+
+def compare_with_pgmpy(
+    model: DiscreteBayesianNetwork, engine: CompiledEngine, patterns: list[dict[str, str]]
+) -> tuple[float, int]:
+    """Max abs difference over possible patterns; number of impossible ones (all checked)."""
+    infer = VariableElimination(model)
+    posts = engine.posterior_batch(engine.encode(patterns), on_impossible="nan", use_numba=False)
+    impossible = CompiledEngine.impossible(posts)
+    worst = 0.0
+    checked_impossible = 0
+    for i, evidence in enumerate(patterns):
+        if impossible[i]:
+            if checked_impossible < 15:
+                assert evidence_probability_is_zero(infer, engine.query, evidence), evidence
+            checked_impossible += 1
+            continue
+        ref = infer.query([engine.query], evidence=evidence or None, show_progress=False)
+        ref_values = np.array([ref.get_value(**{engine.query: s}) for s in engine.query_states])
+        worst = max(worst, float(np.abs(ref_values - posts[i]).max()))
+    return worst, int(impossible.sum())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_agrees_with_pgmpy_on_random_networks(seed: int) -> None:
+    """2,400 random patterns per network: >= 10,000 possible ones over the five networks."""
+    model = random_network(seed)
+    engine = CompiledEngine.from_pgmpy(model, query="q", max_patterns=2000)
+    assert "hub" in engine.core, engine.core
+    assert "lone" not in engine.core  # a latent with one cluster is summed inside it
+    patterns = random_evidence(model, "q", 2400, np.random.default_rng(100 + seed))
+    worst, n_impossible = compare_with_pgmpy(model, engine, patterns)
+    assert worst <= TOLERANCE
+    assert len(patterns) - n_impossible >= 2000
+    assert n_impossible > 0  # the impossible branch is exercised too
+
+
+@pytest.mark.parametrize(
+    ("core", "label"), [(["hub", "lone"], "lone in the core"), (["hub"], "hub given")]
+)
+def test_any_core_gives_the_same_answer(core: list[str], label: str) -> None:
+    model = random_network(7)
+    engine = CompiledEngine.from_pgmpy(model, query="q", core=core)
+    auto = CompiledEngine.from_pgmpy(model, query="q", max_patterns=2000)
+    patterns = random_evidence(model, "q", 300, np.random.default_rng(7))
+    codes = engine.encode(patterns)
+    a = engine.posterior_batch(codes, on_impossible="nan", use_numba=False)
+    b = auto.posterior_batch(codes, on_impossible="nan", use_numba=False)
+    assert np.array_equal(np.isnan(a), np.isnan(b)), label
+    assert np.nanmax(np.abs(a - b)) <= TOLERANCE, label
+    worst, _ = compare_with_pgmpy(model, engine, patterns[:100])
+    assert worst <= TOLERANCE, label
+
+
+def test_a_core_that_leaves_a_huge_cluster_is_refused() -> None:
+    model = random_network(7)
+    with pytest.raises(InputError, match="add one of its latents to the core"):
+        CompiledEngine.from_pgmpy(model, query="q", core=[], max_patterns=1000)
+
+
+def test_numba_and_numpy_paths_agree() -> None:
+    model = random_network(11)
+    engine = CompiledEngine.from_pgmpy(model, query="q", max_patterns=2000)
+    patterns = random_evidence(model, "q", 500, np.random.default_rng(11))
+    codes = np.repeat(engine.encode(patterns), 6, axis=0)  # above the numba threshold
+    fast = engine.posterior_batch(codes, on_impossible="nan", use_numba=True)
+    slow = engine.posterior_batch(codes, on_impossible="nan", use_numba=False)
+    assert np.array_equal(np.isnan(fast), np.isnan(slow))
+    assert np.nanmax(np.abs(fast - slow)) <= 1e-12
+    rows = ~CompiledEngine.impossible(fast)
+    assert np.allclose(fast[rows].sum(axis=1), 1.0, atol=1e-12)
+
+
+def test_impossible_evidence_is_an_error_not_nan() -> None:
+    model = random_network(3)
+    engine = CompiledEngine.from_pgmpy(model, query="q")
+    # an OR aggregate absent while one of its parts is present has probability zero
+    evidence = {"agg0": "absent", "agg0_part0": "present"}
+    with pytest.raises(ImpossibleEvidenceError, match="probability zero"):
+        engine.posterior(evidence)
+    posts = engine.posterior_batch(engine.encode([evidence, {}]), on_impossible="nan")
+    assert np.isnan(posts[0]).all()
+    assert np.isclose(posts[1].sum(), 1.0)
+
+
+def test_no_evidence_gives_the_prior() -> None:
+    model = random_network(5)
+    engine = CompiledEngine.from_pgmpy(model, query="q")
+    prior = model.get_cpds("q").values
+    assert np.allclose(list(engine.posterior({}).values()), prior, atol=1e-15)
+
+
+def test_encode_names_unknown_nodes_and_states() -> None:
+    model = random_network(2)
+    engine = CompiledEngine.from_pgmpy(model, query="q")
+    with pytest.raises(InputError, match="evidence node must be one of"):
+        engine.encode([{"hubb": "hub_s0"}])
+    with pytest.raises(InputError, match=r"evidence hub must be one of 'hub_s0'"):
+        engine.encode([{"hub": "hub_s9"}])
+    with pytest.raises(InputError, match="other than the query"):
+        engine.encode([{"q": "q_s0"}])
+    with pytest.raises(InputError, match="state index"):
+        engine.posterior_batch(np.full((1, len(engine.observable)), 7, dtype=np.int8))
+
+
+def _batched_tables(
+    model: DiscreteBayesianNetwork, n_draws: int, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Random (non-aggregate) CPDs with a leading draw axis, in pgmpy column order."""
+    tables = {}
+    for cpd in model.get_cpds():
+        if cpd.variable.startswith("agg") and "part" not in cpd.variable:
+            continue
+        flat = cpd.get_values()
+        draws = np.stack([_random_columns(rng, *flat.shape) for _ in range(n_draws)])
+        tables[cpd.variable] = draws
+    return tables
+
+
+def test_posterior_under_table_batches_matches_recompiled_engines() -> None:
+    model = random_network(9)
+    engine = CompiledEngine.from_pgmpy(model, query="q", max_patterns=2000)
+    rng = np.random.default_rng(9)
+    tables = _batched_tables(model, 6, rng)
+    patterns = [p for p in random_evidence(model, "q", 40, rng) if "agg0" in p][:8]
+    patterns.append({})
+    for evidence in patterns:
+        try:
+            batched = engine.posterior_under(tables, evidence)
+        except ImpossibleEvidenceError:
+            continue
+        assert batched.shape == (6, len(engine.query_states))
+        for d in range(6):
+            single = engine.with_tables({k: v[d] for k, v in tables.items()})
+            expected = single.posterior_batch(single.encode([evidence]), use_numba=False)[0]
+            assert np.abs(batched[d] - expected).max() <= TOLERANCE
+
+
+def test_posterior_under_point_tables_equals_posterior() -> None:
+    model = random_network(4)
+    engine = CompiledEngine.from_pgmpy(model, query="q", max_patterns=2000)
+    point = {cpd.variable: cpd.get_values()[None] for cpd in model.get_cpds()}
+    for evidence in random_evidence(model, "q", 30, np.random.default_rng(4)):
+        try:
+            expected = engine.posterior(evidence)
+        except ImpossibleEvidenceError:
+            with pytest.raises(ImpossibleEvidenceError):
+                engine.posterior_under(point, evidence)
+            continue
+        got = engine.posterior_under(point, evidence)[0]
+        assert np.abs(got - np.array(list(expected.values()))).max() <= TOLERANCE
+
+
+def test_with_tables_checks_names_and_shapes() -> None:
+    model = random_network(1)
+    engine = CompiledEngine.from_pgmpy(model, query="q")
+
+    class Table:
+        def __init__(self, array: np.ndarray, parents: tuple[str, ...]) -> None:
+            self.array = array
+            self.parents = parents
+            self.states: Any = None
+
+    hub = model.get_cpds("hub").get_values()
+    with pytest.raises(InputError, match=r"table hub.parents must be \('q',\)"):
+        engine.with_tables({"hub": Table(hub, ("x",))})
+    with pytest.raises(InputError, match="table hub must be shape"):
+        engine.with_tables({"hub": hub[:, :1]})
+    with pytest.raises(InputError, match="no batch axis"):
+        engine.with_tables({"hub": hub[None]})
