@@ -1,0 +1,1 @@
+"""Inference on the network: :mod:`model.inference.exact` (pgmpy, the reference)."""

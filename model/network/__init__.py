@@ -1,0 +1,30 @@
+"""The Bayesian network: fixed structure, tables from the priors, pgmpy model, evidence.
+
+- :mod:`model.network.structure` nodes, states and parents (the contract as data);
+- :mod:`model.network.tables` ``build_tables(priors, setting, values=None)`` named tables,
+  vectorised over parameter draws;
+- :mod:`model.network.builder` ``build_network(priors, setting)`` the pgmpy model (cached);
+- :mod:`model.network.evidence` ``evidence_for(case)`` a case as node -> state.
+
+Names are imported lazily so ``model.parameters`` can import the structure without a cycle.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "NodeTable": "model.network.tables",
+    "build_tables": "model.network.tables",
+    "build_network": "model.network.builder",
+    "evidence_for": "model.network.evidence",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'model.network' has no attribute {name!r}")

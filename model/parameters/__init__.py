@@ -1,0 +1,32 @@
+"""The priors: every probability of the network with its provenance, loaded from ``priors/``.
+
+Public API: :func:`load_priors`, :class:`Priors` (``parameters()``, ``with_overrides()``,
+``with_setting()``, ``sample()``, ``to_toml_files()``), and the containers of
+:mod:`model.parameters.schema`. File format: ``docs/network-contract.md`` and
+:mod:`model.parameters.loader`.
+"""
+
+from model.parameters.loader import default_directory, load_priors
+from model.parameters.schema import (
+    KINDS,
+    Categorical,
+    NodePriors,
+    Parameter,
+    Priors,
+    Published,
+    Reference,
+    Setting,
+)
+
+__all__ = [
+    "KINDS",
+    "Categorical",
+    "NodePriors",
+    "Parameter",
+    "Priors",
+    "Published",
+    "Reference",
+    "Setting",
+    "default_directory",
+    "load_priors",
+]

@@ -1,0 +1,109 @@
+"""Point-value what-ifs: :meth:`Priors.with_overrides` and the value resolution shared with
+:func:`model.network.tables.build_tables`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from model.exceptions import PriorsError
+from model.parameters.schema import Categorical, NodePriors, Parameter, Priors, frozen_map
+from model.vocabulary import suggest
+
+
+def check_keys(priors: Priors, keys: Any) -> None:
+    """Raise a :class:`PriorsError` (with a suggestion) for a key path that is not a parameter."""
+    known = priors.point_values()
+    for key in keys:
+        if key not in known:
+            raise PriorsError(
+                "parameter key", key, "a key path of Priors.parameters()", suggest(str(key), known)
+            )
+
+
+def resolve_row(row: Categorical, values: Mapping[str, Any]) -> list[Any]:
+    """The row's probabilities in state order, with overridden states taken from ``values``.
+
+    The states that are not overridden keep their relative sizes and are rescaled so the row
+    sums to one; if every state is overridden the row is divided by its sum.
+    """
+    keys = [f"{row.key}.probs.{state}" for state in row.probs]
+    given = [k in values for k in keys]
+    if not any(given):
+        return list(row.probs.values())
+    points = list(row.probs.values())
+    fixed = [np.asarray(values[k], dtype=float) for k, g in zip(keys, given, strict=True) if g]
+    fixed_sum = sum(fixed, np.zeros(()))
+    rest_point = sum(p for p, g in zip(points, given, strict=True) if not g)
+    out: list[Any] = []
+    if all(given):
+        return [np.asarray(values[k], dtype=float) / fixed_sum for k in keys]
+    if rest_point > 0:
+        scale = (1.0 - fixed_sum) / rest_point
+    else:
+        n_rest = sum(1 for g in given if not g)
+        scale = None
+        share = (1.0 - fixed_sum) / n_rest
+    for k, p, g in zip(keys, points, given, strict=True):
+        if g:
+            out.append(np.asarray(values[k], dtype=float))
+        elif scale is not None:
+            out.append(p * scale)
+        else:
+            out.append(share)
+    return out
+
+
+def apply_overrides(priors: Priors, overrides: Mapping[str, float]) -> Priors:
+    """See :meth:`Priors.with_overrides`."""
+    check_keys(priors, overrides)
+    for key, value in overrides.items():
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0.0 <= float(value) <= 1.0
+        ):
+            raise PriorsError(f"override {key}", value, "a number in [0, 1]")
+
+    def param(p: Parameter) -> Parameter:
+        return replace(p, p=float(overrides[p.key])) if p.key in overrides else p
+
+    def row(c: Categorical) -> Categorical:
+        resolved = resolve_row(c, overrides)
+        if any(f"{c.key}.probs.{s}" in overrides for s in c.probs):
+            for state, value in zip(c.probs, resolved, strict=True):
+                if float(value) < -1e-12:
+                    raise PriorsError(
+                        f"override {c.key}.probs.{state}",
+                        float(value),
+                        "overrides that leave every state of the row non-negative",
+                        "The overridden states sum to more than one.",
+                    )
+            probs = {
+                s: min(1.0, max(0.0, float(v))) for s, v in zip(c.probs, resolved, strict=True)
+            }
+            return replace(c, probs=frozen_map(probs))
+        return c
+
+    def entry(e: Parameter | Categorical) -> Parameter | Categorical:
+        return row(e) if isinstance(e, Categorical) else param(e)
+
+    def node(n: NodePriors) -> NodePriors:
+        return replace(
+            n,
+            leak=None if n.leak is None else param(n.leak),
+            cytokine_causes=frozen_map({k: param(v) for k, v in n.cytokine_causes.items()}),
+            diagnosis_causes=frozen_map({k: param(v) for k, v in n.diagnosis_causes.items()}),
+            given=frozen_map({k: entry(v) for k, v in n.given.items()}),
+        )
+
+    settings = {k: replace(s, distribution=row(s.distribution)) for k, s in priors.settings.items()}
+    return replace(
+        priors,
+        settings=frozen_map(settings),
+        latent=frozen_map({k: node(v) for k, v in priors.latent.items()}),
+        findings=frozen_map({k: node(v) for k, v in priors.findings.items()}),
+    )
