@@ -245,7 +245,9 @@ def _lesion(case: Case, crit: CriterionDef) -> _Outcome:
         return _from_state(state, "sclerotic_bone_lesion")
     limit = crit.lesion_min_size_cm
     if limit is None:
-        by = ("sclerotic_bone_lesion",) + (("sclerotic_lesion_size_cm",) if size else ())
+        by: tuple[str, ...] = ("sclerotic_bone_lesion",)
+        if size is not None:
+            by += ("sclerotic_lesion_size_cm",)
         return _Outcome(MET, by)
     if size is None:
         return _Outcome(

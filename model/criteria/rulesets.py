@@ -246,6 +246,16 @@ SCLEROTIC_ANY_SIZE = CriterionDef(
 )
 
 _VEGF_FINDINGS = ("vegf_elevated", "vegf")
+_MAYO_OTHER_SIGNS = (
+    "clubbing",
+    "weight_loss",
+    "hyperhidrosis",
+    "pulmonary_hypertension",
+    "thrombosis",
+    "diarrhea",
+    "low_vitamin_b12",
+)
+"""'Other symptoms and signs' of the Mayo table [D12]: associated, not scored."""
 _MAYO_PLASMA = VegfCutoff(
     VegfScale.PG_ML,
     200.0,
@@ -317,15 +327,7 @@ SEED = RuleSet(
         ),
         need=1,
     ),
-    not_scored=(
-        "clubbing",
-        "weight_loss",
-        "hyperhidrosis",
-        "pulmonary_hypertension",
-        "thrombosis",
-        "diarrhea",
-        "low_vitamin_b12",
-    ),
+    not_scored=_MAYO_OTHER_SIGNS,
     notes=(
         "VEGF: the ULN is the lab's when given, otherwise the documented default per specimen "
         "(flag default_vegf_uln).",
@@ -418,13 +420,9 @@ DISPENZIERI_2003 = RuleSet(
         "thrombocytosis",
         "polycythemia",
         "platelets",
-        "clubbing",
-        "weight_loss",
-        "hyperhidrosis",
-        "pulmonary_hypertension",
-        "thrombosis",
-        "diarrhea",
-        "low_vitamin_b12",
+        "hemoglobin",
+        "hematocrit",
+        *_MAYO_OTHER_SIGNS,
         "cardiomyopathy",
     ),
     notes=(
@@ -491,15 +489,14 @@ SUICHI_2019 = RuleSet(
     not_scored=(
         "castleman_disease",
         "endocrinopathy",
-        "hypogonadism",
-        "adrenal_insufficiency",
-        "hyperprolactinemia",
-        "hypoparathyroidism",
+        *AGGREGATES["endocrinopathy"],
         "papilledema",
         "thrombocytosis",
         "polycythemia",
         "platelets",
-        "weight_loss",
+        "hemoglobin",
+        "hematocrit",
+        *_MAYO_OTHER_SIGNS,
     ),
     notes=(
         "Castleman disease, endocrinopathy, papilledema and thrombocytosis/polycythemia are "
