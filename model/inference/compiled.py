@@ -113,6 +113,7 @@ class CompiledEngine:
         *,
         max_patterns: int = 100_000,
         max_work: int = 30_000_000,
+        group_patterns: int = 256,
     ) -> None:
         self._nodes = dict(nodes)
         self.query = query
@@ -120,6 +121,7 @@ class CompiledEngine:
         self.observable = tuple(observable)
         self.max_patterns = max_patterns
         self.max_work = max_work
+        self.group_patterns = group_patterns
         self.states: dict[str, tuple[str, ...]] = {n: v.states for n, v in self._nodes.items()}
         self.query_states = self.states[query]
         self._core_cards = tuple(self._nodes[c].card for c in self.core)
@@ -152,6 +154,7 @@ class CompiledEngine:
         observable: Iterable[str] | None = None,
         max_patterns: int = 100_000,
         max_work: int = 30_000_000,
+        group_patterns: int = 256,
     ) -> CompiledEngine:
         """Compile a pgmpy ``DiscreteBayesianNetwork`` (its CPDs are read, never changed).
 
@@ -164,6 +167,8 @@ class CompiledEngine:
         observable : nodes evidence may name (default: every node but the query).
         max_patterns, max_work : cluster size limits (see the module docstring); a given core
             whose clusters exceed them is refused.
+        group_patterns : small cluster tables are merged into product tables of at most this
+            many rows (fewer gathers per case; 1 disables merging).
         """
         nodes = _nodes_from_pgmpy(model)
         if query not in nodes:
@@ -196,6 +201,7 @@ class CompiledEngine:
             obs,
             max_patterns=max_patterns,
             max_work=max_work,
+            group_patterns=group_patterns,
         )
 
     def with_tables(self, tables: Mapping[str, Any]) -> CompiledEngine:
@@ -214,16 +220,13 @@ class CompiledEngine:
             self.observable,
             max_patterns=self.max_patterns,
             max_work=self.max_work,
+            group_patterns=self.group_patterns,
         )
 
     def _compile(self) -> None:
         core_axes = {c: i for i, c in enumerate(self.core)}
-        tables: list[np.ndarray] = []
-        offsets: list[int] = []
-        col_cluster = np.zeros(len(self.observable), dtype=np.int64)
-        col_stride = np.zeros(len(self.observable), dtype=np.int64)
-        total = 0
-        for k, cluster in enumerate(self._clusters):
+        pieces: list[tuple[np.ndarray, list[tuple[str, int]]]] = []
+        for cluster in self._clusters:
             if cluster.core_evidence:
                 table = _core_evidence_table(
                     cluster.nodes[0], self._nodes, self.core, self._core_cards
@@ -235,7 +238,14 @@ class CompiledEngine:
             log_table[0, :] = 0.0  # no evidence in the cluster: likelihood exactly 1
             pattern_shape = [self._nodes[n].card + 1 for n in cluster.observable]
             strides = _strides(pattern_shape)
-            for name, stride in zip(cluster.observable, strides, strict=True):
+            pieces.append((log_table, list(zip(cluster.observable, strides, strict=True))))
+        tables: list[np.ndarray] = []
+        offsets: list[int] = []
+        col_cluster = np.zeros(len(self.observable), dtype=np.int64)
+        col_stride = np.zeros(len(self.observable), dtype=np.int64)
+        total = 0
+        for k, (log_table, columns) in enumerate(_grouped(pieces, self.group_patterns)):
+            for name, stride in columns:
                 col_cluster[self._column[name]] = k
                 col_stride[self._column[name]] = stride
             offsets.append(total)
@@ -277,6 +287,7 @@ class CompiledEngine:
             "clusters": len(self._clusters),
             "largest_cluster": max((len(c) for c in self.clusters), default=0),
             "table_rows": self.n_patterns,
+            "groups": len(self._offsets),
             "table_mb": round(self._log_tables.nbytes / 1e6, 3),
             "observable": len(self.observable),
         }
@@ -563,6 +574,36 @@ def _clusters(
     clusters = [c for c in clusters if c.observable]  # no evidence possible: likelihood 1
     clusters += [_Cluster((c,), (c,), True) for c in core[1:] if c in obs]
     return clusters
+
+
+def _grouped(
+    pieces: Sequence[tuple[np.ndarray, list[tuple[str, int]]]], limit: int
+) -> list[tuple[np.ndarray, list[tuple[str, int]]]]:
+    """Merge small cluster tables into product tables of at most ``limit`` rows.
+
+    Clusters are independent given the core, so the log table of two clusters together is
+    the outer sum of their log tables; a case then gathers one row per group instead of one
+    per cluster. The combined pattern index is mixed radix (the first member slowest).
+    """
+    order = sorted(range(len(pieces)), key=lambda i: pieces[i][0].shape[0])
+    groups: list[list[int]] = []
+    for i in order:
+        rows = pieces[i][0].shape[0]
+        if groups and rows * int(np.prod([pieces[j][0].shape[0] for j in groups[-1]])) <= limit:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    out = []
+    for members in groups:
+        table = pieces[members[0]][0]
+        columns = list(pieces[members[0]][1])
+        for j in members[1:]:
+            other, other_columns = pieces[j]
+            n = other.shape[0]
+            table = (table[:, None, :] + other[None, :, :]).reshape(-1, table.shape[1])
+            columns = [(name, stride * n) for name, stride in columns] + list(other_columns)
+        out.append((np.ascontiguousarray(table), columns))
+    return out
 
 
 def _strides(shape: Sequence[int]) -> list[int]:
