@@ -1,0 +1,156 @@
+"""The Streamlit app, driven headless with AppTest: the screen shows the core's answer.
+
+Every expectation is computed by calling the core on the same case (never a literal), so
+these tests follow the model as it changes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from model.case import Case
+from model.criteria import evaluate
+from ui import render, state
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
+TIMEOUT = 30
+
+
+def start(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if query:
+        at.query_params.update(query)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def load_example(at: AppTest, name: str) -> AppTest:
+    at.selectbox(key="example_choice").set_value(name).run()
+    assert not at.exception
+    return at
+
+
+def case_on_screen(at: AppTest) -> Case:
+    """The case the app holds, read back from the link it keeps in the address bar."""
+    return state.decode_case(at.query_params[state.LINK_PARAM])
+
+
+def shown_verdict(at: AppTest) -> str:
+    """The seed verdict badge drawn first in the criteria panel."""
+    badges = [m.value for m in at.main.markdown if "-badge[" in m.value]
+    assert badges, "no verdict shown"
+    return badges[0]
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def test_empty_app_says_it_is_decision_support_and_shows_no_error() -> None:
+    at = start()
+    assert any("Decision support, not a diagnosis" in i.value for i in at.info)
+    assert errors(at) == []
+    assert state.LINK_PARAM not in at.query_params
+
+
+@pytest.mark.parametrize("name", [p.stem for p in state.example_paths()])
+def test_example_verdict_on_screen_is_the_cores(name: str) -> None:
+    at = load_example(start(), name)
+    case = case_on_screen(at)
+    assert case.to_dict() == Case.load(ROOT / "examples" / f"{name}.json").to_dict()
+    assert shown_verdict(at) == f"#### {render.VERDICT_BADGE[evaluate(case).verdict]}"
+
+
+def test_toggling_a_finding_updates_case_link_and_verdict() -> None:
+    at = load_example(start(), "classic_poems")
+    before = evaluate(case_on_screen(at)).verdict
+    at.segmented_control(key=state.widget_key("polyneuropathy")).set_value("absent").run()
+    case = case_on_screen(at)
+    assert case.state("polyneuropathy") == "absent"
+    after = evaluate(case).verdict
+    assert after != before
+    assert shown_verdict(at) == f"#### {render.VERDICT_BADGE[after]}"
+    trace = at.main.table[0].value
+    expected = [render.words(c.status) for c in evaluate(case).criteria]
+    assert list(trace["status"]) == expected
+
+
+def test_not_assessed_removes_the_finding_from_the_case() -> None:
+    at = load_example(start(), "classic_poems")
+    key = state.widget_key("splenomegaly")
+    at.segmented_control(key=key).set_value(state.NOT_ASSESSED).run()
+    assert "splenomegaly" not in case_on_screen(at).findings
+
+
+def test_a_link_reopens_the_same_case() -> None:
+    case = Case.load(ROOT / "examples" / "early_workup_vegf_pending.json")
+    at = start({state.LINK_PARAM: state.encode_case(case)})
+    assert errors(at) == []
+    assert case_on_screen(at).to_dict() == case.to_dict()
+    assert at.segmented_control(key=state.widget_key("light_chain")).value == "lambda"
+    assert shown_verdict(at) == f"#### {render.VERDICT_BADGE[evaluate(case).verdict]}"
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("not-a-case", "This link could not be opened"),
+        ("v1.e30ZZZ", "intact case code"),
+        ("v1.eyJmaW5kaW5ncyI6eyJ4eCI6MX19", "finding id"),  # {"findings":{"xx":1}}
+    ],
+)
+def test_a_bad_link_shows_a_clear_error_and_no_exception(code: str, expected: str) -> None:
+    at = start({state.LINK_PARAM: code})
+    assert any(expected in e for e in errors(at)), errors(at)
+    assert not at.exception
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"{not json", "valid JSON"),
+        (b'{"findings": {"polyneuropaty": "present"}}', "Did you mean 'polyneuropathy'"),
+        (b'{"findings": {"platelets": 45000}}', "Enter 45"),
+        (b"\x80\x04\x95pickle", "valid JSON"),
+    ],
+)
+def test_a_bad_upload_shows_the_field_and_the_fix(content: bytes, expected: str) -> None:
+    at = start()
+    at.file_uploader(key="case_upload").set_value(("bad.json", content, "application/json"))
+    at.run()
+    assert not at.exception
+    assert any(expected in e and "bad.json" in e for e in errors(at)), errors(at)
+
+
+def test_a_good_upload_loads_the_case() -> None:
+    raw = (ROOT / "examples" / "classic_poems.json").read_bytes()
+    at = start()
+    at.file_uploader(key="case_upload").set_value(("classic_poems.json", raw, "application/json"))
+    at.run()
+    assert errors(at) == []
+    assert case_on_screen(at).to_dict() == Case.from_json(raw).to_dict()
+
+
+def test_an_implausible_number_is_an_error_naming_the_field_not_an_exception() -> None:
+    at = start()
+    at.number_input(key=state.widget_key("platelets")).set_value(45000).run()
+    assert not at.exception
+    assert any("platelets" in e and "10^9/L" in e for e in errors(at)), errors(at)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_and_keeps_the_case(page: str) -> None:
+    at = load_example(start(), "classic_poems")
+    case = case_on_screen(at)
+    at.switch_page(page).run()
+    assert not at.exception
+    assert errors(at) == []
+    at.switch_page("app.py").run()
+    assert at.segmented_control(key=state.widget_key("polyneuropathy")).value == "present"
+    assert case_on_screen(at).to_dict() == case.to_dict()

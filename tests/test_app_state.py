@@ -1,0 +1,114 @@
+"""The app's pure helpers: widgets <-> case, shareable links, example cases."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from model.case import Case
+from model.exceptions import CaseError
+from model.vocabulary import BINARY_FINDINGS, FINDINGS, Kind
+from ui import state
+
+EXAMPLES = state.example_paths()
+
+
+def test_there_are_four_to_six_examples() -> None:
+    assert 4 <= len(EXAMPLES) <= 6
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_is_a_valid_case_whose_id_is_its_file_name(path: object) -> None:
+    case = Case.load(path)  # type: ignore[arg-type]
+    assert case.id == path.stem  # type: ignore[attr-defined]
+    assert case.findings
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_widgets_and_links_round_trip_every_example(path: object) -> None:
+    case = Case.load(path)  # type: ignore[arg-type]
+    assert state.case_from_values(state.values_from_case(case)).to_dict() == case.to_dict()
+    assert state.decode_case(state.encode_case(case)).to_dict() == case.to_dict()
+
+
+def test_empty_widgets_make_an_empty_case() -> None:
+    case = state.case_from_values(state.default_values())
+    assert case.to_dict() == {"findings": {}}
+
+
+def test_not_assessed_is_left_out_never_absent() -> None:
+    values = state.default_values()
+    values[state.widget_key("polyneuropathy")] = "absent"
+    values[state.widget_key("hepatomegaly")] = state.NOT_ASSESSED
+    case = state.case_from_values(values)
+    assert case.findings == {"polyneuropathy": "absent"}
+    assert case.state("hepatomegaly") is None
+
+
+def test_vegf_widgets_build_the_measurement_and_omit_an_empty_uln() -> None:
+    values = state.default_values()
+    values[state.KEY_VEGF_VALUE] = 2400.0
+    values[state.KEY_VEGF_SPECIMEN] = "plasma"
+    case = state.case_from_values(values)
+    assert case.entered("vegf") == {"value": 2400, "unit": "pg/mL", "specimen": "plasma"}
+    assert case.vegf is not None and case.vegf.uln_is_default
+
+
+def test_a_bad_number_names_the_field_and_the_fix() -> None:
+    values = state.default_values()
+    values[state.widget_key("platelets")] = 45000.0
+    with pytest.raises(CaseError, match=r"platelets.*Enter 45"):
+        state.case_from_values(values)
+
+
+def test_every_finding_has_exactly_one_widget_home() -> None:
+    homes = [fid for _, groups in state.SECTIONS for g in groups for fid in state.findings_in(g)]
+    assert sorted(homes) == sorted(FINDINGS)
+    assert len(homes) == len(set(homes))
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("", "case parameter must be a case code"),
+        ("v2.abc", "case parameter must be a case code"),
+        ("v1.@@@@", "intact case code"),
+        ("v1." + "A" * (state.MAX_LINK_CHARS + 1), "at most 8192 characters"),
+        (
+            "v1." + base64.urlsafe_b64encode(b"\xff\xfe").decode().rstrip("="),
+            "intact case code",
+        ),
+        (
+            "v1." + base64.urlsafe_b64encode(b"[" * 5000).decode().rstrip("="),
+            "intact case code",
+        ),
+        (
+            "v1."
+            + base64.urlsafe_b64encode(
+                json.dumps({"findings": {"polyneuropaty": "present"}}).encode()
+            ).decode(),
+            "Did you mean 'polyneuropathy'",
+        ),
+    ],
+)
+def test_a_damaged_link_is_one_clear_case_error(text: str, match: str) -> None:
+    with pytest.raises(CaseError, match=match) as info:
+        state.decode_case(text)
+    assert str(info.value).startswith("link: ")
+
+
+_binary_states = st.sampled_from(["present", "absent", "unknown"])
+
+
+@given(st.dictionaries(st.sampled_from(BINARY_FINDINGS), _binary_states, max_size=20))
+def test_any_binary_case_survives_widgets_and_link(findings: dict[str, str]) -> None:
+    case = Case.from_dict({"findings": findings})
+    back = state.case_from_values(state.values_from_case(case))
+    for fid in FINDINGS:
+        if FINDINGS[fid].kind is Kind.BINARY:
+            assert back.state(fid) == case.state(fid)
+    assert state.decode_case(state.encode_case(case)).to_dict() == case.to_dict()

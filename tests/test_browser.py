@@ -1,0 +1,159 @@
+"""Real-browser smoke test: the app started the README's way, driven by Debian's chromium.
+
+Starts ``.venv/bin/streamlit run app.py`` on a free port (everything else from
+``.streamlit/config.toml``), opens a case link in ``/usr/bin/chromium`` through Playwright's
+sync API, toggles a finding in the sidebar, and checks that the answer on the page changes to
+the core's answer for the new case. Screenshots go to ``artifacts/`` (git-ignored).
+
+Without chromium the test is skipped locally, but fails when ``POEMS_REQUIRE_BROWSER=1``
+(CI sets it). Playwright's own browser downloads are never used.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from model.case import Case
+from model.criteria import evaluate
+from ui import render, state
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+START_TIMEOUT_S = 60.0
+UI_TIMEOUT_MS = 30_000
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("POEMS_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"POEMS_REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _streamlit() -> Path:
+    readme_way = ROOT / ".venv" / "bin" / "streamlit"
+    return readme_way if readme_way.exists() else Path(sys.executable).parent / "streamlit"
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"streamlit did not answer on {url} within {START_TIMEOUT_S:g} s")
+
+
+@pytest.fixture(scope="module")
+def app_url() -> Iterator[str]:
+    if not CHROMIUM.exists():
+        _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _missing("the playwright python package is not installed")
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = _free_port()
+    log = ARTIFACTS / "browser-streamlit.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(_streamlit()), "run", "app.py", "--server.port", str(port)],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, log)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser_page(app_url: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.set_default_timeout(UI_TIMEOUT_MS)
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def _badge_text(verdict: str) -> str:
+    """The words inside the verdict badge (``:green-badge[criteria met]`` -> ``criteria met``)."""
+    return render.VERDICT_BADGE[verdict].split("[", 1)[1].rstrip("]")
+
+
+def test_toggling_a_finding_in_the_browser_changes_the_answer(
+    app_url: str, browser_page: Any
+) -> None:
+    page = browser_page
+    case = Case.load(ROOT / "examples" / "classic_poems.json")
+    page.goto(f"{app_url}/?{state.LINK_PARAM}={state.encode_case(case)}")
+    main = page.get_by_test_id("stMain")
+    before = evaluate(case).verdict
+    main.get_by_text(_badge_text(before), exact=True).first.wait_for()
+    main.get_by_test_id("stTable").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "browser-before.png"), full_page=True)
+
+    toggle = page.locator(f".st-key-{state.widget_key('polyneuropathy')}")
+    toggle.get_by_role("radio", name="No", exact=True).click()
+
+    changed = case.with_finding("polyneuropathy", "absent")
+    after = evaluate(changed).verdict
+    assert after != before
+    main.get_by_text(_badge_text(after), exact=True).first.wait_for()
+    page.wait_for_url(f"**{state.encode_case(changed)}*")
+    page.screenshot(path=str(ARTIFACTS / "browser-after.png"), full_page=True)
+
+
+def test_a_bad_link_shows_an_error_in_the_browser(app_url: str, browser_page: Any) -> None:
+    page = browser_page
+    page.goto(f"{app_url}/?{state.LINK_PARAM}=v1.damaged")
+    page.get_by_test_id("stAlert").filter(has_text="could not be opened").first.wait_for()
+    assert page.get_by_test_id("stException").count() == 0

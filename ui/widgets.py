@@ -1,0 +1,322 @@
+"""Case entry in the sidebar, shared by every page.
+
+The widgets' values live in session state; a copy (``_case_values``) survives page switches
+and is what a loaded file, example or link writes. :func:`case_entry` draws the sidebar and
+returns the validated case, or the error message that names the field and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import streamlit as st
+
+from model.case import Case
+from model.exceptions import PoemsError
+from model.vocabulary import FINDINGS, SEXES, Group, Kind
+from ui import state as s
+
+VALUES_KEY = "_case_values"
+BOOTED_KEY = "_booted"
+LOAD_ERROR_KEY = "_load_error"
+NOTICE_KEY = "_notice"
+PAGE_KEY = "_page"
+UPLOAD_KEY = "case_upload"
+EXAMPLE_KEY = "example_choice"
+PASTE_KEY = "case_paste"
+MAX_UPLOAD_MB = 1
+
+_TRI_LABELS = {"present": "Yes", "absent": "No", s.NOT_ASSESSED: "Unknown"}
+"""Button words: Yes = present, No = absent, Unknown = not assessed (left out of the case,
+never absent). Short, so the three fit on one line in the sidebar."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What case entry produced this run: a case, or the message saying what to fix."""
+
+    case: Case | None
+    error: str | None
+
+
+def _all_keys() -> tuple[str, ...]:
+    return tuple(s.default_values())
+
+
+def _boot() -> None:
+    """First run of a session: start empty, or from the case in the link."""
+    ss = st.session_state
+    if BOOTED_KEY in ss:
+        return
+    ss[BOOTED_KEY] = True
+    values = s.default_values()
+    link = st.query_params.get_all(s.LINK_PARAM)
+    if link:
+        try:
+            values = s.values_from_case(s.decode_case(link[-1]))
+            ss[NOTICE_KEY] = "Case opened from the link."
+        except PoemsError as err:
+            ss[LOAD_ERROR_KEY] = f"This link could not be opened. {err}"
+    ss[VALUES_KEY] = values
+
+
+def _restore(page: str) -> None:
+    """Give every widget its value: after a page switch the widgets start afresh, so the
+    remembered values are written back."""
+    ss = st.session_state
+    switched = ss.get(PAGE_KEY) != page
+    ss[PAGE_KEY] = page
+    for key, value in ss[VALUES_KEY].items():
+        if switched or key not in ss:
+            ss[key] = value
+
+
+def _remember() -> None:
+    ss = st.session_state
+    ss[VALUES_KEY] = {key: ss.get(key) for key in _all_keys()}
+
+
+def load_case(case: Case, notice: str) -> None:
+    """Show ``case`` in every widget (called from callbacks, before widgets are drawn)."""
+    ss = st.session_state
+    values = s.values_from_case(case)
+    for key, value in values.items():
+        ss[key] = value
+    ss[VALUES_KEY] = values
+    ss[NOTICE_KEY] = notice
+    ss.pop(LOAD_ERROR_KEY, None)
+
+
+def _on_upload() -> None:
+    uploaded = st.session_state.get(UPLOAD_KEY)
+    if uploaded is None:
+        return
+    try:
+        case = Case.from_json(uploaded.getvalue(), where=uploaded.name)
+    except PoemsError as err:
+        st.session_state[LOAD_ERROR_KEY] = f"The file could not be loaded. {err}"
+        return
+    load_case(case, f"Loaded {uploaded.name}.")
+
+
+def _on_paste() -> None:
+    text = st.session_state.get(PASTE_KEY) or ""
+    try:
+        case = Case.from_json(text, where="pasted case")
+    except PoemsError as err:
+        st.session_state[LOAD_ERROR_KEY] = f"The pasted case could not be loaded. {err}"
+        return
+    load_case(case, "Loaded the pasted case.")
+
+
+def _on_example() -> None:
+    choice = st.session_state.get(EXAMPLE_KEY)
+    paths = {p.stem: p for p in s.example_paths()}
+    if choice not in paths:
+        return
+    try:
+        case = Case.load(paths[choice])
+    except PoemsError as err:
+        st.session_state[LOAD_ERROR_KEY] = f"The example could not be loaded. {err}"
+        return
+    load_case(case, f"Loaded the example '{s.example_title(paths[choice])}'.")
+
+
+def _on_clear() -> None:
+    load_case(Case(), "Started a new, empty case.")
+
+
+def _settings() -> Mapping[str, str]:
+    """Setting id -> label from the default priors (empty until the priors land)."""
+    from ui import compute
+
+    return compute.setting_labels()
+
+
+def _tri_state(fid: str) -> None:
+    spec = FINDINGS[fid]
+    options: tuple[str, ...]
+    if spec.kind is Kind.CATEGORY:
+        options = (*spec.states, s.NOT_ASSESSED)
+        labels = {o: _TRI_LABELS.get(o, o) for o in options}
+    else:
+        options = s.TRI_STATES
+        labels = _TRI_LABELS
+    st.segmented_control(
+        spec.label,
+        options,
+        key=s.widget_key(fid),
+        format_func=labels.__getitem__,
+        help=spec.note or None,
+    )
+
+
+def _number(fid: str) -> None:
+    spec = FINDINGS[fid]
+    st.number_input(
+        f"{spec.label} ({spec.unit})",
+        value=None,
+        key=s.widget_key(fid),
+        help=spec.note or None,
+        placeholder="not measured",
+        format="%g",
+    )
+
+
+def _vegf() -> None:
+    spec = FINDINGS["vegf"]
+    st.number_input(
+        "VEGF value",
+        value=None,
+        key=s.KEY_VEGF_VALUE,
+        help=spec.note,
+        placeholder="not measured",
+        format="%g",
+    )
+    left, right = st.columns(2)
+    left.selectbox("Unit", s.vegf_units(), key=s.KEY_VEGF_UNIT, index=None)
+    right.selectbox(
+        "Specimen",
+        s.vegf_specimens(),
+        key=s.KEY_VEGF_SPECIMEN,
+        index=None,
+        help="Serum runs about 3.3x plasma (platelets release VEGF on clotting).",
+    )
+    st.number_input(
+        "Lab upper limit of normal (same unit)",
+        value=None,
+        key=s.KEY_VEGF_ULN,
+        placeholder="default for the specimen",
+        format="%g",
+        help="Leave empty to use the documented default ULN for the specimen.",
+    )
+
+
+def _finding(fid: str) -> None:
+    kind = FINDINGS[fid].kind
+    if kind is Kind.MEASUREMENT:
+        _vegf()
+    elif kind is Kind.NUMBER:
+        _number(fid)
+    else:
+        _tri_state(fid)
+
+
+def _load_and_save(case: Case | None) -> None:
+    with st.expander("Load, save or share a case", expanded=False):
+        names = [p.stem for p in s.example_paths()]
+        titles = {p.stem: s.example_title(p) for p in s.example_paths()}
+        st.selectbox(
+            "Start from an example",
+            names,
+            index=None,
+            key=EXAMPLE_KEY,
+            format_func=titles.__getitem__,
+            placeholder="Choose an example case",
+            on_change=_on_example,
+        )
+        st.button("New empty case", on_click=_on_clear)
+        st.file_uploader(
+            "Open a case file (JSON)",
+            type=["json"],
+            key=UPLOAD_KEY,
+            on_change=_on_upload,
+            max_upload_size=MAX_UPLOAD_MB,
+            help="A case file in the JSON format of the specification; at most 1 MB.",
+        )
+        st.text_area("Or paste a case (JSON)", key=PASTE_KEY, height=80)
+        st.button("Load pasted case", on_click=_on_paste)
+        if case is not None:
+            st.download_button(
+                "Save this case (JSON)",
+                case.to_json(),
+                file_name=f"{case.id or 'poems-case'}.json",
+                mime="application/json",
+                on_click="ignore",
+            )
+        st.caption("The address bar always holds the current case: copy it to share.")
+
+
+def _demographics() -> None:
+    st.text_input("Case id (optional)", key=s.KEY_ID)
+    st.number_input(
+        "Age (years)", value=None, key=s.KEY_AGE, placeholder="not given", step=1.0, format="%g"
+    )
+    st.segmented_control(
+        "Sex",
+        SEXES,
+        key=s.KEY_SEX,
+        format_func=str.capitalize,
+        help="Sets the hemoglobin and hematocrit thresholds. Click again to clear.",
+    )
+    settings = dict(_settings())
+    current = st.session_state.get(s.KEY_SETTING)
+    if current and current not in settings:
+        settings[current] = current.replace("_", " ")
+    st.selectbox(
+        "Clinical setting (sets the base rate)",
+        list(settings),
+        index=None,
+        key=s.KEY_SETTING,
+        format_func=lambda sid: settings.get(sid, sid),
+        placeholder="default setting" if settings else "available when the priors land",
+    )
+
+
+def case_entry(page: str) -> Entry:
+    """Draw the sidebar case entry and return this run's case (or what to fix).
+
+    ``page`` names the calling page, so a page switch restores the entered values.
+    """
+    _boot()
+    _restore(page)
+    ss = st.session_state
+    try:
+        case: Case | None = s.case_from_values(ss.to_dict())
+        error = None
+    except PoemsError as err:
+        case, error = None, str(err)
+    with st.sidebar:
+        st.header("Case")
+        _load_and_save(case)
+        _demographics()
+        for title, groups in s.SECTIONS:
+            with st.expander(title, expanded=title == "Mandatory criteria"):
+                for group in groups:
+                    if len(groups) > 1:
+                        st.markdown(f"**{_group_title(group)}**")
+                    for fid in s.findings_in(group):
+                        _finding(fid)
+    _remember()
+    if case is not None:
+        _sync_link(case)
+    return Entry(case, error)
+
+
+def _group_title(group: Group) -> str:
+    return str(group.value).capitalize()
+
+
+def _sync_link(case: Case) -> None:
+    """Keep the case in the address bar so the link reopens the same what-if."""
+    if case.to_dict() == {"findings": {}}:
+        if s.LINK_PARAM in st.query_params:
+            del st.query_params[s.LINK_PARAM]
+        return
+    code = s.encode_case(case)
+    if st.query_params.get(s.LINK_PARAM) != code:
+        st.query_params[s.LINK_PARAM] = code
+
+
+def messages(entry: Entry) -> None:
+    """Show load notices and errors at the top of the page (messages, never tracebacks)."""
+    ss = st.session_state
+    error = ss.pop(LOAD_ERROR_KEY, None)
+    if error:
+        st.error(error)
+    notice = ss.pop(NOTICE_KEY, None)
+    if notice:
+        st.toast(notice)
+    if entry.error:
+        st.error(f"Case entry: {entry.error}")
