@@ -1,0 +1,63 @@
+"""``poems compare-priors DIR_A DIR_B``: which parameters differ, and what that changes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from model.case import Case
+from model.exceptions import InputError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "compare-priors",
+        help="compare two priors folders: differing parameters and their effect",
+        description=(
+            "List every parameter whose value (or provenance) differs between two priors "
+            "folders, with both sources, and show the effect on a case's posterior over all "
+            "diagnoses (--case) and/or on a labelled cohort's network metrics (--cohort "
+            "with --label)."
+        ),
+    )
+    parser.add_argument("dir_a", metavar="DIR_A", help="first priors folder")
+    parser.add_argument("dir_b", metavar="DIR_B", help="second priors folder")
+    parser.add_argument("--case", default=None, metavar="CASE.json", help="a case file")
+    parser.add_argument("--setting", default=None, metavar="S", help="clinical setting")
+    parser.add_argument("--cohort", default=None, metavar="COHORT.csv", help="a labelled cohort")
+    parser.add_argument("--label", default=None, metavar="COLUMN", help="label column of --cohort")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from model.evaluation.compare import compare_priors
+    from model.parameters import load_priors
+
+    if args.cohort and not args.label:
+        raise InputError(
+            "--label",
+            None,
+            "a column name when --cohort is given",
+            "Add --label true_diagnosis (or your label column).",
+        )
+    a = load_priors(args.dir_a)
+    b = load_priors(args.dir_b)
+    case = Case.load(args.case) if args.case else None
+    metrics = None
+    if args.cohort:
+        from model.evaluation.cohort import read_cohort
+        from model.evaluation.evaluate import evaluate_cohort
+
+        cohort = read_cohort(args.cohort, args.label)
+        metrics = (
+            evaluate_cohort(cohort, a, setting=args.setting).metrics_row(),
+            evaluate_cohort(cohort, b, setting=args.setting).metrics_row(),
+        )
+    result = compare_priors(a, b, case=case, setting=args.setting, cohort_metrics=metrics)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(result.to_markdown(), end="")
+    return 0

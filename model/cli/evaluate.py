@@ -1,0 +1,72 @@
+"""``poems evaluate COHORT.csv --label COLUMN``: network and criteria metrics on a cohort."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from model.evaluation.cohort import read_cohort
+from model.evaluation.evaluate import DEFAULT_SETTING, POSITIVE, evaluate_cohort
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="score a labelled cohort: network AUC/Brier/log loss/calibration, rule sets' "
+        "sensitivity and specificity",
+        description=(
+            "Score every row of a labelled cohort CSV (SPEC section 2) with the network and "
+            "every criteria rule set. LABEL is a column holding a diagnosis state; the positive "
+            "class is 'poems' unless --positive says otherwise. Indeterminate verdicts are "
+            "counted as negative for sensitivity/specificity, and also reported as a rate and "
+            "left out for the '(determinate)' pair. Invalid rows are listed, not fatal."
+        ),
+    )
+    parser.add_argument("cohort", metavar="COHORT.csv", help="cohort CSV, one row per patient")
+    parser.add_argument("--label", required=True, metavar="COLUMN", help="label column")
+    parser.add_argument("--positive", default=POSITIVE, metavar="STATE", help="positive class")
+    parser.add_argument(
+        "--setting",
+        default=None,
+        metavar="S",
+        help=f"force one clinical setting for every row (default: each row's own, else "
+        f"{DEFAULT_SETTING})",
+    )
+    parser.add_argument("--priors", default=None, metavar="DIR", help="priors folder")
+    parser.add_argument("--bins", type=int, default=10, help="calibration bins (default 10)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--plot", default=None, metavar="OUT.png", help="write the reliability diagram"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from model.parameters import load_priors
+
+    priors = load_priors(args.priors)
+    cohort = read_cohort(args.cohort, args.label)
+    result = evaluate_cohort(
+        cohort, priors, setting=args.setting, positive=args.positive, n_bins=args.bins
+    )
+    if args.plot:
+        from model.evaluation.plots import save_reliability_png
+
+        save_reliability_png(
+            args.plot,
+            result.network.calibration,
+            result.scores,
+            result.y_true,
+            title=f"{args.cohort}: P({args.positive}) vs observed",
+        )
+    if args.json:
+        out = result.to_dict()
+        if args.plot:
+            out["plot"] = args.plot
+        print(json.dumps(out, indent=2))
+    else:
+        print(result.to_markdown(), end="")
+        if args.plot:
+            print(f"Reliability diagram written to {args.plot}")
+    return 0

@@ -1,0 +1,303 @@
+"""Evaluate the network and every criteria rule set on a labelled cohort.
+
+The *label* is a column holding a diagnosis state (``poems``, ``cidp``, ...); the positive
+class is ``poems`` unless told otherwise. For the network the score is P(POEMS | findings)
+under the row's setting (or the one forced with ``setting``); it is summarised by AUC, Brier
+score, log loss and a reliability table. For each rule set a verdict of ``met`` is a positive
+call; sensitivity and specificity are given twice, counting *indeterminate* as negative and
+leaving indeterminate rows out, with the indeterminate rate beside them (see
+:mod:`model.evaluation.metrics`).
+
+Scoring uses the compiled engine, vectorised over all rows of one setting (exact, it agrees
+with pgmpy to rounding); rows whose evidence is impossible under the network, and rows that
+fail validation, are reported as bad rows and left out of every metric.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from model.case import Case
+from model.evaluation.cohort import BadRow, Cohort
+from model.evaluation.metrics import RulePerformance, ScoreMetrics, rule_performance, score_metrics
+from model.exceptions import InputError, PoemsError
+from model.parameters import Priors
+from model.vocabulary import suggest
+
+DEFAULT_SETTING = "neuropathy_clinic"
+POSITIVE = "poems"
+
+
+@dataclass(frozen=True)
+class Scores:
+    """P(positive) per usable row, and the rows that could not be scored."""
+
+    p_positive: np.ndarray
+    posteriors: np.ndarray  # (n, n_diagnoses)
+    diagnoses: tuple[str, ...]
+    settings: tuple[str, ...]
+    failed: tuple[tuple[int, str], ...]  # (index into the input cases, message)
+
+
+def _engine(priors: Priors, setting: str) -> Any:
+    from model.inference.compiled import CompiledEngine
+    from model.network.builder import build_network
+
+    return CompiledEngine.from_pgmpy(build_network(priors, setting), query="diagnosis")
+
+
+def score_cases(
+    cases: Sequence[Case],
+    priors: Priors,
+    setting: str | None = None,
+    positive: str = POSITIVE,
+) -> Scores:
+    """Posterior over diagnoses for every case, grouped by setting and scored in batches.
+
+    ``setting`` forces one setting for all rows; otherwise each case's own setting is used,
+    falling back to :data:`DEFAULT_SETTING`. Unknown settings raise (they are a cohort-level
+    mistake, not a row-level one).
+    """
+    from model.network.evidence import evidence_for
+
+    chosen = [setting or c.setting or DEFAULT_SETTING for c in cases]
+    for s in sorted(set(chosen)):
+        priors.setting(s)  # raises with a suggestion
+    diagnoses: tuple[str, ...] = ()
+    n = len(cases)
+    posteriors = np.full((n, 0), np.nan)
+    failed: list[tuple[int, str]] = []
+    evidence: list[dict[str, str] | None] = []
+    for i, case in enumerate(cases):
+        try:
+            evidence.append(dict(evidence_for(case)))
+        except PoemsError as err:
+            evidence.append(None)
+            failed.append((i, str(err)))
+    for s in sorted(set(chosen)):
+        engine = _engine(priors, s)
+        if not diagnoses:
+            diagnoses = tuple(engine.query_states)
+            posteriors = np.full((n, len(diagnoses)), np.nan)
+        idx = [i for i in range(n) if chosen[i] == s and evidence[i] is not None]
+        if not idx:
+            continue
+        codes = engine.encode([evidence[i] for i in idx])
+        out = engine.posterior_batch(codes, on_impossible="nan")
+        posteriors[idx] = out
+        for j, i in enumerate(idx):
+            if np.isnan(out[j, 0]):
+                failed.append((i, "findings have probability zero under the network"))
+    if positive not in diagnoses and diagnoses:
+        raise InputError(
+            "--positive",
+            positive,
+            "a diagnosis state (" + ", ".join(diagnoses) + ")",
+            suggest(positive, diagnoses),
+        )
+    p = posteriors[:, diagnoses.index(positive)] if diagnoses else np.zeros(0)
+    return Scores(p, posteriors, diagnoses, tuple(chosen), tuple(sorted(failed)))
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The evaluation of one cohort: network metrics and per-rule-set performance."""
+
+    label_column: str
+    positive: str
+    n_rows: int
+    n_scored: int
+    network: ScoreMetrics
+    rules: Mapping[str, RulePerformance]
+    settings_used: Mapping[str, int]
+    label_counts: Mapping[str, int]
+    bad_rows: tuple[BadRow, ...]
+    ignored_columns: tuple[tuple[str, str], ...]
+    priors_directory: str | None
+    scores: np.ndarray = field(repr=False)
+    y_true: np.ndarray = field(repr=False)
+    verdicts: Mapping[str, tuple[str, ...]] = field(repr=False)
+    row_numbers: tuple[int, ...] = field(repr=False)
+
+    def to_dict(self, with_rows: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "label_column": self.label_column,
+            "positive": self.positive,
+            "n_rows": self.n_rows,
+            "n_scored": self.n_scored,
+            "label_counts": dict(self.label_counts),
+            "settings_used": dict(self.settings_used),
+            "priors": self.priors_directory,
+            "network": _clean(self.network.to_dict()),
+            "rules": {k: _clean(v.to_dict()) for k, v in self.rules.items()},
+            "indeterminate_counting": (
+                "sensitivity/specificity count an indeterminate verdict as negative (not met); "
+                "*_determinate leave indeterminate rows out; indeterminate is the rate."
+            ),
+            "bad_rows": [b.to_dict() for b in self.bad_rows],
+            "ignored_columns": [{"column": c, "hint": h} for c, h in self.ignored_columns],
+        }
+        if with_rows:
+            out["rows"] = [
+                {
+                    "row": r,
+                    "label_positive": bool(y),
+                    "p_positive": float(p),
+                    **{k: v[i] for k, v in self.verdicts.items()},
+                }
+                for i, (r, y, p) in enumerate(
+                    zip(self.row_numbers, self.y_true, self.scores, strict=True)
+                )
+            ]
+        return out
+
+    def metrics_row(self) -> dict[str, Any]:
+        """The headline network metrics (used to put two prior sets side by side)."""
+        return {
+            "n": self.network.n,
+            "prevalence": self.network.prevalence,
+            "auc": self.network.auc,
+            "brier": self.network.brier,
+            "log_loss": self.network.log_loss,
+            "ece": self.network.ece,
+        }
+
+    def to_markdown(self) -> str:
+        net = self.network
+        lines = [
+            f"Cohort: {self.n_rows} rows, {self.n_scored} scored "
+            f"({len(self.bad_rows)} left out); positive = `{self.positive}` "
+            f"({net.n_positive} rows, prevalence {net.prevalence:.3f}).",
+            "Settings: " + ", ".join(f"{k} ({v})" for k, v in self.settings_used.items()) + ".",
+            "",
+            "| network metric | value |",
+            "|---|---|",
+            f"| AUC | {_f(net.auc)} |",
+            f"| Brier score | {_f(net.brier)} |",
+            f"| log loss (nats, clipped at {net.log_loss_eps:g}) | {_f(net.log_loss)} |",
+            f"| expected calibration error | {_f(net.ece)} |",
+            "",
+            "| rule set | sensitivity (indet. = negative) | specificity (indet. = negative) "
+            "| sensitivity (determinate) | specificity (determinate) | indeterminate |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, r in self.rules.items():
+            lines.append(
+                f"| {name} | {r.sensitivity.describe()} | {r.specificity.describe()} | "
+                f"{r.sensitivity_determinate.describe()} | "
+                f"{r.specificity_determinate.describe()} | {r.indeterminate.describe()} |"
+            )
+        lines += ["", "| bin | n | mean P | observed | 95% CI |", "|---|---|---|---|---|"]
+        for b in net.calibration:
+            if b.count:
+                lines.append(
+                    f"| {b.lower:.2f}-{b.upper:.2f} | {b.count} | {_f(b.mean_predicted)} | "
+                    f"{_f(b.observed_fraction)} | {_f(b.observed_low)}-{_f(b.observed_high)} |"
+                )
+        if self.bad_rows:
+            lines += ["", f"Rows left out ({len(self.bad_rows)}):"]
+            lines += [f"- row {b.row}: {b.message}" for b in self.bad_rows[:20]]
+            if len(self.bad_rows) > 20:
+                lines.append(f"- ... and {len(self.bad_rows) - 20} more")
+        if self.ignored_columns:
+            lines += ["", "Columns ignored: " + ", ".join(c for c, _ in self.ignored_columns)]
+        return "\n".join(lines) + "\n"
+
+
+def _f(x: float | None) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:.3f}"
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return None if math.isnan(obj) else obj
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def evaluate_cohort(
+    cohort: Cohort,
+    priors: Priors | None = None,
+    *,
+    setting: str | None = None,
+    positive: str = POSITIVE,
+    n_bins: int = 10,
+    rule_sets: Sequence[str] | None = None,
+) -> Evaluation:
+    """Score a parsed cohort with the network and every rule set, and compute the metrics."""
+    from model.criteria.engine import evaluate as criteria_evaluate
+    from model.criteria.rulesets import RULE_SETS
+    from model.parameters import load_priors
+
+    priors = priors if priors is not None else load_priors()
+    names = tuple(rule_sets) if rule_sets else tuple(RULE_SETS)
+    unknown_labels = sorted(set(cohort.labels) - set(_diagnoses(priors)))
+    bad = list(cohort.bad_rows)
+    keep = [i for i, lab in enumerate(cohort.labels) if lab not in unknown_labels]
+    for i, lab in enumerate(cohort.labels):
+        if lab in unknown_labels:
+            bad.append(
+                BadRow(
+                    cohort.rows[i],
+                    cohort.cases[i].id,
+                    f"{cohort.label_column} must be a diagnosis state ("
+                    + ", ".join(_diagnoses(priors))
+                    + f"). Got {lab!r} instead. {suggest(lab, _diagnoses(priors))}".rstrip(),
+                )
+            )
+    cases = [cohort.cases[i] for i in keep]
+    labels = [cohort.labels[i] for i in keep]
+    rows = [cohort.rows[i] for i in keep]
+    scores = score_cases(cases, priors, setting, positive)
+    failed = {i for i, _ in scores.failed}
+    for i, message in scores.failed:
+        bad.append(BadRow(rows[i], cases[i].id, message))
+    ok = [i for i in range(len(cases)) if i not in failed]
+    if not ok:
+        raise InputError(
+            "cohort",
+            "no usable rows",
+            "at least one valid, labelled row",
+            "See the bad rows listed with --json.",
+        )
+    y = np.array([labels[i] == positive for i in ok], dtype=bool)
+    p = np.clip(scores.p_positive[ok], 0.0, 1.0)
+    verdicts: dict[str, tuple[str, ...]] = {}
+    rules: dict[str, RulePerformance] = {}
+    for name in names:
+        calls = tuple(str(criteria_evaluate(cases[i], name).verdict) for i in ok)
+        verdicts[name] = calls
+        rules[name] = rule_performance(y, calls)
+    return Evaluation(
+        label_column=cohort.label_column,
+        positive=positive,
+        n_rows=cohort.n_rows,
+        n_scored=len(ok),
+        network=score_metrics(y, p, n_bins=n_bins),
+        rules=rules,
+        settings_used=dict(Counter(scores.settings[i] for i in ok)),
+        label_counts=dict(Counter(labels[i] for i in ok)),
+        bad_rows=tuple(sorted(bad, key=lambda b: b.row)),
+        ignored_columns=cohort.ignored_columns,
+        priors_directory=priors.directory,
+        scores=p,
+        y_true=y,
+        verdicts=verdicts,
+        row_numbers=tuple(rows[i] for i in ok),
+    )
+
+
+def _diagnoses(priors: Priors) -> tuple[str, ...]:
+    first = next(iter(priors.settings.values()))
+    return tuple(first.base_rates)

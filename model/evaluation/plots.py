@@ -1,0 +1,84 @@
+"""Figures for an evaluation, drawn with matplotlib's object-oriented API on the Agg canvas.
+
+No pyplot and no global backend state: every function builds its own
+:class:`~matplotlib.figure.Figure` (safe in a multi-threaded app) and returns it or writes a
+PNG. Nothing touches a display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from model.evaluation.metrics import CalibrationBin
+
+
+def reliability_figure(
+    bins: Sequence[CalibrationBin],
+    scores: np.ndarray | None = None,
+    y_true: np.ndarray | None = None,
+    title: str = "Reliability diagram",
+) -> Figure:
+    """Observed fraction (95% Wilson interval) against mean predicted probability per bin,
+    with the diagonal, and below it a histogram of predictions by true class."""
+    fig = Figure(figsize=(5.5, 6.5))
+    FigureCanvasAgg(fig)
+    ax, hist = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="perfect calibration")
+    full = [b for b in bins if b.count and b.mean_predicted is not None]
+    if full:
+        x = np.array([b.mean_predicted for b in full], dtype=float)
+        yv = np.array([b.observed_fraction for b in full], dtype=float)
+        lo = np.array([b.observed_low for b in full], dtype=float)
+        hi = np.array([b.observed_high for b in full], dtype=float)
+        ax.errorbar(
+            x,
+            yv,
+            yerr=[yv - lo, hi - yv],
+            fmt="o-",
+            color="C0",
+            capsize=3,
+            label="observed (95% Wilson CI)",
+        )
+        for b, xi, yi in zip(full, x, yv, strict=True):
+            ax.annotate(
+                f"n={b.count}",
+                (xi, yi),
+                textcoords="offset points",
+                xytext=(4, -10),
+                fontsize=7,
+                color="C0",
+            )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel("observed fraction positive")
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="upper left", fontsize=8)
+    if scores is not None and y_true is not None:
+        edges = np.linspace(0, 1, 21)
+        hist.hist(scores[~y_true], bins=edges, alpha=0.6, label="negatives", color="C1")
+        hist.hist(scores[y_true], bins=edges, alpha=0.6, label="positives", color="C0")
+        hist.set_yscale("log")
+        hist.legend(fontsize=7)
+    hist.set_xlabel("predicted P(POEMS)")
+    hist.set_ylabel("rows (log)")
+    fig.tight_layout()
+    return fig
+
+
+def save_reliability_png(
+    path: str | Path,
+    bins: Sequence[CalibrationBin],
+    scores: np.ndarray | None = None,
+    y_true: np.ndarray | None = None,
+    title: str = "Reliability diagram",
+) -> Path:
+    """Write the reliability diagram to ``path`` (PNG) and return the path."""
+    out = Path(path)
+    fig = reliability_figure(bins, scores, y_true, title)
+    fig.savefig(out, dpi=120)
+    return out

@@ -1,0 +1,116 @@
+"""Cohort evaluation end to end on a tiny cohort whose answers can be checked by hand.
+
+Rows (setting neuropathy_clinic unless said):
+
+    row  label   findings                                         seed verdict
+    1    poems   PN, lambda M-protein, sclerotic lesion, edema    met
+    2    poems   PN, lambda M-protein                             indeterminate
+    3    cidp    PN, demyelinating NCS, M-protein absent          not met
+    4    cidp    PN, demyelinating NCS                            indeterminate
+    5    cidp    PN, 'maybe' for hepatomegaly                     (bad row: reported)
+    6    flu     PN                                               (bad label: reported)
+
+Seed sensitivity (indeterminate = negative) = 1/2, specificity = 2/2, indeterminate 2/4.
+The network metrics are checked against :mod:`model.evaluation.metrics` applied to the
+posteriors computed independently with pgmpy's exact inference.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from model.case import Case
+from model.cli import main
+from model.evaluation import metrics as mx
+from model.evaluation.cohort import read_cohort
+from model.evaluation.evaluate import evaluate_cohort
+from model.inference.exact import posterior
+
+HEADER = (
+    "id,dx,setting,polyneuropathy,demyelinating_ncs,monoclonal_protein,light_chain,"
+    "sclerotic_bone_lesion,peripheral_edema,hepatomegaly\n"
+)
+CSV = (
+    HEADER
+    + """r1,poems,neuropathy_clinic,present,,present,lambda,present,present,
+r2,poems,neuropathy_clinic,present,,present,lambda,,,
+r3,cidp,neuropathy_clinic,present,present,absent,,,,
+r4,cidp,,present,present,,,,,
+r5,cidp,neuropathy_clinic,present,,,,,,maybe
+r6,flu,neuropathy_clinic,present,,,,,,
+"""
+)
+
+
+@pytest.fixture(scope="module")
+def result():  # type: ignore[no-untyped-def]
+    return evaluate_cohort(read_cohort(CSV.encode(), "dx"), n_bins=2)
+
+
+def test_rule_counts_by_hand(result) -> None:  # type: ignore[no-untyped-def]
+    seed = result.rules["seed"]
+    assert (seed.sensitivity.successes, seed.sensitivity.n) == (1, 2)
+    assert (seed.specificity.successes, seed.specificity.n) == (2, 2)
+    assert (seed.indeterminate.successes, seed.indeterminate.n) == (2, 4)
+    assert result.verdicts["seed"] == ("met", "indeterminate", "not_met", "indeterminate")
+
+
+def test_bad_rows_are_listed_not_fatal(result) -> None:  # type: ignore[no-untyped-def]
+    assert result.n_rows == 6 and result.n_scored == 4
+    messages = {b.row: b.message for b in result.bad_rows}
+    assert set(messages) == {5, 6}
+    assert "hepatomegaly" in messages[5]
+    assert "dx must be a diagnosis state" in messages[6]
+
+
+def test_network_metrics_match_independent_exact_posteriors(result) -> None:  # type: ignore[no-untyped-def]
+    cohort = read_cohort(CSV.encode(), "dx")
+    cases = [c for c, lab in zip(cohort.cases, cohort.labels, strict=True) if lab != "flu"]
+    p = [posterior(c, setting=c.setting or "neuropathy_clinic")["poems"] for c in cases]
+    y = [1, 1, 0, 0]
+    assert result.scores.tolist() == pytest.approx(p, abs=1e-9)
+    assert result.network.auc == pytest.approx(mx.roc_auc(y, p))
+    assert result.network.brier == pytest.approx(mx.brier_score(y, p))
+    assert result.settings_used == {"neuropathy_clinic": 4}  # row 4 falls back to the default
+
+
+def test_markdown_and_json_say_how_indeterminate_is_counted(result) -> None:  # type: ignore[no-untyped-def]
+    text = result.to_markdown()
+    assert "indet. = negative" in text and "row 5" in text
+    data = result.to_dict(with_rows=True)
+    assert "indeterminate" in data["indeterminate_counting"]
+    assert data["rows"][0]["seed"] == "met"
+    json.dumps(data)  # no NaN, no numpy types
+
+
+def test_cli_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cohort = tmp_path / "c.csv"
+    cohort.write_text(CSV)
+    png = tmp_path / "rel.png"
+    code = main(["evaluate", str(cohort), "--label", "dx", "--json", "--plot", str(png)])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert out["n_scored"] == 4 and out["rules"]["seed"]["sensitivity"]["successes"] == 1
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_unknown_setting_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cohort = tmp_path / "c.csv"
+    cohort.write_text(CSV)
+    code = main(["evaluate", str(cohort), "--label", "dx", "--setting", "neuropathy_clinc"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Did you mean 'neuropathy_clinic'" in err
+
+
+def test_forced_setting_changes_scores_not_verdicts() -> None:
+    cohort = read_cohort(CSV.encode(), "dx")
+    a = evaluate_cohort(cohort, setting="general_population")
+    b = evaluate_cohort(cohort, setting="paraproteinemic_neuropathy")
+    assert a.verdicts == b.verdicts
+    assert (a.scores < b.scores).all()
+    assert Case.from_dict({"findings": {}}).setting is None
