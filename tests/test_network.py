@@ -18,16 +18,22 @@ from model.network.builder import build_network
 from model.network.evidence import NOT_IN_NETWORK, evidence_for, vegf_band
 from model.network.structure import DIAGNOSIS_STATES, NODES
 from model.network.tables import build_tables
-from model.parameters import Priors, load_priors
+from model.parameters import Categorical, Priors, load_priors
 from model.vocabulary import FINDINGS, Kind
 
 FIXTURE = Path(__file__).parent / "fixtures" / "priors_minimal"
+REAL = Path(__file__).resolve().parents[1] / "priors"
 SETTING = "neuropathy_clinic"
 
 
 @pytest.fixture(scope="module")
 def fx() -> Priors:
     return load_priors(FIXTURE)
+
+
+@pytest.fixture(scope="module")
+def real() -> Priors:
+    return load_priors(REAL)
 
 
 # ------------------------------------------------------------------ structure
@@ -260,3 +266,23 @@ def test_impossible_evidence_is_reported(fx: Priors) -> None:
     only_poems = fx.with_setting("only_poems", rates)
     with pytest.raises(CaseError, match="contradict"):
         query(only_poems, "only_poems", "diagnosis", {"polyneuropathy": "absent"})
+
+
+# ------------------------------------------------------------------ the real priors
+def test_real_priors_integrity_sweep(real: Priors) -> None:
+    """Every node has a table, every parameter its provenance, every setting builds."""
+    for setting in real.settings:
+        model = build_network(real, setting)
+        assert model.check_model()
+        tables = build_tables(real, setting)
+        assert set(tables) == set(NODES)
+        for table in tables.values():
+            np.testing.assert_allclose(table.array.sum(axis=0), 1.0, atol=1e-9)
+    for p in real.parameters():
+        assert p.source in real.references, p.key
+        assert p.kind in ("literature", "inferred", "assumption"), p.key
+        if p.kind == "assumption" and ".probs." not in p.key:
+            assert p.low is not None and p.high is not None, p.key
+    for entry in real.entries():
+        if isinstance(entry, Categorical):
+            assert abs(sum(entry.probs.values()) - 1.0) <= 1e-9, entry.key

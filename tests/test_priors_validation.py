@@ -18,6 +18,7 @@ from model.parameters import Categorical, Priors, load_priors
 from model.parameters.writer import dumps
 
 FIXTURE = Path(__file__).parent / "fixtures" / "priors_minimal"
+REAL = Path(__file__).resolve().parents[1] / "priors"
 
 Data = dict[str, Any]
 
@@ -382,7 +383,7 @@ def test_missing_folder_names_the_fix(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ round trips
-@pytest.mark.parametrize("source", [FIXTURE], ids=["fixture"])
+@pytest.mark.parametrize("source", [FIXTURE, REAL], ids=["fixture", "real"])
 def test_load_write_load_is_equal_and_idempotent(tmp_path: Path, source: Path) -> None:
     original = load_priors(source)
     first = tmp_path / "first"

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from collections.abc import Iterable, Mapping
 
 import numpy as np
-from pgmpy.inference import VariableElimination
+
+with warnings.catch_warnings():  # pgmpy 1.1 warns about its own deprecated estimators on import
+    warnings.simplefilter("ignore", FutureWarning)
+    from pgmpy.inference import VariableElimination
 
 from model.case import Case
 from model.exceptions import CaseError, PriorsError

@@ -9,9 +9,12 @@ never mutate it (add CPDs, change states or edges) — build from other priors i
 from __future__ import annotations
 
 import functools
+import warnings
 
-from pgmpy.factors.discrete import TabularCPD
-from pgmpy.models import DiscreteBayesianNetwork
+with warnings.catch_warnings():  # pgmpy 1.1 warns about its own deprecated estimators on import
+    warnings.simplefilter("ignore", FutureWarning)
+    from pgmpy.factors.discrete import TabularCPD
+    from pgmpy.models import DiscreteBayesianNetwork
 
 from model.network.structure import NODES
 from model.network.tables import NodeTable, build_tables

@@ -1,0 +1,278 @@
+"""One call that answers for a case: posterior, differential, criteria, and how they compare.
+
+:func:`assess` returns a frozen :class:`Assessment` that renders itself (``to_dict``,
+``to_markdown``); the CLI and the app only display it. Optional fields (``contributions``,
+``next_tests``, ``credible_interval``, ``sensitivity``) default to ``None`` so analyses can be
+attached later with :func:`dataclasses.replace` without changing this module's callers.
+
+The agreement text compares the default rule set's verdict with P(POEMS). The probability
+bands it uses (:data:`LOW_PROBABILITY`, :data:`HIGH_PROBABILITY`) are reading aids chosen by
+the team, not published decision thresholds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from model.case import Case
+from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult, evaluate_all
+from model.inference.exact import posterior as exact_posterior
+from model.inference.exact import resolve
+from model.network.evidence import NOT_IN_NETWORK, evidence_for
+from model.network.structure import DIAGNOSIS_STATES
+from model.parameters import Priors
+
+LOW_PROBABILITY = 0.10
+HIGH_PROBABILITY = 0.50
+DISCLAIMER = "Decision support, not a diagnosis."
+
+DIAGNOSIS_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "poems": "POEMS syndrome",
+        "cidp": "CIDP",
+        "mgus_neuropathy": "MGUS neuropathy (incl. anti-MAG)",
+        "al_amyloidosis": "AL amyloidosis",
+        "multiple_myeloma": "Multiple myeloma",
+        "castleman_disease": "Castleman disease",
+        "other_neuropathy": "Other neuropathy",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything the tool says about one case, in one immutable object.
+
+    Attributes
+    ----------
+    case : the case assessed.
+    setting, setting_label : the clinical setting whose base rates were used.
+    prior : base rate of every diagnosis state in that setting.
+    posterior : P(diagnosis | findings) for every diagnosis state (exact, pgmpy).
+    evidence : the network evidence used (node -> state).
+    criteria : every rule set's result (``model.criteria.evaluate_all``), default first.
+    agreement : plain words: do the criteria and the probability agree, and why.
+    notes : caveats about how the case was read.
+    contributions, next_tests, credible_interval, sensitivity : optional analyses.
+    """
+
+    case: Case
+    setting: str
+    setting_label: str
+    prior: Mapping[str, float]
+    posterior: Mapping[str, float]
+    evidence: Mapping[str, str]
+    criteria: Mapping[str, CriteriaResult]
+    agreement: str
+    notes: tuple[str, ...] = ()
+    contributions: Any = None
+    next_tests: Any = None
+    credible_interval: tuple[float, float] | None = None
+    sensitivity: Any = None
+
+    @property
+    def posterior_poems(self) -> float:
+        return self.posterior["poems"]
+
+    @property
+    def prior_poems(self) -> float:
+        return self.prior["poems"]
+
+    @property
+    def differential(self) -> list[tuple[str, float]]:
+        """Diagnosis states by decreasing posterior."""
+        return sorted(self.posterior.items(), key=lambda kv: -kv[1])
+
+    @property
+    def verdict(self) -> str:
+        """The default rule set's verdict."""
+        return self.criteria[DEFAULT_RULE_SET].verdict
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; ``criteria`` is the same object ``poems criteria --json`` prints."""
+        out: dict[str, Any] = {
+            "case": self.case.to_dict(),
+            "setting": self.setting,
+            "setting_label": self.setting_label,
+            "prior": dict(self.prior),
+            "posterior": dict(self.posterior),
+            "posterior_poems": self.posterior_poems,
+            "differential": [{"diagnosis": d, "probability": p} for d, p in self.differential],
+            "evidence": dict(self.evidence),
+            "criteria": {k: r.to_dict() for k, r in self.criteria.items()},
+            "agreement": self.agreement,
+            "notes": list(self.notes),
+            "disclaimer": DISCLAIMER,
+        }
+        for name in ("contributions", "next_tests", "credible_interval", "sensitivity"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value.to_dict() if hasattr(value, "to_dict") else value
+        return out
+
+    def to_markdown(self) -> str:
+        title = self.case.id or "case"
+        lines = [
+            f"## POEMS assessment: {title}",
+            "",
+            f"**P(POEMS) = {_pct(self.posterior_poems)}** (base rate {_pct(self.prior_poems)} "
+            f"in the setting *{self.setting_label}*).",
+            "",
+            "| diagnosis | before findings | after findings |",
+            "|---|---|---|",
+        ]
+        for d, p in self.differential:
+            lines.append(f"| {DIAGNOSIS_LABELS[d]} | {_pct(self.prior[d])} | {_pct(p)} |")
+        lines += ["", "### Formal criteria", "", "| rule set | verdict |", "|---|---|"]
+        for rule_id, result in self.criteria.items():
+            lines.append(f"| {result.title} (`{rule_id}`) | {result.verdict.replace('_', ' ')} |")
+        lines += ["", "### Criteria and probability", "", self.agreement]
+        if self.credible_interval is not None:
+            low, high = self.credible_interval
+            lines += ["", f"Uncertainty from the priors: {_pct(low)} to {_pct(high)}."]
+        if self.notes:
+            lines += ["", "### Notes", "", *[f"- {n}" for n in self.notes]]
+        lines += ["", f"*{DISCLAIMER}*"]
+        return "\n".join(lines) + "\n"
+
+
+def _pct(p: float) -> str:
+    """A probability as a percentage with sensible precision at both ends."""
+    if p <= 0.0:
+        return "0 %"
+    if p < 1e-4:
+        return "< 0.01 %"
+    if p > 1 - 1e-4:
+        return "> 99.99 %"
+    if p < 0.01:
+        return f"{100 * p:.2f} %"
+    if p < 0.1 or p > 0.9:
+        return f"{100 * p:.1f} %"
+    return f"{100 * p:.0f} %"
+
+
+def _band(p: float) -> str:
+    if p >= HIGH_PROBABILITY:
+        return "high"
+    if p < LOW_PROBABILITY:
+        return "low"
+    return "intermediate"
+
+
+def percent(p: float) -> str:
+    """Public alias of the percentage formatting used in reports."""
+    return _pct(p)
+
+
+def agreement_text(
+    result: CriteriaResult, posterior: Mapping[str, float], prior: Mapping[str, float]
+) -> str:
+    """Plain words comparing the criteria verdict with P(POEMS)."""
+    p = posterior["poems"]
+    band = _band(p)
+    rival, rival_p = max(
+        ((d, q) for d, q in posterior.items() if d != "poems"), key=lambda kv: kv[1]
+    )
+    rival_text = f"{DIAGNOSIS_LABELS[rival]} ({_pct(rival_p)})"
+    prob = f"the network gives P(POEMS) = {_pct(p)}"
+    missing = [c.label for c in result.criteria if c.role == "mandatory" and c.status == "not_met"]
+    unknown = [c.label for c in result.criteria if c.status == "indeterminate"]
+    verdict = result.verdict
+    if verdict == "met" and band == "high":
+        return f"Agree: the criteria ({result.rule_set}) are met and {prob}."
+    if verdict == "not_met" and band == "low":
+        why = f" (not met: {'; '.join(missing)})" if missing else ""
+        return f"Agree: the criteria are not met{why} and {prob}; most likely is {rival_text}."
+    if verdict == "met":
+        return (
+            f"Disagree: the criteria are met, but {prob}. The criteria count features; the "
+            f"network also weighs how often each feature occurs in the mimics and the base "
+            f"rate of the setting ({_pct(prior['poems'])}), and here it favours {rival_text}. "
+            "Check the findings that the mimic explains as well."
+        )
+    if verdict == "not_met":
+        if band == "high":
+            why = "; ".join(missing) if missing else "a required combination"
+            return (
+                f"Disagree: the criteria are not met (missing: {why}), yet {prob}. The "
+                "criteria demand specific findings, while the network adds up every finding; "
+                "the missing one may be a test not done well (for example an M-protein too "
+                "small for electrophoresis) or an atypical presentation."
+            )
+        return (
+            f"Partly agree: the criteria are not met and {prob}, which is not negligible; "
+            f"most likely is {rival_text}."
+        )
+    # indeterminate
+    open_items = "; ".join(unknown[:4]) if unknown else "findings not assessed"
+    return (
+        f"Undecided: the criteria depend on findings not assessed ({open_items}); with what is "
+        f"known {prob}."
+    )
+
+
+def _notes(
+    case: Case,
+    evidence: Mapping[str, str],
+    criteria: Mapping[str, CriteriaResult],
+    setting: str,
+    setting_from_case: bool,
+) -> tuple[str, ...]:
+    notes: list[str] = []
+    if not evidence:
+        notes.append("No findings entered: the probabilities are the setting's base rates.")
+    vegf = case.vegf
+    if vegf is not None:
+        notes.append(f"VEGF read as {vegf.describe()}.")
+        if vegf.uln_is_default:
+            notes.append(
+                "No ULN was given with the VEGF value: the documented default ULN for the "
+                "specimen was used. Enter your lab's ULN for a firmer reading."
+            )
+        if case.entered("vegf_elevated") is not None:
+            notes.append("The network reads the measured VEGF; 'vegf_elevated' was not used.")
+    for fid in NOT_IN_NETWORK:
+        if case.entered(fid) is not None:
+            notes.append(
+                f"'{fid}' is used by the criteria only; the network does not read lesion size."
+            )
+    flags = {f for r in criteria.values() for f in r.flags}
+    if "castleman_variant" in flags:
+        notes.append(FLAG_TEXT["castleman_variant"])
+    if not setting_from_case:
+        notes.append(f"Setting '{setting}' used (the case names none).")
+    return tuple(notes)
+
+
+def assess(case: Case, *, setting: str | None = None, priors: Priors | None = None) -> Assessment:
+    """Assess a case: exact posterior, every rule set, and how they compare.
+
+    Parameters
+    ----------
+    case : a validated case.
+    setting : clinical setting id (default: the case's, else ``neuropathy_clinic``).
+    priors : priors to use (default: the repository's ``priors/``).
+    """
+    priors, chosen = resolve(case, setting, priors)
+    evidence = evidence_for(case)
+    post = exact_posterior(case, setting=chosen, priors=priors)
+    base = dict(priors.setting(chosen).base_rates)
+    criteria = evaluate_all(case)
+    agreement = agreement_text(criteria[DEFAULT_RULE_SET], post, base)
+    notes = _notes(
+        case, evidence, criteria, chosen, setting is not None or case.setting is not None
+    )
+    return Assessment(
+        case=case,
+        setting=chosen,
+        setting_label=priors.setting(chosen).label,
+        prior=MappingProxyType({d: base[d] for d in DIAGNOSIS_STATES}),
+        posterior=MappingProxyType(dict(post)),
+        evidence=MappingProxyType(dict(evidence)),
+        criteria=MappingProxyType(dict(criteria)),
+        agreement=agreement,
+        notes=notes,
+    )

@@ -1,0 +1,84 @@
+"""``poems assess CASE.json``: P(POEMS) and the differential beside the criteria verdicts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from model.assessment import DIAGNOSIS_LABELS, DISCLAIMER, Assessment, assess, percent
+from model.case import Case
+from model.parameters import Priors, load_priors
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "assess",
+        help="posterior probability of POEMS and the differential, beside the criteria",
+        description=(
+            "Assess a case file: the Bayesian network's exact posterior over the diagnoses "
+            "(pgmpy variable elimination) next to every rule set's verdict, and whether they "
+            f"agree. {DISCLAIMER}"
+        ),
+    )
+    parser.add_argument("case", metavar="CASE.json", help="case file (SPEC section 2)")
+    add_priors_options(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(handler=run)
+
+
+def add_priors_options(parser: argparse.ArgumentParser) -> None:
+    """``--setting`` and ``--priors``, shared by the network subcommands."""
+    parser.add_argument(
+        "--setting",
+        metavar="S",
+        default=None,
+        help="clinical setting id (default: the case's, else neuropathy_clinic)",
+    )
+    parser.add_argument(
+        "--priors", metavar="DIR", default=None, help="priors folder (default: priors/)"
+    )
+
+
+def priors_from(args: argparse.Namespace) -> Priors | None:
+    return None if args.priors is None else load_priors(args.priors)
+
+
+def format_text(a: Assessment) -> str:
+    """P(POEMS) and the differential in the left column, criteria verdicts on the right."""
+    left = [
+        f"P(POEMS) = {percent(a.posterior_poems)}   (base rate {percent(a.prior_poems)})",
+        "",
+        f"{'diagnosis':<34}{'prior':>9}{'posterior':>11}",
+    ]
+    left += [
+        f"{DIAGNOSIS_LABELS[d]:<34}{percent(a.prior[d]):>9}{percent(p):>11}"
+        for d, p in a.differential
+    ]
+    right = ["Criteria", ""]
+    right += [f"{rid:<18}{r.verdict.replace('_', ' ')}" for rid, r in a.criteria.items()]
+    width = max(len(line) for line in left) + 4
+    rows = [
+        f"{(left[i] if i < len(left) else ''):<{width}}{right[i] if i < len(right) else ''}"
+        for i in range(max(len(left), len(right)))
+    ]
+    header = [
+        f"Case {a.case.id or ''}".rstrip() + f" - setting: {a.setting_label}",
+        "",
+    ]
+    footer = ["", a.agreement]
+    if a.evidence:
+        footer += ["", "Evidence used: " + ", ".join(f"{k}={v}" for k, v in a.evidence.items())]
+    footer += [f"Note: {n}" for n in a.notes]
+    footer += ["", DISCLAIMER]
+    return "\n".join(line.rstrip() for line in header + rows + footer)
+
+
+def run(args: argparse.Namespace) -> int:
+    case = Case.load(args.case)
+    result = assess(case, setting=args.setting, priors=priors_from(args))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(format_text(result))
+    return 0
