@@ -1,0 +1,258 @@
+"""Walk a teaching case step by step: the probability, the criteria and why they moved.
+
+At each step the findings produced so far form a :class:`~model.case.Case`; the network gives
+the posterior over every diagnosis (exact, pgmpy variable elimination), the ``seed`` rule set
+gives the verdict, and a generated note says what changed and which new finding pushed
+hardest. The push of a finding is measured as the change in log-odds of P(POEMS) when that
+finding alone is added to the previous step's case: a simple, honest attribution that the
+reader can reproduce by toggling the finding in the app.
+
+When the analysis module offers credible intervals (``model.analysis.credible_interval``),
+each step also carries a 90 % interval for P(POEMS) from the priors' parameter uncertainty.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from model.case import Case
+from model.criteria import DEFAULT_RULE_SET, RULE_SETS, evaluate
+from model.parameters import Priors
+from model.teaching.library import TeachingCase
+from model.vocabulary import UNKNOWN, label
+
+POSITIVE = "poems"
+INTERVAL_LEVEL = 0.90
+INTERVAL_DRAWS = 400
+"""Parameter draws per step for the interval (enough for a teaching display: the 5th and
+95th percentiles move by about a percentage point between runs of 400)."""
+
+IntervalFn = Callable[[Case, str, Priors], tuple[float, float] | None]
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """How much one newly added finding moved P(POEMS), in log-odds, on its own."""
+
+    finding: str
+    value: Any
+    delta_log_odds: float
+
+    def describe(self) -> str:
+        direction = "towards" if self.delta_log_odds > 0 else "away from"
+        return (
+            f"{label(self.finding)} ({_value(self.value)}) pushed {direction} POEMS "
+            f"({self.delta_log_odds:+.2f} log-odds, odds x{math.exp(self.delta_log_odds):.2g})"
+        )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a walked case."""
+
+    index: int
+    label: str
+    teaching_note: str
+    added: Mapping[str, Any]
+    case: Case
+    setting: str
+    posterior: Mapping[str, float]
+    p_poems: float
+    interval: tuple[float, float] | None
+    verdict: str
+    verdicts: Mapping[str, str]
+    contributions: tuple[Contribution, ...]
+    note: str
+    could_change_with: tuple[Mapping[str, str], ...] = field(default=())
+
+    @property
+    def top_diagnosis(self) -> str:
+        return max(self.posterior, key=lambda d: self.posterior[d])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.index + 1,
+            "label": self.label,
+            "teaching_note": self.teaching_note,
+            "added": {k: _plain(v) for k, v in self.added.items()},
+            "setting": self.setting,
+            "p_poems": self.p_poems,
+            "interval_90": None if self.interval is None else list(self.interval),
+            "posterior": dict(self.posterior),
+            "verdict": self.verdict,
+            "verdicts": dict(self.verdicts),
+            "contributions": [
+                {"finding": c.finding, "delta_log_odds": c.delta_log_odds}
+                for c in self.contributions
+            ],
+            "note": self.note,
+            "case": self.case.to_dict(),
+        }
+
+
+def _plain(v: Any) -> Any:
+    return dict(v) if isinstance(v, Mapping) else v
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, Mapping):
+        return f"{v.get('value')} {v.get('unit', 'pg/mL')} {v.get('specimen', '')}".strip()
+    return str(v)
+
+
+def _log_odds(p: float) -> float:
+    p = min(max(p, 1e-15), 1 - 1e-15)
+    return math.log(p / (1 - p))
+
+
+def default_interval() -> IntervalFn | None:
+    """The analysis module's credible interval for P(POEMS), if that module exists."""
+    import importlib
+
+    try:
+        module = importlib.import_module("model.analysis")
+    except ImportError:
+        return None
+    credible_interval = getattr(module, "credible_interval", None)
+    if credible_interval is None:
+        return None
+
+    def interval(case: Case, setting: str, priors: Priors) -> tuple[float, float] | None:
+        result = credible_interval(
+            case, setting=setting, priors=priors, level=INTERVAL_LEVEL, n_draws=INTERVAL_DRAWS
+        )
+        low, high = (result.low, result.high) if hasattr(result, "low") else result
+        return (float(low), float(high))
+
+    return interval
+
+
+def walk(
+    case_def: TeachingCase,
+    setting: str | None = None,
+    priors: Priors | None = None,
+    *,
+    interval: IntervalFn | bool | None = True,
+) -> list[Step]:
+    """Step through a teaching case; see the module docstring.
+
+    ``setting`` overrides the case's own setting (default: the case's, else
+    ``neuropathy_clinic``). ``interval=False`` skips the credible interval (faster);
+    ``True`` uses :func:`default_interval` when available.
+    """
+    from model.inference.exact import posterior, resolve
+
+    priors, chosen = resolve(case_def.final_case(), setting, priors)
+    interval_fn: IntervalFn | None
+    if interval is True:
+        interval_fn = default_interval()
+    elif interval is False or interval is None:
+        interval_fn = None
+    else:
+        interval_fn = interval
+    steps: list[Step] = []
+    previous: Case | None = None
+    previous_p: float | None = None
+    previous_verdict: str | None = None
+    for i, sdef in enumerate(case_def.steps):
+        case = case_def.case_at(i)
+        post = posterior(case, setting=chosen, priors=priors)
+        p = float(post[POSITIVE])
+        results = {name: evaluate(case, name) for name in RULE_SETS}
+        seed = results[DEFAULT_RULE_SET]
+        contributions = _contributions(previous, sdef.findings, chosen, priors, previous_p)
+        band = interval_fn(case, chosen, priors) if interval_fn is not None else None
+        note = _note(previous_p, p, contributions, previous_verdict, seed.verdict, post)
+        if seed.verdict == "indeterminate" and seed.could_change_with:
+            deciders = ", ".join(label(c["finding"]) for c in seed.could_change_with[:4])
+            note += f" The criteria would be decided by: {deciders}."
+        steps.append(
+            Step(
+                index=i,
+                label=sdef.label,
+                teaching_note=sdef.note,
+                added=dict(sdef.findings),
+                case=case,
+                setting=chosen,
+                posterior=dict(post),
+                p_poems=p,
+                interval=band,
+                verdict=seed.verdict,
+                verdicts={k: r.verdict for k, r in results.items()},
+                contributions=contributions,
+                note=note,
+                could_change_with=tuple(seed.could_change_with),
+            )
+        )
+        previous, previous_p, previous_verdict = case, p, seed.verdict
+    return steps
+
+
+def _contributions(
+    previous: Case | None,
+    added: Mapping[str, Any],
+    setting: str,
+    priors: Priors,
+    previous_p: float | None,
+) -> tuple[Contribution, ...]:
+    """Each added finding on its own, on top of the previous step's case."""
+    from model.exceptions import PoemsError
+    from model.inference.exact import posterior
+
+    base_case = previous if previous is not None else Case.from_dict({"findings": {}})
+    base_p = (
+        previous_p
+        if previous_p is not None
+        else float(posterior(base_case, setting=setting, priors=priors)[POSITIVE])
+    )
+    out: list[Contribution] = []
+    for finding, value in added.items():
+        if value == UNKNOWN:
+            continue
+        try:
+            alone = base_case.with_finding(finding, value)
+        except PoemsError:
+            continue  # only consistent together with the rest of its step
+        p = float(posterior(alone, setting=setting, priors=priors)[POSITIVE])
+        out.append(Contribution(finding, value, _log_odds(p) - _log_odds(base_p)))
+    out.sort(key=lambda c: abs(c.delta_log_odds), reverse=True)
+    return tuple(out)
+
+
+def _pct(p: float) -> str:
+    if p < 0.001:
+        return f"{p * 100:.2g}%"
+    return f"{p * 100:.1f}%"
+
+
+def _note(
+    before: float | None,
+    after: float,
+    contributions: tuple[Contribution, ...],
+    verdict_before: str | None,
+    verdict_after: str,
+    posterior: Mapping[str, float],
+) -> str:
+    top = max(posterior, key=lambda d: posterior[d])
+    if before is None:
+        text = f"P(POEMS) starts at {_pct(after)}; the most likely diagnosis is {top}."
+    else:
+        ratio = math.exp(_log_odds(after) - _log_odds(before))
+        verb = "rose" if after > before else "fell" if after < before else "stayed"
+        text = (
+            f"P(POEMS) {verb} from {_pct(before)} to {_pct(after)} (odds x{ratio:.3g}); "
+            f"most likely now: {top}."
+        )
+    if contributions:
+        text += f" Largest single push: {contributions[0].describe()}."
+    verdict = verdict_after.replace("_", " ")
+    if verdict_before is None:
+        text += f" Seed criteria: {verdict}."
+    elif verdict_before != verdict_after:
+        text += f" Seed criteria changed from {verdict_before.replace('_', ' ')} to {verdict}."
+    else:
+        text += f" Seed criteria still {verdict}."
+    return text
