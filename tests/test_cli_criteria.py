@@ -143,20 +143,11 @@ def test_subprocess_no_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "Set unit to 'ng/mL'" in proc.stderr
-    good = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "model",
-            "criteria",
-            str(CASES / "kang_poems_castleman.json"),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert good.returncode == 0, good.stderr
-    assert json.loads(good.stdout)["suichi_2019"]["could_change_with"] == [
+
+
+def test_json_for_a_vignette_lists_the_deciding_finding(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["criteria", str(CASES / "kang_poems_castleman.json"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["suichi_2019"]["could_change_with"] == [
         {"finding": "vegf_elevated", "if_present": "met", "if_absent": "not_met"}
     ]

@@ -396,42 +396,56 @@ def resolve_rule_set(rule_set: str | RuleSet) -> RuleSet:
         ) from None
 
 
-def _verdict(case: Case, rules: RuleSet) -> tuple[str, list[tuple[Role, CriterionDef, _Outcome]]]:
-    trace = [(role, crit, evaluate_criterion(case, crit)) for role, crit in rules.criteria()]
-    parts = [o.status for role, _, o in trace if role is Role.MANDATORY]
+Trace = list[tuple[Role, CriterionDef, _Outcome]]
+
+
+def _verdict_of(rules: RuleSet, statuses: list[tuple[Role, str]]) -> str:
+    """Combine criterion statuses (in rule-set order) into the verdict."""
+    parts = [status for role, status in statuses if role is Role.MANDATORY]
     for role, group in ((Role.MAJOR, rules.major), (Role.MINOR, rules.minor)):
         if group.need > 0:
-            parts.append(_group_status([o.status for r, _, o in trace if r is role], group.need))
-    return _combine(parts), trace
+            parts.append(_group_status([s for r, s in statuses if r is role], group.need))
+    return _combine(parts)
 
 
-def _verdict_only(case: Case, rules: RuleSet) -> str:
-    return _verdict(case, rules)[0]
+def _verdict(case: Case, rules: RuleSet) -> tuple[str, Trace]:
+    trace = [(role, crit, evaluate_criterion(case, crit)) for role, crit in rules.criteria()]
+    return _verdict_of(rules, [(role, o.status) for role, _, o in trace]), trace
 
 
-def _candidates(case: Case, rules: RuleSet, trace: list[Any]) -> list[str]:
-    vegf_open = any(
-        crit.concept is Criterion.VEGF_ELEVATION and outcome.status == INDETERMINATE
-        for _, crit, outcome in trace
-    )
-    out = []
-    for fid in rules.findings():
-        spec = FINDINGS[fid]
-        if spec.kind not in (Kind.BINARY, Kind.AGGREGATE) or case.state(fid) is not None:
+def _verdict_with(case: Case, rules: RuleSet, trace: Trace, finding_id: str) -> str:
+    """The verdict on ``case`` (the traced case with ``finding_id`` newly set): only the
+    criteria that read ``finding_id`` are evaluated again."""
+    statuses = [
+        (role, evaluate_criterion(case, crit).status if finding_id in crit.findings else o.status)
+        for role, crit, o in trace
+    ]
+    return _verdict_of(rules, statuses)
+
+
+def _candidates(case: Case, trace: Trace) -> list[str]:
+    """Unassessed findings that could move the verdict: those feeding an indeterminate
+    criterion (each finding feeds one criterion, and a decided criterion stays decided when
+    an unassessed finding is set, so only these can matter)."""
+    out: dict[str, None] = {}
+    for _, crit, outcome in trace:
+        if outcome.status != INDETERMINATE:
             continue
-        if fid == "vegf_elevated" and (case.entered("vegf_elevated") is not None or not vegf_open):
-            continue
-        out.append(fid)
-    return out
+        for fid in crit.findings:
+            if FINDINGS[fid].kind not in (Kind.BINARY, Kind.AGGREGATE):
+                continue
+            if case.state(fid) is None and case.entered(fid) is None:
+                out.setdefault(fid, None)
+    return list(out)
 
 
-def _could_change_with(case: Case, rules: RuleSet, trace: list[Any]) -> tuple[dict[str, str], ...]:
+def _could_change_with(case: Case, rules: RuleSet, trace: Trace) -> tuple[dict[str, str], ...]:
     changes = []
-    for fid in _candidates(case, rules, trace):
+    for fid in _candidates(case, trace):
         outcomes = {}
         for state in (PRESENT, ABSENT):
             try:
-                outcomes[state] = _verdict_only(case.with_finding(fid, state), rules)
+                outcomes[state] = _verdict_with(case.with_finding(fid, state), rules, trace, fid)
             except CaseError:
                 outcomes[state] = INCONSISTENT
         if any(v in (MET, NOT_MET) for v in outcomes.values()):
