@@ -131,13 +131,21 @@ def test_assessing_a_finding_never_makes_a_determinate_verdict_indeterminate(
 
 
 @settings(max_examples=60)
-@given(cases(), RULE_SET_IDS, st.sampled_from([50, 300, 460, 900]), st.sampled_from([9.0, 17.0]))
-def test_adding_a_blood_count_keeps_a_determinate_verdict(
-    case: Case, rule_set: str, platelets: int, hemoglobin: float
+@given(
+    cases(),
+    RULE_SET_IDS,
+    st.sampled_from([50, 300, 460, 900]),
+    st.sampled_from([9.0, 17.0]),
+    st.sampled_from([150, 1500, 1750, 5000]),
+)
+def test_adding_a_measurement_keeps_a_determinate_verdict(
+    case: Case, rule_set: str, platelets: int, hemoglobin: float, vegf: int
 ) -> None:
+    """Counts and VEGF values too: a borderline VEGF reads like 'not measured'."""
     before = evaluate(case, rule_set).verdict
     assume(before != INDETERMINATE)
-    for fid, value in (("platelets", platelets), ("hemoglobin", hemoglobin)):
+    measured = {"value": vegf, "unit": "pg/mL", "specimen": "serum", "uln": 500}
+    for fid, value in (("platelets", platelets), ("hemoglobin", hemoglobin), ("vegf", measured)):
         if case.entered(fid) is not None:
             continue
         try:
