@@ -1,0 +1,32 @@
+"""``poems export --format bif|xmlbif|xdsl -o FILE``: the network for other BN tools."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from model.cli.assess import add_priors_options, priors_from
+from model.export import FORMATS, export_network
+from model.inference.exact import resolve
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="write the network as BIF, XMLBIF or GeNIe XDSL",
+        description=(
+            "Write the Bayesian network (point values of the priors, one clinical setting's "
+            "base rates) for other tools: BIF and XMLBIF via pgmpy, XDSL for GeNIe/SMILE."
+        ),
+    )
+    parser.add_argument("--format", required=True, choices=FORMATS, help="file format")
+    parser.add_argument("-o", "--output", required=True, metavar="FILE", help="output file")
+    add_priors_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    priors, setting = resolve(None, args.setting, priors_from(args))
+    path = export_network(priors, setting, args.format, args.output)
+    print(f"Wrote {args.format} network for setting '{setting}' to {path}")
+    return 0
