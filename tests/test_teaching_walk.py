@@ -107,3 +107,17 @@ def test_unknown_mimic_suggests() -> None:
 
     with pytest.raises(InputError, match="Did you mean 'castleman_disease'"):
         demos.explaining_away("castleman")
+
+
+def test_every_library_case_walks_and_ends_on_its_published_diagnosis_or_says_why() -> None:
+    from model.teaching.library import load_library
+
+    misses = []
+    for case_id, tcase in load_library().items():
+        steps = walk(tcase, interval=False)
+        assert len(steps) == len(tcase.steps)
+        if steps[-1].top_diagnosis != tcase.diagnosis:
+            misses.append(case_id)
+    # the case without a detectable M-protein is the documented exception: the network reads
+    # a negative immunofixation plus a lytic (not sclerotic) lesion away from POEMS
+    assert misses == ["poems_no_detectable_mprotein"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from model.case import Case
@@ -223,3 +223,39 @@ def compare_priors(
         cohort_a=cohort_a,
         cohort_b=cohort_b,
     )
+
+
+MAX_PRIORS_FILE_BYTES = 2 * 1024 * 1024
+
+
+def priors_from_files(files: Mapping[str, bytes], base: str | None = None) -> Priors:
+    """A prior set made of uploaded files, the missing ones taken from ``base`` (default:
+    the repository's priors). Only the four priors file names are accepted."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from model.parameters import default_directory, load_priors
+    from model.parameters.loader import FILES
+
+    for name, data in files.items():
+        if name not in FILES:
+            from model.vocabulary import suggest
+
+            raise InputError(
+                "priors file", name, "one of " + ", ".join(FILES), suggest(name, FILES)
+            )
+        if len(data) > MAX_PRIORS_FILE_BYTES:
+            raise InputError(
+                "priors file", f"{name}: {len(data)} bytes", f"at most {MAX_PRIORS_FILE_BYTES}"
+            )
+    source = Path(base) if base else default_directory()
+    with tempfile.TemporaryDirectory(prefix="poems-priors-") as tmp:
+        for name in FILES:
+            if name in files:
+                (Path(tmp) / name).write_bytes(files[name])
+            else:
+                shutil.copyfile(source / name, Path(tmp) / name)
+        loaded = load_priors(tmp)
+    label = "uploaded: " + ", ".join(sorted(files)) if files else str(source)
+    return replace(loaded, directory=label)

@@ -256,6 +256,14 @@ def evaluate_cohort(
                     + f"). Got {lab!r} instead. {suggest(lab, _diagnoses(priors))}".rstrip(),
                 )
             )
+    if cohort.labels and not keep:
+        raise InputError(
+            cohort.label_column,
+            ", ".join(repr(x) for x in unknown_labels[:3])
+            + (", ..." if len(unknown_labels) > 3 else ""),
+            "a column of diagnosis states (" + ", ".join(_diagnoses(priors)) + ")",
+            "Choose the column that holds each patient's diagnosis.",
+        )
     cases = [cohort.cases[i] for i in keep]
     labels = [cohort.labels[i] for i in keep]
     rows = [cohort.rows[i] for i in keep]
