@@ -6,8 +6,12 @@ sidebar into a :class:`model.case.Case`, calls the core, and renders what the co
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
+from model.case import Case
+from model.exceptions import PoemsError
 from ui import compute, render
 from ui.widgets import case_entry, messages
 
@@ -15,26 +19,51 @@ st.set_page_config(
     page_title="POEMS decision support", page_icon=":material/neurology:", layout="wide"
 )
 
-entry = case_entry("assessment")
-st.title("POEMS syndrome: criteria and probability")
-render.disclaimer()
-messages(entry)
 
-case = entry.case
-if case is not None and not case.findings:
-    st.markdown(
-        "Enter what is known in the sidebar and leave the rest *not assessed*, or open an "
-        "example under **Load, save or share a case**."
-    )
-if case is not None:
-    case_json = case.to_json()
-    left, right = st.columns(2, gap="large")
-    with left:
-        st.subheader("Probability")
-        st.caption("Available when the Bayesian network lands.")
-    with right:
+def _assessment(case: Case) -> Any:
+    """The core's answer for the case, or ``None`` (with the reason on the page)."""
+    if not compute.assessment_available():
+        return None
+    try:
+        return compute.assessment(case.to_json())
+    except PoemsError as err:
+        st.error(f"The case cannot be assessed: {err}")
+        return None
+
+
+def main() -> None:
+    entry = case_entry("assessment")
+    st.title("POEMS syndrome: criteria and probability")
+    render.disclaimer()
+    messages(entry)
+    case = entry.case
+    if case is None:
+        return
+    if not case.findings:
+        st.markdown(
+            "Enter what is known in the sidebar and leave the rest *unknown* (not assessed), "
+            "or open an example under **Load, save or share a case**. With no findings the "
+            "probabilities below are the setting's base rates."
+        )
+    left, right = st.columns([2, 3], gap="large")
+    with right:  # the criteria first: they need no network, so they show at once
         st.subheader("Formal criteria")
         if compute.criteria_available():
-            render.criteria_panel(compute.criteria_all(case_json), compute.default_rule_set())
+            render.criteria_panel(compute.criteria_all(case.to_json()), compute.default_rule_set())
         else:
             st.caption("Available when the criteria engine lands.")
+    with left:
+        st.subheader("Probability")
+        with st.spinner("Loading the Bayesian network..."):
+            assessment = _assessment(case)
+        if assessment is not None:
+            render.probability_panel(assessment)
+        else:
+            st.caption("Available when the Bayesian network lands.")
+    if assessment is not None:
+        st.subheader("Criteria and probability")
+        render.agreement(assessment)
+        render.report_downloads(assessment)
+
+
+main()

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import model.assessment  # noqa: F401  (pays pgmpy's slow import outside AppTest's timeout)
+from model.assessment import assess, percent
 from model.case import Case
 from model.criteria import evaluate
 from ui import render, state
@@ -79,6 +81,36 @@ def test_toggling_a_finding_updates_case_link_and_verdict() -> None:
     trace = at.main.table[0].value
     expected = [render.words(c.status) for c in evaluate(case).criteria]
     assert list(trace["status"]) == expected
+
+
+def shown_probability(at: AppTest) -> str:
+    metrics = [m for m in at.main.metric if m.label.startswith("P(POEMS")]
+    assert len(metrics) == 1
+    return str(metrics[0].value)
+
+
+@pytest.mark.parametrize("name", ["classic_poems", "lambda_clone_with_amyloid"])
+def test_posterior_on_screen_is_the_cores_before_and_after_a_toggle(name: str) -> None:
+    at = load_example(start(), name)
+    case = case_on_screen(at)
+    assert shown_probability(at) == percent(assess(case).posterior_poems)
+    at.segmented_control(key=state.widget_key("hypertrichosis")).set_value("present").run()
+    changed = case_on_screen(at)
+    assert changed.to_dict() == case.with_finding("hypertrichosis", "present").to_dict()
+    answer = assess(changed)
+    assert shown_probability(at) == percent(answer.posterior_poems)
+    assert shown_verdict(at) == f"#### {render.VERDICT_BADGE[answer.verdict]}"
+    assert any(answer.agreement in a.value for a in [*at.main.info, *at.main.warning])
+    labels = [b.label for b in at.main.download_button]
+    assert "One-page report (HTML)" in labels
+
+
+def test_the_setting_changes_the_base_rate_and_the_posterior() -> None:
+    at = load_example(start(), "early_workup_vegf_pending")
+    at.selectbox(key=state.KEY_SETTING).set_value("general_population").run()
+    case = case_on_screen(at)
+    assert case.setting == "general_population"
+    assert shown_probability(at) == percent(assess(case).posterior_poems)
 
 
 def test_not_assessed_removes_the_finding_from_the_case() -> None:

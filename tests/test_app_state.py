@@ -112,3 +112,16 @@ def test_any_binary_case_survives_widgets_and_link(findings: dict[str, str]) -> 
         if FINDINGS[fid].kind is Kind.BINARY:
             assert back.state(fid) == case.state(fid)
     assert state.decode_case(state.encode_case(case)).to_dict() == case.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("case_id", "stem"),
+    [
+        (None, "poems-case"),
+        ("case-17", "case-17"),
+        ("../../etc/passwd", "etc-passwd"),
+        ("é", "poems-case"),
+    ],
+)
+def test_file_names_from_case_ids_are_safe(case_id: str | None, stem: str) -> None:
+    assert state.file_stem(case_id) == stem

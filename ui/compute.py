@@ -1,5 +1,6 @@
 """Cached calls into the core, keyed by the case's JSON so a rerun with the same case is
-free. Cached results are shared and never mutated (they are frozen objects)."""
+free. Cached results are shared and never mutated (they are frozen objects); a what-if or a
+priors override makes a new object."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ def criteria_available() -> bool:
     return core.has("criteria", "evaluate_all")
 
 
+def assessment_available() -> bool:
+    return core.has("assessment", "assess")
+
+
 @st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
 def criteria_all(case_json: str) -> Mapping[str, Any]:
     """Every rule set's result for the case (``model.criteria.evaluate_all``)."""
@@ -31,6 +36,41 @@ def default_rule_set() -> str:
     return str(getattr(criteria, "DEFAULT_RULE_SET", "seed"))
 
 
+@st.cache_resource(show_spinner=False)
+def default_priors() -> Any:
+    """The repository's priors, loaded once per process and never mutated."""
+    parameters = core.module("parameters")
+    assert parameters is not None
+    return parameters.load_priors()
+
+
+def priors_available() -> bool:
+    return core.has("parameters", "load_priors")
+
+
 def setting_labels() -> Mapping[str, str]:
     """Setting id -> label from the default priors (empty until the priors land)."""
-    return {}
+    if not priors_available():
+        return {}
+    try:
+        priors = default_priors()
+    except Exception:  # the outermost layer: a broken priors file disables the selector
+        core.LOG.exception("default priors failed to load")
+        return {}
+    return {sid: setting.label for sid, setting in priors.settings.items()}
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def assessment(case_json: str) -> Any:
+    """``model.assessment.assess`` on the default priors."""
+    assessment_mod = core.module("assessment")
+    assert assessment_mod is not None
+    return assessment_mod.assess(Case.from_json(case_json), priors=default_priors())
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def assessment_with(case_json: str, priors_fingerprint: str, _priors: Any) -> Any:
+    """The assessment under other priors; keyed by their content fingerprint."""
+    assessment_mod = core.module("assessment")
+    assert assessment_mod is not None
+    return assessment_mod.assess(Case.from_json(case_json), priors=_priors)

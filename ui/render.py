@@ -29,6 +29,107 @@ STATUS_WORDS: Mapping[str, str] = {
 }
 
 
+def percent(p: float) -> str:
+    """A probability as the core formats it (one formatter for app, CLI and report)."""
+    from model.assessment import percent as core_percent
+
+    return str(core_percent(p))
+
+
+def diagnosis_label(diagnosis: str) -> str:
+    from model.assessment import DIAGNOSIS_LABELS
+
+    return str(DIAGNOSIS_LABELS.get(diagnosis, diagnosis.replace("_", " ")))
+
+
+def probability_panel(assessment: Any) -> None:
+    """P(POEMS) with its interval, the base rate, and the differential chart."""
+    interval = assessment.credible_interval
+    st.metric(
+        "P(POEMS | findings)",
+        percent(assessment.posterior_poems),
+        help="Posterior probability from the Bayesian network, given the findings entered.",
+    )
+    if interval is not None:
+        st.markdown(f"90% credible interval: **{percent(interval[0])} to {percent(interval[1])}**")
+    else:
+        st.caption("Credible interval: available when the uncertainty analysis lands.")
+    st.caption(
+        f"Base rate before any finding: {percent(assessment.prior_poems)} "
+        f"(setting: {assessment.setting_label})."
+    )
+    differential_chart(assessment)
+
+
+def differential_chart(assessment: Any) -> None:
+    """Posterior of every diagnosis as bars, the setting's base rate as a tick."""
+    import altair as alt
+
+    rows = [
+        {
+            "diagnosis": diagnosis_label(d),
+            "after findings": p,
+            "base rate": assessment.prior[d],
+            "shown": percent(p),
+        }
+        for d, p in assessment.differential
+    ]
+    order = [r["diagnosis"] for r in rows]
+    base = alt.Chart(alt.Data(values=rows)).encode(
+        y=alt.Y("diagnosis:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
+    )
+    x_scale = alt.Scale(domain=[0, 1])
+    bars = base.mark_bar(color="#4c78a8").encode(
+        x=alt.X("after findings:Q", scale=x_scale, axis=alt.Axis(format="%"), title="probability"),
+        tooltip=["diagnosis:N", "shown:N"],
+    )
+    ticks = base.mark_tick(color="#e45756", thickness=2, size=18).encode(
+        x=alt.X("base rate:Q", scale=x_scale)
+    )
+    labels = base.mark_text(align="left", dx=4).encode(
+        x=alt.X("after findings:Q", scale=x_scale), text="shown:N"
+    )
+    st.altair_chart((bars + ticks + labels).properties(height=240), width="stretch")
+    st.caption("Bars: probability after the findings. Red ticks: the setting's base rate.")
+
+
+def agreement(assessment: Any) -> None:
+    """The assessment's plain words on whether criteria and probability agree."""
+    text = assessment.agreement
+    if text.startswith("Disagree"):
+        st.warning(text, icon=":material/compare_arrows:")
+    else:
+        st.info(text, icon=":material/compare_arrows:")
+    if assessment.notes:
+        with st.expander("How the case was read"):
+            for note in assessment.notes:
+                st.markdown(f"- {note}")
+
+
+def report_downloads(assessment: Any) -> None:
+    """The one-page report (``model.report.render_report``) for the chart."""
+    from model.report import render_report
+    from ui.state import file_stem
+
+    name = file_stem(assessment.case.id)
+    left, right, _ = st.columns([1, 1, 2])
+    left.download_button(
+        "One-page report (HTML)",
+        render_report(assessment, "html"),
+        file_name=f"{name}-report.html",
+        mime="text/html",
+        on_click="ignore",
+        icon=":material/description:",
+    )
+    right.download_button(
+        "Report (Markdown)",
+        render_report(assessment, "markdown"),
+        file_name=f"{name}-report.md",
+        mime="text/markdown",
+        on_click="ignore",
+    )
+
+
 def disclaimer() -> None:
     st.info(DISCLAIMER, icon=":material/info:")
 
@@ -56,8 +157,7 @@ def criteria_trace(result: Any) -> None:
             "role": c.role,
             "criterion": c.label,
             "status": words(c.status),
-            "satisfied by": labels(c.satisfied_by) or "—",
-            "why": c.note,
+            "because": _because(c),
         }
         for c in result.criteria
     ]
@@ -81,6 +181,16 @@ def criteria_trace(result: Any) -> None:
         citation = result.citation
         link = f"https://doi.org/{citation.doi}" if citation.doi else citation.url
         st.caption(f"Source: {citation.text}. {link}")
+
+
+def _because(criterion: Any) -> str:
+    """What satisfied a criterion, and the engine's one-line note."""
+    parts = []
+    if criterion.satisfied_by:
+        parts.append(labels(criterion.satisfied_by))
+    if criterion.note:
+        parts.append(criterion.note)
+    return "; ".join(parts) or "—"
 
 
 def _flag_text(flag: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -246,6 +247,12 @@ def decode_case(text: Any) -> Case:
 def _short(value: Any, limit: int = 40) -> str:
     text = str(value)
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def file_stem(case_id: str | None, default: str = "poems-case") -> str:
+    """A safe file name stem from a case id (letters, digits, ``-``, ``_``, ``.``)."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", case_id or "").strip("-.")[:60]
+    return stem or default
 
 
 # ---------------------------------------------------------------------------- examples

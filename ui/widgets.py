@@ -231,7 +231,7 @@ def _load_and_save(case: Case | None) -> None:
             st.download_button(
                 "Save this case (JSON)",
                 case.to_json(),
-                file_name=f"{case.id or 'poems-case'}.json",
+                file_name=f"{s.file_stem(case.id)}.json",
                 mime="application/json",
                 on_click="ignore",
             )

@@ -1,0 +1,109 @@
+"""The one-page report: pure, complete, escaped, and saying it is decision support."""
+
+from __future__ import annotations
+
+import dataclasses
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from model.assessment import Assessment, assess, percent
+from model.case import Case
+from model.criteria import DEFAULT_RULE_SET
+from model.exceptions import InputError
+from model.report import STATEMENT, render_report
+from model.vocabulary import label
+
+ROOT = Path(__file__).resolve().parent.parent
+VOID = {"meta", "br", "hr", "img", "link", "input"}
+
+
+@pytest.fixture(scope="module")
+def assessment() -> Assessment:
+    return assess(Case.load(ROOT / "examples" / "early_workup_vegf_pending.json"))
+
+
+class _TagBalance(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.problems: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"unexpected </{tag}> (open: {self.stack[-3:]})")
+        else:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_report_holds_case_answer_trace_sources_and_statement(
+    assessment: Assessment, fmt: str
+) -> None:
+    text = render_report(assessment, fmt)
+    if fmt == "html":
+        parser = _TagBalance()
+        parser.feed(text)
+        assert parser.problems == [] and parser.stack == []
+        text = "".join(parser.text)
+    plain = text.replace("\\", "")  # Markdown escapes
+    assert plain.count(STATEMENT) == 2  # top and bottom
+    assert percent(assessment.posterior_poems) in plain
+    seed = assessment.criteria[DEFAULT_RULE_SET]
+    assert seed.title in plain
+    for criterion in seed.criteria:
+        assert criterion.label in plain
+    for fid in assessment.case.assessed():
+        assert label(fid) in plain
+    for change in seed.could_change_with:
+        assert label(change["finding"]) in plain
+    for result in assessment.criteria.values():
+        assert result.citation.text in plain
+    assert assessment.agreement in plain
+    assert "credible interval not computed" in plain
+
+
+def test_credible_interval_is_reported_when_computed(assessment: Assessment) -> None:
+    with_interval = dataclasses.replace(assessment, credible_interval=(0.61, 0.93))
+    text = render_report(with_interval)
+    assert f"90% credible interval {percent(0.61)} to {percent(0.93)}" in text
+    assert "not computed" not in text
+
+
+def test_html_escapes_user_text_and_markdown_cannot_break_tables() -> None:
+    case = Case.from_dict(
+        {"id": '<script>alert("x")</script> | **bold**', "findings": {"polyneuropathy": "present"}}
+    )
+    a = assess(case)
+    page = render_report(a, "html")
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    markdown = render_report(a, "markdown")
+    assert "<script>" not in markdown
+    assert r"\<script\>" in markdown and r"\| \*\*bold\*\*" in markdown
+
+
+def test_report_is_pure(assessment: Assessment) -> None:
+    before = assessment.to_dict()
+    first = render_report(assessment, "html")
+    assert render_report(assessment, "html") == first
+    assert assessment.to_dict() == before
+
+
+def test_an_unknown_format_names_the_choices(assessment: Assessment) -> None:
+    with pytest.raises(InputError, match=r"report format must be 'markdown' or 'html'.*'html'"):
+        render_report(assessment, "htm")
+
+
+def test_an_empty_case_says_no_findings_were_entered() -> None:
+    text = render_report(assess(Case()), "markdown")
+    assert "No findings entered." in text
