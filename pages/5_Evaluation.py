@@ -11,8 +11,8 @@ import streamlit as st
 
 from model.assessment import DISCLAIMER
 from model.evaluation.bundled import BUNDLED, bundled_frame
-from model.evaluation.cohort import read_cohort, read_table
-from model.evaluation.evaluate import Evaluation, evaluate_cohort
+from model.evaluation.cohort import read_table
+from model.evaluation.evaluate import Evaluation, evaluate_table
 from model.evaluation.plots import reliability_figure
 from model.exceptions import PoemsError
 
@@ -35,8 +35,7 @@ st.markdown(
 @st.cache_resource(max_entries=8, show_spinner="Scoring the cohort...")
 def _evaluate(key: str, data: bytes | None, label: str, positive: str, setting: str) -> Evaluation:
     frame = bundled_frame(key) if data is None else read_table(data, MAX_UPLOAD_BYTES)
-    cohort = read_cohort(frame, label)
-    return evaluate_cohort(cohort, setting=setting or None, positive=positive)
+    return evaluate_table(frame, label, setting=setting or None, positive=positive)
 
 
 source = st.radio("Cohort", ["Bundled cohort", "Upload a CSV"], horizontal=True, key="ev_source")

@@ -114,3 +114,17 @@ def test_forced_setting_changes_scores_not_verdicts() -> None:
     assert a.verdicts == b.verdicts
     assert (a.scores < b.scores).all()
     assert Case.from_dict({"findings": {}}).setting is None
+
+
+def test_table_path_matches_the_row_path() -> None:
+    """evaluate_table (the batch path when model.inference.batch exists) and evaluate_cohort
+    (row by row) give the same scores, verdicts and bad rows."""
+    from model.evaluation.cohort import read_table
+    from model.evaluation.evaluate import evaluate_table
+
+    rows = evaluate_cohort(read_cohort(CSV.encode(), "dx"))
+    table = evaluate_table(read_table(CSV.encode()), "dx")
+    assert table.scores.tolist() == pytest.approx(rows.scores.tolist(), abs=1e-9)
+    assert table.verdicts == rows.verdicts
+    assert [b.row for b in table.bad_rows] == [b.row for b in rows.bad_rows]
+    assert table.network.auc == pytest.approx(rows.network.auc)

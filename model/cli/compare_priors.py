@@ -47,13 +47,13 @@ def run(args: argparse.Namespace) -> int:
     case = Case.load(args.case) if args.case else None
     metrics = None
     if args.cohort:
-        from model.evaluation.cohort import read_cohort
-        from model.evaluation.evaluate import evaluate_cohort
+        from model.evaluation.cohort import read_table
+        from model.evaluation.evaluate import evaluate_table
 
-        cohort = read_cohort(args.cohort, args.label)
+        table = read_table(args.cohort)
         metrics = (
-            evaluate_cohort(cohort, a, setting=args.setting).metrics_row(),
-            evaluate_cohort(cohort, b, setting=args.setting).metrics_row(),
+            evaluate_table(table, args.label, a, setting=args.setting).metrics_row(),
+            evaluate_table(table, args.label, b, setting=args.setting).metrics_row(),
         )
     result = compare_priors(a, b, case=case, setting=args.setting, cohort_metrics=metrics)
     if args.json:

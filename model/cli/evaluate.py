@@ -6,8 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from model.evaluation.cohort import read_cohort
-from model.evaluation.evaluate import DEFAULT_SETTING, POSITIVE, evaluate_cohort
+from model.evaluation.cohort import read_table
+from model.evaluation.evaluate import DEFAULT_SETTING, POSITIVE, evaluate_table
 
 
 def register(subparsers: Any) -> None:
@@ -46,9 +46,13 @@ def run(args: argparse.Namespace) -> int:
     from model.parameters import load_priors
 
     priors = load_priors(args.priors)
-    cohort = read_cohort(args.cohort, args.label)
-    result = evaluate_cohort(
-        cohort, priors, setting=args.setting, positive=args.positive, n_bins=args.bins
+    result = evaluate_table(
+        read_table(args.cohort),
+        args.label,
+        priors,
+        setting=args.setting,
+        positive=args.positive,
+        n_bins=args.bins,
     )
     if args.plot:
         from model.evaluation.plots import save_reliability_png

@@ -10,7 +10,7 @@ ignored and listed, each with a "did you mean" hint, so a typo is visible.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,6 +139,13 @@ def _number(field: str, text: str) -> float | int:
     return int(number) if number.is_integer() else number
 
 
+def ignored_columns(columns: Sequence[str], label_column: str) -> list[tuple[str, str]]:
+    """Columns that are neither finding ids, case fields, VEGF fields nor the label, each
+    with a "did you mean" hint."""
+    known = set(FINDINGS) | set(CASE_COLUMNS) | set(VEGF_COLUMNS) | {label_column}
+    return [(c, suggest(c, FINDINGS) or "not a finding id") for c in columns if c not in known]
+
+
 def read_cohort(
     source: str | Path | bytes | io.IOBase | pd.DataFrame,
     label_column: str,
@@ -158,10 +165,7 @@ def read_cohort(
             + ")",
             suggest(label_column, columns),
         )
-    known = set(FINDINGS) | set(CASE_COLUMNS) | set(VEGF_COLUMNS) | {label_column}
-    ignored = tuple(
-        (c, suggest(c, FINDINGS) or "not a finding id") for c in columns if c not in known
-    )
+    ignored = tuple(ignored_columns(columns, label_column))
     cases: list[Case] = []
     labels: list[str] = []
     rows: list[int] = []

@@ -309,3 +309,132 @@ def evaluate_cohort(
 def _diagnoses(priors: Priors) -> tuple[str, ...]:
     first = next(iter(priors.settings.values()))
     return tuple(first.base_rates)
+
+
+def _batch_module() -> Any:
+    """``model.inference.batch`` when it is installed (the vectorised path), else None."""
+    import importlib
+
+    try:
+        return importlib.import_module("model.inference.batch")
+    except ImportError:
+        return None
+
+
+def evaluate_table(
+    frame: Any,
+    label_column: str,
+    priors: Priors | None = None,
+    *,
+    setting: str | None = None,
+    positive: str = POSITIVE,
+    n_bins: int = 10,
+    rule_sets: Sequence[str] | None = None,
+) -> Evaluation:
+    """Evaluate a cohort table of string cells (as read by :func:`cohort.read_table`).
+
+    Uses the batch path (``model.inference.batch.score_frame``: vectorised parsing, criteria
+    and compiled-engine posteriors, with the row path for any row it cannot parse plainly)
+    when that module exists, else :func:`evaluate_cohort` row by row. Both give the same
+    numbers; the batch path is what makes 5,000-row cohorts take seconds.
+    """
+    from model.criteria.rulesets import RULE_SETS
+    from model.evaluation.cohort import ignored_columns, read_cohort
+    from model.parameters import load_priors
+
+    batch = _batch_module()
+    priors = priors if priors is not None else load_priors()
+    if batch is None:
+        return evaluate_cohort(
+            read_cohort(frame, label_column),
+            priors,
+            setting=setting,
+            positive=positive,
+            n_bins=n_bins,
+            rule_sets=rule_sets,
+        )
+    columns = [str(c) for c in frame.columns]
+    if label_column not in columns:
+        raise InputError(
+            "--label", label_column, "a column of the cohort", suggest(label_column, columns)
+        )
+    diagnoses = _diagnoses(priors)
+    if positive not in diagnoses:
+        raise InputError(
+            "--positive",
+            positive,
+            "a diagnosis state (" + ", ".join(diagnoses) + ")",
+            suggest(positive, diagnoses),
+        )
+    if setting is not None:
+        priors.setting(setting)
+    names = tuple(rule_sets) if rule_sets else tuple(RULE_SETS)
+    labels = np.array([str(x).strip() for x in frame[label_column]], dtype=object)
+    features = frame.drop(columns=[label_column])
+    bad: list[BadRow] = []
+    scored = None
+    verdicts: dict[str, np.ndarray] = {}
+    for name in names:
+        out, _fast = batch.score_frame(features, priors, setting, rule_set=name)
+        verdicts[name] = out[f"{name}_verdict"].to_numpy(dtype=object)
+        scored = out if scored is None else scored
+    assert scored is not None
+    errors = scored["error"].to_numpy(dtype=object)
+    ids = scored["id"].to_numpy(dtype=object)
+    ok = np.ones(len(frame), dtype=bool)
+    for i in range(len(frame)):
+        rid = str(ids[i]) or None
+        if not labels[i]:
+            bad.append(BadRow(i + 1, rid, f"{label_column} is empty: a label is needed to score"))
+            ok[i] = False
+        elif labels[i] not in diagnoses:
+            bad.append(
+                BadRow(
+                    i + 1,
+                    rid,
+                    f"{label_column} must be a diagnosis state ({', '.join(diagnoses)}). "
+                    f"Got {labels[i]!r} instead. {suggest(labels[i], diagnoses)}".rstrip(),
+                )
+            )
+            ok[i] = False
+        elif errors[i]:
+            bad.append(BadRow(i + 1, rid, str(errors[i]).split(": ", 1)[-1]))
+            ok[i] = False
+    if not ok.any():
+        raise InputError(
+            "cohort",
+            "no usable rows",
+            "at least one valid row with a diagnosis label",
+            f"Check that {label_column!r} holds diagnosis states; see the bad rows with --json.",
+        )
+    y = labels[ok] == positive
+    p = np.clip(scored["posterior_" + positive].to_numpy(dtype=float)[ok], 0.0, 1.0)
+    row_setting = (
+        [setting] * int(ok.sum())
+        if setting
+        else [str(s).strip() or DEFAULT_SETTING for s in _column(frame, "setting")[ok]]
+    )
+    kept = {k: tuple(str(x) for x in v[ok]) for k, v in verdicts.items()}
+    return Evaluation(
+        label_column=label_column,
+        positive=positive,
+        n_rows=len(frame),
+        n_scored=int(ok.sum()),
+        network=score_metrics(y, p, n_bins=n_bins),
+        rules={k: rule_performance(y, v) for k, v in kept.items()},
+        settings_used=dict(Counter(row_setting)),
+        label_counts=dict(Counter(labels[ok].tolist())),
+        bad_rows=tuple(bad),
+        ignored_columns=tuple(ignored_columns(columns, label_column)),
+        priors_directory=priors.directory,
+        scores=p,
+        y_true=y,
+        verdicts=kept,
+        row_numbers=tuple(int(i) + 1 for i in np.flatnonzero(ok)),
+    )
+
+
+def _column(frame: Any, name: str) -> np.ndarray:
+    if name in frame.columns:
+        return frame[name].to_numpy(dtype=object)
+    return np.full(len(frame), "", dtype=object)
