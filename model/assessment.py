@@ -12,6 +12,7 @@ the team, not published decision thresholds.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -20,10 +21,11 @@ from typing import Any
 from model.case import Case
 from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult, evaluate_all
 from model.inference.exact import posterior as exact_posterior
-from model.inference.exact import resolve
+from model.inference.exact import query, resolve
 from model.network.evidence import NOT_IN_NETWORK, evidence_for
-from model.network.structure import DIAGNOSIS_STATES
+from model.network.structure import DIAGNOSIS, DIAGNOSIS_STATES
 from model.parameters import Priors
+from model.vocabulary import label
 
 LOW_PROBABILITY = 0.10
 HIGH_PROBABILITY = 0.50
@@ -167,10 +169,57 @@ def percent(p: float) -> str:
     return _pct(p)
 
 
+def strongest_findings(
+    priors: Priors, setting: str, evidence: Mapping[str, str], k: int = 2
+) -> tuple[list[str], list[str]]:
+    """The ``k`` observed findings pushing P(POEMS) up most and down most.
+
+    Each finding's push is the change in log-odds of POEMS when it alone is left out
+    (exact, one query per finding). Findings whose removal changes nothing (an aggregate
+    implied by a part that stays) are skipped.
+    """
+    full = query(priors, setting, DIAGNOSIS, evidence)["poems"]
+    pushes: list[tuple[float, str]] = []
+    for node in evidence:
+        rest = {n: s for n, s in evidence.items() if n != node}
+        without = query(priors, setting, DIAGNOSIS, rest)["poems"]
+        push = _logit(full) - _logit(without)
+        if abs(push) > 1e-6:
+            pushes.append((push, f"{label(node)} {evidence[node].replace('_', ' ')}"))
+    up = [name for push, name in sorted(pushes, reverse=True) if push > 0][:k]
+    down = [name for push, name in sorted(pushes) if push < 0][:k]
+    return up, down
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-300), 1 - 1e-16)
+    return math.log(p / (1 - p))
+
+
 def agreement_text(
+    result: CriteriaResult,
+    posterior: Mapping[str, float],
+    prior: Mapping[str, float],
+    drivers: tuple[list[str], list[str]] | None = None,
+) -> str:
+    """Plain words comparing the criteria verdict with P(POEMS).
+
+    ``drivers`` (findings pushing P(POEMS) up, down; see :func:`strongest_findings`) are
+    named when the two answers disagree.
+    """
+    text = _agreement(result, posterior, prior)
+    if drivers is not None and not text.startswith("Agree"):
+        up, down = drivers
+        if up:
+            text += " Strongest for POEMS: " + ", ".join(up) + "."
+        if down:
+            text += " Strongest against: " + ", ".join(down) + "."
+    return text
+
+
+def _agreement(
     result: CriteriaResult, posterior: Mapping[str, float], prior: Mapping[str, float]
 ) -> str:
-    """Plain words comparing the criteria verdict with P(POEMS)."""
     p = posterior["poems"]
     band = _band(p)
     rival, rival_p = max(
@@ -261,7 +310,8 @@ def assess(case: Case, *, setting: str | None = None, priors: Priors | None = No
     post = exact_posterior(case, setting=chosen, priors=priors)
     base = dict(priors.setting(chosen).base_rates)
     criteria = evaluate_all(case)
-    agreement = agreement_text(criteria[DEFAULT_RULE_SET], post, base)
+    drivers = strongest_findings(priors, chosen, evidence) if evidence else None
+    agreement = agreement_text(criteria[DEFAULT_RULE_SET], post, base, drivers)
     notes = _notes(
         case, evidence, criteria, chosen, setting is not None or case.setting is not None
     )

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from model.assessment import DISCLAIMER, Assessment, agreement_text, assess
+from model.assessment import DISCLAIMER, Assessment, agreement_text, assess, strongest_findings
 from model.case import Case
 from model.cli import main
 from model.criteria import criteria_json, evaluate
+from model.inference.exact import default_priors
+from model.network.evidence import evidence_for
 from model.network.structure import DIAGNOSIS_STATES
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -151,3 +153,22 @@ def test_agreement_texts() -> None:
     assert agreement_text(not_met, high, high).startswith("Disagree")
     undecided = evaluate(Case.from_dict({"findings": {"polyneuropathy": "present"}}))
     assert agreement_text(undecided, low, low).startswith("Undecided")
+
+
+def test_strongest_findings_and_disagreement_names_them() -> None:
+    case = Case.from_dict(
+        {
+            "findings": {
+                "polyneuropathy": "present",
+                "monoclonal_protein": "absent",
+                "sclerotic_bone_lesion": "present",
+                "papilledema": "present",
+            }
+        }
+    )
+    priors, setting = default_priors(), "neuropathy_clinic"
+    up, down = strongest_findings(priors, setting, evidence_for(case))
+    assert up[0].startswith("Sclerotic")
+    assert down[0].startswith("Monoclonal protein")
+    text = assess(case).agreement
+    assert "Strongest for POEMS: Sclerotic" in text and "Strongest against: Monoclonal" in text
