@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from typing import Any
 
 from model.inference.exact import default_priors
@@ -43,10 +44,12 @@ def format_report(rows: list[FitRow], priors: Priors) -> str:
             f"{f'[{pub.low:.3f}, {pub.high:.3f}]':>15}{row.implied:>9.3f}  {pub.source}{flag}"
         )
     outside = sum(not r.inside for r in rows)
+    kinds = Counter(p.kind for p in priors.parameters())
     lines += [
         "",
         f"{len(rows)} published frequencies, {outside} outside their range "
         f"(priors: {priors.directory or 'in memory'}).",
+        "Parameters by kind: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + ".",
     ]
     return "\n".join(lines)
 
