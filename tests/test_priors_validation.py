@@ -472,3 +472,13 @@ def test_sample_distributions(fixture_priors: Priors) -> None:
     assert np.allclose(total, 1.0, atol=1e-12)
     # zero states stay zero (mgus_neuropathy has no 'none' clone in the fixture)
     assert np.all(draws["latent.plasma_cell_clone.given.mgus_neuropathy.probs.none"] == 0.0)
+
+
+def test_default_directory_env_then_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    from model.parameters import default_directory
+
+    monkeypatch.delenv("POEMS_PRIORS_DIR", raising=False)
+    assert default_directory() == REAL
+    monkeypatch.setenv("POEMS_PRIORS_DIR", str(FIXTURE))
+    assert default_directory() == FIXTURE
+    assert load_priors() == load_priors(FIXTURE)

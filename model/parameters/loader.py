@@ -7,8 +7,9 @@ states, parents) is fixed by :mod:`model.network.structure`; the files only hold
 a file cannot add a parent and cannot create a cycle (an unknown field such as ``parents`` is
 rejected like any other unknown field).
 
-The default folder is ``priors/`` of the repository checkout (next to the ``model`` package),
-or the folder named by the environment variable ``POEMS_PRIORS_DIR``.
+The default folder is the one named by the environment variable ``POEMS_PRIORS_DIR``, else
+``priors/`` of the repository checkout (next to the ``model`` package), else the copy an
+installed wheel carries as ``model/_priors`` (``pyproject.toml`` force-includes it).
 """
 
 from __future__ import annotations
@@ -80,11 +81,16 @@ _MODELS_BY_ROLE: Mapping[str, tuple[str, ...]] = MappingProxyType(
 
 
 def default_directory() -> Path:
-    """``$POEMS_PRIORS_DIR`` if set, else ``priors/`` beside the ``model`` package."""
+    """``$POEMS_PRIORS_DIR`` if set, else ``priors/`` of the repository checkout beside the
+    ``model`` package, else the copy an installed wheel carries in ``model/_priors``."""
     env = os.environ.get("POEMS_PRIORS_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "priors"
+    package = Path(__file__).resolve().parents[1]
+    checkout = package.parent / "priors"
+    if (checkout / "references.toml").is_file():
+        return checkout
+    return package / "_priors"
 
 
 def load_priors(directory: str | Path | None = None) -> Priors:
