@@ -16,7 +16,17 @@ from collections.abc import Sequence
 
 from model.exceptions import PoemsError
 
-SUBCOMMANDS: tuple[str, ...] = ("vocabulary", "criteria", "assess", "export", "priors", "evaluate", "compare_priors")
+SUBCOMMANDS: tuple[str, ...] = (
+    "vocabulary",
+    "criteria",
+    "assess",
+    "export",
+    "priors",
+    "evaluate",
+    "compare_priors",
+    "batch",
+    "simulate",
+)
 """Subcommand modules under ``model.cli``, in the order ``poems --help`` lists them."""
 
 EXIT_USAGE = 2
