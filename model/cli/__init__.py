@@ -26,6 +26,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "compare_priors",
     "batch",
     "simulate",
+    "bench",
 )
 """Subcommand modules under ``model.cli``, in the order ``poems --help`` lists them."""
 

@@ -1,0 +1,215 @@
+"""The benchmark: single-case assessment time, batch throughput, and pgmpy in the same run.
+
+Measured on whatever machine runs it (``poems bench``, ``make bench`` or
+``python scripts/bench.py``); nothing here is asserted by tests except that it runs and
+reports its keys.
+
+- ``single_case_ms``: median wall time of one full assessment of a bundled example case
+  (``model.assessment.assess``: exact posterior, every rule set, agreement text; plus the
+  analyses of :mod:`model.analysis` when present: contributions, next-best test, credible
+  interval from 2,000 parameter draws).
+- ``batch_cases_per_s``: :meth:`CompiledEngine.posterior_batch` over ``n`` synthetic
+  encoded cases (forward samples of the network with random missingness), best of three,
+  after the kernel is loaded (its one-off load time is reported as ``kernel_load_s``).
+- ``numpy_cases_per_s``: the same computation on the numpy path, on a slice.
+- ``pgmpy_cases_per_s``: pgmpy ``VariableElimination`` one query per case on a sample of
+  the same cases; ``max_abs_diff_vs_pgmpy`` over that sample, every diagnosis state.
+- ``speedup_vs_pgmpy`` = batch rate / pgmpy rate.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DEFAULT_SETTING = "paraproteinemic_neuropathy"
+EXAMPLE_CASE = Path(__file__).resolve().parent.parent / "examples" / "classic_poems.json"
+FULL = {"n": 1_000_000, "pgmpy_n": 500, "repeats": 15}
+QUICK = {"n": 200_000, "pgmpy_n": 100, "repeats": 5}
+
+
+def _example_case() -> Any:
+    from model.case import Case
+
+    if EXAMPLE_CASE.exists():
+        return Case.load(EXAMPLE_CASE)
+    return Case.from_dict(
+        {
+            "findings": {
+                "polyneuropathy": "present",
+                "monoclonal_protein": "present",
+                "light_chain": "lambda",
+                "sclerotic_bone_lesion": "present",
+                "vegf": {"value": 2400, "unit": "pg/mL", "specimen": "serum"},
+                "splenomegaly": "present",
+                "platelets": 520,
+            }
+        }
+    )
+
+
+def _full_assessment(priors: Any, setting: str) -> tuple[Callable[[Any], Any], list[str]]:
+    """The single-case work the app does, and the names of the parts included."""
+    from model.assessment import assess
+
+    parts = ["assess (posterior, all rule sets, agreement)"]
+    extras: list[Callable[[Any], Any]] = []
+    try:
+        analysis: Any = importlib.import_module("model.analysis")
+    except ModuleNotFoundError:
+        analysis = None
+    if analysis is not None:
+        from model.inference.batch import engine_for
+        from model.network import evidence_for
+
+        engine = engine_for(priors, setting)
+        extras.append(lambda case: analysis.contributions(engine, evidence_for(case)))
+        extras.append(lambda case: analysis.next_tests(engine, evidence_for(case)))
+        extras.append(
+            lambda case: analysis.credible_interval(
+                priors, setting, evidence_for(case), n_draws=2000
+            )
+        )
+        parts += ["contributions", "next_tests", "credible_interval (2,000 draws)"]
+
+    def run(case: Any) -> Any:
+        result = assess(case, setting=setting, priors=priors)
+        for extra in extras:
+            extra(case)
+        return result
+
+    return run, parts
+
+
+def run_benchmark(
+    *,
+    n: int = FULL["n"],
+    pgmpy_n: int = FULL["pgmpy_n"],
+    repeats: int = FULL["repeats"],
+    setting: str = DEFAULT_SETTING,
+    missing: float = 0.5,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Run every measurement once; return the figures as a JSON-ready dict."""
+    from pgmpy.inference import VariableElimination
+
+    from model.inference.batch import OBSERVABLE, engine_for
+    from model.inference.compiled import CompiledEngine, _kernel
+    from model.inference.simulate import encode, simulate
+    from model.network import build_network, build_tables
+    from model.parameters import load_priors
+
+    logging.getLogger("pgmpy").setLevel(logging.ERROR)
+    priors = load_priors()
+    results: dict[str, Any] = {"setting": setting, "cpu_count": os.cpu_count()}
+
+    start = time.perf_counter()
+    model = build_network(priors, setting)
+    engine = CompiledEngine.from_pgmpy(model, query="diagnosis", observable=OBSERVABLE)
+    results["compile_s"] = time.perf_counter() - start
+    results["engine"] = engine.describe()
+
+    rng = np.random.default_rng(seed)
+    start = time.perf_counter()
+    synthetic = simulate(build_tables(priors, setting), n, rng, missing)
+    codes = encode(synthetic, OBSERVABLE)
+    results["simulate_s"] = time.perf_counter() - start
+    results["n_batch"] = n
+    results["missing"] = missing
+
+    start = time.perf_counter()
+    kernel = _kernel()
+    engine.posterior_batch(codes[: min(n, 4096)], use_numba=kernel is not None)
+    results["kernel_load_s"] = time.perf_counter() - start
+    timings = []
+    posts = np.empty((0, len(engine.query_states)))
+    for _ in range(3):
+        start = time.perf_counter()
+        posts = engine.posterior_batch(codes, on_impossible="nan")
+        timings.append(time.perf_counter() - start)
+    results["batch_cases_per_s"] = n / min(timings) if n else 0.0
+    results["batch_impossible"] = int(np.isnan(posts[:, 0]).sum())
+    numpy_n = min(n, 50_000)
+    start = time.perf_counter()
+    engine.posterior_batch(codes[:numpy_n], on_impossible="nan", use_numba=False)
+    results["numpy_cases_per_s"] = numpy_n / (time.perf_counter() - start) if numpy_n else 0.0
+
+    infer = VariableElimination(model)
+    sample = rng.choice(n, size=min(pgmpy_n, n), replace=False) if n else np.zeros(0, int)
+    names = {node: engine.states[node] for node in OBSERVABLE}
+    evidence = [
+        {OBSERVABLE[j]: names[OBSERVABLE[j]][c] for j, c in enumerate(codes[i]) if c >= 0}
+        for i in sample
+    ]
+    reference = np.empty((len(sample), len(engine.query_states)))
+    start = time.perf_counter()
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        for k, ev in enumerate(evidence):
+            factor = infer.query(["diagnosis"], evidence=ev or None, show_progress=False)
+            reference[k] = [factor.get_value(diagnosis=s) for s in engine.query_states]
+    elapsed = time.perf_counter() - start
+    results["n_pgmpy"] = len(sample)
+    results["pgmpy_cases_per_s"] = len(sample) / elapsed if len(sample) else 0.0
+    results["max_abs_diff_vs_pgmpy"] = (
+        float(np.nanmax(np.abs(reference - posts[sample]))) if len(sample) else 0.0
+    )
+    results["speedup_vs_pgmpy"] = (
+        results["batch_cases_per_s"] / results["pgmpy_cases_per_s"]
+        if results["pgmpy_cases_per_s"]
+        else 0.0
+    )
+
+    case = _example_case()
+    run, parts = _full_assessment(priors, setting)
+    engine_for(priors, setting)
+    run(case)  # warm caches (network, inference objects, engine)
+    times = []
+    for _ in range(max(1, repeats)):
+        start = time.perf_counter()
+        run(case)
+        times.append(time.perf_counter() - start)
+    results["single_case_ms"] = 1000 * statistics.median(times)
+    results["single_case_parts"] = parts
+    results["single_case_repeats"] = len(times)
+    return results
+
+
+def format_text(r: dict[str, Any]) -> str:
+    lines = [
+        f"setting {r['setting']}, {r['cpu_count']} CPUs; engine: core {r['engine']['core']} "
+        f"({r['engine']['core_states']} states), {r['engine']['clusters']} clusters in "
+        f"{r['engine']['groups']} tables, {r['engine']['table_mb']} MB; compiled in "
+        f"{r['compile_s']:.2f} s",
+        f"single-case assessment   {r['single_case_ms']:10.1f} ms (median of "
+        f"{r['single_case_repeats']}; {', '.join(r['single_case_parts'])})",
+        f"batch (numba)            {r['batch_cases_per_s']:12,.0f} cases/s over "
+        f"{r['n_batch']:,} cases (missing {r['missing']:.0%}; kernel load "
+        f"{r['kernel_load_s']:.2f} s)",
+        f"batch (numpy)            {r['numpy_cases_per_s']:12,.0f} cases/s",
+        f"pgmpy VariableElimination{r['pgmpy_cases_per_s']:12,.1f} cases/s over "
+        f"{r['n_pgmpy']} cases",
+        f"speedup vs pgmpy         {r['speedup_vs_pgmpy']:12,.0f} x",
+        f"max |difference| vs pgmpy {r['max_abs_diff_vs_pgmpy']:.2e}",
+    ]
+    return "\n".join(lines)
+
+
+def main(quick: bool = False, as_json: bool = False, **overrides: Any) -> int:
+    """Run and print (text or JSON); ``overrides`` replace n, pgmpy_n, repeats, setting."""
+    options: dict[str, Any] = dict(QUICK if quick else FULL)
+    options.update({k: v for k, v in overrides.items() if v is not None})
+    results = run_benchmark(**options)
+    results["quick"] = quick
+    print(json.dumps(results, indent=2) if as_json else format_text(results))
+    return 0

@@ -1,0 +1,32 @@
+"""The benchmark runs and reports its keys (its numbers are never asserted)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from model.cli import main
+
+KEYS = (
+    "single_case_ms",
+    "batch_cases_per_s",
+    "pgmpy_cases_per_s",
+    "speedup_vs_pgmpy",
+    "max_abs_diff_vs_pgmpy",
+)
+
+
+def test_bench_quick_json_prints_the_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["bench", "--quick", "--json", "--n", "3000", "--pgmpy-n", "4", "--repeats", "1"]
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    for key in KEYS:
+        assert isinstance(report[key], float), key
+    assert report["n_batch"] == 3000 and report["n_pgmpy"] == 4
+    assert report["max_abs_diff_vs_pgmpy"] <= 1e-9
+
+
+def test_bench_rejects_a_zero_count(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--quick", "--n", "0"]) == 2
+    assert "--n must be at least 1" in capsys.readouterr().err
