@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from model.exceptions import PriorsError
-from model.parameters import Categorical, Priors, load_priors
+from model.parameters import Categorical, Parameter, Priors, load_priors
 from model.parameters.writer import dumps
 
 FIXTURE = Path(__file__).parent / "fixtures" / "priors_minimal"
@@ -482,3 +482,18 @@ def test_default_directory_env_then_checkout(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("POEMS_PRIORS_DIR", str(FIXTURE))
     assert default_directory() == FIXTURE
     assert load_priors() == load_priors(FIXTURE)
+
+
+def test_range_only_parameter_far_from_a_beta_is_drawn_from_a_pert(fixture_priors: Priors) -> None:
+    from model.parameters.sampling import draw_for
+
+    lopsided = Parameter("x", 0.375, "assumption", "FIX", low=0.35, high=0.999)
+    draw = draw_for(lopsided)
+    assert draw.method == "pert"
+    rng = np.random.default_rng(3)
+    values = draw.low + (draw.high - draw.low) * rng.beta(draw.a, draw.b, size=20000)
+    assert values.min() >= 0.35 and values.max() <= 0.999
+    hist, edges = np.histogram(values, bins=40)
+    mode = 0.5 * (edges[hist.argmax()] + edges[hist.argmax() + 1])
+    assert abs(mode - 0.375) < 0.05
+    assert draw_for(fixture_priors.findings["hepatomegaly"].leak).method == "beta_range"  # type: ignore[arg-type]

@@ -6,9 +6,12 @@ Distributions
   (97 % of 99 patients gives about Beta(96, 3)).
 - A probability with a range [low, high] but no ``n``: a Beta with mean p whose concentration
   c is chosen so its 5 % and 95 % quantiles come closest (least squares) to low and high;
-  c is searched on a log scale in [0.5, 1e5]. When p sits near one end of a wide range the
-  fitted interval cannot match both ends; it then lies between them, and the mean is kept at
-  p because p is the published point estimate.
+  c is searched on a log scale in [0.5, 1e5]. When p sits near one end of a wide range no
+  Beta with mean p has that interval; if either fitted quantile misses its end by more than
+  a quarter of the range width, the draw comes instead from a PERT distribution on
+  [low, high] with mode p (a Beta(1 + 4 (p - low) / w, 1 + 4 (high - p) / w) scaled to the
+  range, w = high - low): the range is then respected and p is the most likely value, at the
+  cost of a mean that moves towards the middle of the range.
 - A probability without ``n`` and without range, or with p exactly 0 or 1, or low == high:
   held at p (no uncertainty is claimed that the data do not give).
 - A categorical row with ``n``: Dirichlet(probs x n) over its non-zero states (zero states
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, stats
@@ -49,17 +53,37 @@ def concentration_for_range(p: float, low: float, high: float) -> float:
     return float(math.exp(result.x))
 
 
-def beta_for(param: Parameter) -> tuple[float, float] | None:
-    """(a, b) of the Beta used for ``param``, or None when it is held fixed."""
+RANGE_FIT_TOLERANCE = 0.25
+"""A fitted 5/95 % quantile may miss its range end by this fraction of the range width."""
+
+
+@dataclass(frozen=True)
+class Draw:
+    """How one parameter is drawn: ``low + (high - low) * Beta(a, b)``; fixed when a is None."""
+
+    a: float | None
+    b: float | None
+    low: float = 0.0
+    high: float = 1.0
+    method: str = "fixed"
+
+
+def draw_for(param: Parameter) -> Draw:
+    """The distribution used for ``param`` (see the module docstring)."""
     p = param.p
     if p <= 0.0 or p >= 1.0:
-        return None
+        return Draw(None, None)
     if param.n is not None:
-        return p * param.n, (1 - p) * param.n
-    if param.low is None or param.high is None or param.high - param.low <= 0:
-        return None
-    c = concentration_for_range(p, param.low, param.high)
-    return p * c, (1 - p) * c
+        return Draw(p * param.n, (1 - p) * param.n, method="beta_n")
+    low, high = param.low, param.high
+    if low is None or high is None or high - low <= 0:
+        return Draw(None, None)
+    c = concentration_for_range(p, low, high)
+    q05, q95 = stats.beta.ppf(QUANTILES, p * c, (1 - p) * c)
+    width = high - low
+    if max(abs(q05 - low), abs(q95 - high)) <= RANGE_FIT_TOLERANCE * width:
+        return Draw(p * c, (1 - p) * c, method="beta_range")
+    return Draw(1 + 4 * (p - low) / width, 1 + 4 * (high - p) / width, low, high, method="pert")
 
 
 def sample_priors(priors: Priors, n_draws: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -78,11 +102,12 @@ def sample_priors(priors: Priors, n_draws: int, rng: np.random.Generator) -> dic
         if isinstance(entry, Categorical):
             out.update(_sample_row(entry, n_draws, rng))
             continue
-        ab = beta_for(entry)
-        if ab is None:
+        draw = draw_for(entry)
+        if draw.a is None or draw.b is None:
             out[entry.key] = np.full(n_draws, entry.p)
         else:
-            out[entry.key] = rng.beta(ab[0], ab[1], size=n_draws)
+            unit = rng.beta(draw.a, draw.b, size=n_draws)
+            out[entry.key] = draw.low + (draw.high - draw.low) * unit
     return out
 
 
