@@ -1,16 +1,117 @@
-"""The Bayesian network: its structure, with each node's posterior for the current case."""
+"""The Bayesian network: its structure, with each node's posterior for the current case.
+
+The DOT text is generated here from the core's structure and marginals (``ui.dot``); the
+browser draws it, so no system graphviz is needed.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
-from ui import render
+from model.exceptions import PoemsError
+from model.vocabulary import FINDINGS, label
+from ui import compute, render
+from ui.dot import network_dot
 from ui.widgets import case_entry, messages
 
 st.set_page_config(page_title="POEMS network", page_icon=":material/hub:", layout="wide")
 
-entry = case_entry("network")
-st.title("The Bayesian network")
-render.disclaimer()
-messages(entry)
-st.caption("Available when the network lands.")
+TITLES = {
+    "diagnosis": "Diagnosis",
+    "plasma_cell_clone": "Plasma cell clone",
+    "cytokine_vegf": "Cytokine (VEGF) state",
+    "vegf_serum": "Serum VEGF (x ULN)",
+    "vegf_plasma": "Plasma VEGF (x ULN)",
+    "bone_marrow_plasma_cells": "Bone-marrow plasma cells",
+}
+CLUSTER_OF_SPECIAL = {
+    "vegf_serum": "major",
+    "vegf_plasma": "major",
+    "bone_marrow_plasma_cells": "plasma cell",
+}
+SHOW_ALL = "Whole network"
+SHOW_ENTERED = "Entered findings and their causes"
+
+
+def _title(node: str) -> str:
+    return TITLES.get(node, label(node))
+
+
+def _cluster(node: str) -> str:
+    if node in CLUSTER_OF_SPECIAL:
+        return CLUSTER_OF_SPECIAL[node]
+    spec = FINDINGS.get(node)
+    return str(spec.group.value) if spec is not None else ""
+
+
+def main() -> None:
+    entry = case_entry("network")
+    st.title("The Bayesian network")
+    render.disclaimer()
+    messages(entry)
+    case = entry.case
+    if case is None:
+        return
+    if not compute.network_available():
+        st.caption("Available when the network lands.")
+        return
+    from model.network.structure import NODES
+
+    case_json = case.to_json()
+    try:
+        with st.spinner("Computing every node's posterior..."):
+            marginals = compute.marginals(case_json)
+        evidence = compute.evidence(case_json)
+    except PoemsError as err:
+        st.error(f"The case cannot be assessed: {err}")
+        return
+    st.markdown(
+        "Each box is a node with its posterior for this case: P(present) for a finding, the "
+        "most likely states otherwise. Grey boxes with a thick border are observed. Arrows run "
+        "from cause to effect: the diagnosis drives the plasma cell clone and the cytokine "
+        "(VEGF) state, which drive the findings; some findings also depend on the diagnosis "
+        "directly (mimics)."
+    )
+    show = st.segmented_control(
+        "Show", (SHOW_ENTERED, SHOW_ALL), key="network_show", default=SHOW_ENTERED
+    )
+    nodes = list(NODES.values())
+    if show == SHOW_ENTERED:
+        keep = {"diagnosis", "plasma_cell_clone", "cytokine_vegf", *evidence}
+        nodes = [n for n in nodes if n.name in keep]
+        nodes = [replace(n, parents=tuple(p for p in n.parents if p in keep)) for n in nodes]
+    dot = network_dot(
+        nodes,
+        marginals,
+        evidence,
+        {n.name: _title(n.name) for n in nodes},
+        {n.name: _cluster(n.name) for n in nodes},
+        render.percent,
+    )
+    st.graphviz_chart(dot, width="stretch")
+    with st.expander("Every node's posterior as a table"):
+        rows = [
+            {
+                "node": n.name,
+                "title": _title(n.name),
+                "parents": ", ".join(n.parents) or "—",
+                "observed": evidence.get(n.name, ""),
+                "posterior": "; ".join(
+                    f"{s}: {render.percent(marginals[n.name][s])}" for s in n.states
+                ),
+            }
+            for n in NODES.values()
+        ]
+        st.dataframe(rows, hide_index=True, key="network_table")
+    st.download_button(
+        "Download the DOT source",
+        dot,
+        file_name="poems-network.dot",
+        mime="text/vnd.graphviz",
+        on_click="ignore",
+    )
+
+
+main()

@@ -125,3 +125,27 @@ def test_any_binary_case_survives_widgets_and_link(findings: dict[str, str]) -> 
 )
 def test_file_names_from_case_ids_are_safe(case_id: str | None, stem: str) -> None:
     assert state.file_stem(case_id) == stem
+
+
+def test_dot_has_every_node_and_edge_and_escapes_labels() -> None:
+    from model.network.structure import NODES
+    from ui.dot import network_dot, quote, shade
+
+    assert quote('a "b"\\c\nd') == '"a \\"b\\"\\\\c\\nd"'
+    assert shade(0.0) == "#ffffff" and shade(1.0) == "#4c78a8" and shade(7.0) == shade(1.0)
+    marginals = {n: {s: 1.0 / len(spec.states) for s in spec.states} for n, spec in NODES.items()}
+    dot = network_dot(
+        list(NODES.values()),
+        marginals,
+        {"polyneuropathy": "present"},
+        {"polyneuropathy": 'Poly"neuropathy'},
+        {"polyneuropathy": "neurological"},
+        lambda p: f"{p:.2f}",
+    )
+    assert dot.startswith("digraph poems {") and dot.rstrip().endswith("}")
+    for name, spec in NODES.items():
+        assert f'"{name}" [label=' in dot
+        for parent in spec.parents:
+            assert f'"{parent}" -> "{name}";' in dot
+    assert '"polyneuropathy" [label="Poly\\"neuropathy\\nobserved: present"' in dot
+    assert 'label="neurological"' in dot

@@ -74,3 +74,36 @@ def assessment_with(case_json: str, priors_fingerprint: str, _priors: Any) -> An
     assessment_mod = core.module("assessment")
     assert assessment_mod is not None
     return assessment_mod.assess(Case.from_json(case_json), priors=_priors)
+
+
+def network_available() -> bool:
+    return core.has("inference.exact", "marginals") and core.has("network.structure", "NODES")
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def marginals(case_json: str) -> Mapping[str, Mapping[str, float]]:
+    """Posterior marginal of every network node (``model.inference.exact.marginals``)."""
+    exact = core.module("inference.exact")
+    assert exact is not None
+    return exact.marginals(Case.from_json(case_json), priors=default_priors())
+
+
+def evidence(case_json: str) -> Mapping[str, str]:
+    """The network evidence the case gives (``model.network.evidence.evidence_for``)."""
+    evidence_mod = core.module("network.evidence")
+    assert evidence_mod is not None
+    return evidence_mod.evidence_for(Case.from_json(case_json))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def priors_with(overrides: tuple[tuple[str, float], ...]) -> Any:
+    """A new Priors with ``overrides`` (the cached default is never changed)."""
+    return default_priors().with_overrides(dict(overrides))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def priors_zip(priors_fingerprint: str, _priors: Any) -> bytes:
+    """The priors' TOML files as a zip (``ui.priors_io.priors_zip``), keyed by content."""
+    from ui.priors_io import priors_zip as make_zip
+
+    return make_zip(_priors)

@@ -1,0 +1,79 @@
+"""Priors to and from a zip of the TOML files ``load_priors`` reads (pure, no streamlit).
+
+The app offers modified priors as one download: the four files that
+:meth:`~model.parameters.Priors.to_toml_files` writes, zipped. :func:`priors_from_zip` reads
+such a zip back through :func:`~model.parameters.load_priors` (bounded sizes, TOML only, no
+paths outside a temporary folder), which is how the round trip is tested.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from model.exceptions import PriorsError
+
+ZIP_FOLDER = "priors"
+MAX_ZIP_BYTES = 4 * 1024 * 1024
+MAX_MEMBER_BYTES = 2 * 1024 * 1024
+
+
+def priors_zip(priors: Any) -> bytes:
+    """The priors as a zip holding ``priors/*.toml`` (unzip and pass the folder to
+    ``load_priors`` or ``poems --priors``)."""
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory(prefix="poems-priors-") as tmp:
+        paths = sorted(Path(p) for p in priors.to_toml_files(tmp))
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in paths:
+                info = zipfile.ZipInfo(f"{ZIP_FOLDER}/{path.name}", date_time=(2020, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, path.read_bytes())
+    return buffer.getvalue()
+
+
+def priors_from_zip(data: bytes) -> Any:
+    """Load priors from a zip made by :func:`priors_zip` (or any zip of the TOML files)."""
+    from model.parameters import load_priors
+    from model.parameters.loader import FILES
+
+    if len(data) > MAX_ZIP_BYTES:
+        raise PriorsError(
+            "priors zip",
+            f"{len(data)} bytes",
+            f"at most {MAX_ZIP_BYTES} bytes",
+            "Zip only the TOML files.",
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise PriorsError(
+            "priors zip", "unreadable data", "a zip file", "Download it again."
+        ) from None
+    with archive, tempfile.TemporaryDirectory(prefix="poems-priors-") as tmp:
+        found = {}
+        for info in archive.infolist():
+            name = Path(info.filename).name
+            if name in FILES and not info.is_dir():
+                if info.file_size > MAX_MEMBER_BYTES:
+                    raise PriorsError(
+                        f"priors zip: {info.filename}",
+                        f"{info.file_size} bytes",
+                        f"at most {MAX_MEMBER_BYTES} bytes",
+                        "A priors file is tens of kilobytes.",
+                    )
+                found[name] = archive.read(info)
+        missing = [f for f in FILES if f not in found]
+        if missing:
+            raise PriorsError(
+                "priors zip",
+                ", ".join(sorted(found)) or "no TOML files",
+                "all of " + ", ".join(FILES),
+                f"Missing: {', '.join(missing)}.",
+            )
+        for name, content in found.items():
+            (Path(tmp) / name).write_bytes(content)
+        return load_priors(tmp)
