@@ -310,8 +310,10 @@ def assess(case: Case, *, setting: str | None = None, priors: Priors | None = No
     post = exact_posterior(case, setting=chosen, priors=priors)
     base = dict(priors.setting(chosen).base_rates)
     criteria = evaluate_all(case)
-    drivers = strongest_findings(priors, chosen, evidence) if evidence else None
-    agreement = agreement_text(criteria[DEFAULT_RULE_SET], post, base, drivers)
+    agreement = agreement_text(criteria[DEFAULT_RULE_SET], post, base)
+    if evidence and not agreement.startswith("Agree"):  # name the drivers only when it helps
+        drivers = strongest_findings(priors, chosen, evidence)
+        agreement = agreement_text(criteria[DEFAULT_RULE_SET], post, base, drivers)
     notes = _notes(
         case, evidence, criteria, chosen, setting is not None or case.setting is not None
     )
