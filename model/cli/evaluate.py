@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from model.evaluation.cohort import read_table
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
             result.network.calibration,
             result.scores,
             result.y_true,
-            title=f"{args.cohort}: P({args.positive}) vs observed",
+            title=f"{Path(args.cohort).name}: P({args.positive}) vs observed",
         )
     if args.json:
         out = result.to_dict()
