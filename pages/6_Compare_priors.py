@@ -1,7 +1,7 @@
 """Compare priors: the repository's default priors against an uploaded or saved prior set.
 
-Upload one or more of the four priors files (the others are taken from the default set) or
-name a priors folder, e.g. the one written by the priors page. The page shows what
+Upload the zip the Priors page downloads, or one or more of the four priors files (the others
+are taken from the default set), or name a priors folder. The page shows what
 ``model.evaluation.compare`` returns: every parameter that differs, with both sources, and
 the posterior of a chosen case under each set, side by side.
 """
@@ -12,7 +12,7 @@ import streamlit as st
 
 from model.assessment import DISCLAIMER
 from model.evaluation.compare import compare_priors, priors_from_files
-from model.exceptions import PoemsError
+from model.exceptions import InputError, PoemsError
 from model.parameters import Priors, load_priors
 from model.parameters.loader import FILES
 from model.teaching.library import load_library
@@ -29,6 +29,16 @@ def _default() -> Priors:
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the priors...")
 def _uploaded(files: tuple[tuple[str, bytes], ...]) -> Priors:
+    zips = [data for name, data in files if name.lower().endswith(".zip")]
+    if zips:
+        from ui.priors_io import priors_from_zip
+
+        if len(files) != 1:
+            raise InputError(
+                "upload", f"{len(files)} files", "one zip, or TOML files without a zip"
+            )
+        loaded: Priors = priors_from_zip(zips[0])
+        return loaded
     return priors_from_files(dict(files))
 
 
@@ -44,14 +54,19 @@ def _pct(p: float) -> str:
 a = _default()
 st.markdown(f"**A** — the default priors (`{a.directory}`).")
 mode = st.radio(
-    "Prior set B", ["Upload priors files", "A priors folder"], horizontal=True, key="cmp_mode"
+    "Prior set B",
+    ["Upload priors files", "A priors folder"],
+    horizontal=True,
+    key="cmp_mode",
 )
 b: Priors | None = None
 try:
     if mode == "Upload priors files":
         uploads = st.file_uploader(
-            "Priors files (" + ", ".join(FILES) + "); files not uploaded are taken from A",
-            type=["toml"],
+            "The zip from the Priors page, or priors files ("
+            + ", ".join(FILES)
+            + "; files not uploaded are taken from A)",
+            type=["toml", "zip"],
             accept_multiple_files=True,
             key="cmp_upload",
         )

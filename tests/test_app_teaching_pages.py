@@ -109,3 +109,15 @@ def test_compare_page_bad_folder_is_an_error_message(tmp_path: Path) -> None:
     at.text_input(key="cmp_folder").input(str(tmp_path / "missing")).run()
     assert not at.exception
     assert at.error and "priors folder" in at.error[0].value
+
+
+def test_compare_core_reads_the_priors_page_zip() -> None:
+    """The zip the Priors page offers loads as prior set B and shows exactly its override."""
+    from ui.priors_io import priors_from_zip, priors_zip
+
+    a = load_priors(default_directory())
+    leak = a.findings["hepatomegaly"].leak
+    assert leak is not None
+    b = priors_from_zip(priors_zip(a.with_overrides({"findings.hepatomegaly.leak": 0.05})))
+    diffs = diff_parameters(a, b)
+    assert [(d.key, d.value_b) for d in diffs] == [("findings.hepatomegaly.leak", 0.05)]
