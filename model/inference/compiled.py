@@ -413,6 +413,30 @@ class CompiledEngine:
                 )
         return out
 
+    def log_posterior_batch(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Log posteriors (n, n_query) and log P(evidence) (n,), numpy path.
+
+        For analyses that need the evidence probability (predictive distributions) or
+        exact log-odds near 0 and 1. Impossible evidence gives ``-inf`` everywhere.
+        """
+        arr = self.check_codes(codes)
+        idx = self._offsets[None, :] + (arr.astype(np.int64) + 1) @ self._stride_matrix
+        loglik = self._log_prior[None, :] + self._log_tables[idx].sum(axis=1)
+        top = loglik.max(axis=1, keepdims=True)
+        finite_top = np.where(np.isfinite(top), top, 0.0)
+        weights = np.exp(loglik - finite_top)
+        n_query = len(self.query_states)
+        per_query = np.stack(
+            [weights[:, self._core_to_query == q].sum(axis=1) for q in range(n_query)], axis=1
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_evidence = np.log(per_query.sum(axis=1)) + finite_top[:, 0]
+            log_post = np.log(per_query) + finite_top - log_evidence[:, None]
+        impossible = ~np.isfinite(top[:, 0])
+        log_post[impossible] = -np.inf
+        log_evidence[impossible] = -np.inf
+        return log_post, log_evidence
+
     @staticmethod
     def impossible(posteriors: np.ndarray) -> np.ndarray:
         """Boolean mask of the rows ``posterior_batch(..., on_impossible='nan')`` flagged."""

@@ -1,0 +1,38 @@
+"""Analyses of one case on the compiled engine.
+
+- :func:`contributions` each observed finding's additive share of the log-odds of POEMS
+  (ordered chain, vocabulary order; prior + sum = posterior exactly);
+- :func:`next_tests` every unassessed finding by expected information gain;
+- :func:`credible_interval` P(POEMS) over parameter draws (``Priors.sample``);
+- :func:`sensitivity` one-way swings of P(POEMS) over each parameter's range.
+"""
+
+from model.analysis.explain import (
+    Contribution,
+    Contributions,
+    NextTest,
+    contributions,
+    finding_of,
+    next_tests,
+)
+from model.analysis.uncertainty import (
+    CredibleInterval,
+    Sensitivity,
+    credible_interval,
+    parameter_range,
+    sensitivity,
+)
+
+__all__ = [
+    "Contribution",
+    "Contributions",
+    "CredibleInterval",
+    "NextTest",
+    "Sensitivity",
+    "contributions",
+    "credible_interval",
+    "finding_of",
+    "next_tests",
+    "parameter_range",
+    "sensitivity",
+]

@@ -1,0 +1,222 @@
+"""Why the posterior is what it is, and which test to do next.
+
+Contributions (ordered chain)
+-----------------------------
+The observed findings are added one at a time in vocabulary order (SPEC section 1). The
+contribution of finding k is the change it makes to the log-odds of POEMS given the findings
+before it::
+
+    c_k = logit P(poems | e_1..e_k) - logit P(poems | e_1..e_{k-1})
+
+so ``prior log-odds + sum(c_k) = posterior log-odds`` exactly (the sum telescopes). With
+conditionally dependent findings a contribution depends on the order (a second
+cytokine-driven finding says less than the first); the fixed vocabulary order makes the
+numbers reproducible. Log-odds are natural logs, computed from the engine's log posteriors
+so they stay exact near 0 and 1. A finding that makes POEMS impossible (or certain)
+contributes -inf (+inf) and every later one contributes 0.
+
+Next best test
+--------------
+For every observable finding not yet assessed (a VEGF node only when no VEGF is known), with
+x ranging over its states and e the current evidence:
+
+- ``expected_entropy_reduction_bits`` = H(D | e) - sum_x P(x | e) H(D | e, x), the expected
+  information gain about the diagnosis (Shannon entropy in bits);
+- ``expected_abs_change_poems`` = sum_x P(x | e) |P(poems | e, x) - P(poems | e)| (the
+  expected *signed* change is zero: a posterior is a martingale);
+- ``p_present`` = P(x = present | e) for a binary finding; ``p_poems_if`` each outcome's
+  P(poems).
+
+Both are exact: every (finding, outcome) pair is one row of a single batch call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+
+from model.inference.compiled import CompiledEngine, ImpossibleEvidenceError
+from model.vocabulary import FINDINGS, PRESENT
+
+POSITIVE = "poems"
+
+NODE_FINDING: Mapping[str, str] = MappingProxyType(
+    {
+        "vegf_serum": "vegf",
+        "vegf_plasma": "vegf",
+        "bone_marrow_plasma_cells": "bone_marrow_plasma_cells_pct",
+    }
+)
+"""Network node -> the finding id it reads (nodes not listed read the finding of their name)."""
+VEGF_EVIDENCE_NODES: tuple[str, ...] = ("vegf_serum", "vegf_plasma", "vegf_elevated")
+_ORDER = {fid: i for i, fid in enumerate(FINDINGS)}
+
+
+def finding_of(node: str) -> str:
+    """The vocabulary finding id a network node reads."""
+    return NODE_FINDING.get(node, node)
+
+
+def _order_key(node: str) -> tuple[int, str]:
+    return (_ORDER.get(finding_of(node), len(_ORDER)), node)
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One observed finding's additive effect on the log-odds of POEMS."""
+
+    finding: str  # vocabulary id
+    node: str  # network node
+    state: str
+    log_odds_change: float  # natural log
+    log_odds_after: float
+
+    @property
+    def likelihood_ratio(self) -> float:
+        """exp(change): the factor the finding multiplies the odds by (in chain order)."""
+        return float(np.exp(self.log_odds_change))
+
+
+@dataclass(frozen=True)
+class Contributions:
+    """Prior and posterior log-odds of POEMS and the chain of contributions between them."""
+
+    prior_log_odds: float
+    posterior_log_odds: float
+    items: tuple[Contribution, ...]
+
+    def ranked(self) -> tuple[Contribution, ...]:
+        """The contributions by absolute size, largest first."""
+        return tuple(sorted(self.items, key=lambda c: -abs(c.log_odds_change)))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "prior_log_odds": self.prior_log_odds,
+            "posterior_log_odds": self.posterior_log_odds,
+            "items": [
+                {
+                    "finding": c.finding,
+                    "node": c.node,
+                    "state": c.state,
+                    "log_odds_change": c.log_odds_change,
+                }
+                for c in self.items
+            ],
+        }
+
+
+def _log_odds(engine: CompiledEngine, codes: np.ndarray, positive: str) -> np.ndarray:
+    log_post, _ = engine.log_posterior_batch(codes)
+    k = engine.query_states.index(positive)
+    others = np.delete(log_post, k, axis=1)
+    top = others.max(axis=1)
+    finite = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        log_rest = np.log(np.exp(others - finite[:, None]).sum(axis=1)) + finite
+    with np.errstate(invalid="ignore"):
+        return np.asarray(log_post[:, k] - log_rest)
+
+
+def contributions(
+    engine: CompiledEngine, evidence: Mapping[str, str], positive: str = POSITIVE
+) -> Contributions:
+    """Each observed finding's contribution to the log-odds of ``positive`` (module doc)."""
+    nodes = sorted(evidence, key=_order_key)
+    rows = [{n: evidence[n] for n in nodes[:k]} for k in range(len(nodes) + 1)]
+    codes = engine.encode(rows)
+    _, log_evidence = engine.log_posterior_batch(codes[-1:])
+    if not np.isfinite(log_evidence[0]):
+        raise ImpossibleEvidenceError(
+            f"evidence has probability zero under the network: {dict(evidence)}."
+        )
+    chain = _log_odds(engine, codes, positive)
+    items = []
+    for k, node in enumerate(nodes, start=1):
+        before, after = chain[k - 1], chain[k]
+        change = 0.0 if np.isinf(before) else float(after - before)
+        items.append(Contribution(finding_of(node), node, evidence[node], change, float(after)))
+    return Contributions(float(chain[0]), float(chain[-1]), tuple(items))
+
+
+@dataclass(frozen=True)
+class NextTest:
+    """What assessing one more finding is expected to do."""
+
+    finding: str
+    node: str
+    expected_entropy_reduction_bits: float
+    expected_abs_change_poems: float
+    p_present: float | None
+    p_outcome: Mapping[str, float]
+    p_poems_if: Mapping[str, float]
+
+
+def _entropy_bits(probs: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(probs > 0, probs * np.log2(probs), 0.0)
+    return np.asarray(-terms.sum(axis=-1))
+
+
+def next_tests(
+    engine: CompiledEngine,
+    evidence: Mapping[str, str],
+    candidates: tuple[str, ...] | None = None,
+    positive: str = POSITIVE,
+) -> tuple[NextTest, ...]:
+    """Every unassessed finding by expected information gain about the diagnosis."""
+    if candidates is None:
+        vegf_known = any(n in evidence for n in VEGF_EVIDENCE_NODES)
+        candidates = tuple(
+            n
+            for n in engine.observable
+            if n not in evidence and not (vegf_known and n in VEGF_EVIDENCE_NODES)
+        )
+    base_codes = engine.encode([evidence])
+    base_log_post, base_log_evidence = engine.log_posterior_batch(base_codes)
+    if not np.isfinite(base_log_evidence[0]):
+        raise ImpossibleEvidenceError(
+            f"evidence has probability zero under the network: {dict(evidence)}."
+        )
+    base_post = np.exp(base_log_post[0])
+    k = engine.query_states.index(positive)
+    rows: list[np.ndarray] = []
+    spans: list[tuple[str, int, int]] = []
+    for node in candidates:
+        column = engine.observable.index(node)
+        start = len(rows)
+        for s in range(len(engine.states[node])):
+            row = base_codes[0].copy()
+            row[column] = s
+            rows.append(row)
+        spans.append((node, start, len(rows)))
+    if not rows:
+        return ()
+    log_post, log_evidence = engine.log_posterior_batch(np.stack(rows))
+    predictive = np.exp(log_evidence - base_log_evidence[0])
+    post = np.exp(log_post)
+    h_now = float(_entropy_bits(base_post))
+    out = []
+    for node, a, b in spans:
+        p_x = predictive[a:b]
+        p_x = p_x / p_x.sum()
+        possible = p_x > 0
+        h_after = float((p_x[possible] * _entropy_bits(post[a:b][possible])).sum())
+        change = float((p_x[possible] * np.abs(post[a:b, k][possible] - base_post[k])).sum())
+        states = engine.states[node]
+        out.append(
+            NextTest(
+                finding=finding_of(node),
+                node=node,
+                expected_entropy_reduction_bits=max(h_now - h_after, 0.0),
+                expected_abs_change_poems=change,
+                p_present=float(p_x[states.index(PRESENT)]) if PRESENT in states else None,
+                p_outcome=MappingProxyType({s: float(p) for s, p in zip(states, p_x, strict=True)}),
+                p_poems_if=MappingProxyType(
+                    {s: float(post[a + i, k]) for i, s in enumerate(states) if possible[i]}
+                ),
+            )
+        )
+    return tuple(sorted(out, key=lambda t: (-t.expected_entropy_reduction_bits, t.node)))

@@ -1,0 +1,160 @@
+"""Analyses on the compiled engine, each checked against an independent computation."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+import pytest
+from pgmpy.inference import VariableElimination
+
+from model.analysis import (
+    contributions,
+    credible_interval,
+    next_tests,
+    parameter_range,
+    sensitivity,
+)
+from model.inference.batch import OBSERVABLE, engine_for
+from model.inference.compiled import CompiledEngine, ImpossibleEvidenceError
+from model.inference.simulate import encode, simulate
+from model.network import build_network, build_tables
+from model.parameters import load_priors
+
+logging.getLogger("pgmpy").setLevel(logging.ERROR)
+PRIORS = load_priors()
+SETTING = "neuropathy_clinic"
+EVIDENCE = {
+    "polyneuropathy": "present",
+    "monoclonal_protein": "present",
+    "light_chain": "lambda",
+    "skin_changes": "present",
+    "vegf_plasma": "from_2x_to_4x",
+}
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def _random_evidence(n: int, seed: int) -> list[dict[str, str]]:
+    rng = np.random.default_rng(seed)
+    engine = engine_for(PRIORS, SETTING)
+    codes = encode(simulate(build_tables(PRIORS, SETTING), n, rng, 0.6), OBSERVABLE)
+    return [
+        {OBSERVABLE[j]: engine.states[OBSERVABLE[j]][c] for j, c in enumerate(row) if c >= 0}
+        for row in codes
+    ]
+
+
+def test_contributions_add_up_exactly() -> None:
+    engine = engine_for(PRIORS, SETTING)
+    prior = PRIORS.setting(SETTING).base_rates["poems"]
+    for evidence in _random_evidence(60, 1):
+        result = contributions(engine, evidence)
+        assert result.prior_log_odds == pytest.approx(_logit(prior), abs=1e-12)
+        total = result.prior_log_odds + sum(c.log_odds_change for c in result.items)
+        assert total == pytest.approx(result.posterior_log_odds, abs=1e-9)
+        assert len(result.items) == len(evidence)
+
+
+def test_contributions_follow_vocabulary_order_and_match_pgmpy() -> None:
+    engine = engine_for(PRIORS, SETTING)
+    result = contributions(engine, {"vegf_plasma": "from_2x_to_4x", "polyneuropathy": "present"})
+    assert [c.finding for c in result.items] == ["polyneuropathy", "vegf"]
+    infer = VariableElimination(build_network(PRIORS, SETTING))
+
+    def p_poems(evidence: dict[str, str]) -> float:
+        factor = infer.query(["diagnosis"], evidence=evidence or None, show_progress=False)
+        return float(factor.get_value(diagnosis="poems"))
+
+    first = _logit(p_poems({"polyneuropathy": "present"})) - _logit(p_poems({}))
+    both = {"polyneuropathy": "present", "vegf_plasma": "from_2x_to_4x"}
+    second = _logit(p_poems(both)) - _logit(p_poems({"polyneuropathy": "present"}))
+    assert result.items[0].log_odds_change == pytest.approx(first, abs=1e-9)
+    assert result.items[1].log_odds_change == pytest.approx(second, abs=1e-9)
+    assert result.items[1].likelihood_ratio == pytest.approx(math.exp(second))
+
+
+def test_contributions_refuse_impossible_evidence() -> None:
+    engine = engine_for(PRIORS, SETTING)
+    with pytest.raises(ImpossibleEvidenceError):
+        contributions(engine, {"organomegaly": "absent", "hepatomegaly": "present"})
+
+
+def test_next_tests_match_a_brute_force_with_pgmpy() -> None:
+    engine = engine_for(PRIORS, SETTING)
+    evidence = {"polyneuropathy": "present", "monoclonal_protein": "present"}
+    tests = next_tests(engine, evidence)
+    gains = [t.expected_entropy_reduction_bits for t in tests]
+    assert gains == sorted(gains, reverse=True)
+    assert {t.node for t in tests}.isdisjoint(evidence)
+    infer = VariableElimination(build_network(PRIORS, SETTING))
+
+    def entropy(evidence: dict[str, str]) -> tuple[float, float]:
+        f = infer.query(["diagnosis"], evidence=evidence, show_progress=False)
+        p = np.array([f.get_value(diagnosis=s) for s in engine.query_states])
+        return float(-(p[p > 0] * np.log2(p[p > 0])).sum()), float(p[0])
+
+    h_now, p_now = entropy(evidence)
+    for test in [tests[0], tests[3], tests[-1]]:
+        outcome = infer.query([test.node], evidence=evidence, show_progress=False)
+        expected_h = expected_change = 0.0
+        for state in engine.states[test.node]:
+            p_x = float(outcome.get_value(**{test.node: state}))
+            assert test.p_outcome[state] == pytest.approx(p_x, abs=1e-9)
+            if p_x > 0:
+                h, p = entropy({**evidence, test.node: state})
+                expected_h += p_x * h
+                expected_change += p_x * abs(p - p_now)
+        assert test.expected_entropy_reduction_bits == pytest.approx(h_now - expected_h, abs=1e-9)
+        assert test.expected_abs_change_poems == pytest.approx(expected_change, abs=1e-9)
+
+
+def test_next_tests_skip_other_vegf_nodes_once_vegf_is_known() -> None:
+    engine = engine_for(PRIORS, SETTING)
+    nodes = {t.node for t in next_tests(engine, {"vegf_serum": "above_10x"})}
+    assert not nodes & {"vegf_plasma", "vegf_elevated", "vegf_serum"}
+    assert "polyneuropathy" in nodes
+
+
+def test_credible_interval_equals_a_loop_over_the_same_draws() -> None:
+    n_draws = 40
+    result = credible_interval(
+        PRIORS, SETTING, EVIDENCE, n_draws=n_draws, level=0.8, rng=np.random.default_rng(3)
+    )
+    draws = PRIORS.sample(n_draws, np.random.default_rng(3))
+    tables = build_tables(PRIORS, SETTING, values=draws)
+    engine = engine_for(PRIORS, SETTING)
+    loop = []
+    for d in range(n_draws):
+        single = engine.with_tables(
+            {n: t.array[d] if t.array.ndim == 3 else t.array for n, t in tables.items()}
+        )
+        loop.append(single.posterior(EVIDENCE)["poems"])
+    assert result.low == pytest.approx(np.quantile(loop, 0.1), abs=1e-12)
+    assert result.high == pytest.approx(np.quantile(loop, 0.9), abs=1e-12)
+    assert result.low < result.point < result.high
+    assert result.n_draws == n_draws
+
+
+def test_sensitivity_ends_equal_engines_built_from_overridden_priors() -> None:
+    swings = sensitivity(PRIORS, SETTING, EVIDENCE, top_k=None)
+    assert [s.swing for s in swings] == sorted((s.swing for s in swings), reverse=True)
+    assert not any(s.key.startswith("settings.hematology_clinic") for s in swings)
+    picks = [swings[0], next(s for s in swings if s.key.startswith("findings."))]
+    for s in picks:
+        for value, expected in ((s.low, s.p_at_low), (s.high, s.p_at_high)):
+            changed = PRIORS.with_overrides({s.key: value})
+            engine = CompiledEngine.from_pgmpy(build_network(changed, SETTING))
+            assert engine.posterior(EVIDENCE)["poems"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_parameter_range_uses_low_high_or_the_draw_distribution() -> None:
+    params = PRIORS.parameters()
+    with_range = next(p for p in params if p.low is not None and p.high is not None)
+    assert parameter_range(with_range) == (with_range.low, with_range.high)
+    by_n = next(p for p in params if p.low is None and p.n is not None and 0 < p.p < 1)
+    span = parameter_range(by_n)
+    assert span is not None and span[0] < by_n.p < span[1]
