@@ -21,10 +21,11 @@ from network_helpers import (
     random_evidence,
     random_network,
 )
+from pgmpy.factors.discrete import TabularCPD
 from pgmpy.models import DiscreteBayesianNetwork
 
 from model.exceptions import InputError
-from model.inference.compiled import CompiledEngine, ImpossibleEvidenceError
+from model.inference.compiled import NUMBA_MIN_CASES, CompiledEngine, ImpossibleEvidenceError
 
 
 @pytest.mark.slow
@@ -175,3 +176,36 @@ def test_with_tables_checks_names_and_shapes() -> None:
         engine.with_tables({"hub": hub[:, :1]})
     with pytest.raises(InputError, match="no batch axis"):
         engine.with_tables({"hub": hub[None]})
+
+
+def test_extreme_likelihoods_fall_back_to_the_log_domain() -> None:
+    """Findings pulling both ways with likelihoods of 1e-30 drive every unnormalised weight
+    below 1e-280; the batch kernel must then rescore in the log domain, not return 0/0."""
+    states = {"q": ["a", "b"]}
+    model = DiscreteBayesianNetwork()
+    model.add_node("q")
+    cpds = [TabularCPD("q", 2, [[0.3], [0.7]], state_names=states)]
+    evidence = {}
+    for i in range(24):
+        name = f"f{i}"
+        model.add_edge("q", name)
+        tiny = [[1e-30, 0.5], [1 - 1e-30, 0.5]] if i % 2 else [[0.5, 1e-30], [0.5, 1 - 1e-30]]
+        cpds.append(
+            TabularCPD(
+                name,
+                2,
+                tiny,
+                evidence=["q"],
+                evidence_card=[2],
+                state_names={name: ["present", "absent"], **states},
+            )
+        )
+        evidence[name] = "present"
+    model.add_cpds(*cpds)
+    engine = CompiledEngine.from_pgmpy(model, query="q", group_patterns=1)
+    codes = np.repeat(engine.encode([evidence]), NUMBA_MIN_CASES, axis=0)
+    fast = engine.posterior_batch(codes, use_numba=True)[0]
+    slow = engine.posterior_batch(codes[:1], use_numba=False)[0]
+    # 12 findings favour each state equally: the posterior is the prior
+    assert np.abs(fast - [0.3, 0.7]).max() <= 1e-12
+    assert np.abs(slow - [0.3, 0.7]).max() <= 1e-12

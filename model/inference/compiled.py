@@ -263,6 +263,8 @@ class CompiledEngine:
         prior = _core_prior(self._nodes, self.core, self._core_cards)
         with np.errstate(divide="ignore"):
             self._log_prior = np.log(prior.reshape(-1))
+        self._lin_tables = np.ascontiguousarray(_shifted_exp(self._log_tables))
+        self._lin_prior = _shifted_exp(self._log_prior[None, :])[0]
         self._core_to_query = np.repeat(
             np.arange(len(self.query_states), dtype=np.int64), self.n_core // len(self.query_states)
         )
@@ -393,6 +395,8 @@ class CompiledEngine:
                 self._col_cluster,
                 self._col_stride,
                 self._offsets,
+                self._lin_tables,
+                self._lin_prior,
                 self._log_tables,
                 self._log_prior,
                 self._core_to_query,
@@ -630,6 +634,13 @@ def _grouped(
     return out
 
 
+def _shifted_exp(log_rows: np.ndarray) -> np.ndarray:
+    """exp(row - max(row)) per row (largest entry 1); an all ``-inf`` row becomes zeros."""
+    top = log_rows.max(axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    return np.asarray(np.exp(log_rows - top))
+
+
 def _strides(shape: Sequence[int]) -> list[int]:
     strides = [1] * len(shape)
     for i in range(len(shape) - 2, -1, -1):
@@ -836,17 +847,31 @@ def _cluster_likelihood_batched(
 
 
 # ---------------------------------------------------------------------- numba kernel
+LINEAR_FLOOR = 1e-280
+"""Below this largest unnormalised weight a case is rescored in the log domain."""
+
+
 def _batch_kernel(
     codes: np.ndarray,
     col_cluster: np.ndarray,
     col_stride: np.ndarray,
     offsets: np.ndarray,
-    tables: np.ndarray,
+    lin_tables: np.ndarray,
+    lin_prior: np.ndarray,
+    log_tables: np.ndarray,
     log_prior: np.ndarray,
     core_to_query: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """Score every case: gather one row per cluster, add, max-shift, normalise.
+    """Score every case: gather one row per table, multiply, normalise.
+
+    The linear tables are the log tables shifted so every row's largest entry is 1 (the
+    shift is a factor common to all core states and cancels in the normalisation), so the
+    running product never exceeds 1 and only shrinks. If the largest weight of a case ends
+    below :data:`LINEAR_FLOOR` it may have underflowed, and the case is rescored from the
+    log tables with a max-shift; otherwise every entry that underflowed to zero is below
+    1e-28 of the largest, far under the 1e-9 agreement. All-zero (log: all ``-inf``) is
+    impossible evidence and gives a NaN row.
 
     Plain Python over numpy arrays; :func:`_kernel` compiles it with numba (``prange`` over
     blocks of 512 cases, so the scratch arrays are allocated once per block).
@@ -866,26 +891,38 @@ def _batch_kernel(
             for j in range(m):
                 idx[col_cluster[j]] += (codes[i, j] + 1) * col_stride[j]
             for c in range(n_core):
-                acc[c] = log_prior[c]
+                acc[c] = lin_prior[c]
             for k in range(n_clusters):
                 row = idx[k]
                 if row != offsets[k]:
                     for c in range(n_core):
-                        acc[c] += tables[row, c]
-            top = -np.inf
+                        acc[c] *= lin_tables[row, c]
+            top = 0.0
             for c in range(n_core):
                 top = max(top, acc[c])
+            if top < LINEAR_FLOOR:
+                for c in range(n_core):
+                    acc[c] = log_prior[c]
+                for k in range(n_clusters):
+                    row = idx[k]
+                    if row != offsets[k]:
+                        for c in range(n_core):
+                            acc[c] += log_tables[row, c]
+                top = -np.inf
+                for c in range(n_core):
+                    top = max(top, acc[c])
+                if top == -np.inf:
+                    for q in range(n_query):
+                        out[i, q] = np.nan
+                    continue
+                for c in range(n_core):
+                    acc[c] = np.exp(acc[c] - top)
             for q in range(n_query):
                 out[i, q] = 0.0
-            if top == -np.inf:
-                for q in range(n_query):
-                    out[i, q] = np.nan
-                continue
             total = 0.0
             for c in range(n_core):
-                w = np.exp(acc[c] - top)
-                total += w
-                out[i, core_to_query[c]] += w
+                total += acc[c]
+                out[i, core_to_query[c]] += acc[c]
             for q in range(n_query):
                 out[i, q] /= total
 
