@@ -31,6 +31,24 @@ def _assessment(case: Case) -> Any:
         return None
 
 
+def _why_and_what_next(case: Case, assessment: Any) -> None:
+    """Contributions, next-best tests (when the analysis exists) and the what-if table."""
+    st.subheader("Why, and what next")
+    if assessment.contributions is not None:
+        st.markdown("**Why:** what each finding did to the probability")
+        render.contributions(assessment)
+    if assessment.next_tests is not None:
+        st.markdown("**Which test next:** the unassessed findings that would tell the most")
+        render.next_tests(assessment)
+    st.markdown("**What if** an unassessed finding were present, or absent?")
+    try:
+        rows = compute.what_if(case.to_json(), assessment.setting)
+    except PoemsError as err:
+        st.error(f"The what-if table cannot be computed: {err}")
+        return
+    render.what_if_table(rows, assessment)
+
+
 def main() -> None:
     entry = case_entry("assessment")
     st.title("POEMS syndrome: criteria and probability")
@@ -45,6 +63,7 @@ def main() -> None:
             "or open an example under **Load, save or share a case**. With no findings the "
             "probabilities below are the setting's base rates."
         )
+    agreement_slot = st.container()  # filled once the probability is known
     left, right = st.columns([2, 3], gap="large")
     with right:  # the criteria first: they need no network, so they show at once
         st.subheader("Formal criteria")
@@ -61,9 +80,10 @@ def main() -> None:
         else:
             st.caption("Available when the Bayesian network lands.")
     if assessment is not None:
-        st.subheader("Criteria and probability")
-        render.agreement(assessment)
-        render.report_downloads(assessment)
+        with agreement_slot:
+            render.agreement(assessment)
+            render.report_downloads(assessment)
+        _why_and_what_next(case, assessment)
 
 
 main()

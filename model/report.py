@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,7 +148,7 @@ def _entered(a: Assessment, finding_id: str) -> str:
 def _answer_blocks(a: Assessment) -> list[_Block]:
     headline = f"P(POEMS | findings) = {percent(a.posterior_poems)}"
     if a.credible_interval is not None:
-        low, high = a.credible_interval
+        low, high = _bounds(a.credible_interval)
         headline += f" (90% credible interval {percent(low)} to {percent(high)})"
     else:
         headline += " (credible interval not computed)"
@@ -200,6 +200,13 @@ def _criteria_blocks(results: Mapping[str, CriteriaResult]) -> list[_Block]:
     return out
 
 
+def _bounds(interval: Any) -> tuple[float, float]:
+    """(low, high) of a credible interval given as an object or as a pair."""
+    if hasattr(interval, "low"):
+        return float(interval.low), float(interval.high)
+    return float(interval[0]), float(interval[1])
+
+
 def _because(c: Any) -> str:
     parts = []
     if c.satisfied_by:
@@ -211,51 +218,40 @@ def _because(c: Any) -> str:
 
 def _analysis_blocks(a: Assessment) -> list[_Block]:
     out: list[_Block] = []
-    contributions = _rows(a.contributions)
+    contributions = getattr(a.contributions, "items", None)
     if contributions:
+        ranked = sorted(contributions, key=lambda c: -abs(c.log_odds_change))
         out += [
             _Heading(2, "Why: what moved the probability"),
-            _Bullets(tuple(_describe(item) for item in contributions[:MAX_LIST_ITEMS])),
+            _Paragraph(
+                "Each observed finding multiplies the odds of POEMS by its likelihood ratio "
+                "(largest effects first):"
+            ),
+            _Bullets(tuple(_contribution(c) for c in ranked[:MAX_LIST_ITEMS])),
         ]
-    next_tests = _rows(a.next_tests)
+    next_tests = list(a.next_tests or ())
     if next_tests:
         out += [
             _Heading(2, "What to test next"),
-            _Bullets(tuple(_describe(item) for item in next_tests[:MAX_LIST_ITEMS])),
+            _Paragraph("Unassessed findings by expected information about the diagnosis:"),
+            _Bullets(tuple(_next_test(t) for t in next_tests[:MAX_LIST_ITEMS])),
         ]
     return out
 
 
-def _rows(value: Any) -> list[Any]:
-    """An analysis as a list of items (it may be a sequence or carry ``items``/``rows``)."""
-    if value is None:
-        return []
-    for attribute in ("items", "rows", "steps", "ranking", "tests"):
-        inner = getattr(value, attribute, None)
-        if isinstance(inner, Sequence) and not isinstance(inner, str):
-            return list(inner)
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return list(value)
-    return []
+def _contribution(c: Any) -> str:
+    state = str(c.state).replace("_", " ")
+    return f"{label(c.finding)} ({state}): odds x {c.likelihood_ratio:.3g}"
 
 
-def _describe(item: Any) -> str:
-    """One line for an analysis item: its own ``describe()``/``text`` if it has one."""
-    for attribute in ("describe", "text", "explanation", "label"):
-        found = getattr(item, attribute, None)
-        if callable(found):
-            return str(found())
-        if isinstance(found, str):
-            return found
-    if isinstance(item, Mapping):
-        return ", ".join(f"{k}: {_plain(v)}" for k, v in item.items())
-    return str(item)
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    return str(value)
+def _next_test(t: Any) -> str:
+    outcomes = "; ".join(
+        f"if {str(s).replace('_', ' ')} {percent(p)}" for s, p in t.p_poems_if.items()
+    )
+    return (
+        f"{label(t.finding)}: {t.expected_entropy_reduction_bits:.2f} bits expected; "
+        f"P(POEMS) {outcomes}"
+    )
 
 
 def _sources(results: Mapping[str, CriteriaResult]) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ these tests follow the model as it changes.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -15,6 +16,7 @@ import model.assessment  # noqa: F401  (pays pgmpy's slow import outside AppTest
 from model.assessment import assess, percent
 from model.case import Case
 from model.criteria import evaluate
+from model.vocabulary import label
 from ui import render, state
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +105,29 @@ def test_posterior_on_screen_is_the_cores_before_and_after_a_toggle(name: str) -
     assert any(answer.agreement in a.value for a in [*at.main.info, *at.main.warning])
     labels = [b.label for b in at.main.download_button]
     assert "One-page report (HTML)" in labels
+
+
+def test_what_if_table_matches_the_core_for_every_unassessed_finding() -> None:
+    at = load_example(start(), "early_workup_vegf_pending")
+    case = case_on_screen(at)
+    table = _what_if_frame(at)
+    from ui.whatif import candidates
+
+    assert list(table["finding"]) == [label(f) for f in candidates(case)]
+    for fid, row in zip(candidates(case)[:6], table.itertuples(index=False), strict=False):
+        for finding_state, posterior_column, verdict_column in (
+            ("present", 2, 3),
+            ("absent", 4, 5),
+        ):
+            variant = assess(case.with_finding(fid, finding_state))
+            assert row[posterior_column] == pytest.approx(variant.posterior_poems, abs=1e-9)
+            assert row[verdict_column] == render.words(variant.verdict)
+
+
+def _what_if_frame(at: AppTest) -> Any:
+    frames = [d.value for d in at.main.dataframe if "verdict if present" in d.value.columns]
+    assert len(frames) == 1
+    return frames[0]
 
 
 def test_the_setting_changes_the_base_rate_and_the_posterior() -> None:

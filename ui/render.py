@@ -51,7 +51,8 @@ def probability_panel(assessment: Any) -> None:
         help="Posterior probability from the Bayesian network, given the findings entered.",
     )
     if interval is not None:
-        st.markdown(f"90% credible interval: **{percent(interval[0])} to {percent(interval[1])}**")
+        low, high = interval_bounds(interval)
+        st.markdown(f"90% credible interval: **{percent(low)} to {percent(high)}**")
     else:
         st.caption("Credible interval: available when the uncertainty analysis lands.")
     st.caption(
@@ -128,6 +129,148 @@ def report_downloads(assessment: Any) -> None:
         mime="text/markdown",
         on_click="ignore",
     )
+
+
+def interval_bounds(interval: Any) -> tuple[float, float]:
+    """(low, high) of a credible interval given as an object or as a pair."""
+    if hasattr(interval, "low"):
+        return float(interval.low), float(interval.high)
+    return float(interval[0]), float(interval[1])
+
+
+def contributions(assessment: Any) -> None:
+    """Log-odds waterfall: the base rate, then each observed finding's push, in chain order."""
+    import altair as alt
+
+    from model.analysis import finding_of
+
+    result = assessment.contributions
+    rows = [
+        {
+            "step": "Base rate (setting)",
+            "from": result.prior_log_odds,
+            "to": result.prior_log_odds,
+            "direction": "start",
+            "detail": f"prior P(POEMS) {percent(assessment.prior_poems)}",
+        }
+    ]
+    before = result.prior_log_odds
+    for item in result.items:
+        rows.append(
+            {
+                "step": f"{label(finding_of(item.node))}: {item.state.replace('_', ' ')}",
+                "from": before,
+                "to": item.log_odds_after,
+                "direction": "towards POEMS" if item.log_odds_change > 0 else "away from POEMS",
+                "detail": f"likelihood ratio {item.likelihood_ratio:.3g}",
+            }
+        )
+        before = item.log_odds_after
+    rows.append(
+        {
+            "step": "After all findings",
+            "from": result.posterior_log_odds,
+            "to": result.posterior_log_odds,
+            "direction": "end",
+            "detail": f"P(POEMS) {percent(assessment.posterior_poems)}",
+        }
+    )
+    order = [r["step"] for r in rows]
+    colours = alt.Scale(
+        domain=["towards POEMS", "away from POEMS", "start", "end"],
+        range=["#4c78a8", "#e45756", "#333333", "#333333"],
+    )
+    base = alt.Chart(alt.Data(values=rows)).encode(
+        y=alt.Y("step:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    )
+    bars = base.mark_bar(height=14).encode(
+        x=alt.X("from:Q", title="log-odds of POEMS (0 = 50 %, +2.2 = 90 %, -2.2 = 10 %)"),
+        x2="to:Q",
+        color=alt.Color("direction:N", scale=colours, legend=alt.Legend(title=None, orient="top")),
+        tooltip=["step:N", "detail:N"],
+    )
+    points = base.mark_tick(thickness=3, size=16, color="#333333").encode(x="to:Q")
+    zero = alt.Chart(alt.Data(values=[{"x": 0}])).mark_rule(strokeDash=[4, 3]).encode(x="x:Q")
+    height = 26 * len(rows) + 40
+    st.altair_chart((bars + points + zero).properties(height=height), width="stretch")
+    st.caption(
+        "Each bar is one finding's push on the log-odds of POEMS, in the order the network "
+        "added them (the order matters when findings share a cause; the pushes always add up "
+        "from the base rate to the final answer)."
+    )
+
+
+def next_tests(assessment: Any, limit: int = 8) -> None:
+    """The unassessed findings that would tell the most, by expected information gain."""
+    from model.analysis import finding_of
+
+    ranked = list(assessment.next_tests)[:limit]
+    if not ranked:
+        st.caption("Nothing left to test in the network.")
+        return
+    rows = []
+    for test in ranked:
+        states = list(test.p_poems_if)
+        rows.append(
+            {
+                "test": label(finding_of(test.node)),
+                "expected information (bits)": test.expected_entropy_reduction_bits,
+                "expected change in P(POEMS)": test.expected_abs_change_poems,
+                "chance it is present": test.p_present,
+                "P(POEMS) by result": "; ".join(
+                    f"{s.replace('_', ' ')}: {percent(test.p_poems_if[s])}" for s in states
+                ),
+            }
+        )
+    st.dataframe(
+        rows,
+        hide_index=True,
+        key="next_tests_table",
+        column_config={
+            "expected information (bits)": st.column_config.NumberColumn(format="%.3f"),
+            "expected change in P(POEMS)": st.column_config.NumberColumn(format="percent"),
+            "chance it is present": st.column_config.NumberColumn(format="percent"),
+        },
+    )
+
+
+def what_if_table(rows: Any, assessment: Any) -> None:
+    """For each unassessed finding: P(POEMS) and the seed verdict if present / if absent."""
+    from model.vocabulary import FINDINGS
+
+    st.caption(
+        f"Now: P(POEMS) {percent(assessment.posterior_poems)}, seed verdict "
+        f"{words(assessment.verdict)}. Each row sets one unassessed finding and leaves "
+        "everything else as entered; click a column header to sort. Set the finding in the "
+        "sidebar to make it part of the case."
+    )
+    if not rows:
+        st.caption("Every finding is assessed: nothing left to try.")
+        return
+    data = [
+        {
+            "finding": label(r.finding),
+            "group": str(FINDINGS[r.finding].group.value),
+            "P(POEMS) if present": r.if_present.posterior_poems,
+            "verdict if present": _outcome_verdict(r.if_present),
+            "P(POEMS) if absent": r.if_absent.posterior_poems,
+            "verdict if absent": _outcome_verdict(r.if_absent),
+        }
+        for r in rows
+    ]
+    bar = st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)
+    st.dataframe(
+        data,
+        hide_index=True,
+        column_config={"P(POEMS) if present": bar, "P(POEMS) if absent": bar},
+        key="what_if_table",
+    )
+
+
+def _outcome_verdict(outcome: Any) -> str:
+    if outcome.verdict is None:
+        return "impossible: " + outcome.reason
+    return words(outcome.verdict)
 
 
 def disclaimer() -> None:
