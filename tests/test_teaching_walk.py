@@ -121,3 +121,16 @@ def test_every_library_case_walks_and_ends_on_its_published_diagnosis_or_says_wh
     # the case without a detectable M-protein is the documented exception: the network reads
     # a negative immunofixation plus a lytic (not sclerotic) lesion away from POEMS
     assert misses == ["poems_no_detectable_mprotein"]
+
+
+def test_default_interval_comes_from_the_analysis_module() -> None:
+    from model.teaching.walk import default_interval
+
+    interval = default_interval()
+    assert interval is not None
+    case = get_case("anti_mag_igm_neuropathy")
+    steps = walk(case, interval=interval)
+    for s in steps:
+        assert s.interval is not None
+        low, high = s.interval
+        assert 0.0 <= low <= high <= 1.0

@@ -400,6 +400,14 @@ def evaluate_table(
         elif errors[i]:
             bad.append(BadRow(i + 1, rid, str(errors[i]).split(": ", 1)[-1]))
             ok[i] = False
+    unknown = sorted({lab for lab in labels if lab and lab not in diagnoses})
+    if unknown and not any(lab in diagnoses for lab in labels):
+        raise InputError(
+            label_column,
+            ", ".join(repr(x) for x in unknown[:3]) + (", ..." if len(unknown) > 3 else ""),
+            "a column of diagnosis states (" + ", ".join(diagnoses) + ")",
+            "Choose the column that holds each patient's diagnosis.",
+        )
     if not ok.any():
         raise InputError(
             "cohort",

@@ -109,7 +109,8 @@ def _log_odds(p: float) -> float:
 
 
 def default_interval() -> IntervalFn | None:
-    """The analysis module's credible interval for P(POEMS), if that module exists."""
+    """The 90 % interval of P(POEMS) over parameter draws, from
+    ``model.analysis.credible_interval`` when that module exists (else ``None``)."""
     import importlib
 
     try:
@@ -121,11 +122,12 @@ def default_interval() -> IntervalFn | None:
         return None
 
     def interval(case: Case, setting: str, priors: Priors) -> tuple[float, float] | None:
+        from model.network.evidence import evidence_for
+
         result = credible_interval(
-            case, setting=setting, priors=priors, level=INTERVAL_LEVEL, n_draws=INTERVAL_DRAWS
+            priors, setting, evidence_for(case), n_draws=INTERVAL_DRAWS, level=INTERVAL_LEVEL
         )
-        low, high = (result.low, result.high) if hasattr(result, "low") else result
-        return (float(low), float(high))
+        return (float(result.low), float(result.high))
 
     return interval
 
