@@ -10,11 +10,14 @@ from collections.abc import Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from model.teaching.walk import Step
 
-FLOOR = 1e-4
-"""The logit axis shows 0.01 % to 99.99 %; values beyond are drawn at the edge."""
+FLOOR = 1e-6
+"""The logit axis shows 0.0001 % to 99.9999 %; values beyond are drawn at the edge."""
+
+TICKS = (1e-5, 1e-3, 0.1, 0.5, 0.9, 0.999, 0.99999)
 
 VERDICT_MARKERS = {"met": ("o", "C2"), "not_met": ("X", "C3"), "indeterminate": ("s", "C7")}
 
@@ -47,6 +50,8 @@ def trajectory_figure(steps: Sequence[Step], title: str = "") -> Figure:
             )
     ax.set_yscale("logit")
     ax.set_ylim(FLOOR, 1 - FLOOR)
+    ax.set_yticks(TICKS, [f"{t * 100:g}%" for t in TICKS])
+    ax.yaxis.set_minor_locator(NullLocator())
     ax.set_xticks(x, [f"{i}" for i in x])
     ax.set_xlabel("work-up step")
     ax.set_ylabel("P(POEMS)")
