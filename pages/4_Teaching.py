@@ -70,7 +70,7 @@ with cases_tab:
     st.markdown(tcase.summary)
     st.caption(
         f"Source: {tcase.citation.describe()}"
-        + (f" — {tcase.citation.note}" if tcase.citation.note else "")
+        + (f" — {tcase.citation.note.rstrip('.')}" if tcase.citation.note else "")
         + f". Published diagnosis: **{tcase.diagnosis}**."
     )
     try:

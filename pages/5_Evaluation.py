@@ -16,14 +16,16 @@ from model.evaluation.evaluate import Evaluation, evaluate_table
 from model.evaluation.plots import reliability_figure
 from model.exceptions import PoemsError
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-"""Uploads above 5 MB (about 25,000 rows) belong on the command line: ``poems evaluate``."""
+# The server accepts uploads up to 1 MiB (.streamlit/config.toml), about 3,000 rows; larger
+# cohorts belong on the command line (``poems evaluate``). The same bound is checked here.
+MAX_UPLOAD_BYTES = 1024 * 1024
 
 st.set_page_config(page_title="POEMS evaluation", page_icon=":material/query_stats:", layout="wide")
 st.title("Evaluate on a labelled cohort")
 st.info(DISCLAIMER, icon=":material/info:")
 st.markdown(
-    "A cohort is a CSV with one column per finding id (empty cell = not assessed) and a label "
+    "A cohort is a CSV (up to 1 MB here, about 3,000 rows; use `poems evaluate` for more) "
+    "with one column per finding id (empty cell = not assessed) and a label "
     "column holding each patient's diagnosis state (`poems`, `cidp`, ...). Indeterminate "
     "criteria verdicts are counted as negative for sensitivity and specificity; the "
     "'determinate' columns leave them out, and the indeterminate rate is shown beside them. "
