@@ -99,3 +99,41 @@ def test_cli_missing_folder_is_one_line(tmp_path: Path, capsys: pytest.CaptureFi
     code = main(["compare-priors", str(PRIORS), str(tmp_path / "nope")])
     err = capsys.readouterr().err
     assert code == 2 and "priors folder" in err and "Traceback" not in err
+
+
+def test_cli_cohort_metrics_side_by_side(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (PRIORS / "findings.toml").read_text()
+    leak_p = re.search(r"\[hepatomegaly\.leak\]\s*\np = ([0-9.]+)", text)
+    assert leak_p is not None
+    b_dir = _copy_with_edit(tmp_path, f"p = {leak_p.group(1)}", "p = 0.09")
+    cohort = tmp_path / "c.csv"
+    cohort.write_text(
+        "dx,polyneuropathy,monoclonal_protein,light_chain,hepatomegaly\n"
+        "poems,present,present,lambda,present\n"
+        "cidp,present,absent,,present\n"
+        "cidp,present,,,absent\n"
+    )
+    code = main(
+        [
+            "compare-priors",
+            str(PRIORS),
+            str(b_dir),
+            "--cohort",
+            str(cohort),
+            "--label",
+            "dx",
+            "--json",
+        ]
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    a, b = out["cohort"]["a"], out["cohort"]["b"]
+    assert a["n"] == b["n"] == 3 and a["auc"] == b["auc"] == 1.0
+    assert a["brier"] != b["brier"]  # the edited leak changes the scores
+
+
+def test_cli_cohort_needs_a_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["compare-priors", str(PRIORS), str(PRIORS), "--cohort", "x.csv"])
+    assert code == 2 and "--label must be a column name" in capsys.readouterr().err
