@@ -19,7 +19,7 @@ import pytest
 from model.cli import main
 from model.criteria import RULE_SETS, evaluate
 from model.evaluation.cohort import case_from_row
-from model.exceptions import PoemsError
+from model.exceptions import InputError, PoemsError
 from model.inference.batch import (
     OBSERVABLE,
     engine_for,
@@ -207,3 +207,17 @@ def test_cli_batch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert len(pd.read_csv(output)) == 40
     assert main(["batch", str(source), "-o", str(tmp_path / "o.txt"), "--no-progress"]) == 2
     assert "-o must be a .csv or .parquet file name" in capsys.readouterr().err
+
+
+def test_header_only_and_malformed_csv(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("id,polyneuropathy\n")
+    output = tmp_path / "out.csv"
+    assert score_file(empty, output, priors=PRIORS, progress=False).rows == 0
+    assert list(pd.read_csv(output).columns) == output_columns(PRIORS)
+    broken = tmp_path / "broken.csv"
+    broken.write_text("id,polyneuropathy\na,present\nb,present,absent\n")
+    with pytest.raises(InputError, match="comma-separated file with a header row"):
+        score_file(broken, output, priors=PRIORS, progress=False)
+    with pytest.raises(InputError, match="an existing file"):
+        score_file(tmp_path / "missing.csv", output, priors=PRIORS, progress=False)

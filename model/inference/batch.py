@@ -32,7 +32,7 @@ import math
 import re
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,18 +152,45 @@ def _recode(codes: np.ndarray, source: Sequence[str], target: Sequence[str]) -> 
     return lookup[codes]
 
 
-def _strings(frame: pd.DataFrame, name: str) -> np.ndarray:
-    if name not in frame.columns:
-        return np.full(len(frame), "", dtype=object)
-    return frame[name].astype(str).str.strip().to_numpy(dtype=object)
+def _state_index(lookup: Mapping[str, int], text: str) -> int:
+    """-2 marks a value that is neither empty, 'unknown' nor a state (row path)."""
+    return lookup.get(text, -2)
 
 
-def _numbers(text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(values, ok): empty -> NaN and ok; unparsable or non-finite -> not ok."""
-    given = text != ""
-    values = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(float)
-    ok = ~given | np.isfinite(values)
-    return np.where(given & ok, values, np.nan), ok
+class _Column:
+    """One column as its distinct stripped values and each row's index into them.
+
+    Cohort columns repeat a handful of values ('present', 'absent', ''), so every check and
+    lookup runs once per distinct value and is spread to the rows by one ``take``.
+    """
+
+    def __init__(self, frame: pd.DataFrame, name: str) -> None:
+        if name in frame.columns:
+            inverse, uniques = pd.factorize(frame[name], use_na_sentinel=False)
+            self.inverse = np.asarray(inverse, dtype=np.intp)
+            self.uniques = np.array([str(u).strip() for u in uniques], dtype=object)
+        else:
+            self.inverse = np.zeros(len(frame), dtype=np.intp)
+            self.uniques = np.array([""], dtype=object)
+
+    def text(self) -> np.ndarray:
+        return np.asarray(self.uniques[self.inverse])
+
+    def map(self, fn: Callable[[str], Any], dtype: Any) -> np.ndarray:
+        table = np.array([fn(u) for u in self.uniques], dtype=dtype)
+        return np.asarray(table[self.inverse])
+
+    def equals(self, value: str) -> np.ndarray:
+        return np.asarray((self.uniques == value)[self.inverse])
+
+    def numbers(self) -> tuple[np.ndarray, np.ndarray]:
+        """(values, ok): empty -> NaN and ok; unparsable or non-finite -> not ok."""
+        given = self.uniques != ""
+        values = pd.to_numeric(pd.Series(self.uniques, dtype=object), errors="coerce")
+        parsed = values.to_numpy(dtype=float)
+        ok = ~given | np.isfinite(parsed)
+        clean = np.where(given & ok, parsed, np.nan)
+        return clean[self.inverse], ok[self.inverse]
 
 
 def _at_least(x: np.ndarray, cut: float) -> np.ndarray:
@@ -183,42 +210,39 @@ def parse_chunk(frame: pd.DataFrame) -> ParsedChunk:
     flagged = np.zeros(n, dtype=bool)
     entered: dict[str, np.ndarray] = {}
     for fid in _ENTERED:
-        text = _strings(frame, fid)
-        code = np.full(n, -1, dtype=np.int8)
-        for i, name in enumerate(FINDINGS[fid].states):
-            code[text == name] = i
-        flagged |= ~((text == "") | (text == UNKNOWN) | (code >= 0))
-        entered[fid] = code
+        lookup = {name: i for i, name in enumerate(FINDINGS[fid].states)}
+        lookup.update({"": -1, UNKNOWN: -1})
+        code = _Column(frame, fid).map(functools.partial(_state_index, lookup), np.int8)
+        flagged |= code == -2
+        entered[fid] = np.maximum(code, -1).astype(np.int8)
     numbers: dict[str, np.ndarray] = {}
     for fid in NUMBER_FINDINGS:
-        values, ok = _numbers(_strings(frame, fid))
+        values, ok = _Column(frame, fid).numbers()
         plausible = FINDINGS[fid].plausible
         assert plausible is not None
         inside = np.isnan(values) | ((values >= plausible[0]) & (values <= plausible[1]))
         flagged |= ~ok | ~inside
         numbers[fid] = values
-    age, ok = _numbers(_strings(frame, "age"))
+    age, ok = _Column(frame, "age").numbers()
     flagged |= ~ok | ~(np.isnan(age) | ((age >= AGE_RANGE[0]) & (age <= AGE_RANGE[1])))
-    sex_text = _strings(frame, "sex")
-    flagged |= ~np.isin(sex_text, ("", *SEXES))
-    sex = {s: sex_text == s for s in SEXES}
-    setting = _strings(frame, "setting")
-    good_setting = np.array([s == "" or bool(_SETTING_PATTERN.match(s)) for s in setting])
-    flagged |= ~good_setting
-    flagged |= _strings(frame, "vegf") != ""  # a 'vegf' cell is not the cohort format
+    sex_column = _Column(frame, "sex")
+    flagged |= sex_column.map(lambda u: u not in ("", *SEXES), bool)
+    sex = {s: sex_column.equals(s) for s in SEXES}
+    setting_column = _Column(frame, "setting")
+    flagged |= setting_column.map(lambda u: u != "" and not _SETTING_PATTERN.match(u), bool)
+    setting = setting_column.text()
+    flagged |= ~_Column(frame, "vegf").equals("")  # a 'vegf' cell is not the cohort format
 
     # VEGF measurement (parse_vegf, vectorised)
-    value_text = _strings(frame, "vegf_value")
-    measured = value_text != ""
-    unit = _strings(frame, "vegf_unit")
-    unit = np.where(unit == "", "pg/mL", unit)
-    factor = np.array([VEGF_UNITS.get(u, np.nan) for u in unit], dtype=float)
-    specimen_text = _strings(frame, "vegf_specimen")
+    value_column = _Column(frame, "vegf_value")
+    measured = ~value_column.equals("")
+    factor = _Column(frame, "vegf_unit").map(lambda u: VEGF_UNITS.get(u or "pg/mL", np.nan), float)
+    specimen_column = _Column(frame, "vegf_specimen")
     specimen = np.full(n, -1, dtype=np.int8)
-    for i, s in enumerate(VEGF_SPECIMENS):
-        specimen[measured & (specimen_text == s)] = i
-    value, ok_value = _numbers(value_text)
-    uln_raw, ok_uln = _numbers(_strings(frame, "vegf_uln"))
+    for i, name in enumerate(VEGF_SPECIMENS):
+        specimen[measured & specimen_column.equals(name)] = i
+    value, ok_value = value_column.numbers()
+    uln_raw, ok_uln = _Column(frame, "vegf_uln").numbers()
     default_uln = np.array([m.DEFAULT_VEGF_ULN_PG_ML[s].value for s in VEGF_SPECIMENS])
     uln_default = np.isnan(uln_raw)
     uln = np.where(uln_default, default_uln[np.maximum(specimen, 0)], uln_raw * factor)
@@ -300,7 +324,7 @@ def parse_chunk(frame: pd.DataFrame) -> ParsedChunk:
         vegf_specimen=specimen,
         vegf_uln_default=uln_default & measured,
         setting=setting,
-        ids=_strings(frame, "id"),
+        ids=_Column(frame, "id").text(),
     )
 
 
@@ -523,30 +547,58 @@ def _chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
             raise InputError(
                 "cohort file", str(path), "a readable Parquet file", str(err)
             ) from None
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         for batch in reader.iter_batches(batch_size=chunk_rows):
-            frame = batch.to_pandas()
-            yield frame.astype(object).where(frame.notna(), "").astype(str)
+            columns = [pc.fill_null(pc.cast(column, pa.string()), "") for column in batch.columns]
+            yield pa.table(columns, names=batch.schema.names).to_pandas()
         return
     if suffix != ".csv":
         raise InputError(
             "cohort file", str(path), "a .csv or .parquet file", "Rename or convert the file."
         )
+    yield from _csv_chunks(path, chunk_rows)
+
+
+def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """CSV blocks through pyarrow's streaming reader: every cell a string, empty stays ''."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    where = str(path)
     try:
-        reader_csv = pd.read_csv(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            chunksize=chunk_rows,
-        )
-        for frame in reader_csv:
-            frame.columns = [str(c).strip() for c in frame.columns]
-            yield frame
+        with path.open(newline="", encoding="utf-8") as handle:
+            header = next(csv.reader(handle), None)
     except FileNotFoundError:
-        raise InputError("cohort file", str(path), "an existing file") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise InputError("cohort file", where, "an existing file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError("cohort file", where, "a readable UTF-8 CSV file", str(err)) from None
+    if not header:
+        raise InputError("cohort file", where, "a comma-separated file with a header row")
+    names = [h.strip() for h in header]
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                column_names=names, skip_rows=1, block_size=max(1 << 20, chunk_rows * 256)
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+        for batch in reader:
+            frame = batch.to_pandas()
+            for start in range(0, len(frame), chunk_rows):
+                yield frame.iloc[start : start + chunk_rows].reset_index(drop=True)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as err:
         raise InputError(
-            "cohort file", str(path), "a comma-separated file with a header row", str(err)
+            "cohort file", where, "a comma-separated file with a header row", f"CSV reader: {err}"
         ) from None
 
 
@@ -612,10 +664,8 @@ def score_file(
         for frame in _chunks(source, chunk_rows):
             if not warned:
                 for column, hint in unknown_columns([str(c) for c in frame.columns]):
-                    print(
-                        f"poems batch: column {column!r} is not a finding id; ignored. {hint}",
-                        file=sys.stderr,
-                    )
+                    message = f"poems batch: column {column!r} is not a finding id; ignored."
+                    print(f"{message} {hint}".rstrip(), file=sys.stderr)
                 warned = True
             out, n_fast = score_frame(frame, priors, setting, rule_set, first_row=rows + 1)
             writer = _write(out, output, writer)
@@ -629,7 +679,7 @@ def score_file(
             )
     finally:
         bar.close()
-        if writer is not None and writer is not True:
+        if writer is not None:
             writer.close()
     return BatchSummary(rows, errors, time.perf_counter() - start, fast)
 
@@ -644,8 +694,14 @@ def _write(out: pd.DataFrame, path: Path, writer: Any) -> Any:
             writer = pq.ParquetWriter(path, table.schema)
         writer.write_table(table)
         return writer
-    out.to_csv(path, mode="w" if writer is None else "a", header=writer is None, index=False)
-    return True
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    table = pa.Table.from_pandas(out, preserve_index=False)
+    if writer is None:
+        writer = pacsv.CSVWriter(path, table.schema)  # strings quoted, NaN as empty
+    writer.write_table(table)
+    return writer
 
 
 __all__ = [
