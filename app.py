@@ -6,6 +6,7 @@ sidebar into a :class:`model.case.Case`, calls the core, and renders what the co
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import streamlit as st
@@ -14,6 +15,8 @@ from model.case import Case
 from model.exceptions import PoemsError
 from ui import compute, render
 from ui.widgets import case_entry, messages
+
+RUN_SECONDS_KEY = "_run_seconds"
 
 st.set_page_config(
     page_title="POEMS decision support", page_icon=":material/neurology:", layout="wide"
@@ -31,22 +34,55 @@ def _assessment(case: Case) -> Any:
         return None
 
 
+ANALYSIS_TAB_KEY = "analysis_tab"
+TAB_NEXT = "Which test next"
+TAB_WHY = "Why: what moved it"
+TAB_WHAT_IF = "What if"
+TAB_SENSITIVITY = "Which numbers matter"
+
+
 def _why_and_what_next(case: Case, assessment: Any) -> None:
-    """Contributions, next-best tests (when the analysis exists) and the what-if table."""
+    """Next-best tests, contributions, the what-if table and sensitivity; only the open tab
+    is computed."""
     st.subheader("Why, and what next")
-    if assessment.contributions is not None:
-        st.markdown("**Why:** what each finding did to the probability")
-        render.contributions(assessment)
-    if assessment.next_tests is not None:
-        st.markdown("**Which test next:** the unassessed findings that would tell the most")
-        render.next_tests(assessment)
-    st.markdown("**What if** an unassessed finding were present, or absent?")
+    case_json, setting = case.to_json(), assessment.setting
+    analysis = compute.analysis_available()
+    names = [TAB_NEXT, TAB_WHY, TAB_WHAT_IF, TAB_SENSITIVITY] if analysis else [TAB_WHAT_IF]
+    tabs = dict(zip(names, st.tabs(names, key=ANALYSIS_TAB_KEY, on_change="rerun"), strict=True))
     try:
-        rows = compute.what_if(case.to_json(), assessment.setting)
+        if analysis and tabs[TAB_NEXT].open:
+            with tabs[TAB_NEXT]:
+                tests = assessment.next_tests
+                render.next_tests(
+                    tests if tests is not None else compute.next_tests(case_json, setting)
+                )
+        if analysis and tabs[TAB_WHY].open:
+            with tabs[TAB_WHY]:
+                result = assessment.contributions
+                if result is None:
+                    result = compute.contributions(case_json, setting)
+                render.contributions(assessment, result)
+        if tabs[TAB_WHAT_IF].open:
+            with tabs[TAB_WHAT_IF]:
+                render.what_if_table(compute.what_if(case_json, setting), assessment)
+        if analysis and tabs[TAB_SENSITIVITY].open:
+            with tabs[TAB_SENSITIVITY]:
+                swings = assessment.sensitivity
+                if swings is None:
+                    swings = compute.sensitivity(case_json, setting)
+                render.sensitivity(assessment, swings)
     except PoemsError as err:
-        st.error(f"The what-if table cannot be computed: {err}")
+        st.error(f"This analysis cannot be computed for the case: {err}")
+
+
+def _interval(case: Case, assessment: Any, slot: Any) -> None:
+    """The credible interval, last: the rest of the page is on screen while it computes."""
+    if assessment.credible_interval is not None or not compute.analysis_available():
         return
-    render.what_if_table(rows, assessment)
+    try:
+        render.interval_line(slot, compute.credible_interval(case.to_json(), assessment.setting))
+    except PoemsError as err:
+        slot.caption(f"Credible interval not available: {err}")
 
 
 def main() -> None:
@@ -65,25 +101,35 @@ def main() -> None:
         )
     agreement_slot = st.container()  # filled once the probability is known
     left, right = st.columns([2, 3], gap="large")
-    with right:  # the criteria first: they need no network, so they show at once
+    assessment = None
+    if compute.network_warm():  # one call answers both columns
+        assessment = _assessment(case)
+    with right:
         st.subheader("Formal criteria")
-        if compute.criteria_available():
+        if assessment is not None:
+            render.criteria_panel(assessment.criteria, compute.default_rule_set())
+        elif compute.criteria_available():
+            # cold start: the criteria need no network, so they show while it loads
             render.criteria_panel(compute.criteria_all(case.to_json()), compute.default_rule_set())
         else:
             st.caption("Available when the criteria engine lands.")
     with left:
         st.subheader("Probability")
-        with st.spinner("Loading the Bayesian network..."):
-            assessment = _assessment(case)
+        if assessment is None:
+            with st.spinner("Loading the Bayesian network..."):
+                assessment = _assessment(case)
         if assessment is not None:
-            render.probability_panel(assessment)
+            interval_slot = render.probability_panel(assessment)
         else:
             st.caption("Available when the Bayesian network lands.")
     if assessment is not None:
         with agreement_slot:
             render.agreement(assessment)
-            render.report_downloads(assessment)
+            render.report_downloads(assessment, compute.default_priors())
         _why_and_what_next(case, assessment)
+        _interval(case, assessment, interval_slot)
 
 
+_started = time.perf_counter()
 main()
+st.session_state[RUN_SECONDS_KEY] = time.perf_counter() - _started  # read by measure_app.py

@@ -109,6 +109,8 @@ def test_posterior_on_screen_is_the_cores_before_and_after_a_toggle(name: str) -
 
 def test_what_if_table_matches_the_core_for_every_unassessed_finding() -> None:
     at = load_example(start(), "early_workup_vegf_pending")
+    at.session_state["analysis_tab"] = "What if"  # open the tab (AppTest cannot click tabs)
+    at.run()
     case = case_on_screen(at)
     table = _what_if_frame(at)
     from ui.whatif import candidates
@@ -122,6 +124,36 @@ def test_what_if_table_matches_the_core_for_every_unassessed_finding() -> None:
             variant = assess(case.with_finding(fid, finding_state))
             assert row[posterior_column] == pytest.approx(variant.posterior_poems, abs=1e-9)
             assert row[verdict_column] == render.words(variant.verdict)
+
+
+def test_interval_and_next_tests_on_screen_are_the_analysis_modules() -> None:
+    import numpy as np
+
+    from model import analysis
+    from model.inference.batch import engine_for
+    from model.parameters import load_priors
+    from ui.complete import INTERVAL_DRAWS
+
+    at = load_example(start(), "early_workup_vegf_pending")
+    case = case_on_screen(at)
+    a = assess(case)
+    priors = load_priors()
+    interval = analysis.credible_interval(
+        priors, a.setting, a.evidence, n_draws=INTERVAL_DRAWS, rng=np.random.default_rng(0)
+    )
+    line = f"credible interval: **{percent(interval.low)} to {percent(interval.high)}**"
+    assert any(line in m.value for m in at.main.markdown), line
+    tests = analysis.next_tests(engine_for(priors, a.setting), a.evidence)
+    shown = [d.value for d in at.main.dataframe if "expected information (bits)" in d.value]
+    assert len(shown) == 1
+    from model.analysis import finding_of
+
+    assert list(shown[0]["test"]) == [label(finding_of(t.node)) for t in tests[:10]]
+    for tab in ("Why: what moved it", "Which numbers matter"):
+        at.session_state["analysis_tab"] = tab
+        at.run()
+        assert not at.exception
+        assert [e.value for e in at.error] == []
 
 
 def _what_if_frame(at: AppTest) -> Any:

@@ -107,3 +107,21 @@ def test_an_unknown_format_names_the_choices(assessment: Assessment) -> None:
 def test_an_empty_case_says_no_findings_were_entered() -> None:
     text = render_report(assess(Case()), "markdown")
     assert "No findings entered." in text
+
+
+def test_completed_assessment_reports_interval_contributions_and_next_tests(
+    assessment: Assessment,
+) -> None:
+    from model.parameters import load_priors
+    from ui.complete import completed
+
+    full = completed(assessment, load_priors())
+    assert full is not assessment and assessment.credible_interval is None  # a new object
+    text = render_report(full)
+    low, high = full.credible_interval.low, full.credible_interval.high
+    assert f"90% credible interval {percent(low)} to {percent(high)}" in text
+    assert "## Why: what moved the probability" in text
+    assert "## What to test next" in text
+    strongest = max(full.contributions.items, key=lambda c: abs(c.log_odds_change))
+    assert label(strongest.finding) in text
+    assert label(full.next_tests[0].finding) in text

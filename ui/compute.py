@@ -4,6 +4,7 @@ priors override makes a new object."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,11 @@ def criteria_available() -> bool:
 
 def assessment_available() -> bool:
     return core.has("assessment", "assess")
+
+
+def network_warm() -> bool:
+    """True once the assessment's heavy imports (pgmpy) are loaded in this process."""
+    return "model.assessment" in sys.modules and assessment_available()
 
 
 @st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -115,3 +121,65 @@ def what_if(case_json: str, setting: str) -> Any:
     from ui.whatif import what_if as compute_what_if
 
     return compute_what_if(Case.from_json(case_json), default_priors(), setting)
+
+
+# ---------------------------------------------------------------- analyses
+from ui.complete import INTERVAL_DRAWS, INTERVAL_LEVEL  # noqa: E402  (one place for both)
+
+# INTERVAL_DRAWS: parameter draws for the credible interval when the assessment carries none
+# (the teaching page uses the same number: the 5th and 95th percentiles move by about a
+# percentage point between runs of 400).
+SENSITIVITY_TOP = 10
+
+
+def analysis_available() -> bool:
+    return core.has("analysis", "next_tests") and core.has("inference.batch", "engine_for")
+
+
+def _engine(setting: str) -> Any:
+    batch = core.module("inference.batch")
+    assert batch is not None
+    return batch.engine_for(default_priors(), setting)
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def contributions(case_json: str, setting: str) -> Any:
+    """``model.analysis.contributions`` on the compiled engine of the setting."""
+    analysis = core.module("analysis")
+    assert analysis is not None
+    return analysis.contributions(_engine(setting), evidence(case_json))
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def next_tests(case_json: str, setting: str) -> Any:
+    """``model.analysis.next_tests``: unassessed findings by expected information gain."""
+    analysis = core.module("analysis")
+    assert analysis is not None
+    return analysis.next_tests(_engine(setting), evidence(case_json))
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def credible_interval(case_json: str, setting: str) -> Any:
+    """``model.analysis.credible_interval`` over parameter draws (fixed seed: repeatable)."""
+    import numpy as np
+
+    analysis = core.module("analysis")
+    assert analysis is not None
+    return analysis.credible_interval(
+        default_priors(),
+        setting,
+        evidence(case_json),
+        n_draws=INTERVAL_DRAWS,
+        level=INTERVAL_LEVEL,
+        rng=np.random.default_rng(0),
+    )
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def sensitivity(case_json: str, setting: str) -> Any:
+    """``model.analysis.sensitivity``: the parameters whose range moves P(POEMS) most."""
+    analysis = core.module("analysis")
+    assert analysis is not None
+    return analysis.sensitivity(
+        default_priors(), setting, evidence(case_json), top_k=SENSITIVITY_TOP
+    )

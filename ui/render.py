@@ -42,55 +42,104 @@ def diagnosis_label(diagnosis: str) -> str:
     return str(DIAGNOSIS_LABELS.get(diagnosis, diagnosis.replace("_", " ")))
 
 
-def probability_panel(assessment: Any) -> None:
-    """P(POEMS) with its interval, the base rate, and the differential chart."""
-    interval = assessment.credible_interval
+def probability_panel(assessment: Any) -> Any:
+    """P(POEMS), the base rate and the differential chart.
+
+    Returns the slot where :func:`interval_line` writes the credible interval (it may be
+    computed after the rest of the page is drawn).
+    """
     st.metric(
         "P(POEMS | findings)",
         percent(assessment.posterior_poems),
         help="Posterior probability from the Bayesian network, given the findings entered.",
     )
-    if interval is not None:
-        low, high = interval_bounds(interval)
-        st.markdown(f"90% credible interval: **{percent(low)} to {percent(high)}**")
-    else:
-        st.caption("Credible interval: available when the uncertainty analysis lands.")
+    slot = st.empty()
+    if assessment.credible_interval is not None:
+        interval_line(slot, assessment.credible_interval)
     st.caption(
         f"Base rate before any finding: {percent(assessment.prior_poems)} "
         f"(setting: {assessment.setting_label})."
     )
     differential_chart(assessment)
+    return slot
+
+
+def interval_line(slot: Any, interval: Any) -> None:
+    """The 90% credible interval of P(POEMS) from the parameters' uncertainty."""
+    if interval is None:
+        slot.caption("Credible interval: not available.")
+        return
+    low, high = interval_bounds(interval)
+    draws = getattr(interval, "n_draws", None)
+    level = getattr(interval, "level", 0.9)
+    source = f" ({draws} parameter draws)" if draws else ""
+    slot.markdown(
+        f"{level:.0%} credible interval: **{percent(low)} to {percent(high)}**{source}",
+        help="How far P(POEMS) moves when every probability in the priors varies within its "
+        "cited uncertainty (Beta/Dirichlet from cohort sizes, or the stated range).",
+    )
 
 
 def differential_chart(assessment: Any) -> None:
-    """Posterior of every diagnosis as bars, the setting's base rate as a tick."""
-    import altair as alt
+    """Posterior of every diagnosis as bars, the setting's base rate as a tick.
 
+    A plain Vega-Lite spec (no altair objects: building those costs tens of milliseconds per
+    rerun).
+    """
     rows = [
         {
             "diagnosis": diagnosis_label(d),
-            "after findings": p,
-            "base rate": assessment.prior[d],
+            "after": p,
+            "base": assessment.prior[d],
             "shown": percent(p),
+            "base_shown": percent(assessment.prior[d]),
         }
         for d, p in assessment.differential
     ]
-    order = [r["diagnosis"] for r in rows]
-    base = alt.Chart(alt.Data(values=rows)).encode(
-        y=alt.Y("diagnosis:N", sort=order, title=None, axis=alt.Axis(labelLimit=220))
-    )
-    x_scale = alt.Scale(domain=[0, 1])
-    bars = base.mark_bar(color="#4c78a8").encode(
-        x=alt.X("after findings:Q", scale=x_scale, axis=alt.Axis(format="%"), title="probability"),
-        tooltip=["diagnosis:N", "shown:N"],
-    )
-    ticks = base.mark_tick(color="#e45756", thickness=2, size=18).encode(
-        x=alt.X("base rate:Q", scale=x_scale)
-    )
-    labels = base.mark_text(align="left", dx=4).encode(
-        x=alt.X("after findings:Q", scale=x_scale), text="shown:N"
-    )
-    st.altair_chart((bars + ticks + labels).properties(height=240), width="stretch")
+    y = {
+        "field": "diagnosis",
+        "type": "nominal",
+        "sort": [r["diagnosis"] for r in rows],
+        "title": None,
+        "axis": {"labelLimit": 220},
+    }
+    x_scale = {"domain": [0, 1]}
+    spec = {
+        "height": 240,
+        "data": {"values": rows},
+        "encoding": {"y": y},
+        "layer": [
+            {
+                "mark": {"type": "bar", "color": "#4c78a8"},
+                "encoding": {
+                    "x": {
+                        "field": "after",
+                        "type": "quantitative",
+                        "scale": x_scale,
+                        "axis": {"format": "%"},
+                        "title": "probability",
+                    },
+                    "tooltip": [
+                        {"field": "diagnosis"},
+                        {"field": "shown", "title": "after findings"},
+                        {"field": "base_shown", "title": "base rate"},
+                    ],
+                },
+            },
+            {
+                "mark": {"type": "tick", "color": "#e45756", "thickness": 2, "size": 18},
+                "encoding": {"x": {"field": "base", "type": "quantitative", "scale": x_scale}},
+            },
+            {
+                "mark": {"type": "text", "align": "left", "dx": 4},
+                "encoding": {
+                    "x": {"field": "after", "type": "quantitative", "scale": x_scale},
+                    "text": {"field": "shown"},
+                },
+            },
+        ],
+    }
+    st.vega_lite_chart(spec, width="stretch")
     st.caption("Bars: probability after the findings. Red ticks: the setting's base rate.")
 
 
@@ -107,16 +156,25 @@ def agreement(assessment: Any) -> None:
                 st.markdown(f"- {note}")
 
 
-def report_downloads(assessment: Any) -> None:
-    """The one-page report (``model.report.render_report``) for the chart."""
+def report_downloads(assessment: Any, priors: Any) -> None:
+    """The one-page report (``model.report.render_report``) for the chart.
+
+    The report is built when the button is clicked, from a completed copy of the assessment
+    (``ui.complete.completed``: contributions, next tests and the interval filled in).
+    """
     from model.report import render_report
+    from ui.complete import completed
     from ui.state import file_stem
 
     name = file_stem(assessment.case.id)
+
+    def build(fmt: str) -> str:
+        return str(render_report(completed(assessment, priors), fmt))
+
     left, right, _ = st.columns([1, 1, 2])
     left.download_button(
         "One-page report (HTML)",
-        render_report(assessment, "html"),
+        lambda: build("html"),
         file_name=f"{name}-report.html",
         mime="text/html",
         on_click="ignore",
@@ -124,7 +182,7 @@ def report_downloads(assessment: Any) -> None:
     )
     right.download_button(
         "Report (Markdown)",
-        render_report(assessment, "markdown"),
+        lambda: build("markdown"),
         file_name=f"{name}-report.md",
         mime="text/markdown",
         on_click="ignore",
@@ -138,13 +196,10 @@ def interval_bounds(interval: Any) -> tuple[float, float]:
     return float(interval[0]), float(interval[1])
 
 
-def contributions(assessment: Any) -> None:
+def contributions(assessment: Any, result: Any) -> None:
     """Log-odds waterfall: the base rate, then each observed finding's push, in chain order."""
-    import altair as alt
-
     from model.analysis import finding_of
 
-    result = assessment.contributions
     rows = [
         {
             "step": "Base rate (setting)",
@@ -175,24 +230,51 @@ def contributions(assessment: Any) -> None:
             "detail": f"P(POEMS) {percent(assessment.posterior_poems)}",
         }
     )
-    order = [r["step"] for r in rows]
-    colours = alt.Scale(
-        domain=["towards POEMS", "away from POEMS", "start", "end"],
-        range=["#4c78a8", "#e45756", "#333333", "#333333"],
-    )
-    base = alt.Chart(alt.Data(values=rows)).encode(
-        y=alt.Y("step:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
-    )
-    bars = base.mark_bar(height=14).encode(
-        x=alt.X("from:Q", title="log-odds of POEMS (0 = 50 %, +2.2 = 90 %, -2.2 = 10 %)"),
-        x2="to:Q",
-        color=alt.Color("direction:N", scale=colours, legend=alt.Legend(title=None, orient="top")),
-        tooltip=["step:N", "detail:N"],
-    )
-    points = base.mark_tick(thickness=3, size=16, color="#333333").encode(x="to:Q")
-    zero = alt.Chart(alt.Data(values=[{"x": 0}])).mark_rule(strokeDash=[4, 3]).encode(x="x:Q")
-    height = 26 * len(rows) + 40
-    st.altair_chart((bars + points + zero).properties(height=height), width="stretch")
+    step = {
+        "field": "step",
+        "type": "nominal",
+        "sort": [r["step"] for r in rows],
+        "title": None,
+        "axis": {"labelLimit": 320},
+    }
+    spec = {
+        "height": 26 * len(rows) + 40,
+        "data": {"values": rows},
+        "layer": [
+            {
+                "mark": {"type": "bar", "height": 14},
+                "encoding": {
+                    "y": step,
+                    "x": {
+                        "field": "from",
+                        "type": "quantitative",
+                        "title": "log-odds of POEMS (0 = 50 %, +2.2 = 90 %, -2.2 = 10 %)",
+                    },
+                    "x2": {"field": "to"},
+                    "color": {
+                        "field": "direction",
+                        "type": "nominal",
+                        "scale": {
+                            "domain": ["towards POEMS", "away from POEMS", "start", "end"],
+                            "range": ["#4c78a8", "#e45756", "#333333", "#333333"],
+                        },
+                        "legend": {"title": None, "orient": "top"},
+                    },
+                    "tooltip": [{"field": "step"}, {"field": "detail"}],
+                },
+            },
+            {
+                "mark": {"type": "tick", "thickness": 3, "size": 16, "color": "#333333"},
+                "encoding": {"y": step, "x": {"field": "to", "type": "quantitative"}},
+            },
+            {
+                "data": {"values": [{"zero": 0}]},
+                "mark": {"type": "rule", "strokeDash": [4, 3]},
+                "encoding": {"x": {"field": "zero", "type": "quantitative"}},
+            },
+        ],
+    }
+    st.vega_lite_chart(spec, width="stretch")
     st.caption(
         "Each bar is one finding's push on the log-odds of POEMS, in the order the network "
         "added them (the order matters when findings share a cause; the pushes always add up "
@@ -200,11 +282,11 @@ def contributions(assessment: Any) -> None:
     )
 
 
-def next_tests(assessment: Any, limit: int = 8) -> None:
+def next_tests(tests: Any, limit: int = 10) -> None:
     """The unassessed findings that would tell the most, by expected information gain."""
     from model.analysis import finding_of
 
-    ranked = list(assessment.next_tests)[:limit]
+    ranked = list(tests)[:limit]
     if not ranked:
         st.caption("Nothing left to test in the network.")
         return
@@ -231,6 +313,66 @@ def next_tests(assessment: Any, limit: int = 8) -> None:
             "expected change in P(POEMS)": st.column_config.NumberColumn(format="percent"),
             "chance it is present": st.column_config.NumberColumn(format="percent"),
         },
+    )
+
+
+def sensitivity(assessment: Any, swings: Any) -> None:
+    """One-way sensitivity: P(POEMS) at each end of the parameters that move it most."""
+    rows = [
+        {
+            "parameter": s.key,
+            "at low": s.p_at_low,
+            "at high": s.p_at_high,
+            "range": f"{s.low:.3g} to {s.high:.3g}",
+            "kind": s.kind,
+            "source": s.source,
+        }
+        for s in swings
+    ]
+    if not rows:
+        st.caption("No parameter moves P(POEMS) for this case.")
+        return
+    spec = {
+        "height": 24 * len(rows) + 40,
+        "data": {"values": rows},
+        "layer": [
+            {
+                "mark": {"type": "bar", "height": 12, "color": "#9ecae9"},
+                "encoding": {
+                    "y": {
+                        "field": "parameter",
+                        "type": "nominal",
+                        "sort": None,
+                        "title": None,
+                        "axis": {"labelLimit": 360},
+                    },
+                    "x": {
+                        "field": "at low",
+                        "type": "quantitative",
+                        "axis": {"format": "%"},
+                        "title": "P(POEMS) across the parameter's range",
+                    },
+                    "x2": {"field": "at high"},
+                    "tooltip": [
+                        {"field": "parameter"},
+                        {"field": "range"},
+                        {"field": "kind"},
+                        {"field": "source"},
+                    ],
+                },
+            },
+            {
+                "data": {"values": [{"now": assessment.posterior_poems}]},
+                "mark": {"type": "rule", "color": "#333333", "strokeDash": [4, 3]},
+                "encoding": {"x": {"field": "now", "type": "quantitative"}},
+            },
+        ],
+    }
+    st.vega_lite_chart(spec, width="stretch")
+    st.caption(
+        "Each bar spans P(POEMS) with one parameter at the low and at the high end of its "
+        "range, everything else at its point value; the dashed line is the current answer. "
+        "Try a value on the Priors page to see its effect."
     )
 
 
@@ -342,15 +484,22 @@ def _flag_text(flag: str) -> str:
     return FLAG_TEXT.get(flag, flag.replace("_", " "))
 
 
+RULE_SET_TAB_KEY = "rule_set_tab"
+
+
 def criteria_panel(results: Mapping[str, Any], default: str) -> None:
-    """The default rule set first; the other rule sets one click away in tabs."""
+    """Every rule set's verdict in one line; the default rule set's trace first and the
+    others one click away in tabs (only the open tab is drawn)."""
     ids = [default, *[r for r in results if r != default]]
-    tabs = st.tabs([_tab_title(rid, results[rid]) for rid in ids])
+    st.markdown(" · ".join(f"{tab_title(rid)}: **{words(results[rid].verdict)}**" for rid in ids))
+    tabs = st.tabs([tab_title(rid) for rid in ids], key=RULE_SET_TAB_KEY, on_change="rerun")
     for tab, rid in zip(tabs, ids, strict=True):
         with tab:
-            verdict_line(results[rid])
-            criteria_trace(results[rid])
+            if tab.open:
+                verdict_line(results[rid])
+                criteria_trace(results[rid])
 
 
-def _tab_title(rule_id: str, result: Any) -> str:
-    return f"{rule_id.replace('_', ' ').capitalize()}: {words(result.verdict)}"
+def tab_title(rule_id: str) -> str:
+    """A rule set's short name (stable, so the selected tab survives a new verdict)."""
+    return rule_id.replace("_", " ").capitalize()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -67,14 +68,14 @@ def _restore(page: str) -> None:
     ss = st.session_state
     switched = ss.get(PAGE_KEY) != page
     ss[PAGE_KEY] = page
+    present = set(ss.keys())  # one read of the state, not one per widget
     for key, value in ss[VALUES_KEY].items():
-        if switched or key not in ss:
+        if switched or key not in present:
             ss[key] = value
 
 
-def _remember() -> None:
-    ss = st.session_state
-    ss[VALUES_KEY] = {key: ss.get(key) for key in _all_keys()}
+def _remember(values: Mapping[str, Any]) -> None:
+    st.session_state[VALUES_KEY] = {key: values.get(key) for key in _all_keys()}
 
 
 def load_case(case: Case, notice: str) -> None:
@@ -271,9 +272,9 @@ def case_entry(page: str) -> Entry:
     """
     _boot()
     _restore(page)
-    ss = st.session_state
+    values = st.session_state.to_dict()
     try:
-        case: Case | None = s.case_from_values(ss.to_dict())
+        case: Case | None = s.case_from_values(values)
         error = None
     except PoemsError as err:
         case, error = None, str(err)
@@ -288,7 +289,7 @@ def case_entry(page: str) -> Entry:
                         st.markdown(f"**{_group_title(group)}**")
                     for fid in s.findings_in(group):
                         _finding(fid)
-    _remember()
+    _remember(values)
     if case is not None:
         _sync_link(case)
     return Entry(case, error)

@@ -1,0 +1,275 @@
+"""Measure the app: server-side rerun time after a finding toggle, and cold start.
+
+Usage::
+
+    .venv/bin/python scripts/measure_app.py                # reruns + cold start (AppTest)
+    .venv/bin/python scripts/measure_app.py --browser      # also: real server + chromium
+    .venv/bin/python scripts/measure_app.py --json
+
+Rerun
+    One AppTest session opens an example case, then toggles findings in the sidebar, timing
+    each ``AppTest.run()`` (the whole script: case entry, criteria, assessment, what-if
+    table, report, plus AppTest's own message handling) and, separately, the script body
+    alone (``app.py`` records its run time in session state: *script_only*). Two series:
+    *new case* (every toggle makes a case never seen before, so nothing is served from the
+    cache) and *revisit* (toggling one finding back and forth, the cached path). Target:
+    median <= 150 ms for a new case.
+
+Cold start
+    ``appTest``: a fresh Python process imports the app and runs it once with the example
+    case (imports of pgmpy and friends included), timed from process start.
+    ``browser``: ``.venv/bin/streamlit run app.py`` on a free port, then Debian's chromium
+    opens the case link; timed from launching streamlit until the P(POEMS) metric is drawn.
+    Target: <= 10 s.
+
+Wall times depend on the machine and its load; the script prints the load average with the
+numbers. Tests never assert wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "early_workup_vegf_pending.json"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Findings toggled one after another: each step adds one more, so every case is new.
+TOGGLES = (
+    "hepatomegaly",
+    "splenomegaly",
+    "lymphadenopathy",
+    "pleural_effusion",
+    "ascites",
+    "pericardial_effusion",
+    "adrenal_insufficiency",
+    "hyperprolactinemia",
+    "hypoparathyroidism",
+    "hypothyroidism",
+    "diabetes_mellitus",
+    "hyperpigmentation",
+    "hypertrichosis",
+    "glomeruloid_hemangioma",
+    "plethora",
+    "acrocyanosis",
+    "flushing",
+    "white_nails",
+    "skin_thickening",
+    "papilledema",
+    "clubbing",
+    "weight_loss",
+    "hyperhidrosis",
+    "pulmonary_hypertension",
+    "thrombosis",
+    "diarrhea",
+    "low_vitamin_b12",
+    "cardiomyopathy",
+    "anti_mag_antibodies",
+    "amyloid_on_biopsy",
+)
+
+
+def _summary(times_s: list[float]) -> dict[str, float]:
+    ms = sorted(t * 1000 for t in times_s)
+    return {
+        "n": len(ms),
+        "median_ms": round(statistics.median(ms), 1),
+        "p90_ms": round(ms[min(len(ms) - 1, int(0.9 * len(ms)))], 1),
+        "min_ms": round(ms[0], 1),
+        "max_ms": round(ms[-1], 1),
+    }
+
+
+def measure_reruns(n: int) -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT))
+    from streamlit.testing.v1 import AppTest
+
+    import model.assessment  # noqa: F401  (heavy imports before timing)
+    from model.case import Case
+    from ui import state
+
+    case = Case.load(EXAMPLE)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params[state.LINK_PARAM] = state.encode_case(case)
+    at.run()
+    if at.exception:
+        raise SystemExit(f"the app raised: {at.exception}")
+    # warm every cache path once (engine compile, what-if scorer) with a throw-away toggle
+    at.segmented_control(key=state.widget_key("clubbing")).set_value("present").run()
+    at.segmented_control(key=state.widget_key("clubbing")).set_value(state.NOT_ASSESSED).run()
+
+    new_case: list[float] = []
+    new_case_script: list[float] = []
+    for i in range(n):
+        fid = TOGGLES[i % len(TOGGLES)]
+        value = "present" if (i // len(TOGGLES)) % 2 == 0 else "absent"
+        at.segmented_control(key=state.widget_key(fid)).set_value(value)
+        start = time.perf_counter()
+        at.run()
+        new_case.append(time.perf_counter() - start)
+        new_case_script.append(at.session_state["_run_seconds"])
+        if at.exception:
+            raise SystemExit(f"the app raised: {at.exception}")
+
+    revisit: list[float] = []
+    revisit_script: list[float] = []
+    widget = state.widget_key("papilledema")
+    for i in range(n):
+        at.segmented_control(key=widget).set_value("absent" if i % 2 else "present")
+        start = time.perf_counter()
+        at.run()
+        revisit.append(time.perf_counter() - start)
+        revisit_script.append(at.session_state["_run_seconds"])
+    return {
+        "new_case": _summary(new_case),
+        "new_case_script_only": _summary(new_case_script),
+        "revisit": _summary(revisit),
+        "revisit_script_only": _summary(revisit_script),
+    }
+
+
+_COLD_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    start = float(sys.argv[1])
+    sys.path.insert(0, sys.argv[2])
+    from streamlit.testing.v1 import AppTest
+    from model.case import Case
+    from ui import state
+    at = AppTest.from_file(sys.argv[2] + "/app.py", default_timeout=300)
+    at.query_params[state.LINK_PARAM] = state.encode_case(Case.load(sys.argv[3]))
+    at.run()
+    assert not at.exception, at.exception
+    assert any(m.label.startswith("P(POEMS") for m in at.metric)
+    print(time.time() - start)
+    """
+)
+
+
+def measure_cold_apptest() -> float:
+    start = time.time()
+    out = subprocess.run(
+        [sys.executable, "-c", _COLD_SCRIPT, repr(start), str(ROOT), str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def measure_cold_browser() -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT))
+    from model.case import Case
+    from ui import state
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    start = time.time()
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "streamlit"), "run", "app.py", "--server.port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
+                    break
+            except OSError:
+                if time.time() - start > 120:
+                    raise SystemExit("streamlit did not start within 120 s") from None
+                time.sleep(0.1)
+        healthy = time.time() - start
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.set_default_timeout(120_000)
+            opened = time.time()
+            page.goto(f"{url}/?{state.LINK_PARAM}={state.encode_case(Case.load(EXAMPLE))}")
+            main = page.get_by_test_id("stMain")
+            main.get_by_test_id("stTable").first.wait_for()
+            criteria = time.time() - start
+            main.get_by_test_id("stMetric").first.wait_for()
+            answer = time.time() - start
+            browser.close()
+        return {
+            "server_healthy_s": round(healthy, 2),
+            "criteria_drawn_s": round(criteria, 2),
+            "posterior_drawn_s": round(answer, 2),
+            "page_open_to_posterior_s": round(time.time() - opened, 2),
+        }
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reruns", type=int, default=30, help="toggles per series (30)")
+    parser.add_argument("--browser", action="store_true", help="also time a real cold start")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+
+    result: dict[str, Any] = {"load_average_before": os.getloadavg()}
+    result["cold_start_apptest_s"] = round(measure_cold_apptest(), 2)
+    result["rerun"] = measure_reruns(args.reruns)
+    if args.browser:
+        if not CHROMIUM.exists():
+            raise SystemExit(f"{CHROMIUM} is not installed")
+        result["cold_start_browser"] = measure_cold_browser()
+    result["load_average_after"] = os.getloadavg()
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"load average before: {result['load_average_before']}")
+    print(
+        f"cold start, fresh process to first full AppTest run: {result['cold_start_apptest_s']} s"
+    )
+    for series, stats in result["rerun"].items():
+        print(
+            f"rerun after a toggle ({series}): median {stats['median_ms']} ms, p90 "
+            f"{stats['p90_ms']} ms, min {stats['min_ms']} ms, max {stats['max_ms']} ms "
+            f"(n={stats['n']})"
+        )
+    if "cold_start_browser" in result:
+        cold = result["cold_start_browser"]
+        print(
+            f"cold start, real server + chromium: server healthy {cold['server_healthy_s']} s, "
+            f"criteria drawn {cold['criteria_drawn_s']} s, P(POEMS) drawn "
+            f"{cold['posterior_drawn_s']} s"
+        )
+    print(f"load average after: {result['load_average_after']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
