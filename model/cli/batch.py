@@ -48,7 +48,7 @@ def register(subparsers: Any) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="rows per chunk (default: model.inference.batch.DEFAULT_CHUNK_ROWS); bounds memory",
+        help="rows per chunk; bounds memory (default 20,000)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.set_defaults(handler=run)
