@@ -5,9 +5,10 @@ Measured on whatever machine runs it (``poems bench``, ``make bench`` or
 reports its keys.
 
 - ``single_case_ms``: median wall time of one full assessment of a bundled example case
-  (``model.assessment.assess``: exact posterior, every rule set, agreement text; plus the
-  analyses of :mod:`model.analysis` when present: contributions, next-best test, credible
-  interval from 2,000 parameter draws).
+  (``model.assessment.assess``: exact posterior, every rule set, agreement text; plus
+  :func:`model.analysis.analyse` unless ``assess`` attaches the analyses itself:
+  contributions, next-best tests, credible interval from 2,000 parameter draws, one-way
+  sensitivity).
 - ``batch_cases_per_s``: :meth:`CompiledEngine.posterior_batch` over ``n`` synthetic
   encoded cases (forward samples of the network with random missingness), best of three,
   after the kernel is loaded (its one-off load time is reported as ``kernel_load_s``).
@@ -58,34 +59,33 @@ def _example_case() -> Any:
     )
 
 
-def _full_assessment(priors: Any, setting: str) -> tuple[Callable[[Any], Any], list[str]]:
-    """The single-case work the app does, and the names of the parts included."""
+def _full_assessment(
+    priors: Any, setting: str, case: Any
+) -> tuple[Callable[[Any], Any], list[str]]:
+    """The single-case work the app does, and the names of the parts included.
+
+    When ``assess`` already attaches the analyses (contributions, credible interval), it is
+    timed alone; otherwise :func:`model.analysis.analyse` (contributions, next-best tests,
+    2,000-draw credible interval, one-way sensitivity) is added to it.
+    """
     from model.assessment import assess
 
     parts = ["assess (posterior, all rule sets, agreement)"]
-    extras: list[Callable[[Any], Any]] = []
+    first = assess(case, setting=setting, priors=priors)
+    wired = first.contributions is not None or first.credible_interval is not None
     try:
         analysis: Any = importlib.import_module("model.analysis")
     except ModuleNotFoundError:
         analysis = None
-    if analysis is not None:
-        from model.inference.batch import engine_for
-        from model.network import evidence_for
-
-        engine = engine_for(priors, setting)
-        extras.append(lambda case: analysis.contributions(engine, evidence_for(case)))
-        extras.append(lambda case: analysis.next_tests(engine, evidence_for(case)))
-        extras.append(
-            lambda case: analysis.credible_interval(
-                priors, setting, evidence_for(case), n_draws=2000
-            )
-        )
-        parts += ["contributions", "next_tests", "credible_interval (2,000 draws)"]
+    if wired:
+        parts = ["assess (posterior, all rule sets, agreement, analyses it attaches)"]
+    elif analysis is not None:
+        parts += ["contributions", "next_tests", "credible_interval (2,000 draws)", "sensitivity"]
 
     def run(case: Any) -> Any:
         result = assess(case, setting=setting, priors=priors)
-        for extra in extras:
-            extra(case)
+        if analysis is not None and not wired:
+            analysis.analyse(case, setting=setting, priors=priors, n_draws=2000)
         return result
 
     return run, parts
@@ -171,8 +171,8 @@ def run_benchmark(
     )
 
     case = _example_case()
-    run, parts = _full_assessment(priors, setting)
     engine_for(priors, setting)
+    run, parts = _full_assessment(priors, setting, case)
     run(case)  # warm caches (network, inference objects, engine)
     times = []
     for _ in range(max(1, repeats)):

@@ -4,9 +4,11 @@
   (ordered chain, vocabulary order; prior + sum = posterior exactly);
 - :func:`next_tests` every unassessed finding by expected information gain;
 - :func:`credible_interval` P(POEMS) over parameter draws (``Priors.sample``);
-- :func:`sensitivity` one-way swings of P(POEMS) over each parameter's range.
+- :func:`sensitivity` one-way swings of P(POEMS) over each parameter's range;
+- :func:`analyse` all four for a :class:`~model.case.Case` (a :class:`CaseAnalysis`).
 """
 
+from model.analysis.case import CaseAnalysis, analyse
 from model.analysis.explain import (
     Contribution,
     Contributions,
@@ -24,11 +26,13 @@ from model.analysis.uncertainty import (
 )
 
 __all__ = [
+    "CaseAnalysis",
     "Contribution",
     "Contributions",
     "CredibleInterval",
     "NextTest",
     "Sensitivity",
+    "analyse",
     "contributions",
     "credible_interval",
     "finding_of",

@@ -153,6 +153,17 @@ class NextTest:
     p_outcome: Mapping[str, float]
     p_poems_if: Mapping[str, float]
 
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "finding": self.finding,
+            "node": self.node,
+            "expected_entropy_reduction_bits": self.expected_entropy_reduction_bits,
+            "expected_abs_change_poems": self.expected_abs_change_poems,
+            "p_present": self.p_present,
+            "p_outcome": dict(self.p_outcome),
+            "p_poems_if": dict(self.p_poems_if),
+        }
+
 
 def _entropy_bits(probs: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -113,6 +113,18 @@ class Sensitivity:
     def swing(self) -> float:
         return abs(self.p_at_high - self.p_at_low)
 
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "key": self.key,
+            "low": self.low,
+            "high": self.high,
+            "p_at_low": self.p_at_low,
+            "p_at_high": self.p_at_high,
+            "swing": self.swing,
+            "kind": self.kind,
+            "source": self.source,
+        }
+
 
 def parameter_range(param: Parameter) -> tuple[float, float] | None:
     """The range a one-way analysis sweeps (module docstring); ``None`` if fixed."""
