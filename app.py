@@ -17,6 +17,7 @@ from ui import compute, render
 from ui.widgets import case_entry, messages
 
 RUN_SECONDS_KEY = "_run_seconds"
+ANSWER_SECONDS_KEY = "_answer_seconds"  # P(POEMS) and the verdict are on the page
 
 st.set_page_config(
     page_title="POEMS decision support", page_icon=":material/neurology:", layout="wide"
@@ -120,6 +121,7 @@ def main() -> None:
                 assessment = _assessment(case)
         if assessment is not None:
             interval_slot = render.probability_panel(assessment)
+            st.session_state[ANSWER_SECONDS_KEY] = time.perf_counter() - _started
         else:
             st.caption("Available when the Bayesian network lands.")
     if assessment is not None:

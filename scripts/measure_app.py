@@ -10,7 +10,9 @@ Rerun
     One AppTest session opens an example case, then toggles findings in the sidebar, timing
     each ``AppTest.run()`` (the whole script: case entry, criteria, assessment, what-if
     table, report, plus AppTest's own message handling) and, separately, the script body
-    alone (``app.py`` records its run time in session state: *script_only*). Two series:
+    alone (``app.py`` records its run time in session state: *script_only*) and the time
+    until P(POEMS) and the verdict are drawn (*until_answer_drawn*; the credible interval and
+    the analysis tab follow in the same run). Two series:
     *new case* (every toggle makes a case never seen before, so nothing is served from the
     cache) and *revisit* (toggling one finding back and forth, the cached path). Target:
     median <= 150 ms for a new case.
@@ -119,6 +121,7 @@ def measure_reruns(n: int) -> dict[str, Any]:
 
     new_case: list[float] = []
     new_case_script: list[float] = []
+    new_case_answer: list[float] = []
     for i in range(n):
         fid = TOGGLES[i % len(TOGGLES)]
         value = "present" if (i // len(TOGGLES)) % 2 == 0 else "absent"
@@ -127,6 +130,7 @@ def measure_reruns(n: int) -> dict[str, Any]:
         at.run()
         new_case.append(time.perf_counter() - start)
         new_case_script.append(at.session_state["_run_seconds"])
+        new_case_answer.append(at.session_state["_answer_seconds"])
         if at.exception:
             raise SystemExit(f"the app raised: {at.exception}")
 
@@ -142,6 +146,7 @@ def measure_reruns(n: int) -> dict[str, Any]:
     return {
         "new_case": _summary(new_case),
         "new_case_script_only": _summary(new_case_script),
+        "new_case_until_answer_drawn": _summary(new_case_answer),
         "revisit": _summary(revisit),
         "revisit_script_only": _summary(revisit_script),
     }

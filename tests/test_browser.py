@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,8 +25,8 @@ from typing import Any
 
 import pytest
 
+from model.assessment import assess, percent
 from model.case import Case
-from model.criteria import evaluate
 from ui import render, state
 
 pytestmark = pytest.mark.browser
@@ -129,27 +130,62 @@ def _badge_text(verdict: str) -> str:
     return render.VERDICT_BADGE[verdict].split("[", 1)[1].rstrip("]")
 
 
+def _case_in(url: str) -> dict[str, Any] | None:
+    """The case a page address carries (``None`` when it carries none)."""
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)
+    codes = query.get(state.LINK_PARAM)
+    return state.decode_case(codes[-1]).to_dict() if codes else None
+
+
+def _metric_value(page: Any) -> str:
+    return str(page.get_by_test_id("stMetricValue").first.inner_text()).strip()
+
+
 def test_toggling_a_finding_in_the_browser_changes_the_answer(
     app_url: str, browser_page: Any
 ) -> None:
     page = browser_page
-    case = Case.load(ROOT / "examples" / "classic_poems.json")
+    case = Case.load(ROOT / "examples" / "early_workup_vegf_pending.json")
     page.goto(f"{app_url}/?{state.LINK_PARAM}={state.encode_case(case)}")
     main = page.get_by_test_id("stMain")
-    before = evaluate(case).verdict
-    main.get_by_text(_badge_text(before), exact=True).first.wait_for()
+    before = assess(case)
+    main.get_by_text(_badge_text(before.verdict), exact=True).first.wait_for()
+    main.get_by_test_id("stMetricValue").filter(has_text=percent(before.posterior_poems)).wait_for()
     main.get_by_test_id("stTable").first.wait_for()
-    page.screenshot(path=str(ARTIFACTS / "browser-before.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "browser-before.png"))
 
-    toggle = page.locator(f".st-key-{state.widget_key('polyneuropathy')}")
-    toggle.get_by_role("radio", name="No", exact=True).click()
+    page.get_by_test_id("stSidebar").get_by_text("Major criteria", exact=True).click()
+    toggle = page.locator(f".st-key-{state.widget_key('sclerotic_bone_lesion')}")
+    toggle.get_by_role("radio", name="Yes", exact=True).click()
 
-    changed = case.with_finding("polyneuropathy", "absent")
-    after = evaluate(changed).verdict
-    assert after != before
-    main.get_by_text(_badge_text(after), exact=True).first.wait_for()
-    page.wait_for_url(f"**{state.encode_case(changed)}*")
-    page.screenshot(path=str(ARTIFACTS / "browser-after.png"), full_page=True)
+    changed = case.with_finding("sclerotic_bone_lesion", "present")
+    after = assess(changed)
+    assert after.verdict != before.verdict
+    assert percent(after.posterior_poems) != percent(before.posterior_poems)
+    main.get_by_text(_badge_text(after.verdict), exact=True).first.wait_for()
+    main.get_by_test_id("stMetricValue").filter(has_text=percent(after.posterior_poems)).wait_for()
+    assert _metric_value(page) == percent(after.posterior_poems)
+    page.wait_for_url(lambda url: _case_in(url) == changed.to_dict())
+    main.get_by_test_id("stTable").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "browser-after.png"))
+    page.set_viewport_size({"width": 1440, "height": 3000})
+    page.screenshot(path=str(ARTIFACTS / "browser-after-long.png"))
+    page.set_viewport_size({"width": 1440, "height": 1000})
+
+
+@pytest.mark.parametrize("page_path", ["Network", "Priors"])
+def test_every_page_draws_in_the_browser(app_url: str, browser_page: Any, page_path: str) -> None:
+    page = browser_page
+    case = Case.load(ROOT / "examples" / "lambda_clone_with_amyloid.json")
+    page.goto(f"{app_url}/{page_path}?{state.LINK_PARAM}={state.encode_case(case)}")
+    main = page.get_by_test_id("stMain")
+    main.get_by_role("heading").first.wait_for()
+    if page_path == "Network":
+        main.get_by_test_id("stGraphVizChart").locator("svg").first.wait_for()
+    else:
+        main.get_by_test_id("stMetricValue").first.wait_for()
+    assert page.get_by_test_id("stException").count() == 0
+    page.screenshot(path=str(ARTIFACTS / f"browser-{page_path.lower()}.png"))
 
 
 def test_a_bad_link_shows_an_error_in_the_browser(app_url: str, browser_page: Any) -> None:

@@ -175,13 +175,12 @@ def _vegf() -> None:
         placeholder="not measured",
         format="%g",
     )
-    left, right = st.columns(2)
-    left.selectbox("Unit", s.vegf_units(), key=s.KEY_VEGF_UNIT, index=None)
-    right.selectbox(
+    st.segmented_control("Unit", s.vegf_units(), key=s.KEY_VEGF_UNIT)
+    st.segmented_control(
         "Specimen",
         s.vegf_specimens(),
         key=s.KEY_VEGF_SPECIMEN,
-        index=None,
+        format_func=str.capitalize,
         help="Serum runs about 3.3x plasma (platelets release VEGF on clotting).",
     )
     st.number_input(
