@@ -219,5 +219,9 @@ def test_header_only_and_malformed_csv(tmp_path: Path) -> None:
     broken.write_text("id,polyneuropathy\na,present\nb,present,absent\n")
     with pytest.raises(InputError, match="comma-separated file with a header row"):
         score_file(broken, output, priors=PRIORS, progress=False)
+    twice = tmp_path / "twice.csv"
+    twice.write_text("id,ascites, ascites\na,present,absent\n")
+    with pytest.raises(InputError, match="cohort column must be a name used once"):
+        score_file(twice, output, priors=PRIORS, progress=False)
     with pytest.raises(InputError, match="an existing file"):
         score_file(tmp_path / "missing.csv", output, priors=PRIORS, progress=False)

@@ -552,13 +552,31 @@ def _chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
 
         for batch in reader.iter_batches(batch_size=chunk_rows):
             columns = [pc.fill_null(pc.cast(column, pa.string()), "") for column in batch.columns]
-            yield pa.table(columns, names=batch.schema.names).to_pandas()
+            names = _unique_names(batch.schema.names, str(path))
+            yield pa.table(columns, names=names).to_pandas()
         return
     if suffix != ".csv":
         raise InputError(
             "cohort file", str(path), "a .csv or .parquet file", "Rename or convert the file."
         )
     yield from _csv_chunks(path, chunk_rows)
+
+
+def _unique_names(header: Sequence[str], where: str) -> list[str]:
+    """Stripped column names; a repeated name is an error (which cell would count?)."""
+    names = [str(h).strip() for h in header]
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InputError(
+                "cohort column",
+                name,
+                "a name used once",
+                "Remove or rename the repeated column.",
+                where=where,
+            )
+        seen.add(name)
+    return names
 
 
 def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -578,7 +596,7 @@ def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         raise InputError("cohort file", where, "a readable UTF-8 CSV file", str(err)) from None
     if not header:
         raise InputError("cohort file", where, "a comma-separated file with a header row")
-    names = [h.strip() for h in header]
+    names = _unique_names(header, where)
     try:
         reader = pacsv.open_csv(
             path,
