@@ -72,14 +72,27 @@ def test_an_override_changes_this_pages_posterior_and_leaves_the_default_alone()
     assert main == [percent(assess(case).posterior_poems)]
 
 
-def test_a_bad_override_is_an_error_not_an_exception() -> None:
-    at, _ = on_page("pages/2_Priors.py")
+def test_removing_overrides_restores_the_default_answer() -> None:
+    at, case = on_page("pages/2_Priors.py")
     at.selectbox(key="override_key").set_value("settings.hematology_clinic.probs.poems")
-    at.number_input(key="override_value").set_value(1.0)
+    at.number_input(key="override_value").set_value(0.5)
     at.button(key="apply_override").click().run()
+    at.button(key="clear_overrides").click().run()
+    shown = {m.label: m.value for m in at.main.metric}
+    expected = percent(assess(case).posterior_poems)
+    assert shown == {"P(POEMS), default priors": expected, "P(POEMS), your priors": expected}
+
+
+def test_an_override_the_priors_reject_is_an_error_not_an_exception() -> None:
+    at, _ = on_page("pages/2_Priors.py")
+    at.session_state["_priors_overrides"] = {"settings.hematology_clinic.probs.poem": 0.5}
+    at.run()
     assert not at.exception
     errors = [e.value for e in at.error]
-    assert all("cannot be applied" in e for e in errors)
+    assert len(errors) == 1
+    assert (
+        "cannot be applied" in errors[0] and "settings.hematology_clinic.probs.poems" in errors[0]
+    )
 
 
 def test_downloaded_priors_zip_loads_back_to_the_same_priors() -> None:
