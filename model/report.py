@@ -36,7 +36,7 @@ PRIORS_SOURCE = (
     "Network parameters: the repository's priors/ files; every probability carries its "
     "source, cohort and range (priors/references.toml)."
 )
-MAX_LIST_ITEMS = 8
+MAX_LIST_ITEMS = 6
 """Longer rankings (contributions, next tests) are cut to keep the report to one page."""
 
 _STATUS_WORDS = {"met": "met", "not_met": "not met", "indeterminate": "indeterminate"}
@@ -249,7 +249,7 @@ def _next_test(t: Any) -> str:
         f"if {str(s).replace('_', ' ')} {percent(p)}" for s, p in t.p_poems_if.items()
     )
     return (
-        f"{label(t.finding)}: {t.expected_entropy_reduction_bits:.2f} bits expected; "
+        f"{label(t.finding)}: {t.expected_entropy_reduction_bits:.2g} bits expected; "
         f"P(POEMS) {outcomes}"
     )
 
@@ -303,7 +303,7 @@ def _markdown(blocks: Iterable[_Block]) -> str:
 # ---------------------------------------------------------------- HTML
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:48rem;margin:1.5rem auto;"
-    "font-size:11pt;line-height:1.35;color:#222}"
+    "font-size:10.5pt;line-height:1.3;color:#222}"
     "table{border-collapse:collapse;margin:.4rem 0 .8rem;width:100%}"
     "th,td{border:1px solid #bbb;padding:.2rem .4rem;text-align:left;vertical-align:top}"
     "th{background:#f0f0f0}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.2rem}"
