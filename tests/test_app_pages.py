@@ -113,3 +113,23 @@ def test_downloaded_priors_zip_loads_back_to_the_same_priors() -> None:
     assert back == modified
     assert back != default
     assert priors_zip(modified) == data  # deterministic bytes
+
+
+def test_a_damaged_priors_zip_is_a_priors_error() -> None:
+    import pytest
+
+    from model.exceptions import PriorsError
+    from ui.priors_io import priors_zip
+
+    data = bytearray(priors_zip(load_priors()))
+    with pytest.raises(PriorsError, match="priors zip must be a zip file"):
+        priors_from_zip(b"not a zip")
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(64)  # corrupt a compressed member
+    with pytest.raises(PriorsError, match="priors zip"):
+        priors_from_zip(bytes(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("priors/references.toml", "")
+    with pytest.raises(PriorsError, match=r"Missing: settings\.toml, latent\.toml, findings\.toml"):
+        priors_from_zip(buffer.getvalue())

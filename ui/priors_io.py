@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,15 @@ def priors_from_zip(data: bytes) -> Any:
                         f"at most {MAX_MEMBER_BYTES} bytes",
                         "A priors file is tens of kilobytes.",
                     )
-                found[name] = archive.read(info)
+                try:
+                    found[name] = archive.read(info)
+                except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError):
+                    raise PriorsError(
+                        f"priors zip: {info.filename}",
+                        "unreadable data",
+                        "an intact, unencrypted zip member",
+                        "Download the zip again.",
+                    ) from None
         missing = [f for f in FILES if f not in found]
         if missing:
             raise PriorsError(
