@@ -834,16 +834,20 @@ def _cluster_likelihood_batched(
                 kept.append(axis)
         factors.append((arr[tuple(index)], kept))
     core_cards = [nodes[c].card for c in core]
-    factors.append((np.ones((n_batch, *core_cards)), tuple(core)))
+    # Contract onto the core variables the factors mention; the others are broadcast.
+    used = tuple(c for c in core if any(c in axes for _, axes in factors))
+    used_cards = [nodes[c].card for c in used]
     size = int(np.prod([nodes[m].card for m in members if m not in observed])) * int(
-        np.prod(core_cards)
+        np.prod(used_cards)
     )
     step = max(1, (1 << 21) // max(size, 1))
-    out = np.empty((n_batch, int(np.prod(core_cards))))
+    small = np.empty((n_batch, *used_cards))
     for start in range(0, n_batch, step):
         part = [(f[start : start + step], axes) for f, axes in factors]
-        out[start : start + step] = _einsum(part, core, batch=True).reshape(len(part[0][0]), -1)
-    return out
+        small[start : start + step] = _einsum(part, used, batch=True)
+    shape = [n_batch] + [nodes[c].card if c in used else 1 for c in core]
+    full = np.broadcast_to(small.reshape(shape), (n_batch, *core_cards))
+    return np.asarray(full.reshape(n_batch, -1))
 
 
 # ---------------------------------------------------------------------- numba kernel
