@@ -225,3 +225,21 @@ def test_header_only_and_malformed_csv(tmp_path: Path) -> None:
         score_file(twice, output, priors=PRIORS, progress=False)
     with pytest.raises(InputError, match="an existing file"):
         score_file(tmp_path / "missing.csv", output, priors=PRIORS, progress=False)
+
+
+def test_unknown_and_empty_cells_score_the_same_and_never_as_absent() -> None:
+    frame = next(simulate_chunks(PRIORS, SETTING, 60, seed=8, missing=0.5)).astype(object)
+    marked = frame.copy()
+    finding_columns = [c for c in frame.columns if c in NODES]
+    for column in finding_columns:
+        marked[column] = marked[column].where(marked[column] != "", "unknown")
+    absent = frame.copy()
+    absent["papilledema"] = absent["papilledema"].where(absent["papilledema"] != "", "absent")
+    a, _ = score_frame(frame, PRIORS)
+    b, _ = score_frame(marked, PRIORS)
+    c, _ = score_frame(absent, PRIORS)
+    assert np.array_equal(a["posterior_poems"].to_numpy(), b["posterior_poems"].to_numpy())
+    # papilledema has no aggregate: an empty cell set to absent always moves the posterior
+    moved = (a["posterior_poems"] - c["posterior_poems"]).abs() > 1e-12
+    assert (moved == (frame["papilledema"] == "")).all()
+    assert (a["error"] == "").all()
