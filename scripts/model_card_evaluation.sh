@@ -26,6 +26,7 @@ done
 for name in vignettes_cohort teaching_cohort; do
   $POEMS evaluate "$OUT/$name.csv" --label published_diagnosis --bins 5 \
     --plot "$OUT/reliability_$name.png" > "$OUT/$name.md"
-  $POEMS evaluate "$OUT/$name.csv" --label published_diagnosis --bins 5 --json > "$OUT/$name.json"
+  $POEMS evaluate "$OUT/$name.csv" --label published_diagnosis --bins 5 --json \
+    --rows "$OUT/${name}_rows.csv" > "$OUT/$name.json"
 done
 echo "written to $OUT"

@@ -83,6 +83,7 @@ def test_markdown_and_json_say_how_indeterminate_is_counted(result) -> None:  # 
     data = result.to_dict(with_rows=True)
     assert "indeterminate" in data["indeterminate_counting"]
     assert data["rows"][0]["seed"] == "met"
+    assert (data["rows"][0]["id"], data["rows"][0]["label"]) == ("r1", "poems")
     json.dumps(data)  # no NaN, no numpy types
 
 
@@ -90,11 +91,26 @@ def test_cli_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     cohort = tmp_path / "c.csv"
     cohort.write_text(CSV)
     png = tmp_path / "rel.png"
-    code = main(["evaluate", str(cohort), "--label", "dx", "--json", "--plot", str(png)])
+    rows = tmp_path / "rows.csv"
+    code = main(
+        [
+            "evaluate",
+            str(cohort),
+            "--label",
+            "dx",
+            "--json",
+            "--plot",
+            str(png),
+            "--rows",
+            str(rows),
+        ]
+    )
     out = json.loads(capsys.readouterr().out)
     assert code == 0
     assert out["n_scored"] == 4 and out["rules"]["seed"]["sensitivity"]["successes"] == 1
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    lines = rows.read_text().splitlines()
+    assert lines[0].startswith("row,id,label,label_positive,p_positive,seed") and len(lines) == 5
 
 
 def test_cli_unknown_setting_is_one_line(

@@ -38,6 +38,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--bins", type=int, default=10, help="calibration bins (default 10)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
+        "--rows",
+        default=None,
+        metavar="OUT.csv",
+        help="also write one line per scored row: row number, label, P(positive), verdicts",
+    )
+    parser.add_argument(
         "--plot", default=None, metavar="OUT.png", help="write the reliability diagram"
     )
     parser.set_defaults(handler=run)
@@ -65,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
             result.y_true,
             title=f"{Path(args.cohort).name}: P({args.positive}) vs observed",
         )
+    if args.rows:
+        import pandas as pd
+
+        pd.DataFrame(result.to_dict(with_rows=True)["rows"]).to_csv(args.rows, index=False)
     if args.json:
         out = result.to_dict()
         if args.plot:

@@ -124,6 +124,8 @@ class Evaluation:
     y_true: np.ndarray = field(repr=False)
     verdicts: Mapping[str, tuple[str, ...]] = field(repr=False)
     row_numbers: tuple[int, ...] = field(repr=False)
+    row_ids: tuple[str, ...] = field(default=(), repr=False)
+    row_labels: tuple[str, ...] = field(default=(), repr=False)
 
     def to_dict(self, with_rows: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -147,6 +149,8 @@ class Evaluation:
             out["rows"] = [
                 {
                     "row": r,
+                    "id": self.row_ids[i] if self.row_ids else "",
+                    "label": self.row_labels[i] if self.row_labels else "",
                     "label_positive": bool(y),
                     "p_positive": float(p),
                     **{k: v[i] for k, v in self.verdicts.items()},
@@ -303,6 +307,8 @@ def evaluate_cohort(
         y_true=y,
         verdicts=verdicts,
         row_numbers=tuple(rows[i] for i in ok),
+        row_ids=tuple(cases[i].id or "" for i in ok),
+        row_labels=tuple(labels[i] for i in ok),
     )
 
 
@@ -439,6 +445,8 @@ def evaluate_table(
         y_true=y,
         verdicts=kept,
         row_numbers=tuple(int(i) + 1 for i in np.flatnonzero(ok)),
+        row_ids=tuple(str(x) for x in ids[ok]),
+        row_labels=tuple(str(x) for x in labels[ok]),
     )
 
 
