@@ -66,3 +66,10 @@ def test_file_name_must_match_id(tmp_path: Path) -> None:
     other.write_text(text)
     with pytest.raises(InputError, match=r"the file name without \.toml"):
         load_case(other)
+
+
+def test_descriptive_titles_are_marked_in_the_citation_line() -> None:
+    marked = [c for c in LIBRARY.values() if c.citation.title_is_descriptive]
+    assert marked, "cases whose original title was not retrieved must say so"
+    for c in marked:
+        assert f"[{c.citation.title}]" in c.citation.describe()

@@ -51,6 +51,7 @@ _CITATION_KEYS = (
     "url",
     "url_note",
     "note",
+    "title_is_descriptive",
 )
 _STEP_KEYS = ("label", "note", "findings")
 
@@ -68,10 +69,13 @@ class CaseCitation:
     doi: str = ""
     pmcid: str = ""
     note: str = ""
+    title_is_descriptive: bool = False
+    """True when the original title was not retrieved and ``title`` describes the report."""
 
     def describe(self) -> str:
         """One line: authors. Title. Journal Year;volume. DOI/PMCID."""
-        parts = [f"{self.authors.rstrip('.')}. {self.title}. {self.journal} {self.year}"]
+        title = f"[{self.title}]" if self.title_is_descriptive else self.title
+        parts = [f"{self.authors.rstrip('.')}. {title}. {self.journal} {self.year}"]
         if self.volume:
             parts[0] += f";{self.volume}"
         ids = [f"doi:{self.doi}" if self.doi else "", self.pmcid]
@@ -171,6 +175,7 @@ def parse_case(data: Mapping[str, Any], where: str = "teaching case") -> Teachin
         doi=str(cit.get("doi", "")),
         pmcid=str(cit.get("pmcid", "")),
         note=" ".join(str(cit.get(k, "")) for k in ("note", "url_note")).strip(),
+        title_is_descriptive=cit.get("title_is_descriptive") is True,
     )
     raw_steps = _require(where, data, "steps", list, "[[steps]] label = ...")
     steps: list[StepDef] = []
