@@ -117,6 +117,9 @@ def test_next_tests_skip_other_vegf_nodes_once_vegf_is_known() -> None:
     nodes = {t.node for t in next_tests(engine, {"vegf_serum": "above_10x"})}
     assert not nodes & {"vegf_plasma", "vegf_elevated", "vegf_serum"}
     assert "polyneuropathy" in nodes
+    labels = {t.node: t.label for t in next_tests(engine, {})}
+    assert labels["vegf_serum"] == "VEGF level (serum)"
+    assert labels["vegf_plasma"] == "VEGF level (plasma)"
 
 
 def test_credible_interval_equals_a_loop_over_the_same_draws() -> None:

@@ -16,6 +16,7 @@ from model.analysis.explain import (
     contributions,
     finding_of,
     next_tests,
+    node_label,
 )
 from model.analysis.uncertainty import (
     CredibleInterval,
@@ -37,6 +38,7 @@ __all__ = [
     "credible_interval",
     "finding_of",
     "next_tests",
+    "node_label",
     "parameter_range",
     "sensitivity",
 ]

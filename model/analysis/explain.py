@@ -39,7 +39,7 @@ from types import MappingProxyType
 import numpy as np
 
 from model.inference.compiled import CompiledEngine, ImpossibleEvidenceError
-from model.vocabulary import FINDINGS, PRESENT
+from model.vocabulary import FINDINGS, PRESENT, label
 
 POSITIVE = "poems"
 
@@ -60,6 +60,14 @@ def finding_of(node: str) -> str:
     return NODE_FINDING.get(node, node)
 
 
+def node_label(node: str) -> str:
+    """Human label of the finding a node reads; VEGF nodes name their specimen."""
+    text = label(finding_of(node))
+    if node in ("vegf_serum", "vegf_plasma"):
+        text += f" ({node.split('_')[1]})"
+    return text
+
+
 def _order_key(node: str) -> tuple[int, str]:
     return (_ORDER.get(finding_of(node), len(_ORDER)), node)
 
@@ -73,6 +81,10 @@ class Contribution:
     state: str
     log_odds_change: float  # natural log
     log_odds_after: float
+
+    @property
+    def label(self) -> str:
+        return node_label(self.node)
 
     @property
     def likelihood_ratio(self) -> float:
@@ -153,9 +165,14 @@ class NextTest:
     p_outcome: Mapping[str, float]
     p_poems_if: Mapping[str, float]
 
+    @property
+    def label(self) -> str:
+        return node_label(self.node)
+
     def to_dict(self) -> dict[str, object]:
         return {
             "finding": self.finding,
+            "label": self.label,
             "node": self.node,
             "expected_entropy_reduction_bits": self.expected_entropy_reduction_bits,
             "expected_abs_change_poems": self.expected_abs_change_poems,
