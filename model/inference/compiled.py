@@ -40,9 +40,13 @@ Parameter uncertainty needs the other direction: one evidence pattern under many
 compiling any pattern table: per cluster it drops barren unobserved nodes, slices the
 observed axes and contracts the rest with one batched ``einsum``.
 
-Batch scoring runs a numba kernel (``prange`` over blocks of cases) when numba can compile;
-the same computation in numpy is the fallback and the path for small batches (it needs no
-compilation).
+Small cluster tables are merged into product tables (the outer sum of their log tables),
+so a case gathers about a dozen rows instead of one per cluster. Batch scoring runs a numba
+kernel (``prange`` over blocks of cases) in the linear domain, each table row scaled to a
+maximum of 1, and rescores a case from the log tables if its weights fall below
+:data:`LINEAR_FLOOR` (see :func:`_batch_kernel`); the log-domain numpy computation is the
+path for small batches (it needs no compilation). Measured by ``poems bench``: numba about
+6x the numpy path and about 10,000x pgmpy's per-case rate on this network.
 """
 
 from __future__ import annotations
