@@ -100,6 +100,7 @@ def main() -> None:
             "or open an example under **Load, save or share a case**. With no findings the "
             "probabilities below are the setting's base rates."
         )
+    render.case_summary(case)
     agreement_slot = st.container()  # filled once the probability is known
     left, right = st.columns([2, 3], gap="large")
     assessment = None

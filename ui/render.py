@@ -415,6 +415,28 @@ def _outcome_verdict(outcome: Any) -> str:
     return words(outcome.verdict)
 
 
+def case_summary(case: Any) -> None:
+    """The findings as entered (and what the VEGF value reads as), to check the entry."""
+    from model.vocabulary import FINDINGS, Kind
+
+    rows = []
+    for fid, spec in FINDINGS.items():
+        value = case.entered(fid)
+        if value is None:
+            continue
+        if spec.kind is Kind.MEASUREMENT:
+            shown = case.vegf.describe()
+        elif spec.kind is Kind.NUMBER:
+            shown = f"{case.number(fid):g} {spec.unit}"
+        else:
+            shown = str(value)
+        rows.append({"finding": spec.label, "entered": shown, "group": str(spec.group.value)})
+    with st.expander("The case as entered"):  # a stable label keeps it open across toggles
+        st.caption(f"{len(rows)} findings entered; everything else is not assessed.")
+        if rows:
+            st.table(rows)
+
+
 def disclaimer() -> None:
     st.info(DISCLAIMER, icon=":material/info:")
 
