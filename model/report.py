@@ -241,17 +241,14 @@ def _analysis_blocks(a: Assessment) -> list[_Block]:
 
 def _contribution(c: Any) -> str:
     state = str(c.state).replace("_", " ")
-    return f"{label(c.finding)} ({state}): odds x {c.likelihood_ratio:.3g}"
+    return f"{c.label} ({state}): odds x {c.likelihood_ratio:.3g}"
 
 
 def _next_test(t: Any) -> str:
     outcomes = "; ".join(
         f"if {str(s).replace('_', ' ')} {percent(p)}" for s, p in t.p_poems_if.items()
     )
-    return (
-        f"{label(t.finding)}: {t.expected_entropy_reduction_bits:.2g} bits expected; "
-        f"P(POEMS) {outcomes}"
-    )
+    return f"{t.label}: {t.expected_entropy_reduction_bits:.2g} bits expected; P(POEMS) {outcomes}"
 
 
 def _sources(results: Mapping[str, CriteriaResult]) -> tuple[str, ...]:

@@ -146,9 +146,7 @@ def test_interval_and_next_tests_on_screen_are_the_analysis_modules() -> None:
     tests = analysis.next_tests(engine_for(priors, a.setting), a.evidence)
     shown = [d.value for d in at.main.dataframe if "expected information (bits)" in d.value]
     assert len(shown) == 1
-    from model.analysis import finding_of
-
-    assert list(shown[0]["test"]) == [label(finding_of(t.node)) for t in tests[:10]]
+    assert list(shown[0]["test"]) == [t.label for t in tests[:10]]
     for tab in ("Why: what moved it", "Which numbers matter"):
         at.session_state["analysis_tab"] = tab
         at.run()

@@ -123,5 +123,5 @@ def test_completed_assessment_reports_interval_contributions_and_next_tests(
     assert "## Why: what moved the probability" in text
     assert "## What to test next" in text
     strongest = max(full.contributions.items, key=lambda c: abs(c.log_odds_change))
-    assert label(strongest.finding) in text
-    assert label(full.next_tests[0].finding) in text
+    assert strongest.label in text
+    assert full.next_tests[0].label in text

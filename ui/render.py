@@ -198,7 +198,6 @@ def interval_bounds(interval: Any) -> tuple[float, float]:
 
 def contributions(assessment: Any, result: Any) -> None:
     """Log-odds waterfall: the base rate, then each observed finding's push, in chain order."""
-    from model.analysis import finding_of
 
     rows = [
         {
@@ -213,7 +212,7 @@ def contributions(assessment: Any, result: Any) -> None:
     for item in result.items:
         rows.append(
             {
-                "step": f"{label(finding_of(item.node))}: {item.state.replace('_', ' ')}",
+                "step": f"{item.label}: {item.state.replace('_', ' ')}",
                 "from": before,
                 "to": item.log_odds_after,
                 "direction": "towards POEMS" if item.log_odds_change > 0 else "away from POEMS",
@@ -284,7 +283,6 @@ def contributions(assessment: Any, result: Any) -> None:
 
 def next_tests(tests: Any, limit: int = 10) -> None:
     """The unassessed findings that would tell the most, by expected information gain."""
-    from model.analysis import finding_of
 
     ranked = list(tests)[:limit]
     if not ranked:
@@ -295,7 +293,7 @@ def next_tests(tests: Any, limit: int = 10) -> None:
         states = list(test.p_poems_if)
         rows.append(
             {
-                "test": label(finding_of(test.node)),
+                "test": test.label,
                 "expected information (bits)": test.expected_entropy_reduction_bits,
                 "expected change in P(POEMS)": test.expected_abs_change_poems,
                 "chance it is present": test.p_present,
