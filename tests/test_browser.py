@@ -151,7 +151,7 @@ def test_toggling_a_finding_in_the_browser_changes_the_answer(
     before = assess(case)
     main.get_by_text(_badge_text(before.verdict), exact=True).first.wait_for()
     main.get_by_test_id("stMetricValue").filter(has_text=percent(before.posterior_poems)).wait_for()
-    main.get_by_test_id("stTable").first.wait_for()
+    main.get_by_test_id("stTable").filter(has_text="because").first.wait_for()
     page.screenshot(path=str(ARTIFACTS / "browser-before.png"))
 
     page.get_by_test_id("stSidebar").get_by_text("Major criteria", exact=True).click()
@@ -166,7 +166,7 @@ def test_toggling_a_finding_in_the_browser_changes_the_answer(
     main.get_by_test_id("stMetricValue").filter(has_text=percent(after.posterior_poems)).wait_for()
     assert _metric_value(page) == percent(after.posterior_poems)
     page.wait_for_url(lambda url: _case_in(url) == changed.to_dict())
-    main.get_by_test_id("stTable").first.wait_for()
+    main.get_by_test_id("stTable").filter(has_text="because").first.wait_for()
     page.screenshot(path=str(ARTIFACTS / "browser-after.png"))
     page.set_viewport_size({"width": 1440, "height": 3000})
     page.screenshot(path=str(ARTIFACTS / "browser-after-long.png"))
