@@ -88,7 +88,7 @@ def differential_chart(assessment: Any) -> None:
     """
     rows = [
         {
-            "diagnosis": diagnosis_label(d),
+            "diagnosis": f"{diagnosis_label(d)}  {percent(p)}",
             "after": p,
             "base": assessment.prior[d],
             "shown": percent(p),
@@ -101,7 +101,7 @@ def differential_chart(assessment: Any) -> None:
         "type": "nominal",
         "sort": [r["diagnosis"] for r in rows],
         "title": None,
-        "axis": {"labelLimit": 220},
+        "axis": {"labelLimit": 260, "labelFontSize": 12},
     }
     x_scale = {"domain": [0, 1]}
     spec = {
@@ -129,13 +129,6 @@ def differential_chart(assessment: Any) -> None:
             {
                 "mark": {"type": "tick", "color": "#e45756", "thickness": 2, "size": 18},
                 "encoding": {"x": {"field": "base", "type": "quantitative", "scale": x_scale}},
-            },
-            {
-                "mark": {"type": "text", "align": "left", "dx": 4},
-                "encoding": {
-                    "x": {"field": "after", "type": "quantitative", "scale": x_scale},
-                    "text": {"field": "shown"},
-                },
             },
         ],
     }
