@@ -228,6 +228,27 @@ def test_a_good_upload_loads_the_case() -> None:
     assert case_on_screen(at).to_dict() == Case.from_json(raw).to_dict()
 
 
+def test_pasted_json_loads_or_says_what_to_fix() -> None:
+    at = start()
+    at.text_area(key="case_paste").set_value('{"findings": {"light_chain": "lamda"}}')
+    at.button(key="load_pasted").click().run()
+    assert not at.exception
+    assert any("light_chain" in e and "'lambda'" in e for e in errors(at)), errors(at)
+    good = (ROOT / "examples" / "cidp_looking_neuropathy.json").read_text()
+    at.text_area(key="case_paste").set_value(good)
+    at.button(key="load_pasted").click().run()
+    assert errors(at) == []
+    assert case_on_screen(at).to_dict() == Case.from_json(good).to_dict()
+
+
+def test_new_empty_case_clears_the_findings_and_the_link() -> None:
+    at = load_example(start(), "classic_poems")
+    at.button(key="new_case").click().run()
+    assert not at.exception
+    assert state.LINK_PARAM not in at.query_params
+    assert at.segmented_control(key=state.widget_key("polyneuropathy")).value == state.NOT_ASSESSED
+
+
 def test_an_implausible_number_is_an_error_naming_the_field_not_an_exception() -> None:
     at = start()
     at.number_input(key=state.widget_key("platelets")).set_value(45000).run()

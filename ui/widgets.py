@@ -216,7 +216,7 @@ def _load_and_save(case: Case | None) -> None:
             placeholder="Choose an example case",
             on_change=_on_example,
         )
-        st.button("New empty case", on_click=_on_clear)
+        st.button("New empty case", on_click=_on_clear, key="new_case")
         st.file_uploader(
             "Open a case file (JSON)",
             type=["json"],
@@ -226,7 +226,7 @@ def _load_and_save(case: Case | None) -> None:
             help="A case file in the JSON format of the specification; at most 1 MB.",
         )
         st.text_area("Or paste a case (JSON)", key=PASTE_KEY, height=80)
-        st.button("Load pasted case", on_click=_on_paste)
+        st.button("Load pasted case", on_click=_on_paste, key="load_pasted")
         if case is not None:
             st.download_button(
                 "Save this case (JSON)",
