@@ -20,10 +20,12 @@ from typing import Any
 
 from model.case import Case
 from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult, evaluate_all
+from model.exceptions import InputError
+from model.inference.batch import engine_for
 from model.inference.exact import posterior as exact_posterior
-from model.inference.exact import query, resolve
+from model.inference.exact import resolve
 from model.network.evidence import NOT_IN_NETWORK, evidence_for
-from model.network.structure import DIAGNOSIS, DIAGNOSIS_STATES
+from model.network.structure import DIAGNOSIS_STATES
 from model.parameters import Priors
 from model.vocabulary import label
 
@@ -53,12 +55,15 @@ class Assessment:
     case : the case assessed.
     setting, setting_label : the clinical setting whose base rates were used.
     prior : base rate of every diagnosis state in that setting.
-    posterior : P(diagnosis | findings) for every diagnosis state (exact, pgmpy).
+    posterior : P(diagnosis | findings) for every diagnosis state (exact: the compiled
+        engine, which agrees with pgmpy's variable elimination to 1e-9; ``engine`` says which).
     evidence : the network evidence used (node -> state).
     criteria : every rule set's result (``model.criteria.evaluate_all``), default first.
     agreement : plain words: do the criteria and the probability agree, and why.
     notes : caveats about how the case was read.
-    contributions, next_tests, credible_interval, sensitivity : optional analyses.
+    contributions, next_tests, credible_interval, sensitivity : the analyses of
+        :mod:`model.analysis` (``None`` when ``assess(..., analyses=False)``).
+    engine : ``"compiled"`` or ``"pgmpy"`` (the reference), the engine behind ``posterior``.
     """
 
     case: Case
@@ -72,8 +77,9 @@ class Assessment:
     notes: tuple[str, ...] = ()
     contributions: Any = None
     next_tests: Any = None
-    credible_interval: tuple[float, float] | None = None
+    credible_interval: Any = None
     sensitivity: Any = None
+    engine: str = "compiled"
 
     @property
     def posterior_poems(self) -> float:
@@ -107,12 +113,13 @@ class Assessment:
             "criteria": {k: r.to_dict() for k, r in self.criteria.items()},
             "agreement": self.agreement,
             "notes": list(self.notes),
+            "engine": self.engine,
             "disclaimer": DISCLAIMER,
         }
         for name in ("contributions", "next_tests", "credible_interval", "sensitivity"):
             value = getattr(self, name)
             if value is not None:
-                out[name] = value.to_dict() if hasattr(value, "to_dict") else value
+                out[name] = _plain(value)
         return out
 
     def to_markdown(self) -> str:
@@ -133,12 +140,25 @@ class Assessment:
             lines.append(f"| {result.title} (`{rule_id}`) | {result.verdict.replace('_', ' ')} |")
         lines += ["", "### Criteria and probability", "", self.agreement]
         if self.credible_interval is not None:
-            low, high = self.credible_interval
-            lines += ["", f"Uncertainty from the priors: {_pct(low)} to {_pct(high)}."]
+            ci = self.credible_interval
+            lines += [
+                "",
+                f"Uncertainty from the priors: {round(100 * ci.level)} % credible interval "
+                f"{_pct(ci.low)} to {_pct(ci.high)} ({ci.n_draws} parameter draws).",
+            ]
         if self.notes:
             lines += ["", "### Notes", "", *[f"- {n}" for n in self.notes]]
         lines += ["", f"*{DISCLAIMER}*"]
         return "\n".join(lines) + "\n"
+
+
+def _plain(value: Any) -> Any:
+    """An analysis result (object with ``to_dict``, or a tuple of them) as plain JSON data."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _pct(p: float) -> str:
@@ -175,15 +195,18 @@ def strongest_findings(
     """The ``k`` observed findings pushing P(POEMS) up most and down most.
 
     Each finding's push is the change in log-odds of POEMS when it alone is left out
-    (exact, one query per finding). Findings whose removal changes nothing (an aggregate
-    implied by a part that stays) are skipped.
+    (exact: all leave-one-out patterns in one compiled-engine batch). Findings whose
+    removal changes nothing (an aggregate implied by a part that stays) are skipped.
     """
-    full = query(priors, setting, DIAGNOSIS, evidence)["poems"]
+    engine = engine_for(priors, setting)
+    nodes = list(evidence)
+    patterns = [dict(evidence)] + [{n: s for n, s in evidence.items() if n != x} for x in nodes]
+    k_poems = engine.query_states.index("poems")
+    p = engine.posterior_batch(engine.encode(patterns))[:, k_poems]
+    full = float(p[0])
     pushes: list[tuple[float, str]] = []
-    for node in evidence:
-        rest = {n: s for n, s in evidence.items() if n != node}
-        without = query(priors, setting, DIAGNOSIS, rest)["poems"]
-        push = _logit(full) - _logit(without)
+    for node, without in zip(nodes, p[1:], strict=True):
+        push = _logit(full) - _logit(float(without))
         if abs(push) > 1e-6:
             pushes.append((push, f"{label(node)} {evidence[node].replace('_', ' ')}"))
     up = [name for push, name in sorted(pushes, reverse=True) if push > 0][:k]
@@ -296,18 +319,40 @@ def _notes(
     return tuple(notes)
 
 
-def assess(case: Case, *, setting: str | None = None, priors: Priors | None = None) -> Assessment:
-    """Assess a case: exact posterior, every rule set, and how they compare.
+def assess(
+    case: Case,
+    *,
+    setting: str | None = None,
+    priors: Priors | None = None,
+    analyses: bool = True,
+    engine: str = "compiled",
+) -> Assessment:
+    """Assess a case: exact posterior, every rule set, how they compare, and why.
 
     Parameters
     ----------
     case : a validated case.
     setting : clinical setting id (default: the case's, else ``neuropathy_clinic``).
     priors : priors to use (default: the repository's ``priors/``).
+    analyses : also compute contributions, next-best tests, the 90 % credible interval
+        (2,000 parameter draws) and the one-way sensitivity (:mod:`model.analysis`).
+    engine : ``"compiled"`` (default; agrees with pgmpy to 1e-9, see
+        ``tests/test_compiled_real_network.py``) or ``"pgmpy"`` (variable elimination, the
+        reference).
+
+    Raises
+    ------
+    ImpossibleEvidenceError : the findings have probability zero under the network.
     """
+    if engine not in ENGINES:
+        raise InputError("engine", engine, "one of " + ", ".join(ENGINES), "Use 'compiled'.")
     priors, chosen = resolve(case, setting, priors)
     evidence = evidence_for(case)
-    post = exact_posterior(case, setting=chosen, priors=priors)
+    compiled = engine_for(priors, chosen)
+    if engine == "pgmpy":
+        post = exact_posterior(case, setting=chosen, priors=priors)
+    else:
+        post = compiled.posterior(evidence)
     base = dict(priors.setting(chosen).base_rates)
     criteria = evaluate_all(case)
     agreement = agreement_text(criteria[DEFAULT_RULE_SET], post, base)
@@ -317,6 +362,19 @@ def assess(case: Case, *, setting: str | None = None, priors: Priors | None = No
     notes = _notes(
         case, evidence, criteria, chosen, setting is not None or case.setting is not None
     )
+    extra: dict[str, Any] = {}
+    if analyses:
+        from model import analysis
+        from model.analysis.settle import settle
+
+        extra = {
+            "contributions": analysis.contributions(compiled, evidence),
+            "next_tests": settle(
+                analysis.next_tests(compiled, evidence), criteria[DEFAULT_RULE_SET]
+            ),
+            "credible_interval": analysis.credible_interval(priors, chosen, evidence),
+            "sensitivity": analysis.sensitivity(priors, chosen, evidence),
+        }
     return Assessment(
         case=case,
         setting=chosen,
@@ -327,4 +385,9 @@ def assess(case: Case, *, setting: str | None = None, priors: Priors | None = No
         criteria=MappingProxyType(dict(criteria)),
         agreement=agreement,
         notes=notes,
+        engine=engine,
+        **extra,
     )
+
+
+ENGINES: tuple[str, ...] = ("compiled", "pgmpy")

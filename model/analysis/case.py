@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from model.analysis.explain import Contributions, NextTest, contributions, next_tests
 from model.analysis.uncertainty import (
     CredibleInterval,
@@ -65,7 +63,7 @@ def analyse(
         contributions=contributions(engine, evidence),
         next_tests=next_tests(engine, evidence),
         credible_interval=credible_interval(
-            priors, chosen, evidence, n_draws=n_draws, level=level, rng=np.random.default_rng(seed)
+            priors, chosen, evidence, n_draws=n_draws, level=level, seed=seed
         ),
         sensitivity=sensitivity(priors, chosen, evidence, top_k=top_k),
     )

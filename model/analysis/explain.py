@@ -164,10 +164,21 @@ class NextTest:
     p_present: float | None
     p_outcome: Mapping[str, float]
     p_poems_if: Mapping[str, float]
+    seed_verdict_if: Mapping[str, str] | None = None
+    p_settles_seed: float | None = None
 
     @property
     def label(self) -> str:
         return node_label(self.node)
+
+    @property
+    def p_settles_seed_to(self) -> dict[str, float]:
+        """P(the seed verdict becomes met / not met after this test); empty if not computed."""
+        out: dict[str, float] = {}
+        for state, verdict in (self.seed_verdict_if or {}).items():
+            if verdict in ("met", "not_met"):
+                out[verdict] = out.get(verdict, 0.0) + self.p_outcome.get(state, 0.0)
+        return out
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -179,6 +190,9 @@ class NextTest:
             "p_present": self.p_present,
             "p_outcome": dict(self.p_outcome),
             "p_poems_if": dict(self.p_poems_if),
+            "seed_verdict_if": None if self.seed_verdict_if is None else dict(self.seed_verdict_if),
+            "p_settles_seed": self.p_settles_seed,
+            "p_settles_seed_to": self.p_settles_seed_to,
         }
 
 

@@ -7,7 +7,10 @@ distribution fitted to the published range); ``build_tables(priors, setting, val
 turns the draws into tables with a leading draw axis; the compiled engine evaluates this one
 evidence pattern under every table set at once (:meth:`CompiledEngine.posterior_under`, no
 pattern tables built). The interval is the equal-tailed ``level`` quantile range of the
-resulting P(POEMS) values.
+resulting P(POEMS) values. The draws and their tables do not depend on the patient, so they
+are made once per (priors, setting, number of draws, seed) and reused (``_draw_batch``); the
+same seed therefore gives every patient the same parameter draws, and the same interval on a
+rerun.
 
 One-way sensitivity
 -------------------
@@ -17,11 +20,12 @@ is the parameter's published/assumed ``[low, high]`` when given; otherwise the c
 of the distribution ``Priors.sample`` draws it from; parameters held fixed are skipped. A
 state of a categorical row moves with the row's other states rescaled in proportion (the rule
 of ``Priors.with_overrides``). Base rates of other settings cannot matter and are skipped.
-All parameter ends are evaluated as one table batch.
+All parameter ends are evaluated as one table batch, built once per (priors, setting).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +35,7 @@ from scipy import stats
 
 from model.exceptions import InputError
 from model.inference.batch import engine_for
+from model.inference.compiled import TableBatch
 from model.parameters import Priors
 from model.parameters.sampling import draw_for
 from model.parameters.schema import Categorical, Parameter
@@ -71,17 +76,25 @@ def credible_interval(
     level: float = 0.9,
     rng: np.random.Generator | None = None,
     positive: str = POSITIVE,
+    seed: int = 0,
 ) -> CredibleInterval:
-    """Equal-tailed interval of P(``positive`` | evidence) over ``n_draws`` parameter draws."""
-    from model.network import build_tables
+    """Equal-tailed interval of P(``positive`` | evidence) over ``n_draws`` parameter draws.
 
+    Without ``rng`` the draws come from ``seed`` and are cached (module docstring); with an
+    ``rng`` they are drawn afresh.
+    """
     if not 0.0 < level < 1.0:
         raise InputError("level", level, "a probability strictly between 0 and 1", "Try 0.9.")
-    rng = rng if rng is not None else np.random.default_rng(0)
+    if n_draws < 2:
+        raise InputError("n_draws", n_draws, "at least 2", "Use 2000 for a stable interval.")
     engine = engine_for(priors, setting)
-    draws = priors.sample(n_draws, rng)
-    tables = build_tables(priors, setting, values=draws)
-    probs = engine.posterior_under(tables, evidence)
+    if rng is None:
+        batch = _draw_batch(priors, setting, n_draws, seed)
+    else:
+        from model.network import build_tables
+
+        batch = engine.prepare(build_tables(priors, setting, values=priors.sample(n_draws, rng)))
+    probs = engine.posterior_under(batch, evidence)
     k = engine.query_states.index(positive)
     p = probs.reshape(-1, len(engine.query_states))[:, k]
     tail = (1.0 - level) / 2.0
@@ -95,6 +108,15 @@ def credible_interval(
         level=level,
         n_draws=int(p.size),
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _draw_batch(priors: Priors, setting: str, n_draws: int, seed: int) -> TableBatch:
+    """Parameter draws as a prepared table batch (independent of the patient; cached)."""
+    from model.network import build_tables
+
+    draws = priors.sample(n_draws, np.random.default_rng(seed))
+    return engine_for(priors, setting).prepare(build_tables(priors, setting, values=draws))
 
 
 @dataclass(frozen=True)
@@ -146,6 +168,29 @@ def sensitivity(
     positive: str = POSITIVE,
 ) -> tuple[Sensitivity, ...]:
     """One-way sensitivity of P(``positive`` | evidence), largest swing first."""
+    chosen, batch = _sensitivity_batch(priors, setting)
+    if batch is None:
+        return ()
+    engine = engine_for(priors, setting)
+    probs: Any = engine.posterior_under(batch, evidence)
+    k = engine.query_states.index(positive)
+    p = probs[:, k]
+    out = [
+        Sensitivity(
+            param.key, low, high, float(p[2 * i]), float(p[2 * i + 1]), param.kind, param.source
+        )
+        for i, (param, low, high) in enumerate(chosen)
+    ]
+    out.sort(key=lambda s: (-s.swing, s.key))
+    return tuple(out if top_k is None else out[:top_k])
+
+
+@functools.lru_cache(maxsize=8)
+def _sensitivity_batch(
+    priors: Priors, setting: str
+) -> tuple[tuple[tuple[Parameter, float, float], ...], TableBatch | None]:
+    """Every swept parameter at its low and high end, as one prepared table batch (cached:
+    it does not depend on the patient)."""
     from model.network import build_tables
 
     rows: dict[str, Categorical] = {}
@@ -161,7 +206,7 @@ def sensitivity(
         if span is not None:
             chosen.append((param, *span))
     if not chosen:
-        return ()
+        return (), None
     n = 2 * len(chosen)
     point = priors.point_values()
     values: dict[str, np.ndarray] = {}
@@ -186,15 +231,4 @@ def sensitivity(
                         p * (1.0 - v) / rest if rest > 0 else (1.0 - v) / (len(row.probs) - 1)
                     )
     tables = build_tables(priors, setting, values=values)
-    engine = engine_for(priors, setting)
-    probs: Any = engine.posterior_under(tables, evidence)
-    k = engine.query_states.index(positive)
-    p = probs[:, k]
-    out = [
-        Sensitivity(
-            param.key, low, high, float(p[2 * i]), float(p[2 * i + 1]), param.kind, param.source
-        )
-        for i, (param, low, high) in enumerate(chosen)
-    ]
-    out.sort(key=lambda s: (-s.swing, s.key))
-    return tuple(out if top_k is None else out[:top_k])
+    return tuple(chosen), engine_for(priors, setting).prepare(tables)

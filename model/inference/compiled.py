@@ -464,16 +464,13 @@ class CompiledEngine:
         return ", ".join(parts) if parts else "(no evidence)"
 
     # ------------------------------------------------------------------ parameter batches
-    def posterior_under(self, tables: Mapping[str, Any], evidence: Mapping[str, str]) -> np.ndarray:
-        """Posterior for ONE evidence dict under many CPD sets; shape (*batch, n_query).
+    def prepare(self, tables: Mapping[str, Any]) -> TableBatch:
+        """Validate and broadcast a table batch once, for many :meth:`posterior_under` calls.
 
-        ``tables`` maps node -> table with leading batch axes, shape
-        ``(*batch, n_states, n_parent_configs)`` in pgmpy column order, or an object with
-        such an ``array`` (``model.network.build_tables(priors, setting, values=draws)``).
-        Nodes not named keep the compiled point values; batch shapes broadcast. No pattern
-        table is built: each cluster is contracted for this evidence only.
+        Everything here is independent of the evidence (checking the tables, broadcasting them
+        to one batch axis, the core prior), so a credible interval or a sensitivity sweep pays
+        for it once per parameter set, not once per patient.
         """
-        self.encode([evidence])  # validates node and state names
         nodes, batch_shape = _batched_nodes(self._nodes, tables)
         n_batch = int(np.prod(batch_shape)) if batch_shape else 1
         for name in list(nodes):
@@ -482,9 +479,31 @@ class CompiledEngine:
             nodes[name] = _Node(
                 name, nodes[name].states, nodes[name].parents, full.reshape(n_batch, *base)
             )
-        observed = {n: self.states[n].index(s) for n, s in evidence.items()}
         with np.errstate(divide="ignore"):
-            loglik = np.log(_core_prior_batched(nodes, self.core, n_batch))
+            log_prior = np.log(_core_prior_batched(nodes, self.core, n_batch))
+        or_nodes = frozenset(n for n in nodes if _is_or_node(nodes, n))
+        return TableBatch(nodes, batch_shape, n_batch, log_prior, or_nodes)
+
+    def posterior_under(
+        self, tables: Mapping[str, Any] | TableBatch, evidence: Mapping[str, str]
+    ) -> np.ndarray:
+        """Posterior for ONE evidence dict under many CPD sets; shape (*batch, n_query).
+
+        ``tables`` maps node -> table with leading batch axes, shape
+        ``(*batch, n_states, n_parent_configs)`` in pgmpy column order, or an object with
+        such an ``array`` (``model.network.build_tables(priors, setting, values=draws)``), or
+        a :class:`TableBatch` from :meth:`prepare` (reuse it across patients). Nodes not
+        named keep the compiled point values; batch shapes broadcast. No pattern table is
+        built: each cluster is contracted for this evidence only, and a deterministic-OR
+        aggregate with its parts in closed form (linear, not exponential, in the parts).
+        """
+        self.encode([evidence])  # validates node and state names
+        batch = tables if isinstance(tables, TableBatch) else self.prepare(tables)
+        nodes, n_batch = batch.nodes, batch.n_batch
+        observed = {n: self.states[n].index(s) for n, s in evidence.items()}
+        loglik = batch.log_core_prior
+        linear: np.ndarray | None = None  # product of likelihoods not yet folded into logs
+        pending = 0
         for cluster in self._clusters:
             if cluster.core_evidence:
                 name = cluster.nodes[0]
@@ -493,17 +512,44 @@ class CompiledEngine:
                     with np.errstate(divide="ignore"):
                         loglik = loglik + np.log(mask[observed[name] + 1])[None, :]
                 continue
-            lik = _cluster_likelihood_batched(cluster, nodes, self.core, observed, n_batch)
-            if lik is not None:
-                with np.errstate(divide="ignore"):
-                    loglik = loglik + np.log(lik)
+            if not any(name in observed for name in cluster.nodes):
+                continue  # an unobserved cluster sums to one
+            lik = _single_node_likelihood(cluster, nodes, self.core, observed)
+            if lik is None:
+                lik = _or_cluster_likelihood(cluster, nodes, self.core, observed, batch.or_nodes)
+            if lik is None:
+                flat = _cluster_likelihood_batched(cluster, nodes, self.core, observed, n_batch)
+                if flat is None:
+                    continue
+                lik = flat.reshape(n_batch, *self._core_cards)
+            linear = lik if linear is None else linear * lik
+            pending += 1
+            if pending == FOLD_EVERY:  # keep the linear product far from underflow
+                loglik = loglik + _log_full(linear, n_batch, self._core_cards)
+                linear, pending = None, 0
+        if linear is not None:
+            loglik = loglik + _log_full(linear, n_batch, self._core_cards)
         probs = _normalise(loglik, self._core_to_query, len(self.query_states))
         if np.isnan(probs[:, 0]).any():
             raise ImpossibleEvidenceError(
                 "evidence has probability zero under the network for "
                 f"{int(np.isnan(probs[:, 0]).sum())} of {n_batch} table sets: {dict(evidence)}."
             )
-        return probs.reshape(*batch_shape, len(self.query_states))
+        return probs.reshape(*batch.batch_shape, len(self.query_states))
+
+
+@dataclass(frozen=True)
+class TableBatch:
+    """Tables with one leading batch axis, checked and broadcast (:meth:`CompiledEngine.prepare`).
+
+    Immutable by convention: the arrays are shared between calls and never written.
+    """
+
+    nodes: Mapping[str, _Node]
+    batch_shape: tuple[int, ...]
+    n_batch: int
+    log_core_prior: np.ndarray  # (n_batch, core states)
+    or_nodes: frozenset[str]  # deterministic-OR nodes in every table set of the batch
 
 
 # ---------------------------------------------------------------------- structure
@@ -852,6 +898,110 @@ def _cluster_likelihood_batched(
     shape = [n_batch] + [nodes[c].card if c in used else 1 for c in core]
     full = np.broadcast_to(small.reshape(shape), (n_batch, *core_cards))
     return np.asarray(full.reshape(n_batch, -1))
+
+
+FOLD_EVERY = 8
+"""Likelihood factors multiplied in the linear domain before one log (each factor is a
+probability; eight of them cannot underflow unless one is already zero)."""
+
+
+def _log_full(linear: np.ndarray, n_batch: int, core_cards: Sequence[int]) -> np.ndarray:
+    """log of a broadcastable likelihood product, as (n_batch, core states)."""
+    with np.errstate(divide="ignore"):
+        return np.log(np.broadcast_to(linear, (n_batch, *core_cards))).reshape(n_batch, -1)
+
+
+def _single_node_likelihood(
+    cluster: _Cluster, nodes: Mapping[str, _Node], core: Sequence[str], observed: Mapping[str, int]
+) -> np.ndarray | None:
+    """An observed cluster of one node whose parents are all core: its CPT column, as a view
+    shaped (n_batch, *core) (1 on core axes it does not depend on); else ``None``."""
+    if len(cluster.nodes) != 1:
+        return None
+    node = nodes[cluster.nodes[0]]
+    if not set(node.parents) <= set(core):
+        return None
+    return _on_core(node, core, node.values.shape[0], observed[node.name])
+
+
+# ---------------------------------------------------------------------- OR aggregates
+_ON, _OFF = "present", "absent"
+
+
+def _is_or_node(nodes: Mapping[str, _Node], name: str) -> bool:
+    """True when ``name`` is present exactly when any of its (present/absent) parents is."""
+    node = nodes[name]
+    if not node.parents or set(node.states) != {_ON, _OFF}:
+        return False
+    if any(set(nodes[p].states) != {_ON, _OFF} for p in node.parents):
+        return False
+    batched = node.values.ndim == len(node.parents) + 2
+    values = node.values if batched else node.values[None]
+    on = node.states.index(_ON)
+    grids = np.meshgrid(*[np.arange(nodes[p].card) for p in node.parents], indexing="ij")
+    any_on = np.zeros(grids[0].shape, dtype=bool)
+    for parent, grid in zip(node.parents, grids, strict=True):
+        any_on |= grid == nodes[parent].states.index(_ON)
+    expected = any_on.astype(np.float64)
+    return bool(
+        np.array_equal(values[:, on], np.broadcast_to(expected, values[:, on].shape))
+        and np.array_equal(values[:, 1 - on], 1.0 - values[:, on])
+    )
+
+
+def _on_core(node: _Node, core: Sequence[str], n_batch: int, state: int) -> np.ndarray:
+    """P(node = state | its core parents), shape (n_batch, *core) with 1 for absent axes."""
+    in_core_order = sorted(node.parents, key=core.index)
+    perm = [0] + [1 + node.parents.index(p) for p in in_core_order]
+    arr = node.values[:, state].transpose(perm)
+    shape = [n_batch] + [1] * len(core)
+    for parent in in_core_order:
+        shape[1 + core.index(parent)] = arr.shape[1 + in_core_order.index(parent)]
+    return arr.reshape(shape)
+
+
+def _or_cluster_likelihood(
+    cluster: _Cluster,
+    nodes: Mapping[str, _Node],
+    core: Sequence[str],
+    observed: Mapping[str, int],
+    or_nodes: frozenset[str],
+) -> np.ndarray | None:
+    """Closed form for an OR aggregate whose parts hang off the core only, else ``None``.
+
+    Given the core the parts are independent, so with ``f`` the product of the observed
+    parts' probabilities and ``A`` the probability that every unobserved part is absent:
+    aggregate present -> ``f`` if an observed part is present, else ``f (1 - A)``;
+    aggregate absent -> 0 if an observed part is present, else ``f A``; not observed -> ``f``.
+    """
+    aggregates = [n for n in cluster.nodes if n in or_nodes]
+    if len(aggregates) != 1:
+        return None
+    agg = aggregates[0]
+    parts = nodes[agg].parents
+    if set(cluster.nodes) != {agg, *parts}:
+        return None
+    if any(not set(nodes[p].parents) <= set(core) for p in parts):
+        return None
+    n_batch = nodes[agg].values.shape[0]
+    core_cards = [nodes[c].card for c in core]
+    lik = np.ones([n_batch] + [1] * len(core))
+    all_absent = np.ones_like(lik)
+    any_observed_on = False
+    for part in parts:
+        node = nodes[part]
+        if part in observed:
+            lik = lik * _on_core(node, core, n_batch, observed[part])
+            any_observed_on |= node.states[observed[part]] == _ON
+        else:
+            all_absent = all_absent * _on_core(node, core, n_batch, node.states.index(_OFF))
+    if agg in observed:
+        agg_on = nodes[agg].states[observed[agg]] == _ON
+        if agg_on and not any_observed_on:
+            lik = lik * (1.0 - all_absent)
+        elif not agg_on:
+            lik = lik * all_absent if not any_observed_on else lik * 0.0
+    return np.broadcast_to(lik, (n_batch, *core_cards))
 
 
 # ---------------------------------------------------------------------- numba kernel

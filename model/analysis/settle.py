@@ -1,0 +1,79 @@
+"""Would a test settle an indeterminate criteria verdict, and which way?
+
+For each candidate test (:func:`model.analysis.next_tests`) and each of its outcomes, the seed
+verdict after that outcome is read from the criteria engine's own one-finding-away list
+(``CriteriaResult.could_change_with``, computed by re-evaluating the rule set), and the
+probability of settling is the network's predictive probability of the outcomes that give a
+determinate verdict.
+
+Mapping of network outcomes to findings:
+
+- a binary finding or aggregate: its own entry;
+- a VEGF band: bands at or above 4 x ULN read as ``vegf_elevated: present``, bands up to
+  2 x ULN as ``absent``; the 2-4 x band straddles the seed rule's 3-4 x borderline and is
+  counted as not settling (an approximation: within that band it depends on the value);
+- a light chain type: implies a monoclonal protein, so it reads as
+  ``monoclonal_protein: present``.
+
+Any other outcome leaves the verdict as it is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+from model.analysis.explain import NextTest
+from model.criteria import INDETERMINATE, CriteriaResult
+
+VEGF_BANDS_ELEVATED = frozenset({"from_4x_to_10x", "above_10x"})
+VEGF_BANDS_NOT_ELEVATED = frozenset({"up_to_1x", "from_1x_to_2x"})
+
+
+def _stand_in(node: str, state: str) -> tuple[str, str] | None:
+    """The (finding, present/absent) an outcome amounts to for the criteria, if any."""
+    if node in ("vegf_serum", "vegf_plasma"):
+        if state in VEGF_BANDS_ELEVATED:
+            return "vegf_elevated", "present"
+        if state in VEGF_BANDS_NOT_ELEVATED:
+            return "vegf_elevated", "absent"
+        return None
+    if node == "light_chain":
+        return "monoclonal_protein", "present"
+    if state in ("present", "absent"):
+        return node, state
+    return None
+
+
+def settle(tests: Sequence[NextTest], result: CriteriaResult) -> tuple[NextTest, ...]:
+    """``tests`` with ``seed_verdict_if`` and ``p_settles_seed`` filled in from ``result``.
+
+    When ``result`` is already determinate nothing can settle it: every test keeps its verdict
+    and its settling probability is 0.
+    """
+    changes: Mapping[str, Mapping[str, str]] = {
+        str(entry["finding"]): {
+            "present": str(entry["if_present"]),
+            "absent": str(entry["if_absent"]),
+        }
+        for entry in result.to_dict()["could_change_with"]
+    }
+    out = []
+    for test in tests:
+        verdict_if: dict[str, str] = {}
+        for state in test.p_outcome:
+            verdict = result.verdict
+            if result.verdict == INDETERMINATE:
+                stand_in = _stand_in(test.node, state)
+                if stand_in is not None and stand_in[0] in changes:
+                    verdict = changes[stand_in[0]][stand_in[1]]
+            verdict_if[state] = verdict
+        settles = (
+            0.0
+            if result.verdict != INDETERMINATE
+            else sum(
+                p for state, p in test.p_outcome.items() if verdict_if[state] in ("met", "not_met")
+            )
+        )
+        out.append(dataclasses.replace(test, seed_verdict_if=verdict_if, p_settles_seed=settles))
+    return tuple(out)
