@@ -33,7 +33,17 @@ SUBCOMMANDS: tuple[str, ...] = (
 EXIT_USAGE = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_name(module: str) -> str:
+    """The command a subcommand module registers (``compare_priors`` -> ``compare-priors``)."""
+    return module.replace("_", "-")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``only``, just that command's module is imported.
+
+    Importing a module can be costly (the network commands load pgmpy and numba), so a run of
+    one command loads only its own module; ``poems --help`` loads them all to list them.
+    """
     parser = argparse.ArgumentParser(
         prog="poems",
         description=(
@@ -43,13 +53,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SUBCOMMANDS:
-        importlib.import_module(f"model.cli.{name}").register(subparsers)
+        if only is None or command_name(name) == only:
+            importlib.import_module(f"model.cli.{name}").register(subparsers)
+        else:
+            subparsers.add_parser(command_name(name), add_help=False)
     return parser
 
 
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    """The command named on the command line, if it is a known one (else ``None``)."""
+    known = {command_name(n) for n in SUBCOMMANDS}
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in known else None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=_chosen_command(arguments))
+    args = parser.parse_args(arguments)
     try:
         return int(args.handler(args) or 0)
     except PoemsError as err:
