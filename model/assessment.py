@@ -325,6 +325,7 @@ def assess(
     setting: str | None = None,
     priors: Priors | None = None,
     analyses: bool = True,
+    sensitivity: bool = True,
     engine: str = "compiled",
 ) -> Assessment:
     """Assess a case: exact posterior, every rule set, how they compare, and why.
@@ -336,6 +337,7 @@ def assess(
     priors : priors to use (default: the repository's ``priors/``).
     analyses : also compute contributions, next-best tests, the 90 % credible interval
         (2,000 parameter draws) and the one-way sensitivity (:mod:`model.analysis`).
+    sensitivity : with ``analyses``, also the one-way sensitivity (False skips it).
     engine : ``"compiled"`` (default; agrees with pgmpy to 1e-9, see
         ``tests/test_compiled_real_network.py``) or ``"pgmpy"`` (variable elimination, the
         reference).
@@ -373,7 +375,9 @@ def assess(
                 analysis.next_tests(compiled, evidence), criteria[DEFAULT_RULE_SET]
             ),
             "credible_interval": analysis.credible_interval(priors, chosen, evidence),
-            "sensitivity": analysis.sensitivity(priors, chosen, evidence),
+            "sensitivity": (
+                analysis.sensitivity(priors, chosen, evidence) if sensitivity else None
+            ),
         }
     return Assessment(
         case=case,

@@ -5,10 +5,10 @@ Measured on whatever machine runs it (``poems bench``, ``make bench`` or
 reports its keys.
 
 - ``single_case_ms``: median wall time of one full assessment of a bundled example case
-  (``model.assessment.assess``: exact posterior, every rule set, agreement text; plus
-  :func:`model.analysis.analyse` unless ``assess`` attaches the analyses itself:
-  contributions, next-best tests, credible interval from 2,000 parameter draws, one-way
-  sensitivity).
+  (``model.assessment.assess``: exact posterior, every rule set, agreement text,
+  contributions, next-best tests with their criteria-settling odds, 90 % credible interval
+  from 2,000 parameter draws); ``single_case_with_sensitivity_ms`` adds the one-way
+  sensitivity over every parameter's range (what ``poems assess`` and the app compute).
 - ``batch_cases_per_s``: :meth:`CompiledEngine.posterior_batch` over ``n`` synthetic
   encoded cases (forward samples of the network with random missingness), best of three,
   after the kernel is loaded (its one-off load time is reported as ``kernel_load_s``).
@@ -20,7 +20,6 @@ reports its keys.
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -59,36 +58,14 @@ def _example_case() -> Any:
     )
 
 
-def _full_assessment(
-    priors: Any, setting: str, case: Any
-) -> tuple[Callable[[Any], Any], list[str]]:
-    """The single-case work the app does, and the names of the parts included.
-
-    When ``assess`` already attaches the analyses (contributions, credible interval), it is
-    timed alone; otherwise :func:`model.analysis.analyse` (contributions, next-best tests,
-    2,000-draw credible interval, one-way sensitivity) is added to it.
-    """
-    from model.assessment import assess
-
-    parts = ["assess (posterior, all rule sets, agreement)"]
-    first = assess(case, setting=setting, priors=priors)
-    wired = first.contributions is not None or first.credible_interval is not None
-    try:
-        analysis: Any = importlib.import_module("model.analysis")
-    except ModuleNotFoundError:
-        analysis = None
-    if wired:
-        parts = ["assess (posterior, all rule sets, agreement, analyses it attaches)"]
-    elif analysis is not None:
-        parts += ["contributions", "next_tests", "credible_interval (2,000 draws)", "sensitivity"]
-
-    def run(case: Any) -> Any:
-        result = assess(case, setting=setting, priors=priors)
-        if analysis is not None and not wired:
-            analysis.analyse(case, setting=setting, priors=priors, n_draws=2000)
-        return result
-
-    return run, parts
+def _median_ms(run: Callable[[], Any], repeats: int) -> tuple[float, int]:
+    run()  # warm caches (network, engine, parameter draws)
+    times = []
+    for _ in range(max(1, repeats)):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times), len(times)
 
 
 def run_benchmark(
@@ -103,7 +80,7 @@ def run_benchmark(
     """Run every measurement once; return the figures as a JSON-ready dict."""
     from pgmpy.inference import VariableElimination
 
-    from model.inference.batch import OBSERVABLE, engine_for
+    from model.inference.batch import OBSERVABLE
     from model.inference.compiled import CompiledEngine, _kernel
     from model.inference.simulate import encode, simulate
     from model.network import build_network, build_tables
@@ -170,18 +147,22 @@ def run_benchmark(
         else 0.0
     )
 
+    from model.assessment import assess
+
     case = _example_case()
-    engine_for(priors, setting)
-    run, parts = _full_assessment(priors, setting, case)
-    run(case)  # warm caches (network, inference objects, engine)
-    times = []
-    for _ in range(max(1, repeats)):
-        start = time.perf_counter()
-        run(case)
-        times.append(time.perf_counter() - start)
-    results["single_case_ms"] = 1000 * statistics.median(times)
-    results["single_case_parts"] = parts
-    results["single_case_repeats"] = len(times)
+    results["single_case_ms"], results["single_case_repeats"] = _median_ms(
+        lambda: assess(case, setting=setting, priors=priors, sensitivity=False), repeats
+    )
+    results["single_case_parts"] = [
+        "posterior",
+        "all rule sets",
+        "contributions",
+        "next-best tests",
+        "credible interval (2,000 draws)",
+    ]
+    results["single_case_with_sensitivity_ms"], _ = _median_ms(
+        lambda: assess(case, setting=setting, priors=priors), repeats
+    )
     return results
 
 
@@ -193,6 +174,7 @@ def format_text(r: dict[str, Any]) -> str:
         f"{r['compile_s']:.2f} s",
         f"single-case assessment   {r['single_case_ms']:10.1f} ms (median of "
         f"{r['single_case_repeats']}; {', '.join(r['single_case_parts'])})",
+        f"  with one-way sensitivity {r['single_case_with_sensitivity_ms']:8.1f} ms",
         f"batch (numba)            {r['batch_cases_per_s']:12,.0f} cases/s over "
         f"{r['n_batch']:,} cases (missing {r['missing']:.0%}; kernel load "
         f"{r['kernel_load_s']:.2f} s)",
