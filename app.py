@@ -14,6 +14,7 @@ import streamlit as st
 from model.case import Case
 from model.exceptions import PoemsError
 from ui import compute, render
+from ui.state import plain
 from ui.widgets import case_entry, messages
 
 RUN_SECONDS_KEY = "_run_seconds"
@@ -31,7 +32,7 @@ def _assessment(case: Case) -> Any:
     try:
         return compute.assessment(case.to_json())
     except PoemsError as err:
-        st.error(f"The case cannot be assessed: {err}")
+        st.error(f"The case cannot be assessed: {plain(err)}")
         return None
 
 
@@ -73,7 +74,7 @@ def _why_and_what_next(case: Case, assessment: Any) -> None:
                     swings = compute.sensitivity(case_json, setting)
                 render.sensitivity(assessment, swings)
     except PoemsError as err:
-        st.error(f"This analysis cannot be computed for the case: {err}")
+        st.error(f"This analysis cannot be computed for the case: {plain(err)}")
 
 
 def _interval(case: Case, assessment: Any, slot: Any) -> None:
@@ -83,7 +84,7 @@ def _interval(case: Case, assessment: Any, slot: Any) -> None:
     try:
         render.interval_line(slot, compute.credible_interval(case.to_json(), assessment.setting))
     except PoemsError as err:
-        slot.caption(f"Credible interval not available: {err}")
+        slot.caption(f"Credible interval not available: {plain(err)}")
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from model.exceptions import PoemsError
 from model.vocabulary import FINDINGS, label
 from ui import compute, render
 from ui.dot import network_dot
+from ui.state import plain
 from ui.widgets import case_entry, messages
 
 st.set_page_config(page_title="POEMS network", page_icon=":material/hub:", layout="wide")
@@ -65,7 +66,7 @@ def main() -> None:
             marginals = compute.marginals(case_json)
         evidence = compute.evidence(case_json)
     except PoemsError as err:
-        st.error(f"The case cannot be assessed: {err}")
+        st.error(f"The case cannot be assessed: {plain(err)}")
         return
     st.markdown(
         "Each box is a node with its posterior for this case: P(present) for a finding, the "

@@ -13,6 +13,7 @@ import streamlit as st
 
 from model.exceptions import PoemsError
 from ui import compute, render
+from ui.state import plain
 from ui.widgets import case_entry, messages
 
 st.set_page_config(page_title="POEMS priors", page_icon=":material/tune:", layout="wide")
@@ -145,7 +146,7 @@ def main() -> None:
     try:
         modified = compute.priors_with(tuple(sorted(overrides.items()))) if overrides else default
     except PoemsError as err:
-        st.error(f"The overrides cannot be applied: {err}")
+        st.error(f"The overrides cannot be applied: {plain(err)}")
         return
 
     case = entry.case
@@ -156,7 +157,7 @@ def main() -> None:
             before = compute.assessment(case_json)
             after = compute.assessment_with(case_json, modified.fingerprint, modified)
         except PoemsError as err:
-            st.error(f"The case cannot be assessed: {err}")
+            st.error(f"The case cannot be assessed: {plain(err)}")
         else:
             _compare(before, after)
 

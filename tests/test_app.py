@@ -6,6 +6,7 @@ these tests follow the model as it changes.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,8 @@ def shown_verdict(at: AppTest) -> str:
 
 
 def errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
+    """Error texts as shown (Markdown escapes removed: messages quote user input literally)."""
+    return [re.sub(r"\\(.)", r"\1", e.value) for e in at.error]
 
 
 def test_empty_app_says_it_is_decision_support_and_shows_no_error() -> None:
@@ -217,6 +219,16 @@ def test_a_bad_upload_shows_the_field_and_the_fix(content: bytes, expected: str)
     at.run()
     assert not at.exception
     assert any(expected in e and "bad.json" in e for e in errors(at)), errors(at)
+
+
+def test_user_text_in_an_error_is_shown_literally_not_as_markdown() -> None:
+    hostile = '{"findings": {"polyneuropathy": "[click](http://example.org) :red[x]"}}'
+    at = start()
+    at.text_area(key="case_paste").set_value(hostile)
+    at.button(key="load_pasted").click().run()
+    raw = [e.value for e in at.error]
+    assert len(raw) == 1
+    assert r"\[click\](http\://example.org) \:red\[x\]" in raw[0]
 
 
 def test_a_good_upload_loads_the_case() -> None:

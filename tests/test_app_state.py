@@ -149,3 +149,9 @@ def test_dot_has_every_node_and_edge_and_escapes_labels() -> None:
             assert f'"{parent}" -> "{name}";' in dot
     assert '"polyneuropathy" [label="Poly\\"neuropathy\\nobserved: present"' in dot
     assert 'label="neurological"' in dot
+
+
+def test_plain_escapes_markdown_links_colours_and_maths() -> None:
+    assert state.plain("[a](http://x) :red[b] $c$ *d* <e> f_g | h") == (
+        r"\[a\](http\://x) \:red\[b\] \$c\$ \*d\* \<e\> f\_g \| h"
+    )

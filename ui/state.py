@@ -249,6 +249,15 @@ def _short(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$:])")
+
+
+def plain(text: object) -> str:
+    """Text shown literally by Streamlit's Markdown (messages quote user input: a value such
+    as ``[x](http://...)`` or ``:red[x]`` must not become a link or a colour)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
 def file_stem(case_id: str | None, default: str = "poems-case") -> str:
     """A safe file name stem from a case id (letters, digits, ``-``, ``_``, ``.``)."""
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", case_id or "").strip("-.")[:60]

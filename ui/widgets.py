@@ -58,7 +58,7 @@ def _boot() -> None:
             values = s.values_from_case(s.decode_case(link[-1]))
             ss[NOTICE_KEY] = "Case opened from the link."
         except PoemsError as err:
-            ss[LOAD_ERROR_KEY] = f"This link could not be opened. {err}"
+            ss[LOAD_ERROR_KEY] = f"This link could not be opened. {s.plain(err)}"
     ss[VALUES_KEY] = values
 
 
@@ -96,9 +96,9 @@ def _on_upload() -> None:
     try:
         case = Case.from_json(uploaded.getvalue(), where=uploaded.name)
     except PoemsError as err:
-        st.session_state[LOAD_ERROR_KEY] = f"The file could not be loaded. {err}"
+        st.session_state[LOAD_ERROR_KEY] = f"The file could not be loaded. {s.plain(err)}"
         return
-    load_case(case, f"Loaded {uploaded.name}.")
+    load_case(case, f"Loaded {s.plain(uploaded.name)}.")
 
 
 def _on_paste() -> None:
@@ -106,7 +106,7 @@ def _on_paste() -> None:
     try:
         case = Case.from_json(text, where="pasted case")
     except PoemsError as err:
-        st.session_state[LOAD_ERROR_KEY] = f"The pasted case could not be loaded. {err}"
+        st.session_state[LOAD_ERROR_KEY] = f"The pasted case could not be loaded. {s.plain(err)}"
         return
     load_case(case, "Loaded the pasted case.")
 
@@ -119,7 +119,7 @@ def _on_example() -> None:
     try:
         case = Case.load(paths[choice])
     except PoemsError as err:
-        st.session_state[LOAD_ERROR_KEY] = f"The example could not be loaded. {err}"
+        st.session_state[LOAD_ERROR_KEY] = f"The example could not be loaded. {s.plain(err)}"
         return
     load_case(case, f"Loaded the example '{s.example_title(paths[choice])}'.")
 
@@ -319,4 +319,4 @@ def messages(entry: Entry) -> None:
     if notice:
         st.toast(notice)
     if entry.error:
-        st.error(f"Case entry: {entry.error}")
+        st.error(f"Case entry: {s.plain(entry.error)}")
