@@ -10,9 +10,7 @@ from model.vocabulary import FINDINGS
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "vocabulary", help="list the finding ids a case file may use"
-    )
+    parser = subparsers.add_parser("vocabulary", help="list the finding ids a case file may use")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=run)
 
