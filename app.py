@@ -27,8 +27,6 @@ st.set_page_config(
 
 def _assessment(case: Case) -> Any:
     """The core's answer for the case, or ``None`` (with the reason on the page)."""
-    if not compute.assessment_available():
-        return None
     try:
         return compute.assessment(case.to_json())
     except PoemsError as err:
@@ -44,47 +42,28 @@ TAB_SENSITIVITY = "Which numbers matter"
 
 
 def _why_and_what_next(case: Case, assessment: Any) -> None:
-    """Next-best tests, contributions, the what-if table and sensitivity; only the open tab
-    is computed."""
+    """Next-best tests, contributions, the what-if table and sensitivity, all carried by the
+    assessment except the what-if table, which is computed only when its tab is open."""
     st.subheader("Why, and what next")
-    case_json, setting = case.to_json(), assessment.setting
-    analysis = compute.analysis_available()
-    names = [TAB_NEXT, TAB_WHY, TAB_WHAT_IF, TAB_SENSITIVITY] if analysis else [TAB_WHAT_IF]
+    names = [TAB_NEXT, TAB_WHY, TAB_WHAT_IF, TAB_SENSITIVITY]
     tabs = dict(zip(names, st.tabs(names, key=ANALYSIS_TAB_KEY, on_change="rerun"), strict=True))
-    try:
-        if analysis and tabs[TAB_NEXT].open:
-            with tabs[TAB_NEXT]:
-                tests = assessment.next_tests
-                render.next_tests(
-                    tests if tests is not None else compute.next_tests(case_json, setting)
+    if tabs[TAB_NEXT].open:
+        with tabs[TAB_NEXT]:
+            render.next_tests(assessment.next_tests)
+    if tabs[TAB_WHY].open:
+        with tabs[TAB_WHY]:
+            render.contributions(assessment, assessment.contributions)
+    if tabs[TAB_WHAT_IF].open:
+        with tabs[TAB_WHAT_IF]:
+            try:
+                render.what_if_table(
+                    compute.what_if(case.to_json(), assessment.setting), assessment
                 )
-        if analysis and tabs[TAB_WHY].open:
-            with tabs[TAB_WHY]:
-                result = assessment.contributions
-                if result is None:
-                    result = compute.contributions(case_json, setting)
-                render.contributions(assessment, result)
-        if tabs[TAB_WHAT_IF].open:
-            with tabs[TAB_WHAT_IF]:
-                render.what_if_table(compute.what_if(case_json, setting), assessment)
-        if analysis and tabs[TAB_SENSITIVITY].open:
-            with tabs[TAB_SENSITIVITY]:
-                swings = assessment.sensitivity
-                if swings is None:
-                    swings = compute.sensitivity(case_json, setting)
-                render.sensitivity(assessment, swings)
-    except PoemsError as err:
-        st.error(f"This analysis cannot be computed for the case: {plain(err)}")
-
-
-def _interval(case: Case, assessment: Any, slot: Any) -> None:
-    """The credible interval, last: the rest of the page is on screen while it computes."""
-    if assessment.credible_interval is not None or not compute.analysis_available():
-        return
-    try:
-        render.interval_line(slot, compute.credible_interval(case.to_json(), assessment.setting))
-    except PoemsError as err:
-        slot.caption(f"Credible interval not available: {plain(err)}")
+            except PoemsError as err:
+                st.error(f"The what-if table cannot be computed for the case: {plain(err)}")
+    if tabs[TAB_SENSITIVITY].open:
+        with tabs[TAB_SENSITIVITY]:
+            render.sensitivity(assessment, assessment.sensitivity)
 
 
 def main() -> None:
@@ -111,27 +90,21 @@ def main() -> None:
         st.subheader("Formal criteria")
         if assessment is not None:
             render.criteria_panel(assessment.criteria, compute.default_rule_set())
-        elif compute.criteria_available():
-            # cold start: the criteria need no network, so they show while it loads
+        else:  # cold start: the criteria need no network, so they show while it loads
             render.criteria_panel(compute.criteria_all(case.to_json()), compute.default_rule_set())
-        else:
-            st.caption("Available when the criteria engine lands.")
     with left:
         st.subheader("Probability")
         if assessment is None:
             with st.spinner("Loading the Bayesian network..."):
                 assessment = _assessment(case)
         if assessment is not None:
-            interval_slot = render.probability_panel(assessment)
+            render.probability_panel(assessment)
             st.session_state[ANSWER_SECONDS_KEY] = time.perf_counter() - _started
-        else:
-            st.caption("Available when the Bayesian network lands.")
     if assessment is not None:
         with agreement_slot:
             render.agreement(assessment)
             render.report_downloads(assessment, compute.default_priors())
         _why_and_what_next(case, assessment)
-        _interval(case, assessment, interval_slot)
 
 
 _started = time.perf_counter()

@@ -162,17 +162,24 @@ def _plain(value: Any) -> Any:
 
 
 def _pct(p: float) -> str:
-    """A probability as a percentage with sensible precision at both ends."""
+    """A probability as a percentage, never claiming more than the model can say.
+
+    Near certainty is written as a bound ("> 99.9 %"), never "100.0 %"; tiny probabilities
+    keep two significant figures (the base-rate lesson needs "0.0003 %", not "0 %").
+    """
     if p <= 0.0:
         return "0 %"
-    if p < 1e-4:
-        return "< 0.01 %"
-    if p > 1 - 1e-4:
-        return "> 99.99 %"
+    if p >= 1.0:
+        return "100 %"
+    if p < 1e-6:
+        return "< 0.0001 %"
     if p < 0.01:
-        return f"{100 * p:.2f} %"
+        return f"{100 * p:.2g} %"
     if p < 0.1 or p > 0.9:
-        return f"{100 * p:.1f} %"
+        text = f"{100 * p:.1f}"
+        if text == "100.0":
+            return "> 99.99 %" if p > 0.9999 else "> 99.9 %"
+        return f"{text} %"
     return f"{100 * p:.0f} %"
 
 

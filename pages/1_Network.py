@@ -55,9 +55,6 @@ def main() -> None:
     case = entry.case
     if case is None:
         return
-    if not compute.network_available():
-        st.caption("Available when the network lands.")
-        return
     from model.network.structure import NODES
 
     case_json = case.to_json()

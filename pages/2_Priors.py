@@ -103,9 +103,6 @@ def main() -> None:
     st.title("Priors: every number, its source, and what-ifs")
     render.disclaimer()
     messages(entry)
-    if not compute.priors_available():
-        st.caption("Available when the priors land.")
-        return
     default = compute.default_priors()
     st.markdown(
         "Every probability in the network with its provenance: the source (a key of "
@@ -150,7 +147,7 @@ def main() -> None:
         return
 
     case = entry.case
-    if case is not None and compute.assessment_available():
+    if case is not None:
         st.subheader("This case under both sets of priors")
         case_json = case.to_json()
         try:

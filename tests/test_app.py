@@ -129,27 +129,14 @@ def test_what_if_table_matches_the_core_for_every_unassessed_finding() -> None:
 
 
 def test_interval_and_next_tests_on_screen_are_the_analysis_modules() -> None:
-    import numpy as np
-
-    from model import analysis
-    from model.inference.batch import engine_for
-    from model.parameters import load_priors
-    from ui.complete import INTERVAL_DRAWS
-
     at = load_example(start(), "early_workup_vegf_pending")
     case = case_on_screen(at)
     a = assess(case)
-    priors = load_priors()
-    interval = a.credible_interval  # the assessment's own, when assess computes it
-    if interval is None:  # else the app computes it the same way as ui.complete
-        interval = analysis.credible_interval(
-            priors, a.setting, a.evidence, n_draws=INTERVAL_DRAWS, rng=np.random.default_rng(0)
-        )
+    interval = a.credible_interval
+    assert interval.n_draws == 2000
     line = f"credible interval: **{percent(interval.low)} to {percent(interval.high)}**"
     assert any(line in m.value for m in at.main.markdown), line
     tests = a.next_tests
-    if tests is None:
-        tests = analysis.next_tests(engine_for(priors, a.setting), a.evidence)
     shown = [d.value for d in at.main.dataframe if "expected information (bits)" in d.value]
     assert len(shown) == 1
     assert list(shown[0]["test"]) == [t.label for t in tests[:10]]

@@ -112,18 +112,11 @@ def test_an_empty_case_says_no_findings_were_entered() -> None:
     assert "No findings entered." in text
 
 
-def test_completed_assessment_reports_interval_contributions_and_next_tests(
+def test_report_carries_interval_contributions_and_next_tests(
     assessment: Assessment,
 ) -> None:
-    from model.parameters import load_priors
-    from ui.complete import completed
-
-    bare = dataclasses.replace(
-        assessment, contributions=None, next_tests=None, credible_interval=None
-    )
-    full = completed(bare, load_priors())
-    assert full is not bare and bare.credible_interval is None  # a new object, bare unchanged
-    assert completed(full, load_priors()) is full  # nothing missing: nothing recomputed
+    full = assessment
+    assert full.credible_interval is not None and full.next_tests is not None
     text = render_report(full)
     low, high = full.credible_interval.low, full.credible_interval.high
     assert f"90% credible interval {percent(low)} to {percent(high)}" in text

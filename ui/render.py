@@ -152,17 +152,16 @@ def agreement(assessment: Any) -> None:
 def report_downloads(assessment: Any, priors: Any) -> None:
     """The one-page report (``model.report.render_report``) for the chart.
 
-    The report is built when the button is clicked, from a completed copy of the assessment
-    (``ui.complete.completed``: contributions, next tests and the interval filled in).
+    The report is built when the button is clicked, from the assessment itself (it carries
+    the contributions, next tests and the interval).
     """
     from model.report import render_report
-    from ui.complete import completed
     from ui.state import file_stem
 
     name = file_stem(assessment.case.id)
 
     def build(fmt: str) -> str:
-        return str(render_report(completed(assessment, priors), fmt))
+        return str(render_report(assessment, fmt))
 
     left, right, _ = st.columns([1, 1, 2])
     left.download_button(

@@ -87,11 +87,16 @@ _STATUS_NAMES = np.array([MET, NOT_MET, INDETERMINATE], dtype=object)
 # ---------------------------------------------------------------------- engines
 @functools.lru_cache(maxsize=8)
 def engine_for(priors: Priors, setting: str) -> CompiledEngine:
-    """The compiled engine of ``build_network(priors, setting)`` over :data:`OBSERVABLE`."""
-    from model.network import build_network
+    """The compiled engine of the network over :data:`OBSERVABLE`.
 
-    return CompiledEngine.from_pgmpy(
-        build_network(priors, setting), query=DIAGNOSIS, observable=OBSERVABLE
+    Compiled from ``build_tables(priors, setting)``, the named tables ``build_network`` turns
+    into pgmpy CPDs, so no pgmpy import is needed; the same engine as
+    ``CompiledEngine.from_pgmpy(build_network(priors, setting))`` (tested).
+    """
+    from model.network.tables import build_tables
+
+    return CompiledEngine.from_tables(
+        build_tables(priors, setting), query=DIAGNOSIS, observable=OBSERVABLE
     )
 
 

@@ -10,16 +10,12 @@ import functools
 import math
 import warnings
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-with warnings.catch_warnings():  # pgmpy 1.1 warns about its own deprecated estimators on import
-    warnings.simplefilter("ignore", FutureWarning)
-    from pgmpy.inference import VariableElimination
-
 from model.case import Case
 from model.exceptions import CaseError, PriorsError
-from model.network.builder import CACHE_SIZE, build_network
 from model.network.evidence import evidence_for
 from model.network.structure import DIAGNOSIS, NODES
 from model.parameters import Priors, load_priors
@@ -49,9 +45,25 @@ def resolve(case: Case | None, setting: str | None, priors: Priors | None) -> tu
     return priors, chosen
 
 
+if TYPE_CHECKING:
+    from pgmpy.inference import VariableElimination
+
+CACHE_SIZE = 8
+
+
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def inference_for(priors: Priors, setting: str) -> VariableElimination:
-    """The cached VariableElimination object of ``build_network(priors, setting)``."""
+    """The cached VariableElimination object of ``build_network(priors, setting)``.
+
+    pgmpy is imported here, not at module load: it takes seconds, and the compiled engine
+    (``model.inference.batch.engine_for``) answers without it.
+    """
+    with warnings.catch_warnings():  # pgmpy 1.1 warns about its own deprecated estimators
+        warnings.simplefilter("ignore", FutureWarning)
+        from pgmpy.inference import VariableElimination
+
+    from model.network.builder import build_network
+
     return VariableElimination(build_network(priors, setting))
 
 
