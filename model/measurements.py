@@ -113,7 +113,7 @@ def _unit_hint(path: str, number: float) -> str:
         return (
             f"This looks like a fraction: {number:g} = {number * 100:g} %. Enter {number * 100:g}."
         )
-    if field == "sclerotic_lesion_size_cm" and number > 50:
+    if field == "sclerotic_lesion_size_cm" and number > 20:
         return f"This looks like millimetres: {number:g} mm = {number / 10:g} cm."
     if field == "bone_marrow_plasma_cells_pct" and number > 100:
         return "A percentage cannot exceed 100."

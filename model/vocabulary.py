@@ -165,8 +165,9 @@ _FINDINGS: tuple[Finding, ...] = (
         "Largest sclerotic lesion",
         G.MAJOR,
         "cm",
-        (0.0, 50.0),
-        "Longest dimension of the largest sclerotic lesion.",
+        (0.0, 20.0),
+        "Longest dimension of the largest sclerotic lesion (POEMS lesions are mostly under "
+        "1 cm on CT; above 20 cm is read as a unit slip).",
     ),
     _binary(
         "castleman_disease",

@@ -142,7 +142,7 @@ BAD_INPUTS: list[tuple[str, str | bytes, str]] = [
     (
         "lesion size in mm",
         _findings(sclerotic_bone_lesion="present", sclerotic_lesion_size_cm=80),
-        r"sclerotic_lesion_size_cm must be between 0 and 50 cm.*millimetres: 80 mm = 8 cm",
+        r"sclerotic_lesion_size_cm must be between 0 and 20 cm.*millimetres: 80 mm = 8 cm",
     ),
     (
         "marrow plasma cells over 100",
