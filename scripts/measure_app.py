@@ -55,39 +55,18 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# Findings toggled one after another: each step adds one more, so every case is new.
-TOGGLES = (
-    "hepatomegaly",
-    "splenomegaly",
-    "lymphadenopathy",
-    "pleural_effusion",
-    "ascites",
-    "pericardial_effusion",
-    "adrenal_insufficiency",
-    "hyperprolactinemia",
-    "hypoparathyroidism",
-    "hypothyroidism",
-    "diabetes_mellitus",
-    "hyperpigmentation",
-    "hypertrichosis",
-    "glomeruloid_hemangioma",
-    "plethora",
-    "acrocyanosis",
-    "flushing",
-    "white_nails",
-    "skin_thickening",
-    "papilledema",
-    "clubbing",
-    "weight_loss",
-    "hyperhidrosis",
-    "pulmonary_hypertension",
-    "thrombosis",
-    "diarrhea",
-    "low_vitamin_b12",
-    "cardiomyopathy",
-    "anti_mag_antibodies",
-    "amyloid_on_biopsy",
-)
+
+
+# Findings toggled one after another: each step adds one more, so every case is new. Taken
+# from the vocabulary (binary findings the example leaves unassessed), never listed twice.
+def _toggles() -> tuple[str, ...]:
+    from model.vocabulary import BINARY_FINDINGS
+
+    entered = json.loads(EXAMPLE.read_text(encoding="utf-8"))["findings"]
+    return tuple(f for f in BINARY_FINDINGS if f not in entered)[:30]
+
+
+TOGGLES = _toggles()
 
 
 def _summary(times_s: list[float]) -> dict[str, float]:

@@ -294,16 +294,7 @@ def parse_parameter(
             "An assumption must say how unsure it is: add a wide low and high.",
         )
     if low is not None and high is not None:
-        if low > high:
-            raise _err(where, f"{key}.low", low, f"at most high ({high:g})", "Swap low and high.")
-        if not low - 1e-12 <= p <= high + 1e-12:
-            raise _err(
-                where,
-                f"{key}.p",
-                p,
-                f"inside [low, high] = [{low:g}, {high:g}]",
-                "Fix p or widen the range.",
-            )
+        _check_range(where, key, p, low, high)
     n = _count(where, f"{key}.n", table.get("n"))
     cohort = _text(where, f"{key}.cohort", table.get("cohort"))
     note = _text(where, f"{key}.note", table.get("note"))
@@ -392,16 +383,7 @@ def parse_published(
     p = probability(where, f"{key}.p", table["p"])
     low = probability(where, f"{key}.low", table["low"])
     high = probability(where, f"{key}.high", table["high"])
-    if low > high:
-        raise _err(where, f"{key}.low", low, f"at most high ({high:g})", "Swap low and high.")
-    if not low - 1e-12 <= p <= high + 1e-12:
-        raise _err(
-            where,
-            f"{key}.p",
-            p,
-            f"inside [low, high] = [{low:g}, {high:g}]",
-            "Fix p or widen the range.",
-        )
+    _check_range(where, key, p, low, high)
     source = table.get("source")
     if not isinstance(source, str) or source not in references:
         hint = suggest(str(source), references) or "Add the reference to references.toml."
@@ -713,3 +695,17 @@ def _parse_published_block(
             key = f"{Path(where).stem}.{name}.published.{dx}"
             out[dx] = parse_published(where, key, block[dx], name, dx, references)
     return frozen_map(out)
+
+
+def _check_range(where: str, key: str, p: float, low: float, high: float) -> None:
+    """``low <= p <= high`` (to 1e-12), or an error naming which end is wrong."""
+    if low > high:
+        raise _err(where, f"{key}.low", low, f"at most high ({high:g})", "Swap low and high.")
+    if not low - 1e-12 <= p <= high + 1e-12:
+        raise _err(
+            where,
+            f"{key}.p",
+            p,
+            f"inside [low, high] = [{low:g}, {high:g}]",
+            "Fix p or widen the range.",
+        )
