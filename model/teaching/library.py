@@ -24,19 +24,12 @@ from typing import Any
 
 from model.case import Case
 from model.exceptions import CaseError, InputError
+from model.network.structure import DIAGNOSIS_STATES
 from model.vocabulary import UNKNOWN, suggest
 
 CASES_DIRECTORY = Path(__file__).with_name("cases")
 
-DIAGNOSES: tuple[str, ...] = (
-    "poems",
-    "cidp",
-    "mgus_neuropathy",
-    "al_amyloidosis",
-    "multiple_myeloma",
-    "castleman_disease",
-    "other_neuropathy",
-)
+DIAGNOSES: tuple[str, ...] = DIAGNOSIS_STATES
 """States of the network's ``diagnosis`` node (docs/network-contract.md)."""
 
 _TOP_KEYS = ("id", "title", "diagnosis", "age", "sex", "setting", "summary", "citation", "steps")
