@@ -140,6 +140,9 @@ def test_interval_and_next_tests_on_screen_are_the_analysis_modules() -> None:
     shown = [d.value for d in at.main.dataframe if "expected information (bits)" in d.value]
     assert len(shown) == 1
     assert list(shown[0]["test"]) == [t.label for t in tests[:10]]
+    settles = list(shown[0]["chance it settles the seed verdict"])
+    assert settles == pytest.approx([t.p_settles_seed for t in tests[:10]])
+    assert a.verdict != "indeterminate" or max(settles) > 0
     for tab in ("Why: what moved it", "Which numbers matter"):
         at.session_state["analysis_tab"] = tab
         at.run()

@@ -292,6 +292,12 @@ def next_tests(tests: Any, limit: int = 10) -> None:
                 "P(POEMS) by result": "; ".join(
                     f"{s.replace('_', ' ')}: {percent(test.p_poems_if[s])}" for s in states
                 ),
+                "chance it settles the seed verdict": test.p_settles_seed,
+                "settles it as": "; ".join(
+                    f"{v.replace('_', ' ')}: {percent(p)}"
+                    for v, p in sorted(test.p_settles_seed_to.items())
+                )
+                or "-",
             }
         )
     st.dataframe(
@@ -302,6 +308,7 @@ def next_tests(tests: Any, limit: int = 10) -> None:
             "expected information (bits)": st.column_config.NumberColumn(format="%.3f"),
             "expected change in P(POEMS)": st.column_config.NumberColumn(format="percent"),
             "chance it is present": st.column_config.NumberColumn(format="percent"),
+            "chance it settles the seed verdict": st.column_config.NumberColumn(format="percent"),
         },
     )
 
