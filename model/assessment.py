@@ -127,7 +127,7 @@ class Assessment:
         lines = [
             f"## POEMS assessment: {title}",
             "",
-            f"**P(POEMS) = {_pct(self.posterior_poems)}** (base rate {_pct(self.prior_poems)} "
+            f"**P(POEMS) {equals(self.posterior_poems)}** (base rate {_pct(self.prior_poems)} "
             f"in the setting *{self.setting_label}*).",
             "",
             "| diagnosis | before findings | after findings |",
@@ -189,6 +189,12 @@ def _band(p: float) -> str:
     if p < LOW_PROBABILITY:
         return "low"
     return "intermediate"
+
+
+def equals(p: float) -> str:
+    """``"= 42 %"``, or ``"> 99.9 %"`` when the percentage is a bound (no ``"= > 99.9 %"``)."""
+    text = _pct(p)
+    return text if text[0] in "<>" else f"= {text}"
 
 
 def percent(p: float) -> str:
@@ -256,7 +262,7 @@ def _agreement(
         ((d, q) for d, q in posterior.items() if d != "poems"), key=lambda kv: kv[1]
     )
     rival_text = f"{DIAGNOSIS_LABELS[rival]} ({_pct(rival_p)})"
-    prob = f"the network gives P(POEMS) = {_pct(p)}"
+    prob = f"the network gives P(POEMS) {equals(p)}"
     missing = [c.label for c in result.criteria if c.role == "mandatory" and c.status == "not_met"]
     unknown = [c.label for c in result.criteria if c.status == "indeterminate"]
     verdict = result.verdict

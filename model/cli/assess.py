@@ -6,7 +6,14 @@ import argparse
 import json
 from typing import Any
 
-from model.assessment import DIAGNOSIS_LABELS, DISCLAIMER, Assessment, assess, percent
+from model.assessment import (
+    DIAGNOSIS_LABELS,
+    DISCLAIMER,
+    Assessment,
+    assess,
+    equals,
+    percent,
+)
 from model.case import Case
 from model.parameters import Priors, load_priors
 
@@ -47,7 +54,7 @@ def priors_from(args: argparse.Namespace) -> Priors | None:
 def format_text(a: Assessment) -> str:
     """P(POEMS) and the differential in the left column, criteria verdicts on the right."""
     left = [
-        f"P(POEMS) = {percent(a.posterior_poems)}   (base rate {percent(a.prior_poems)})",
+        f"P(POEMS) {equals(a.posterior_poems)}   (base rate {percent(a.prior_poems)})",
         "",
         f"{'diagnosis':<34}{'prior':>9}{'posterior':>11}",
     ]
