@@ -655,15 +655,7 @@ def _parse_noisy_or(
         where, f"{name}.cause.{DIAGNOSIS}", cause.get(DIAGNOSIS, {}), "{al_amyloidosis = {...}}"
     )
     dx: dict[str, Parameter] = {}
-    for state in dx_raw:
-        if state not in DIAGNOSIS_STATES:
-            raise _err(
-                where,
-                f"{name}.cause.{DIAGNOSIS}.{state}",
-                dx_raw[state],
-                "a diagnosis state: " + ", ".join(DIAGNOSIS_STATES),
-                suggest(state, DIAGNOSIS_STATES),
-            )
+    _check_diagnosis_keys(where, f"{name}.cause.{DIAGNOSIS}", dx_raw)
     for state in DIAGNOSIS_STATES:  # keep the canonical order
         if state in dx_raw:
             dx[state] = parse_parameter(
@@ -681,15 +673,7 @@ def _parse_published_block(
         return frozen_map({})
     block = _table(where, f"{name}.published", table["published"], "[<node>.published.poems]")
     out: dict[str, Published] = {}
-    for dx in block:
-        if dx not in DIAGNOSIS_STATES:
-            raise _err(
-                where,
-                f"{name}.published.{dx}",
-                block[dx],
-                "a diagnosis state: " + ", ".join(DIAGNOSIS_STATES),
-                suggest(dx, DIAGNOSIS_STATES),
-            )
+    _check_diagnosis_keys(where, f"{name}.published", block)
     for dx in DIAGNOSIS_STATES:
         if dx in block:
             key = f"{Path(where).stem}.{name}.published.{dx}"
@@ -709,3 +693,16 @@ def _check_range(where: str, key: str, p: float, low: float, high: float) -> Non
             f"inside [low, high] = [{low:g}, {high:g}]",
             "Fix p or widen the range.",
         )
+
+
+def _check_diagnosis_keys(where: str, path: str, block: Mapping[str, Any]) -> None:
+    """Every key of ``block`` is a diagnosis state, or an error with a suggestion."""
+    for state in block:
+        if state not in DIAGNOSIS_STATES:
+            raise _err(
+                where,
+                f"{path}.{state}",
+                block[state],
+                "a diagnosis state: " + ", ".join(DIAGNOSIS_STATES),
+                suggest(state, DIAGNOSIS_STATES),
+            )
