@@ -24,7 +24,7 @@ from model.exceptions import InputError
 from model.inference.batch import engine_for
 from model.inference.exact import posterior as exact_posterior
 from model.inference.exact import resolve
-from model.network.evidence import NOT_IN_NETWORK, evidence_for
+from model.network.evidence import NOT_IN_NETWORK, evidence_for, setting_conflicts
 from model.network.structure import DIAGNOSIS_STATES
 from model.parameters import Priors
 from model.vocabulary import label
@@ -36,12 +36,20 @@ DISCLAIMER = "Decision support, not a diagnosis."
 DIAGNOSIS_LABELS: Mapping[str, str] = MappingProxyType(
     {
         "poems": "POEMS syndrome",
+        "castleman_variant_poems": "Castleman-disease variant of POEMS",
         "cidp": "CIDP",
         "mgus_neuropathy": "MGUS neuropathy (incl. anti-MAG)",
         "al_amyloidosis": "AL amyloidosis",
         "multiple_myeloma": "Multiple myeloma",
-        "castleman_disease": "Castleman disease",
+        "castleman_disease": "Castleman disease (iMCD, TAFRO, unicentric)",
+        "diabetic_neuropathy": "Diabetic neuropathy",
         "other_neuropathy": "Other neuropathy",
+        "mgus_without_neuropathy": "MGUS or smouldering myeloma without neuropathy",
+        "solitary_plasmacytoma": "Solitary or osteosclerotic plasmacytoma (not POEMS)",
+        "mpn": "Myeloproliferative neoplasm",
+        "tempi": "TEMPI syndrome",
+        "scleromyxedema": "Scleromyxoedema",
+        "schnitzler_syndrome": "Schnitzler syndrome",
     }
 )
 
@@ -61,6 +69,9 @@ class Assessment:
     criteria : every rule set's result (``model.criteria.evaluate_all``), default first.
     agreement : plain words: do the criteria and the probability agree, and why.
     notes : caveats about how the case was read.
+    setting_conflicts : the setting's defining findings that the case contradicts, as
+        ``{"finding", "setting_state", "case_state"}`` (e.g. no neuropathy in a neuropathy
+        clinic); each also has a sentence in ``notes``.
     contributions, next_tests, credible_interval, sensitivity : the analyses of
         :mod:`model.analysis` (``None`` when ``assess(..., analyses=False)``).
     engine : ``"compiled"`` or ``"pgmpy"`` (the reference), the engine behind ``posterior``.
@@ -75,6 +86,7 @@ class Assessment:
     criteria: Mapping[str, CriteriaResult]
     agreement: str
     notes: tuple[str, ...] = ()
+    setting_conflicts: tuple[Mapping[str, str], ...] = ()
     contributions: Any = None
     next_tests: Any = None
     credible_interval: Any = None
@@ -113,6 +125,7 @@ class Assessment:
             "criteria": {k: r.to_dict() for k, r in self.criteria.items()},
             "agreement": self.agreement,
             "notes": list(self.notes),
+            "setting_conflicts": [dict(c) for c in self.setting_conflicts],
             "engine": self.engine,
             "disclaimer": DISCLAIMER,
         }
@@ -299,12 +312,25 @@ def _agreement(
     )
 
 
+def conflict_text(conflict: Mapping[str, str], setting_label: str) -> str:
+    """One sentence for a finding that contradicts the setting's definition."""
+    finding = label(conflict["finding"])
+    return (
+        f"The setting '{setting_label}' is defined by {finding} {conflict['setting_state']}, "
+        f"but this case has it {conflict['case_state']}: the patient is not one of the patients "
+        "its base rates describe. The probabilities come from the setting's population before "
+        "that selection; check the finding, or choose another setting."
+    )
+
+
 def _notes(
     case: Case,
     evidence: Mapping[str, str],
     criteria: Mapping[str, CriteriaResult],
     setting: str,
     setting_from_case: bool,
+    conflicts: tuple[Mapping[str, str], ...] = (),
+    setting_label: str = "",
 ) -> tuple[str, ...]:
     notes: list[str] = []
     if not evidence:
@@ -321,9 +347,8 @@ def _notes(
             notes.append("The network reads the measured VEGF; 'vegf_elevated' was not used.")
     for fid in NOT_IN_NETWORK:
         if case.entered(fid) is not None:
-            notes.append(
-                f"'{fid}' is used by the criteria only; the network does not read lesion size."
-            )
+            notes.append(f"'{fid}' is used by the criteria only; the network does not read it.")
+    notes.extend(conflict_text(c, setting_label) for c in conflicts)
     flags = {f for r in criteria.values() for f in r.flags}
     if "castleman_variant" in flags:
         notes.append(FLAG_TEXT["castleman_variant"])
@@ -374,8 +399,19 @@ def assess(
     if evidence and not agreement.startswith("Agree"):  # name the drivers only when it helps
         drivers = strongest_findings(priors, chosen, evidence)
         agreement = agreement_text(criteria[DEFAULT_RULE_SET], post, base, drivers)
+    chosen_setting = priors.setting(chosen)
+    conflicts = tuple(
+        MappingProxyType({"finding": node, "setting_state": wanted, "case_state": got})
+        for node, (wanted, got) in setting_conflicts(evidence, chosen_setting.implies).items()
+    )
     notes = _notes(
-        case, evidence, criteria, chosen, setting is not None or case.setting is not None
+        case,
+        evidence,
+        criteria,
+        chosen,
+        setting is not None or case.setting is not None,
+        conflicts,
+        chosen_setting.label,
     )
     extra: dict[str, Any] = {}
     if analyses:
@@ -402,6 +438,7 @@ def assess(
         criteria=MappingProxyType(dict(criteria)),
         agreement=agreement,
         notes=notes,
+        setting_conflicts=conflicts,
         engine=engine,
         **extra,
     )

@@ -234,6 +234,8 @@ class Case:
         platelets = self.number("platelets")
         if platelets is not None and states["thrombocytosis"] is None:
             states["thrombocytosis"] = m.thrombocytosis_from_platelets(platelets)
+        if platelets is not None and states["thrombocytopenia"] is None:
+            states["thrombocytopenia"] = m.thrombocytopenia_from_platelets(platelets)
         hb, hct = self.number("hemoglobin"), self.number("hematocrit")
         if states["polycythemia"] is None:
             states["polycythemia"] = m.polycythemia_from_blood(hb, hct, self.sex)

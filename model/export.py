@@ -6,6 +6,11 @@ fastest, and within a configuration the node's own states fastest of all — the
 pgmpy's (states x configurations) array, whose columns already have the first parent
 slowest. Node and state ids must be SMILE identifiers (a letter, then letters, digits or
 underscores). Deterministic aggregates are written as ordinary CPTs of zeros and ones.
+
+A setting defined by findings (``Setting.implies``, e.g. a polyneuropathy in a neuropathy
+clinic) exports its diagnosis table as the population *before* that selection; enter the
+defining findings as evidence in the other tool to get this tool's posteriors
+(``poems export`` prints them).
 """
 
 from __future__ import annotations

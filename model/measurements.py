@@ -41,6 +41,7 @@ class Threshold:
 
 
 THROMBOCYTOSIS_PLATELETS = Threshold(450.0, "10^9/L", "WHO 2016 [WHO16]; SPEC: > 450")
+THROMBOCYTOPENIA_PLATELETS = Threshold(150.0, "10^9/L", "usual lower reference limit: < 150")
 POLYCYTHEMIA_HB = MappingProxyType(
     {
         "male": Threshold(16.5, "g/dL", "WHO 2016 PV criterion [WHO16]"),
@@ -64,9 +65,11 @@ DEFAULT_VEGF_ULN_PG_ML: Mapping[str, Threshold] = MappingProxyType(
     {
         "plasma": Threshold(86.0, "pg/mL", "Mayo plasma reference interval 31-86 pg/mL [NPK]"),
         "serum": Threshold(
-            284.0,
+            1000.0,
             "pg/mL",
-            "INFERRED: plasma ULN 86 pg/mL x healthy serum/plasma ratio 3.3 (249/76) [We98]",
+            "Assay-level serum cut-off used in Japanese POEMS practice (Suichi 2019) [S19]; "
+            "deliberately high: healthy serum VEGF averages 249 pg/mL [We98], so a guessed ULN "
+            "near that mean would call many healthy people raised. Give the lab's own ULN.",
         ),
     }
 )
@@ -76,7 +79,14 @@ VEGF_PLAUSIBLE_PG_ML = (10.0, 100_000.0)
 """Below 10 pg/mL no human sample reads (healthy plasma 31-86); above 100,000 none is reported
 (POEMS serum values reach about 11,000 pg/mL, He 2019). Outside: likely a unit mix-up."""
 
-VEGF_ULN_PLAUSIBLE_PG_ML = (20.0, 5000.0)
+VEGF_ULN_PLAUSIBLE_PG_ML: Mapping[str, tuple[float, float]] = MappingProxyType(
+    {"plasma": (20.0, 400.0), "serum": (100.0, 2000.0)}
+)
+"""Plausible lab ULN per specimen. Plasma reference limits are tens of pg/mL (Mayo 31-86 pg/mL
+[NPK]; the DS11 cut-off is 200 pg/mL); serum runs about 3x plasma because platelets release VEGF
+on clotting (healthy mean 249 pg/mL [We98]; the Japanese serum cut-off is 1000 pg/mL [S19]).
+A serum ULN below 100 pg/mL is almost always a plasma limit, a plasma ULN above 400 pg/mL a
+serum limit, so both are refused."""
 
 
 def _number(field: str, value: Any, unit: str) -> float:
@@ -193,14 +203,21 @@ def parse_vegf(raw: Any, field: str = "vegf") -> VegfMeasurement:
     else:
         uln = _number(f"{field}.uln", uln_raw, unit) * factor
         uln_is_default = False
-        low, high = VEGF_ULN_PLAUSIBLE_PG_ML
+        low, high = VEGF_ULN_PLAUSIBLE_PG_ML[specimen]
         if not low <= uln <= high:
+            other = "plasma" if specimen == "serum" else "serum"
+            o_low, o_high = VEGF_ULN_PLAUSIBLE_PG_ML[other]
+            hint = (
+                f"This looks like a {other} ULN: check the specimen."
+                if o_low <= uln <= o_high
+                else "Check the unit: ULNs are tens to hundreds of pg/mL."
+            )
             raise CaseError(
                 f"{field}.uln",
                 uln_raw,
-                f"between {low / factor:g} and {high / factor:g} {unit} (the ULN is in the "
-                "same unit as the value)",
-                "Check the unit: ULNs are tens to hundreds of pg/mL.",
+                f"between {low / factor:g} and {high / factor:g} {unit} for {specimen} (the "
+                "ULN is in the same unit as the value)",
+                hint,
             )
     low, high = VEGF_PLAUSIBLE_PG_ML
     if value <= 0 or not low <= value <= high:
@@ -240,6 +257,11 @@ def _vegf_unit_hint(value: float, unit: str, uln_pg_ml: float, factor: float) ->
 def thrombocytosis_from_platelets(platelets: float) -> str:
     """``present`` when platelets > 450 x 10^9/L [WHO16]."""
     return PRESENT if platelets > THROMBOCYTOSIS_PLATELETS.value else ABSENT
+
+
+def thrombocytopenia_from_platelets(platelets: float) -> str:
+    """``present`` when platelets < 150 x 10^9/L (the usual lower reference limit)."""
+    return PRESENT if platelets < THROMBOCYTOPENIA_PLATELETS.value else ABSENT
 
 
 def polycythemia_from_blood(

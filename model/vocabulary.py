@@ -119,6 +119,31 @@ _FINDINGS: tuple[Finding, ...] = (
         G.NEUROLOGICAL,
         note="Nerve conduction studies show demyelinating features.",
     ),
+    _binary(
+        "neuropathic_pain",
+        "Neuropathic leg pain",
+        G.NEUROLOGICAL,
+        note="Burning or severe neuropathic pain in the legs (common in POEMS, rare in CIDP).",
+    ),
+    _binary(
+        "distal_weakness_atrophy",
+        "Distal weakness or muscle wasting",
+        G.NEUROLOGICAL,
+        note="Weakness or wasting worst in the feet and hands (distal-predominant).",
+    ),
+    _binary(
+        "conduction_block",
+        "Conduction block or temporal dispersion",
+        G.NEUROLOGICAL,
+        note="Motor conduction block or temporal dispersion on nerve conduction (typical of CIDP).",
+    ),
+    _binary(
+        "high_terminal_latency_index",
+        "Terminal latency index 0.38 or more",
+        G.NEUROLOGICAL,
+        note="Median-nerve terminal latency index >= 0.38: uniform rather than distal slowing "
+        "(favours POEMS over CIDP).",
+    ),
     # plasma cell
     _binary(
         "monoclonal_protein",
@@ -144,6 +169,26 @@ _FINDINGS: tuple[Finding, ...] = (
         ("IgA", "IgG", "IgM", "none"),
         note="Heavy chain of the monoclonal protein; 'none' for light-chain only.",
     ),
+    _binary(
+        "mprotein_visible_on_spep",
+        "M-spike visible on electrophoresis",
+        G.PLASMA_CELL,
+        note="A band seen on serum protein electrophoresis, not only on immunofixation "
+        "(POEMS M-proteins are usually too small to see).",
+    ),
+    _binary(
+        "abnormal_flc_ratio",
+        "Abnormal free light-chain ratio",
+        G.PLASMA_CELL,
+        note="Serum free light-chain kappa/lambda ratio outside the lab's reference range.",
+    ),
+    _binary(
+        "clonal_plasma_cells_on_biopsy",
+        "Clonal plasma cells on biopsy",
+        G.PLASMA_CELL,
+        C.MONOCLONAL_PCD,
+        note="Light-chain-restricted plasma cells on bone-marrow or bone-lesion biopsy.",
+    ),
     _number(
         "bone_marrow_plasma_cells_pct",
         "Bone-marrow plasma cells",
@@ -168,6 +213,15 @@ _FINDINGS: tuple[Finding, ...] = (
         (0.0, 20.0),
         "Longest dimension of the largest sclerotic lesion (POEMS lesions are mostly under "
         "1 cm on CT; above 20 cm is read as a unit slip).",
+    ),
+    Finding(
+        "lesion_imaging",
+        "Imaging used to look for bone lesions",
+        G.MAJOR,
+        Kind.CATEGORY,
+        ("plain_film", "ct", "pet_ct"),
+        note="Plain-film skeletal survey, CT, or PET-CT. CT finds POEMS lesions that plain "
+        "films miss.",
     ),
     _binary(
         "castleman_disease",
@@ -239,6 +293,12 @@ _FINDINGS: tuple[Finding, ...] = (
         "Above 450 x 10^9/L counts as thrombocytosis.",
     ),
     _binary("thrombocytosis", "Thrombocytosis", G.BLOOD, C.THROMBOCYTOSIS_POLYCYTHEMIA),
+    _binary(
+        "thrombocytopenia",
+        "Low platelet count",
+        G.BLOOD,
+        note="Platelets below 150 x 10^9/L (taken from the platelet count when it is given).",
+    ),
     _number(
         "hemoglobin",
         "Hemoglobin",
@@ -272,6 +332,46 @@ _FINDINGS: tuple[Finding, ...] = (
     _binary("anemia", "Anemia", G.MIMIC, note="Hb below 13 g/dL (men) / 12 g/dL (women)."),
     _binary("hypercalcemia", "Hypercalcemia", G.MIMIC),
     _binary("renal_insufficiency", "Renal insufficiency", G.MIMIC),
+    _binary("fever", "Recurrent fever", G.MIMIC, note="Points to Castleman disease or Schnitzler."),
+    _binary("raised_crp", "Raised C-reactive protein", G.MIMIC),
+    _binary("telangiectasia", "Telangiectasias", G.MIMIC, note="Points to TEMPI syndrome."),
+    _binary(
+        "perinephric_fluid",
+        "Perinephric fluid collection",
+        G.MIMIC,
+        note="Fluid around the kidneys (TEMPI syndrome).",
+    ),
+    _binary(
+        "urticarial_rash",
+        "Chronic urticarial rash",
+        G.MIMIC,
+        note="Chronic hive-like rash (Schnitzler syndrome).",
+    ),
+    _binary(
+        "waxy_papules",
+        "Waxy papules (lichen myxoedematosus)",
+        G.MIMIC,
+        note="Firm waxy papules on thickened skin (scleromyxoedema).",
+    ),
+    _binary(
+        "jak2_mutation",
+        "JAK2, CALR or MPL mutation",
+        G.MIMIC,
+        note="A myeloproliferative driver mutation (points to a myeloproliferative neoplasm).",
+    ),
+    _binary("macroglossia", "Macroglossia", G.MIMIC, note="Enlarged tongue (AL amyloidosis)."),
+    _binary(
+        "proteinuria",
+        "Albuminuria or nephrotic-range proteinuria",
+        G.MIMIC,
+        note="Points to AL amyloidosis with kidney involvement.",
+    ),
+    _binary(
+        "raised_nt_probnp",
+        "Raised NT-proBNP or troponin",
+        G.MIMIC,
+        note="Cardiac biomarkers raised (cardiac AL amyloidosis).",
+    ),
     # criterion-level aggregates
     Finding(
         "organomegaly",

@@ -22,7 +22,12 @@ st.set_page_config(page_title="POEMS network", page_icon=":material/hub:", layou
 TITLES = {
     "diagnosis": "Diagnosis",
     "plasma_cell_clone": "Plasma cell clone",
-    "cytokine_vegf": "Cytokine (VEGF) state",
+    "poems_activity": "POEMS disease activity",
+    "incidental_mgus": "Incidental MGUS",
+    "vegf_other_cause": "Other cause of raised VEGF",
+    "age_band": "Age band",
+    "sex": "Sex",
+    "sclerotic_lesion_size": "Largest sclerotic lesion",
     "vegf_serum": "Serum VEGF (x ULN)",
     "vegf_plasma": "Plasma VEGF (x ULN)",
     "bone_marrow_plasma_cells": "Bone-marrow plasma cells",
@@ -68,16 +73,16 @@ def main() -> None:
     st.markdown(
         "Each box is a node with its posterior for this case: P(present) for a finding, the "
         "most likely states otherwise. Grey boxes with a thick border are observed. Arrows run "
-        "from cause to effect: the diagnosis drives the plasma cell clone and the cytokine "
-        "(VEGF) state, which drive the findings; some findings also depend on the diagnosis "
-        "directly (mimics)."
+        "from cause to effect: the diagnosis drives the plasma cell clone and the POEMS disease "
+        "activity, which drive the findings; the mimics cause their own findings directly, "
+        "and raised VEGF has causes other than POEMS."
     )
     show = st.segmented_control(
         "Show", (SHOW_ENTERED, SHOW_ALL), key="network_show", default=SHOW_ENTERED
     )
     nodes = list(NODES.values())
     if show == SHOW_ENTERED:
-        keep = {"diagnosis", "plasma_cell_clone", "cytokine_vegf", *evidence}
+        keep = {"diagnosis", "plasma_cell_clone", "poems_activity", *evidence}
         nodes = [n for n in nodes if n.name in keep]
         nodes = [replace(n, parents=tuple(p for p in n.parents if p in keep)) for n in nodes]
     dot = network_dot(

@@ -20,11 +20,13 @@ from model.inference.batch import OBSERVABLE, engine_for
 from model.inference.compiled import CompiledEngine, ImpossibleEvidenceError
 from model.inference.simulate import encode, simulate
 from model.network import build_network, build_tables
+from model.network.evidence import with_setting
 from model.parameters import load_priors
 
 logging.getLogger("pgmpy").setLevel(logging.ERROR)
 PRIORS = load_priors()
 SETTING = "neuropathy_clinic"
+IMPLIES = PRIORS.setting(SETTING).implies
 EVIDENCE = {
     "polyneuropathy": "present",
     "monoclonal_protein": "present",
@@ -66,6 +68,7 @@ def test_contributions_follow_vocabulary_order_and_match_pgmpy() -> None:
     infer = VariableElimination(build_network(PRIORS, SETTING))
 
     def p_poems(evidence: dict[str, str]) -> float:
+        evidence = with_setting(evidence, IMPLIES)  # the setting's defining findings
         factor = infer.query(["diagnosis"], evidence=evidence or None, show_progress=False)
         return float(factor.get_value(diagnosis="poems"))
 
@@ -93,13 +96,16 @@ def test_next_tests_match_a_brute_force_with_pgmpy() -> None:
     infer = VariableElimination(build_network(PRIORS, SETTING))
 
     def entropy(evidence: dict[str, str]) -> tuple[float, float]:
+        evidence = with_setting(evidence, IMPLIES)
         f = infer.query(["diagnosis"], evidence=evidence, show_progress=False)
         p = np.array([f.get_value(diagnosis=s) for s in engine.query_states])
         return float(-(p[p > 0] * np.log2(p[p > 0])).sum()), float(p[0])
 
     h_now, p_now = entropy(evidence)
     for test in [tests[0], tests[3], tests[-1]]:
-        outcome = infer.query([test.node], evidence=evidence, show_progress=False)
+        outcome = infer.query(
+            [test.node], evidence=with_setting(evidence, IMPLIES), show_progress=False
+        )
         expected_h = expected_change = 0.0
         for state in engine.states[test.node]:
             p_x = float(outcome.get_value(**{test.node: state}))
@@ -116,7 +122,9 @@ def test_next_tests_skip_other_vegf_nodes_once_vegf_is_known() -> None:
     engine = engine_for(PRIORS, SETTING)
     nodes = {t.node for t in next_tests(engine, {"vegf_serum": "above_10x"})}
     assert not nodes & {"vegf_plasma", "vegf_elevated", "vegf_serum"}
-    assert "polyneuropathy" in nodes
+    assert "monoclonal_protein" in nodes
+    # the setting's defining findings and the case context are not tests to order
+    assert not nodes & {*IMPLIES, "age_band", "sex", "lesion_imaging"}
     labels = {t.node: t.label for t in next_tests(engine, {})}
     assert labels["vegf_serum"] == "VEGF level (serum)"
     assert labels["vegf_plasma"] == "VEGF level (plasma)"
@@ -150,7 +158,7 @@ def test_sensitivity_ends_equal_engines_built_from_overridden_priors() -> None:
     for s in picks:
         for value, expected in ((s.low, s.p_at_low), (s.high, s.p_at_high)):
             changed = PRIORS.with_overrides({s.key: value})
-            engine = CompiledEngine.from_pgmpy(build_network(changed, SETTING))
+            engine = CompiledEngine.from_pgmpy(build_network(changed, SETTING), implied=IMPLIES)
             assert engine.posterior(EVIDENCE)["poems"] == pytest.approx(expected, abs=1e-9)
 
 

@@ -86,7 +86,7 @@ def test_evaluation_page_reports_a_wrong_label_column() -> None:
 def test_compare_page_with_a_folder(tmp_path: Path) -> None:
     source = default_directory()
     text = (source / "findings.toml").read_text()
-    edited = text.replace("[hepatomegaly.leak]\np = 0.03", "[hepatomegaly.leak]\np = 0.05", 1)
+    edited = text.replace("leak = {p = 0.03,", "leak = {p = 0.05,", 1)
     assert edited != text
     b = priors_from_files({"findings.toml": edited.encode()})
     expected = [d.key for d in diff_parameters(load_priors(source), b)]

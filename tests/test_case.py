@@ -108,7 +108,7 @@ BAD_INPUTS: list[tuple[str, str | bytes, str]] = [
     (
         "VEGF ULN in the wrong unit",
         _findings(vegf=_vegf(2400, uln=0.5)),
-        r"vegf\.uln must be between 20 and 5000 pg/mL",
+        r"vegf\.uln must be between 100 and 2000 pg/mL for serum",
     ),
     (
         "VEGF value quoted",

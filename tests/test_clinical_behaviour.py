@@ -73,10 +73,15 @@ def test_normal_vegf_lowers_poems() -> None:
 
 
 def test_diabetes_alone_barely_moves_it() -> None:
+    """Diabetes is common; in a neuropathy clinic it points to a diabetic neuropathy, not to
+    POEMS (v2: diabetic neuropathy is its own state with diabetes by definition; G07: 16% of
+    POEMS have diabetes)."""
     empty = _case()
     diabetes = _case(diabetes_mellitus="present")
     odds_ratio = math.exp(_logit(_poems(diabetes)) - _logit(_poems(empty)))
-    assert 1.0 <= odds_ratio < 2.0
+    assert 0.3 <= odds_ratio <= 1.0
+    dm = posterior(diabetes, setting=CLINIC)["diabetic_neuropathy"]
+    assert dm > posterior(empty, setting=CLINIC)["diabetic_neuropathy"]
     lesion = _case(sclerotic_bone_lesion="present")
     assert _poems(lesion) - _poems(empty) > 10 * (_poems(diabetes) - _poems(empty))
 
@@ -85,9 +90,9 @@ def test_al_amyloidosis_explains_away_edema_and_hepatomegaly() -> None:
     """Amyloid on biopsy accounts for edema and a big liver: less need for raised VEGF."""
     base = _case(polyneuropathy="present", hepatomegaly="present", peripheral_edema="present")
     with_amyloid = base.with_finding("amyloid_on_biopsy", "present")
-    before = marginals(base, ["cytokine_vegf", "diagnosis"], setting=CLINIC)
-    after = marginals(with_amyloid, ["cytokine_vegf", "diagnosis"], setting=CLINIC)
-    assert after["cytokine_vegf"]["markedly_raised"] < before["cytokine_vegf"]["markedly_raised"]
+    before = marginals(base, ["poems_activity", "diagnosis"], setting=CLINIC)
+    after = marginals(with_amyloid, ["poems_activity", "diagnosis"], setting=CLINIC)
+    assert after["poems_activity"]["florid"] < before["poems_activity"]["florid"]
     assert after["diagnosis"]["poems"] < before["diagnosis"]["poems"]
     assert after["diagnosis"]["al_amyloidosis"] > 10 * before["diagnosis"]["al_amyloidosis"]
 
@@ -98,10 +103,12 @@ def test_castleman_histology_explains_away_lymphadenopathy() -> None:
     mimic = base.with_finding("castleman_disease", "present").with_finding(
         "monoclonal_protein", "absent"
     )
-    before = marginals(base, ["cytokine_vegf", "diagnosis"], setting=CLINIC)
-    after = marginals(mimic, ["cytokine_vegf", "diagnosis"], setting=CLINIC)
-    assert after["cytokine_vegf"]["markedly_raised"] < before["cytokine_vegf"]["markedly_raised"]
-    assert after["diagnosis"]["castleman_disease"] > 10 * before["diagnosis"]["castleman_disease"]
+    before = marginals(base, ["poems_activity", "diagnosis"], setting=CLINIC)
+    after = marginals(mimic, ["poems_activity", "diagnosis"], setting=CLINIC)
+    assert after["poems_activity"]["florid"] < before["poems_activity"]["florid"]
+    castleman = ("castleman_disease", "castleman_variant_poems")  # v2: iMCD or the variant
+    assert sum(after["diagnosis"][d] for d in castleman) > 0.8
+    assert after["diagnosis"]["poems"] < before["diagnosis"]["poems"] / 5
 
 
 def test_lytic_lesions_and_anemia_point_to_myeloma() -> None:
@@ -138,9 +145,12 @@ def test_setting_moves_prior_and_posterior_the_same_way() -> None:
     classic = [_poems(_case(**CLASSIC), s) for s in order]
     partial = [_poems(_case(polyneuropathy="present", thrombocytosis="present"), s) for s in order]
     assert priors == sorted(priors)
-    assert classic == sorted(classic)
-    assert partial == sorted(partial)
-    assert classic[0] < 0.9 < classic[2]  # the base-rate lesson: the setting matters
+    # v2: the clinics' mixes differ (in a haematology clinic most patients have an MGUS
+    # without neuropathy, which a neuropathy argues against), so only the population end is
+    # ordered: the base-rate lesson
+    assert classic[0] == min(classic) and partial[0] == min(partial)
+    assert partial[-1] == max(partial)
+    assert partial[0] < 0.01 < 0.5 < partial[2]  # the same two findings, another population
 
 
 BINARY = sorted(set(NOISY_OR_FINDINGS) | set(DIRECT_FINDINGS))

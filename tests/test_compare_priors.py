@@ -18,12 +18,13 @@ PRIORS = default_directory()
 
 
 def _copy_with_edit(tmp_path: Path, old: str, new: str) -> Path:
-    """Copy priors/ and replace the first `old` after the [hepatomegaly.leak] header."""
+    """Copy priors/ and replace the first `old` after the [hepatomegaly] header (its leak is
+    the first parameter of the section)."""
     target = tmp_path / "priors_b"
     shutil.copytree(PRIORS, target)
     path = target / "findings.toml"
     text = path.read_text()
-    header = text.index("[hepatomegaly.leak]")
+    header = text.index("[hepatomegaly]\n")
     start = text.index(old, header)
     path.write_text(text[:start] + new + text[start + len(old) :])
     return target
@@ -82,7 +83,9 @@ def test_effect_on_a_case_moves_only_with_the_finding(default_priors, tmp_path: 
 
 def test_cli_json_names_the_parameter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = (PRIORS / "findings.toml").read_text()
-    leak_p = re.search(r"\[hepatomegaly\.leak\]\s*\np = ([0-9.]+)", text)
+    leak_p = re.search(
+        r"\[hepatomegaly\]\s*\nmodel = \"noisy_or\"\s*\nleak = \{p = ([0-9.]+)", text
+    )
     assert leak_p is not None
     b_dir = _copy_with_edit(tmp_path, f"p = {leak_p.group(1)}", "p = 0.09")
     case = tmp_path / "case.json"
@@ -105,7 +108,9 @@ def test_cli_cohort_metrics_side_by_side(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = (PRIORS / "findings.toml").read_text()
-    leak_p = re.search(r"\[hepatomegaly\.leak\]\s*\np = ([0-9.]+)", text)
+    leak_p = re.search(
+        r"\[hepatomegaly\]\s*\nmodel = \"noisy_or\"\s*\nleak = \{p = ([0-9.]+)", text
+    )
     assert leak_p is not None
     b_dir = _copy_with_edit(tmp_path, f"p = {leak_p.group(1)}", "p = 0.09")
     cohort = tmp_path / "c.csv"

@@ -14,7 +14,7 @@ from network_helpers import TOLERANCE, compare_with_pgmpy, random_evidence
 
 from model.inference.compiled import CompiledEngine
 from model.network import build_network, build_tables
-from model.network.structure import CYTOKINE, DIAGNOSIS, LATENT_NODES, NODES
+from model.network.structure import ACTIVITY, DIAGNOSIS, LATENT_NODES, NODES
 from model.parameters import load_priors
 
 PRIORS = load_priors()
@@ -26,12 +26,16 @@ def _engine(setting: str) -> tuple[object, CompiledEngine]:
     return model, CompiledEngine.from_pgmpy(model, query=DIAGNOSIS, observable=OBSERVABLE)
 
 
-def test_core_is_diagnosis_and_cytokine() -> None:
+def test_core_is_small_and_holds_the_diagnosis_and_the_activity() -> None:
     _, engine = _engine("neuropathy_clinic")
-    assert engine.core == (DIAGNOSIS, CYTOKINE)
+    assert engine.core[0] == DIAGNOSIS and ACTIVITY in engine.core
+    assert engine.n_core <= 15 * 3 * 3  # diagnosis x activity x at most one more small latent
     assert engine.query_states == NODES[DIAGNOSIS].states
     clusters = {frozenset(c) for c in engine.clusters}
-    assert frozenset({"plasma_cell_clone", "monoclonal_protein", "light_chain"}) in clusters
+    assert any(
+        {"plasma_cell_clone", "monoclonal_protein", "light_chain", "heavy_chain"} <= c
+        for c in clusters
+    )
     assert frozenset({"organomegaly", "hepatomegaly", "splenomegaly", "lymphadenopathy"}) in (
         clusters
     )
@@ -55,7 +59,7 @@ def test_table_batches_from_build_tables_match_point_engine() -> None:
     setting = "paraproteinemic_neuropathy"
     _, engine = _engine(setting)
     parameter = next(
-        p for p in PRIORS.parameters() if p.key.startswith("latent.cytokine_vegf.given.poems")
+        p for p in PRIORS.parameters() if p.key.startswith("latent.poems_activity.given.poems")
     )
     grid = np.array([max(parameter.p * 0.5, 1e-3), parameter.p, min(parameter.p * 1.5, 0.95)])
     tables = build_tables(PRIORS, setting, values={parameter.key: grid})

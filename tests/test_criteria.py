@@ -247,8 +247,13 @@ def test_mayo_2019_vegf_convention(vegf: dict[str, Any], expected: str) -> None:
 
 def test_mayo_serum_default_uln_is_flagged_but_plasma_is_not() -> None:
     serum_default = evaluate(case(vegf=serum(300, uln=None)), "mayo_2019")
-    assert status(serum_default, "vegf_elevation") == MET  # 300 > default serum ULN 284
+    # v2: no guessed ULN near the healthy mean (249 pg/mL, We98) turns 300 into a criterion;
+    # without the lab's ULN the assay-level 1000 pg/mL is used, and flagged
+    assert status(serum_default, "vegf_elevation") == NOT_MET
     assert "default_vegf_uln" in serum_default.flags
+    high_default = evaluate(case(vegf=serum(1200, uln=None)), "mayo_2019")
+    assert status(high_default, "vegf_elevation") == MET
+    assert "default_vegf_uln" in high_default.flags
     plasma_no_uln = evaluate(case(vegf=plasma(300)), "mayo_2019")
     assert "default_vegf_uln" not in plasma_no_uln.flags  # absolute cut-off, ULN unused
 

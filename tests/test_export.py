@@ -13,6 +13,7 @@ from model.cli import main
 from model.exceptions import InputError
 from model.export import export_network, read_xdsl_tables, to_xdsl
 from model.inference.exact import default_priors, query
+from model.network.evidence import with_setting
 from model.network.structure import DIAGNOSIS_STATES, NODES
 from model.network.tables import NodeTable, build_tables
 
@@ -54,10 +55,13 @@ def _reference_posteriors() -> list[dict[str, float]]:
 
 
 def _posteriors(model: DiscreteBayesianNetwork) -> list[dict[str, float]]:
+    """Posteriors in the other tool: the setting's defining findings are entered as evidence
+    there (the exported root is the population before the setting's selection)."""
     infer = VariableElimination(model)
+    implies = default_priors().setting(SETTING).implies
     out = []
     for ev in EVIDENCE:
-        factor = infer.query(["diagnosis"], evidence=ev, show_progress=False)
+        factor = infer.query(["diagnosis"], evidence=with_setting(ev, implies), show_progress=False)
         states = factor.state_names["diagnosis"]
         out.append({str(s): float(factor.values[i]) for i, s in enumerate(states)})
     return out
@@ -118,7 +122,7 @@ def test_cli_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", "--format", "xdsl", "-o", str(target), "--setting", SETTING]) == 0
     assert "Wrote xdsl" in capsys.readouterr().out
     assert read_xdsl_tables(target.read_text(encoding="utf-8"))["diagnosis"][2][0] == (
-        pytest.approx(default_priors().setting(SETTING).base_rates["poems"])
+        pytest.approx(build_tables(default_priors(), SETTING)["diagnosis"].array[0, 0])
     )
     code = main(["export", "--format", "bif", "-o", str(tmp_path / "no" / "net.bif")])
     assert code == 2

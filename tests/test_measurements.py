@@ -26,9 +26,26 @@ def test_vegf_default_uln_is_specimen_aware() -> None:
     serum = m.parse_vegf({"value": 344, "unit": "pg/mL", "specimen": "serum"})
     assert plasma.uln_is_default and plasma.uln_pg_ml == 86.0
     assert plasma.multiple_of_uln == pytest.approx(4.0)
-    # serum default = plasma ULN x healthy serum/plasma ratio 3.3 (Webb 1998), rounded
-    assert serum.uln_pg_ml == pytest.approx(86 * 3.3, abs=1.0)
-    assert serum.multiple_of_uln < plasma.multiple_of_uln
+    # v2: serum default = the assay-level 1000 pg/mL (S19), far above the healthy mean of
+    # 249 pg/mL (We98), so a guessed ULN never turns a modest value into a criterion
+    assert serum.uln_is_default and serum.uln_pg_ml == 1000.0
+    assert serum.multiple_of_uln < 1.0 < plasma.multiple_of_uln
+
+
+@pytest.mark.parametrize(
+    ("specimen", "uln", "hint"),
+    [
+        ("serum", 86, "looks like a plasma ULN"),
+        ("plasma", 1000, "looks like a serum ULN"),
+        ("plasma", 8000, "Check the unit"),
+    ],
+)
+def test_implausible_uln_per_specimen_is_rejected(specimen: str, uln: float, hint: str) -> None:
+    """Plasma reference limits are tens of pg/mL, serum ones hundreds: a ULN from the other
+    specimen would misread the value by about 3x."""
+    raw = {"value": 500, "unit": "pg/mL", "specimen": specimen, "uln": uln}
+    with pytest.raises(CaseError, match=rf"vegf\.uln must be between .* for {specimen}.*{hint}"):
+        m.parse_vegf(raw)
 
 
 def test_vegf_that_looks_like_ng_per_ml_is_rejected_with_the_conversion() -> None:

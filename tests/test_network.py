@@ -46,16 +46,17 @@ def test_network_has_every_contract_node_and_passes_check_model(fx: Priors) -> N
         assert cpd is not None
         assert tuple(cpd.state_names[spec.name]) == spec.states
         assert set(model.get_parents(spec.name)) == set(spec.parents)
-    assert model.get_parents("hepatomegaly") == ["cytokine_vegf", "diagnosis"] or set(
+    assert model.get_parents("hepatomegaly") == ["poems_activity", "diagnosis"] or set(
         model.get_parents("hepatomegaly")
-    ) == {"cytokine_vegf", "diagnosis"}
+    ) == {"poems_activity", "diagnosis"}
 
 
 def test_every_vocabulary_finding_is_a_node_or_derived() -> None:
     derived = {
         "vegf": ("vegf_serum", "vegf_plasma"),
         "bone_marrow_plasma_cells_pct": ("bone_marrow_plasma_cells",),
-        "platelets": ("thrombocytosis",),
+        "platelets": ("thrombocytosis", "thrombocytopenia"),
+        "sclerotic_lesion_size_cm": ("sclerotic_lesion_size",),
         "hemoglobin": ("polycythemia", "anemia"),
         "hematocrit": ("polycythemia",),
     }
@@ -94,11 +95,11 @@ def test_named_columns_match_pgmpy_factor(fx: Priors) -> None:
 def test_noisy_or_by_hand(fx: Priors) -> None:
     """Hepatomegaly: leak 0.03, raised 0.10, markedly raised 0.35, AL amyloidosis 0.20."""
     t = build_tables(fx, SETTING)["hepatomegaly"]
-    col = t.column(cytokine_vegf="raised", diagnosis="al_amyloidosis")
+    col = t.column(poems_activity="limited", diagnosis="al_amyloidosis")
     assert col[0] == pytest.approx(1 - 0.97 * 0.90 * 0.80, abs=1e-15)
-    col = t.column(cytokine_vegf="normal", diagnosis="cidp")
+    col = t.column(poems_activity="none", diagnosis="cidp")
     assert col[0] == pytest.approx(0.03, abs=1e-15)
-    col = t.column(cytokine_vegf="markedly_raised", diagnosis="poems")
+    col = t.column(poems_activity="florid", diagnosis="poems")
     assert col[0] == pytest.approx(1 - 0.97 * 0.65, abs=1e-15)
 
 
@@ -113,8 +114,8 @@ def test_aggregate_is_deterministic_or(fx: Priors) -> None:
 def test_batched_tables_equal_tables_of_overridden_priors(fx: Priors) -> None:
     draws = fx.sample(3, np.random.default_rng(1))
     batched = build_tables(fx, SETTING, values=draws)
-    assert batched["hepatomegaly"].array.shape == (3, 2, 21)
-    assert batched["diagnosis"].array.shape == (3, 7, 1)
+    assert batched["hepatomegaly"].array.shape == (3, 2, 3 * len(DIAGNOSIS_STATES))
+    assert batched["diagnosis"].array.shape == (3, len(DIAGNOSIS_STATES), 1)
     assert batched["skin_changes"].array.shape == (3, 2, 256)
     for i in range(3):
         one = fx.with_overrides({k: float(v[i]) for k, v in draws.items()})
@@ -128,9 +129,9 @@ def test_batched_tables_equal_tables_of_overridden_priors(fx: Priors) -> None:
 def test_values_override_one_parameter_and_broadcast(fx: Priors) -> None:
     sweep = np.linspace(0.0, 0.5, 4)
     tables = build_tables(fx, SETTING, values={"findings.hepatomegaly.leak": sweep})
-    normal_cidp = tables["hepatomegaly"].column(cytokine_vegf="normal", diagnosis="cidp")
+    normal_cidp = tables["hepatomegaly"].column(poems_activity="none", diagnosis="cidp")
     np.testing.assert_allclose(normal_cidp[:, 0], sweep)
-    assert tables["splenomegaly"].array.shape == (4, 2, 21)
+    assert tables["splenomegaly"].array.shape == (4, 2, 3 * len(DIAGNOSIS_STATES))
     with pytest.raises(PriorsError, match="Did you mean"):
         build_tables(fx, SETTING, values={"findings.hepatomegaly.leek": sweep})
     with pytest.raises(PriorsError, match=r"\[0, 1\]"):
@@ -210,7 +211,8 @@ def test_no_findings_gives_the_setting_prior(fx: Priors) -> None:
 
 
 def test_posterior_by_hand_for_a_direct_finding(fx: Priors) -> None:
-    """Sclerotic lesion present: P(d | e) = prior_d p_d / sum_k prior_k p_k."""
+    """Sclerotic lesion present: P(d | e) = prior_d p_d / sum_k prior_k p_k (the fixture's
+    lesion rates do not depend on the imaging; the v2 states use the default row, 0.01)."""
     p_lesion = {
         "poems": 0.95,
         "cidp": 0.01,
@@ -220,6 +222,7 @@ def test_posterior_by_hand_for_a_direct_finding(fx: Priors) -> None:
         "castleman_disease": 0.02,
         "other_neuropathy": 0.01,
     }
+    p_lesion = {d: p_lesion.get(d, 0.01) for d in DIAGNOSIS_STATES}
     base = prior(SETTING, fx)
     z = sum(base[d] * p_lesion[d] for d in DIAGNOSIS_STATES)
     post = posterior(_case(sclerotic_bone_lesion="present"), priors=fx)
@@ -227,11 +230,12 @@ def test_posterior_by_hand_for_a_direct_finding(fx: Priors) -> None:
         assert post[d] == pytest.approx(base[d] * p_lesion[d] / z, abs=1e-12)
 
 
-def test_posterior_by_hand_through_the_latent_cytokine(fx: Priors) -> None:
-    """Hepatomegaly present: marginalise cytokine_vegf with numpy, independently of pgmpy."""
+def test_posterior_by_hand_through_the_latent_activity(fx: Priors) -> None:
+    """Hepatomegaly present: marginalise poems_activity with numpy, independently of pgmpy."""
     tables = build_tables(fx, SETTING)
-    cyt = tables["cytokine_vegf"].array  # (3 states, 7 diagnoses)
-    hep = tables["hepatomegaly"].array[0].reshape(3, 7)  # P(present | c, d)
+    n = len(DIAGNOSIS_STATES)
+    cyt = tables["poems_activity"].array  # (3 states, n diagnoses)
+    hep = tables["hepatomegaly"].array[0].reshape(3, n)  # P(present | a, d)
     base = tables["diagnosis"].array[:, 0]
     joint = base * (cyt * hep).sum(axis=0)
     expected = joint / joint.sum()

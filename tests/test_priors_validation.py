@@ -89,7 +89,7 @@ DATA_CORRUPTIONS: list[tuple[str, str, Callable[[Data], None], str]] = [
     (
         "latent node in findings",
         "findings.toml",
-        _rename("splenomegaly", "cytokine_vegf"),
+        _rename("splenomegaly", "poems_activity"),
         r"belongs in latent\.toml",
     ),
     (
@@ -113,25 +113,26 @@ DATA_CORRUPTIONS: list[tuple[str, str, Callable[[Data], None], str]] = [
     (
         "missing diagnosis row",
         "findings.toml",
-        _delete(*POLY),
-        r"polyneuropathy\.given\.cidp must be a row for every state.*missing row",
+        _delete("polyneuropathy", "given", "default"),
+        r"polyneuropathy\.given\.castleman_variant_poems must be a row for every state of "
+        r"diagnosis \(or a 'default'",
     ),
     (
         "unknown parent state",
         "findings.toml",
-        _rename("vegf_serum", "given", "raised", "risen"),
-        r"vegf_serum\.given\.risen must be a state of cytokine_vegf",
+        _rename("vegf_serum", "given", "limited", "risen"),
+        r"vegf_serum\.given\.risen must be a state of poems_activity",
     ),
     (
         "categorical sum",
         "findings.toml",
-        _set("heavy_chain", "given", "poems", "probs", "IgA", 0.51),
+        _set("heavy_chain", "given", "present", "poems", "probs", "IgA", 0.51),
         r"summing to 1",
     ),
     (
         "categorical tiny sum error",
         "latent.toml",
-        _set("cytokine_vegf", "given", "cidp", "probs", "normal", 0.75 + 1e-8),
+        _set("poems_activity", "given", "cidp", "probs", "none", 0.75 + 1e-8),
         r"summing to 1",
     ),
     (
@@ -223,25 +224,25 @@ DATA_CORRUPTIONS: list[tuple[str, str, Callable[[Data], None], str]] = [
         "missing model",
         "findings.toml",
         _delete("polyneuropathy", "model"),
-        r"polyneuropathy\.model must be one of by_diagnosis",
+        r"polyneuropathy\.model must be one of table",
     ),
     (
         "wrong model",
         "findings.toml",
         _set("polyneuropathy", "model", "noisy_or"),
-        r"polyneuropathy is a direct node",
+        r"polyneuropathy is a table node",
     ),
     (
         "noisy-or normal cause",
         "findings.toml",
-        _set("hepatomegaly", "cause", "cytokine_vegf", "normal", {"p": 0.1}),
+        _set("hepatomegaly", "cause", "poems_activity", "none", {"p": 0.1}),
         r"off state",
     ),
     (
         "noisy-or missing cause",
         "findings.toml",
-        _delete("hepatomegaly", "cause", "cytokine_vegf", "raised"),
-        r"raised must be a cause",
+        _delete("hepatomegaly", "cause", "poems_activity", "limited"),
+        r"limited must be a cause",
     ),
     (
         "noisy-or unknown diagnosis cause",
@@ -304,7 +305,12 @@ DATA_CORRUPTIONS: list[tuple[str, str, Callable[[Data], None], str]] = [
         _set("hepatomegaly", "published", "poems", "source", "nope"),
         r"a key of references\.toml",
     ),
-    ("latent missing", "latent.toml", _delete("cytokine_vegf"), r"cytokine_vegf must be a section"),
+    (
+        "latent missing",
+        "latent.toml",
+        _delete("poems_activity"),
+        r"poems_activity must be a section",
+    ),
 ]
 
 
@@ -414,13 +420,13 @@ def test_every_parameter_has_provenance(fixture_priors: Priors) -> None:
 
 
 def test_with_overrides_rescales_a_categorical_row(fixture_priors: Priors) -> None:
-    key = "latent.cytokine_vegf.given.poems.probs.markedly_raised"
+    key = "latent.poems_activity.given.poems.probs.florid"
     changed = fixture_priors.with_overrides({key: 0.5, "findings.hepatomegaly.leak": 0.2})
-    row = changed.latent["cytokine_vegf"].given["poems"]
+    row = changed.latent["poems_activity"].given["poems"]
     assert isinstance(row, Categorical)
-    # normal 0.03 and raised 0.22 keep their ratio and take the remaining 0.5
-    assert row.probs["markedly_raised"] == 0.5
-    assert row.probs["normal"] == pytest.approx(0.5 * 0.03 / 0.25, abs=1e-12)
+    # none 0.03 and limited 0.22 keep their ratio and take the remaining 0.5
+    assert row.probs["florid"] == 0.5
+    assert row.probs["none"] == pytest.approx(0.5 * 0.03 / 0.25, abs=1e-12)
     assert math.fsum(row.probs.values()) == pytest.approx(1.0, abs=1e-12)
     assert changed.findings["hepatomegaly"].leak.p == 0.2  # type: ignore[union-attr]
     assert fixture_priors.findings["hepatomegaly"].leak.p == 0.03  # type: ignore[union-attr]
@@ -453,7 +459,7 @@ def test_sample_distributions(fixture_priors: Priors) -> None:
     draws = fixture_priors.sample(4000, rng)
     assert set(draws) == set(fixture_priors.point_values())
     # n = 99, p = 0.95: Beta(94.05, 4.95) has mean 0.95 and sd ~0.022
-    lesion = draws["findings.sclerotic_bone_lesion.given.poems"]
+    lesion = draws["findings.sclerotic_bone_lesion.given.poems.default"]
     assert lesion.shape == (4000,)
     assert lesion.mean() == pytest.approx(0.95, abs=0.003)
     assert lesion.std() == pytest.approx(math.sqrt(0.95 * 0.05 / 100), rel=0.1)

@@ -119,7 +119,8 @@ def test_report_carries_interval_contributions_and_next_tests(
     assert full.credible_interval is not None and full.next_tests is not None
     text = render_report(full)
     low, high = full.credible_interval.low, full.credible_interval.high
-    assert f"90% credible interval {percent(low)} to {percent(high)}" in text
+    shown = text.replace("\\>", ">")  # Markdown escapes a leading '>' as '\>'
+    assert f"90% credible interval {percent(low)} to {percent(high)}" in shown
     assert "## Why: what moved the probability" in text
     assert "## What to test next" in text
     strongest = max(full.contributions.items, key=lambda c: abs(c.log_odds_change))

@@ -32,8 +32,20 @@ extravascular_volume_overload endocrinopathy skin_changes vegf_elevated
 """.split()
 
 
+# Network v2 ids (shared V2_VOCAB.md): added, never renamed.
+V2_IDS = """
+neuropathic_pain distal_weakness_atrophy conduction_block high_terminal_latency_index
+lesion_imaging abnormal_flc_ratio mprotein_visible_on_spep clonal_plasma_cells_on_biopsy
+thrombocytopenia fever raised_crp telangiectasia perinephric_fluid urticarial_rash waxy_papules
+jak2_mutation macroglossia proteinuria raised_nt_probnp
+""".split()
+
+
 def test_vocabulary_is_exactly_the_spec() -> None:
-    assert list(FINDINGS) == SPEC_IDS
+    """The SPEC ids in their order, plus the v2 ids; nothing renamed or dropped."""
+    assert [f for f in FINDINGS if f in SPEC_IDS] == SPEC_IDS
+    assert set(FINDINGS) == set(SPEC_IDS) | set(V2_IDS)
+    assert len(FINDINGS) == len(SPEC_IDS) + len(V2_IDS)
 
 
 def test_ids_are_identifiers_usable_as_network_nodes() -> None:

@@ -10,7 +10,7 @@ before it::
 
 so ``prior log-odds + sum(c_k) = posterior log-odds`` exactly (the sum telescopes). With
 conditionally dependent findings a contribution depends on the order (a second
-cytokine-driven finding says less than the first); the fixed vocabulary order makes the
+activity-driven finding says less than the first); the fixed vocabulary order makes the
 numbers reproducible. Log-odds are natural logs, computed from the engine's log posteriors
 so they stay exact near 0 and 1. A finding that makes POEMS impossible (or certain)
 contributes -inf (+inf) and every later one contributes 0.
@@ -39,6 +39,7 @@ from types import MappingProxyType
 import numpy as np
 
 from model.inference.compiled import CompiledEngine, ImpossibleEvidenceError
+from model.network.structure import CONTEXT_NODES, LESION_SIZE
 from model.vocabulary import FINDINGS, PRESENT, label
 
 POSITIVE = "poems"
@@ -202,6 +203,11 @@ def _entropy_bits(probs: np.ndarray) -> np.ndarray:
     return np.asarray(-terms.sum(axis=-1))
 
 
+NOT_TESTS: tuple[str, ...] = (*CONTEXT_NODES, LESION_SIZE)
+"""Nodes that are context (age, sex, the imaging used) or a detail of another finding (the
+size of a lesion), not tests to order."""
+
+
 def next_tests(
     engine: CompiledEngine,
     evidence: Mapping[str, str],
@@ -214,7 +220,10 @@ def next_tests(
         candidates = tuple(
             n
             for n in engine.observable
-            if n not in evidence and not (vegf_known and n in VEGF_EVIDENCE_NODES)
+            if n not in evidence
+            and n not in engine.implied  # known by the setting's definition
+            and n not in NOT_TESTS
+            and not (vegf_known and n in VEGF_EVIDENCE_NODES)
         )
     base_codes = engine.encode([evidence])
     base_log_post, base_log_evidence = engine.log_posterior_batch(base_codes)

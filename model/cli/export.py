@@ -29,4 +29,12 @@ def run(args: argparse.Namespace) -> int:
     priors, setting = resolve(None, args.setting, priors_from(args))
     path = export_network(priors, setting, args.format, args.output)
     print(f"Wrote {args.format} network for setting '{setting}' to {path}")
+    implies = priors.setting(setting).implies
+    if implies:
+        defining = ", ".join(f"{k} = {v}" for k, v in implies.items())
+        print(
+            f"The setting is defined by {defining}: enter these as evidence in the other tool "
+            "unless the patient's findings say otherwise (the exported diagnosis table is the "
+            "population before that selection)."
+        )
     return 0

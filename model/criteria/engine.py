@@ -222,10 +222,13 @@ def _any_of(case: Case, aggregate: str, parts: tuple[str, ...]) -> _Outcome:
     )
 
 
-def _pcd(case: Case) -> _Outcome:
+def _pcd(case: Case, crit: CriterionDef) -> _Outcome:
     by: list[str] = []
     if case.state("monoclonal_protein") == PRESENT:
         by.append("monoclonal_protein")
+    biopsy = "clonal_plasma_cells_on_biopsy"  # a route only where the rule set lists it
+    if biopsy in crit.findings and case.state(biopsy) == PRESENT:
+        by.append(biopsy)
     if case.state("light_chain") is not None:
         by.append("light_chain")
     if case.state("heavy_chain") not in (None, "none"):
@@ -341,7 +344,7 @@ def evaluate_criterion(case: Case, crit: CriterionDef) -> _Outcome:
     """Status of one criterion definition on a case."""
     concept = crit.concept
     if concept is Criterion.MONOCLONAL_PCD:
-        return _pcd(case)
+        return _pcd(case, crit)
     if concept is Criterion.SCLEROTIC_BONE_LESION:
         return _lesion(case, crit)
     if concept is Criterion.VEGF_ELEVATION:

@@ -201,9 +201,11 @@ POLYNEUROPATHY = CriterionDef(
 MONOCLONAL_PCD = CriterionDef(
     C.MONOCLONAL_PCD,
     "Monoclonal plasma cell proliferative disorder",
-    ("monoclonal_protein", "light_chain", "heavy_chain"),
-    "A monoclonal protein, or a typed light or heavy chain (which implies one). POEMS is "
-    "almost always lambda.",
+    ("monoclonal_protein", "light_chain", "heavy_chain", "clonal_plasma_cells_on_biopsy"),
+    "A monoclonal protein, a typed light or heavy chain (which implies one), or light-chain-"
+    "restricted plasma cells on marrow or lesion biopsy (the criteria ask for a monoclonal "
+    "plasma cell disorder, not only a serum M-protein [D12-T1]). POEMS is almost always "
+    "lambda.",
 )
 CASTLEMAN = CriterionDef(C.CASTLEMAN_DISEASE, "Castleman disease", ("castleman_disease",))
 ORGANOMEGALY = CriterionDef(

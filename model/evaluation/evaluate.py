@@ -49,7 +49,11 @@ def _engine(priors: Priors, setting: str) -> Any:
     from model.inference.compiled import CompiledEngine
     from model.network.builder import build_network
 
-    return CompiledEngine.from_pgmpy(build_network(priors, setting), query="diagnosis")
+    return CompiledEngine.from_pgmpy(
+        build_network(priors, setting),
+        query="diagnosis",
+        implied=priors.setting(setting).implies,  # the setting's defining findings
+    )
 
 
 def score_cases(

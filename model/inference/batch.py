@@ -46,11 +46,16 @@ from model.criteria.rulesets import CriterionDef, Role, RuleSet, VegfScale
 from model.exceptions import InputError, PoemsError
 from model.inference.compiled import CompiledEngine
 from model.network.structure import (
+    AGE_BAND,
+    AGE_BAND_LOWER_EDGES,
     DIAGNOSIS,
     LATENT_NODES,
+    LESION_SIZE,
+    LESION_SIZE_EDGE_CM,
     MARROW_NODE,
     MARROW_THRESHOLD_PCT,
     NODES,
+    SEX,
     VEGF_BAND_UPPER_EDGES,
     VEGF_NODES,
 )
@@ -96,7 +101,10 @@ def engine_for(priors: Priors, setting: str) -> CompiledEngine:
     from model.network.tables import build_tables
 
     return CompiledEngine.from_tables(
-        build_tables(priors, setting), query=DIAGNOSIS, observable=OBSERVABLE
+        build_tables(priors, setting),
+        query=DIAGNOSIS,
+        observable=OBSERVABLE,
+        implied=priors.setting(setting).implies,
     )
 
 
@@ -126,6 +134,8 @@ class ParsedChunk:
     vegf_uln_default: np.ndarray
     setting: np.ndarray  # str, "" = not given
     ids: np.ndarray  # str
+    age: np.ndarray  # NaN = not given
+    sex: np.ndarray  # index in SEXES, -1 not given
 
     def evidence_codes(self) -> np.ndarray:
         """Network evidence in :data:`OBSERVABLE` order, as ``evidence_for`` would give it."""
@@ -148,6 +158,13 @@ class ParsedChunk:
         pct = self.numbers["bone_marrow_plasma_cells_pct"]
         marrow = np.where(np.isnan(pct), -1, np.where(pct < MARROW_THRESHOLD_PCT, 0, 1))
         codes[:, column[MARROW_NODE]] = marrow
+        size = self.numbers["sclerotic_lesion_size_cm"]
+        codes[:, column[LESION_SIZE]] = np.where(
+            np.isnan(size), -1, np.where(size < LESION_SIZE_EDGE_CM, 0, 1)
+        )
+        band = np.searchsorted(np.array(AGE_BAND_LOWER_EDGES), self.age, side="right") - 1
+        codes[:, column[AGE_BAND]] = np.where(np.isnan(self.age), -1, band)
+        codes[:, column[SEX]] = _recode(self.sex, SEXES, NODES[SEX].states)
         return codes
 
 
@@ -253,7 +270,12 @@ def parse_chunk(frame: pd.DataFrame) -> ParsedChunk:
     uln = np.where(uln_default, default_uln[np.maximum(specimen, 0)], uln_raw * factor)
     value_pg = value * factor
     low, high = m.VEGF_PLAUSIBLE_PG_ML
-    uln_low, uln_high = m.VEGF_ULN_PLAUSIBLE_PG_ML
+    uln_low = np.array([m.VEGF_ULN_PLAUSIBLE_PG_ML[s][0] for s in VEGF_SPECIMENS])[
+        np.maximum(specimen, 0)
+    ]
+    uln_high = np.array([m.VEGF_ULN_PLAUSIBLE_PG_ML[s][1] for s in VEGF_SPECIMENS])[
+        np.maximum(specimen, 0)
+    ]
     vegf_ok = (
         np.isfinite(factor)
         & (specimen >= 0)
@@ -277,8 +299,14 @@ def parse_chunk(frame: pd.DataFrame) -> ParsedChunk:
     implied_thrombocytosis = np.where(
         np.isnan(platelets), -1, np.where(platelets > m.THROMBOCYTOSIS_PLATELETS.value, _P, _A)
     ).astype(np.int8)
+    implied_thrombocytopenia = np.where(
+        np.isnan(platelets), -1, np.where(platelets < m.THROMBOCYTOPENIA_PLATELETS.value, _P, _A)
+    ).astype(np.int8)
     implied_polycythemia = _polycythemia(hb, hct, sex)
     implied_anemia = _anemia(hb, sex)
+    state["thrombocytopenia"] = np.where(
+        entered["thrombocytopenia"] >= 0, entered["thrombocytopenia"], implied_thrombocytopenia
+    ).astype(np.int8)
     for name, implied in (
         ("thrombocytosis", implied_thrombocytosis),
         ("polycythemia", implied_polycythemia),
@@ -330,6 +358,8 @@ def parse_chunk(frame: pd.DataFrame) -> ParsedChunk:
         vegf_uln_default=uln_default & measured,
         setting=setting,
         ids=_Column(frame, "id").text(),
+        age=age,
+        sex=np.where(sex["male"], 0, np.where(sex["female"], 1, -1)).astype(np.int8),
     )
 
 

@@ -3,7 +3,7 @@
 Method
 ------
 The networks this engine is made for have a small *core*: the query (``diagnosis``) and the
-latent variables many findings hang from (``cytokine_vegf``). Once the core is fixed, every
+latent variables many findings hang from (``poems_activity``). Once the core is fixed, every
 other node belongs to exactly one *cluster*: a connected component of the network's skeleton
 after the core nodes are removed (an aggregate with its parts; the plasma cell clone with
 its two observations; most findings alone). Every CPD of a non-core node mentions only core
@@ -33,7 +33,7 @@ The core is chosen automatically (or given): start from the query and its ancest
 some cluster has more than ``max_patterns`` evidence patterns or more than ``max_work``
 pattern-assignment pairs (the size of its consistency mask), move into the core the node of
 that cluster with the most neighbours in it among those whose parents are already in the
-core. On the POEMS network this gives ``diagnosis`` x ``cytokine_vegf`` (21 core states).
+core. On the POEMS network (v2) the core is chosen the same way (``poems bench`` prints it).
 
 Parameter uncertainty needs the other direction: one evidence pattern under many table sets
 (say 2,000 Dirichlet draws). :meth:`CompiledEngine.posterior_under` does that without
@@ -118,6 +118,7 @@ class CompiledEngine:
         max_patterns: int = 100_000,
         max_work: int = 30_000_000,
         group_patterns: int = 256,
+        implied: Mapping[str, str] | None = None,
     ) -> None:
         self._nodes = dict(nodes)
         self.query = query
@@ -145,6 +146,18 @@ class CompiledEngine:
                 )
         self._column = {name: j for j, name in enumerate(self.observable)}
         self._cards = np.array([self._nodes[n].card for n in self.observable], dtype=np.int64)
+        self.implied: dict[str, str] = dict(implied or {})
+        for node, state in self.implied.items():
+            if node not in self._column or state not in self.states[node]:
+                raise InputError(
+                    "implied evidence",
+                    f"{node}={state}",
+                    "an observable node and one of its states",
+                    suggest(str(node), self.observable),
+                )
+        self._implied_codes = [
+            (self._column[n], self.states[n].index(s)) for n, s in self.implied.items()
+        ]
         self._compile()
 
     # ------------------------------------------------------------------ construction
@@ -159,6 +172,7 @@ class CompiledEngine:
         max_patterns: int = 100_000,
         max_work: int = 30_000_000,
         group_patterns: int = 256,
+        implied: Mapping[str, str] | None = None,
     ) -> CompiledEngine:
         """Compile a pgmpy ``DiscreteBayesianNetwork`` (its CPDs are read, never changed).
 
@@ -182,6 +196,7 @@ class CompiledEngine:
             max_patterns=max_patterns,
             max_work=max_work,
             group_patterns=group_patterns,
+            implied=implied,
         )
 
     @classmethod
@@ -195,6 +210,7 @@ class CompiledEngine:
         max_patterns: int = 100_000,
         max_work: int = 30_000_000,
         group_patterns: int = 256,
+        implied: Mapping[str, str] | None = None,
     ) -> CompiledEngine:
         """Compile from the named tables the pgmpy network is built from.
 
@@ -213,6 +229,7 @@ class CompiledEngine:
             max_patterns=max_patterns,
             max_work=max_work,
             group_patterns=group_patterns,
+            implied=implied,
         )
 
     @classmethod
@@ -226,6 +243,7 @@ class CompiledEngine:
         max_patterns: int,
         max_work: int,
         group_patterns: int,
+        implied: Mapping[str, str] | None = None,
     ) -> CompiledEngine:
         if query not in nodes:
             raise InputError("query", query, "a node of the network", suggest(query, nodes) or "")
@@ -258,6 +276,7 @@ class CompiledEngine:
             max_patterns=max_patterns,
             max_work=max_work,
             group_patterns=group_patterns,
+            implied=implied,
         )
 
     def with_tables(self, tables: Mapping[str, Any]) -> CompiledEngine:
@@ -277,6 +296,7 @@ class CompiledEngine:
             max_patterns=self.max_patterns,
             max_work=self.max_work,
             group_patterns=self.group_patterns,
+            implied=self.implied,
         )
 
     def _compile(self) -> None:
@@ -408,7 +428,13 @@ class CompiledEngine:
                 int(arr[i, j]),
                 f"-1 (unobserved) or a state index 0..{self._cards[j] - 1}",
             )
-        return np.ascontiguousarray(arr, dtype=np.int8)
+        out = np.ascontiguousarray(arr, dtype=np.int8)
+        if self._implied_codes:
+            out = out.copy()
+            for column, code in self._implied_codes:
+                unobserved = out[:, column] == UNOBSERVED
+                out[unobserved, column] = code
+        return out
 
     # ------------------------------------------------------------------ scoring
     def posterior(self, evidence: Mapping[str, str]) -> dict[str, float]:
@@ -550,6 +576,7 @@ class CompiledEngine:
         aggregate with its parts in closed form (linear, not exponential, in the parts).
         """
         self.encode([evidence])  # validates node and state names
+        evidence = {**self.implied, **evidence}
         batch = tables if isinstance(tables, TableBatch) else self.prepare(tables)
         nodes, n_batch = batch.nodes, batch.n_batch
         observed = {n: self.states[n].index(s) for n, s in evidence.items()}

@@ -16,7 +16,7 @@ import numpy as np
 
 from model.case import Case
 from model.exceptions import CaseError, PriorsError
-from model.network.evidence import evidence_for
+from model.network.evidence import evidence_for, with_setting
 from model.network.structure import DIAGNOSIS, NODES
 from model.parameters import Priors, load_priors
 from model.vocabulary import suggest
@@ -70,9 +70,13 @@ def inference_for(priors: Priors, setting: str) -> VariableElimination:
 def query(
     priors: Priors, setting: str, variable: str, evidence: Mapping[str, str]
 ) -> dict[str, float]:
-    """P(variable | evidence) by state name; impossible evidence raises :class:`CaseError`."""
+    """P(variable | evidence) by state name; impossible evidence raises :class:`CaseError`.
+
+    The setting's defining findings (``Setting.implies``) are added to the evidence when it
+    does not state them (:func:`model.network.evidence.with_setting`)."""
     if variable not in NODES:
         raise PriorsError("node", variable, "a network node", suggest(variable, NODES))
+    evidence = with_setting(evidence, priors.setting(setting).implies)
     if variable in evidence:
         return {s: float(s == evidence[variable]) for s in NODES[variable].states}
     with np.errstate(invalid="ignore", divide="ignore"):  # impossible evidence: 0/0 below

@@ -51,6 +51,11 @@ class FitRow:
 
 
 def _any_setting(priors: Priors) -> Setting:
+    """A setting without defining findings (the diagnosis is observed, so the base rates do
+    not matter, but a setting's implied findings would)."""
+    for setting in priors.settings.values():
+        if not setting.implies:
+            return setting
     return next(iter(priors.settings.values()))
 
 

@@ -35,9 +35,12 @@ import pandas as pd
 from model import measurements as m
 from model.exceptions import InputError
 from model.network.structure import (
+    AGE_BAND,
     DIAGNOSIS,
+    LESION_SIZE,
     MARROW_NODE,
     NODES,
+    SEX,
     VEGF_BAND_UPPER_EDGES,
     VEGF_NODES,
 )
@@ -53,6 +56,15 @@ VEGF_BAND_RANGES: tuple[tuple[float, float], ...] = tuple(
 """The multiple-of-ULN interval a value of each band is drawn from."""
 EDGE_MARGIN = 0.02
 MARROW_RANGES: Mapping[str, tuple[float, float]] = {"lt_10_pct": (1.0, 9.5), "ge_10_pct": (10, 60)}
+AGE_RANGES: Mapping[str, tuple[int, int]] = {
+    "under_50": (25, 49),
+    "from_50_to_69": (50, 69),
+    "from_70": (70, 85),
+}
+LESION_SIZE_RANGES: Mapping[str, tuple[float, float]] = {
+    "under_10_mm": (0.3, 0.95),
+    "from_10_mm": (1.0, 5.0),
+}
 DEFAULT_CHUNK = 100_000
 VEGF_COLUMNS: tuple[str, ...] = ("vegf_value", "vegf_unit", "vegf_specimen", "vegf_uln")
 
@@ -93,12 +105,19 @@ class Synthetic:
 
 
 def simulate(
-    tables: Mapping[str, Any], n: int, rng: np.random.Generator, missing: float = 0.0
+    tables: Mapping[str, Any],
+    n: int,
+    rng: np.random.Generator,
+    missing: float = 0.0,
+    implies: Mapping[str, str] | None = None,
 ) -> Synthetic:
-    """Sample ``n`` patients and decide which cells a cohort row shows (module docstring)."""
+    """Sample ``n`` patients and decide which cells a cohort row shows (module docstring).
+
+    ``implies`` (a setting's defining findings) keeps only patients who have them: the
+    network's root is the population before the setting's selection."""
     if not 0.0 <= missing <= 1.0:
         raise InputError("--missing", missing, "a fraction between 0 and 1")
-    nodes = sample_nodes(tables, n, rng)
+    nodes = _sample_selected(tables, n, rng, implies or {})
     specimen = rng.integers(0, len(VEGF_SPECIMENS), size=n).astype(np.int8)
     shown = {
         fid: rng.random(n) >= missing
@@ -106,6 +125,10 @@ def simulate(
         if fid in NODES or fid == "bone_marrow_plasma_cells_pct"
     }
     vegf_shown = rng.random(n) >= missing
+    lesion_present = nodes["sclerotic_bone_lesion"] == NODES["sclerotic_bone_lesion"].states.index(
+        "present"
+    )
+    shown["sclerotic_lesion_size_cm"] = (rng.random(n) >= missing) & lesion_present
     absent_protein = nodes["monoclonal_protein"] == NODES["monoclonal_protein"].states.index(
         "absent"
     )
@@ -126,6 +149,10 @@ def encode(synthetic: Synthetic, observable: tuple[str, ...]) -> np.ndarray:
             mask = synthetic.vegf_shown & (synthetic.specimen == which)
         elif node == MARROW_NODE:
             mask = synthetic.shown["bone_marrow_plasma_cells_pct"]
+        elif node == LESION_SIZE:
+            mask = synthetic.shown["sclerotic_lesion_size_cm"]
+        elif node in (AGE_BAND, SEX):
+            mask = np.ones(n, dtype=bool)
         else:
             mask = synthetic.shown[node]
         codes[mask, j] = nodes[node][mask]
@@ -139,8 +166,8 @@ def cohort_frame(
     nodes, n = synthetic.nodes, len(synthetic.specimen)
     columns: dict[str, Any] = {
         "id": [f"sim-{i}" for i in range(first_id, first_id + n)],
-        "age": rng.integers(25, 86, size=n).astype(str),
-        "sex": np.array(["male", "female"], dtype=object)[rng.integers(0, 2, size=n)],
+        "age": _ages(nodes[AGE_BAND], rng),
+        "sex": np.array(NODES[SEX].states, dtype=object)[nodes[SEX]],
         "setting": np.full(n, setting, dtype=object),
         "true_diagnosis": np.array(NODES[DIAGNOSIS].states, dtype=object)[nodes[DIAGNOSIS]],
     }
@@ -157,6 +184,12 @@ def cohort_frame(
         lo, hi = MARROW_RANGES[band]
         marrow[rows] = np.round(rng.uniform(lo, hi, size=int(rows.sum())), 1).astype(str)
     columns["bone_marrow_plasma_cells_pct"] = marrow
+    size = np.full(n, "", dtype=object)
+    for i, band in enumerate(NODES[LESION_SIZE].states):
+        rows = (nodes[LESION_SIZE] == i) & synthetic.shown["sclerotic_lesion_size_cm"]
+        lo, hi = LESION_SIZE_RANGES[band]
+        size[rows] = np.round(rng.uniform(lo, hi, size=int(rows.sum())), 2).astype(str)
+    columns["sclerotic_lesion_size_cm"] = size
     # VEGF value inside the sampled band of the patient's specimen
     value = np.full(n, "", dtype=object)
     specimen_col = np.full(n, "", dtype=object)
@@ -181,6 +214,33 @@ def cohort_frame(
     order = head + [f for f in FINDINGS if f != "vegf"]
     columns.update(vegf_value=value, vegf_unit=unit, vegf_specimen=specimen_col, vegf_uln=uln_col)
     return pd.DataFrame({c: columns[c] for c in [*order, *VEGF_COLUMNS]})
+
+
+def _ages(bands: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    ages = np.zeros(len(bands), dtype=np.int64)
+    for i, band in enumerate(NODES[AGE_BAND].states):
+        rows = bands == i
+        lo, hi = AGE_RANGES[band]
+        ages[rows] = rng.integers(lo, hi + 1, size=int(rows.sum()))
+    return ages.astype(str)
+
+
+def _sample_selected(
+    tables: Mapping[str, Any], n: int, rng: np.random.Generator, implies: Mapping[str, str]
+) -> dict[str, np.ndarray]:
+    """Ancestral samples, keeping only those with the setting's defining findings."""
+    if not implies:
+        return sample_nodes(tables, n, rng)
+    kept: list[dict[str, np.ndarray]] = []
+    count = 0
+    while count < n:
+        batch = sample_nodes(tables, max(2 * (n - count), 64), rng)
+        keep = np.ones(len(batch[DIAGNOSIS]), dtype=bool)
+        for node, state in implies.items():
+            keep &= batch[node] == NODES[node].states.index(state)
+        kept.append({k: v[keep] for k, v in batch.items()})
+        count += int(keep.sum())
+    return {k: np.concatenate([b[k] for b in kept])[:n] for k in kept[0]}
 
 
 def band_of(multiple: np.ndarray) -> np.ndarray:
@@ -212,7 +272,7 @@ def simulate_chunks(
     rng = np.random.default_rng(seed)
     for start in range(0, n, chunk):
         size = min(chunk, n - start)
-        synthetic = simulate(tables, size, rng, missing)
+        synthetic = simulate(tables, size, rng, missing, priors.setting(setting).implies)
         yield cohort_frame(synthetic, rng, setting, first_id=start)
 
 

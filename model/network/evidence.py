@@ -8,26 +8,42 @@
   multiple of the ULN (edges inclusive upper: 1.0 x ULN is ``up_to_1x``). ``vegf_elevated``
   is used only when no value is given.
 - Marrow plasma cells: ``lt_10_pct`` below 10 %, ``ge_10_pct`` from 10 %.
-- ``sclerotic_lesion_size_cm`` is read by the criteria only.
+- Thrombocytopenia comes from the platelet count (< 150) like thrombocytosis (> 450).
+- ``sclerotic_lesion_size_cm`` sets ``sclerotic_lesion_size`` (under 10 mm or not); the
+  case-level ``age`` sets ``age_band`` and ``sex`` sets ``sex``.
+- A setting may be *defined* by findings (``Setting.implies``: a polyneuropathy in a
+  neuropathy clinic). :func:`with_setting` adds them to the evidence when the case does not
+  state them; :func:`setting_conflicts` names the ones the case contradicts. The inference
+  layers (``model.inference.exact.query`` and the compiled engine from
+  ``model.inference.batch.engine_for``) apply them, so every caller gets the same answer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from model.case import Case
 from model.exceptions import CaseError
 from model.network.structure import (
+    AGE_BAND,
+    AGE_BAND_LOWER_EDGES,
+    AGE_BANDS,
+    LESION_SIZE,
+    LESION_SIZE_EDGE_CM,
+    LESION_SIZE_STATES,
     MARROW_NODE,
     MARROW_STATES,
     MARROW_THRESHOLD_PCT,
     NODES,
+    SEX,
     VEGF_BAND_UPPER_EDGES,
     VEGF_BANDS,
     VEGF_NODES,
 )
 from model.vocabulary import ABSENT, AGGREGATES, FINDINGS, PRESENT
 
-NOT_IN_NETWORK: tuple[str, ...] = ("sclerotic_lesion_size_cm",)
-"""Findings the network does not read (the criteria do)."""
+NOT_IN_NETWORK: tuple[str, ...] = ()
+"""Findings the network does not read (the criteria do): none since v2."""
 
 
 def vegf_band(multiple_of_uln: float) -> str:
@@ -40,6 +56,38 @@ def vegf_band(multiple_of_uln: float) -> str:
 
 def marrow_band(percent: float) -> str:
     return MARROW_STATES[0] if percent < MARROW_THRESHOLD_PCT else MARROW_STATES[1]
+
+
+def age_band(years: float) -> str:
+    """The age band holding ``years`` (lower edges inclusive)."""
+    band = AGE_BANDS[0]
+    for name, edge in zip(AGE_BANDS, AGE_BAND_LOWER_EDGES, strict=True):
+        if years >= edge:
+            band = name
+    return band
+
+
+def lesion_size_band(size_cm: float) -> str:
+    return LESION_SIZE_STATES[0] if size_cm < LESION_SIZE_EDGE_CM else LESION_SIZE_STATES[1]
+
+
+def with_setting(evidence: Mapping[str, str], implies: Mapping[str, str]) -> dict[str, str]:
+    """The evidence plus the setting's defining findings the case does not state."""
+    out = dict(evidence)
+    for node, state in implies.items():
+        out.setdefault(node, state)
+    return out
+
+
+def setting_conflicts(
+    evidence: Mapping[str, str], implies: Mapping[str, str]
+) -> dict[str, tuple[str, str]]:
+    """Defining findings the case contradicts: node -> (setting's state, case's state)."""
+    return {
+        node: (state, evidence[node])
+        for node, state in implies.items()
+        if node in evidence and evidence[node] != state
+    }
 
 
 def evidence_for(case: Case) -> dict[str, str]:
@@ -60,6 +108,13 @@ def evidence_for(case: Case) -> dict[str, str]:
     pct = case.number("bone_marrow_plasma_cells_pct")
     if pct is not None:
         evidence[MARROW_NODE] = marrow_band(pct)
+    size = case.number("sclerotic_lesion_size_cm")
+    if size is not None:
+        evidence[LESION_SIZE] = lesion_size_band(size)
+    if case.age is not None:
+        evidence[AGE_BAND] = age_band(float(case.age))
+    if case.sex is not None:
+        evidence[SEX] = str(case.sex)
     for aggregate, parts in AGGREGATES.items():
         if (
             evidence.get(aggregate) == PRESENT

@@ -6,11 +6,16 @@ draws or a one-way sensitivity sweep) into one :class:`NodeTable` per node. Arra
 order: the first parent varies slowest, the last fastest. Every other module reads tables by
 named states; :mod:`model.network.builder` is the one place they become pgmpy CPDs.
 
-Noisy-OR (cytokine-driven findings, parents ``(cytokine_vegf, diagnosis)``)::
+Noisy-OR (activity-driven findings, parents ``(poems_activity, diagnosis)``)::
 
-    P(absent | cytokine = c, diagnosis = d) = (1 - leak) (1 - q_c) (1 - r_d)
+    P(absent | activity = a, diagnosis = d) = (1 - leak) (1 - q_a) (1 - r_d)
 
-with ``q_normal = 0`` and ``r_d = 0`` for a diagnosis that is not a listed direct cause.
+with ``q_none = 0`` and ``r_d = 0`` for a diagnosis that is not a listed direct cause.
+
+The root is the setting's base rates divided by the probability of the findings that define
+the setting (``Setting.implies``) and renormalised, so that once those findings are observed
+(the inference layer treats them as observed unless the case says otherwise) the diagnosis
+mix is exactly the published base rates.
 Aggregates are the deterministic OR of their parts: present iff any part is present.
 """
 
@@ -24,7 +29,14 @@ from typing import Any
 import numpy as np
 
 from model.exceptions import PriorsError
-from model.network.structure import CYTOKINE_STATES, DIAGNOSIS_STATES, NODES, NodeSpec
+from model.network.structure import (
+    ACTIVITY_STATES,
+    CLONE_STATES,
+    DIAGNOSIS,
+    DIAGNOSIS_STATES,
+    NODES,
+    NodeSpec,
+)
 from model.parameters.overrides import check_keys, resolve_row
 from model.parameters.schema import Categorical, NodePriors, Parameter, Priors
 from model.vocabulary import PRESENT
@@ -108,33 +120,103 @@ def _table(spec: NodeSpec, array: np.ndarray) -> NodeTable:
     return NodeTable(spec.name, spec.states, spec.parents, _parent_states(spec), array)
 
 
-def _rows_table(spec: NodeSpec, node: NodePriors, v: _Values) -> np.ndarray:
-    parent_states = NODES[spec.parents[0]].states
-    columns = []
-    for ps in parent_states:
-        entry = node.given[ps]
-        if isinstance(entry, Categorical):
-            columns.append(v.row(entry))
+def row_path(node: NodePriors, config: tuple[str, ...]) -> str:
+    """The ``given`` path that holds the row for one parent configuration.
+
+    Level by level, the parent's state is used when some written path continues with it,
+    else ``default`` (the loader guarantees that every configuration resolves).
+    """
+    if not config:
+        return "prior"
+    chosen: list[str] = []
+    for state in config:
+        prefix = ".".join([*chosen, state])
+        if any(k == prefix or k.startswith(prefix + ".") for k in node.given):
+            chosen.append(state)
         else:
-            p = v.param(entry)
-            columns.append(np.stack([p, 1.0 - p], axis=-1))  # (present, absent)
+            chosen.append("default")
+    return ".".join(chosen)
+
+
+def _entry_column(entry: Parameter | Categorical, v: _Values) -> np.ndarray:
+    if isinstance(entry, Categorical):
+        return v.row(entry)
+    p = v.param(entry)
+    return np.stack([p, 1.0 - p], axis=-1)  # (present, absent)
+
+
+def _rows_table(spec: NodeSpec, node: NodePriors, v: _Values) -> np.ndarray:
+    configs = itertools.product(*_parent_states(spec))
+    columns = [_entry_column(node.given[row_path(node, tuple(c))], v) for c in configs]
+    return np.stack(columns, axis=-1)
+
+
+def _clone_table(spec: NodeSpec, node: NodePriors, v: _Values) -> np.ndarray:
+    """plasma_cell_clone | (diagnosis, incidental_mgus): the disease's own clone, else the
+    incidental one. P(c | d, i) = own_d(c) + own_d(none) [c = i] for i != none."""
+    columns = []
+    for d in DIAGNOSIS_STATES:
+        own = _entry_column(node.given[row_path(node, (d,))], v)  # (*batch, 3) none/lambda/kappa
+        for i, incidental in enumerate(CLONE_STATES):
+            if incidental == "none":
+                columns.append(own)
+                continue
+            col = own.copy()
+            col[..., i] = col[..., i] + col[..., 0]
+            col[..., 0] = 0.0
+            columns.append(col)
     return np.stack(columns, axis=-1)
 
 
 def _noisy_or(node: NodePriors, v: _Values) -> np.ndarray:
     assert node.leak is not None
     leak = v.param(node.leak)
-    q = np.zeros((*v.batch, len(CYTOKINE_STATES)))
-    for i, state in enumerate(CYTOKINE_STATES):
-        if state in node.cytokine_causes:
-            q[..., i] = v.param(node.cytokine_causes[state])
+    q = np.zeros((*v.batch, len(ACTIVITY_STATES)))
+    for i, state in enumerate(ACTIVITY_STATES):
+        if state in node.activity_causes:
+            q[..., i] = v.param(node.activity_causes[state])
     r = np.zeros((*v.batch, len(DIAGNOSIS_STATES)))
     for j, state in enumerate(DIAGNOSIS_STATES):
         if state in node.diagnosis_causes:
             r[..., j] = v.param(node.diagnosis_causes[state])
     absent = (1.0 - leak)[..., None, None] * (1.0 - q)[..., :, None] * (1.0 - r)[..., None, :]
-    absent = absent.reshape(*v.batch, -1)  # cytokine slowest, diagnosis fastest
+    absent = absent.reshape(*v.batch, -1)  # activity slowest, diagnosis fastest
     return np.stack([1.0 - absent, absent], axis=-2)
+
+
+def defining_likelihood(tables: Mapping[str, NodeTable], implies: Mapping[str, str]) -> np.ndarray:
+    """P(the setting's defining findings | diagnosis), shape (*batch, n_diagnoses).
+
+    Exact: the product of the tables of the defining nodes and their ancestors (other than
+    the diagnosis), with the defining nodes fixed to their states, summed over the rest.
+    """
+    needed: list[str] = []
+    stack = list(implies)
+    while stack:
+        name = stack.pop()
+        if name in needed or name == DIAGNOSIS:
+            continue
+        needed.append(name)
+        stack.extend(NODES[name].parents)
+    if not needed:
+        first = next(iter(tables.values()))
+        return np.ones((*first.batch_shape, len(DIAGNOSIS_STATES)))
+    letters = {DIAGNOSIS: "a"}
+    for i, name in enumerate(needed):
+        letters[name] = chr(ord("b") + i)
+    operands: list[np.ndarray] = []
+    subscripts: list[str] = []
+    for name in needed:
+        t = tables[name]
+        arr = t.array.reshape(*t.batch_shape, len(t.states), *(len(s) for s in t.parent_states))
+        if name in implies:
+            mask = np.array([s == implies[name] for s in t.states], dtype=float)
+            shape = [1] * arr.ndim
+            shape[len(t.batch_shape)] = len(t.states)
+            arr = arr * mask.reshape(shape)
+        operands.append(arr)
+        subscripts.append("..." + letters[name] + "".join(letters[p] for p in t.parents))
+    return np.einsum(",".join(subscripts) + "->...a", *operands)
 
 
 def deterministic_or(spec: NodeSpec) -> np.ndarray:
@@ -170,13 +252,22 @@ def build_tables(
     tables: dict[str, NodeTable] = {}
     for spec in NODES.values():
         if spec.role == "root":
-            array = v.row(chosen.distribution)[..., None]
-        elif spec.role == "aggregate":
+            continue
+        if spec.role == "aggregate":
             base = deterministic_or(spec)
             array = np.broadcast_to(base, (*v.batch, *base.shape))
         elif spec.role == "noisy_or":
             array = _noisy_or(priors.node(spec.name), v)
+        elif spec.role == "clone":
+            array = _clone_table(spec, priors.node(spec.name), v)
         else:
             array = _rows_table(spec, priors.node(spec.name), v)
         tables[spec.name] = _table(spec, array)
-    return tables
+    base_rates = v.row(chosen.distribution)  # (*batch, n_diagnoses) = P(d | defining findings)
+    if chosen.implies:
+        # The base rates describe the patients *in* the setting; the root is the mix before
+        # the selection, so that observing the defining findings gives back the base rates.
+        selected = base_rates / defining_likelihood(tables, chosen.implies)
+        base_rates = selected / selected.sum(axis=-1, keepdims=True)
+    root = _table(NODES[DIAGNOSIS], base_rates[..., None])
+    return {name: root if name == DIAGNOSIS else tables[name] for name in NODES}

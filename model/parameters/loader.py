@@ -25,12 +25,12 @@ from typing import Any
 
 from model.exceptions import PriorsError
 from model.network.structure import (
-    CYTOKINE,
-    CYTOKINE_CAUSE_STATES,
+    ACTIVITY,
+    ACTIVITY_CAUSE_STATES,
     DETERMINISTIC_AGGREGATES,
     DIAGNOSIS,
     DIAGNOSIS_STATES,
-    LATENT_NODES,
+    LATENT_FILE_NODES,
     NODES,
     PARAMETERISED_FINDING_NODES,
 )
@@ -54,7 +54,7 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 
 PARAMETER_FIELDS: tuple[str, ...] = ("p", "n", "low", "high", "kind", "source", "cohort", "note")
 CATEGORICAL_FIELDS: tuple[str, ...] = ("probs", "n", "kind", "source", "cohort", "note")
-SETTING_FIELDS: tuple[str, ...] = ("label", *CATEGORICAL_FIELDS)
+SETTING_FIELDS: tuple[str, ...] = ("label", "implies", *CATEGORICAL_FIELDS)
 PUBLISHED_FIELDS: tuple[str, ...] = (
     "p",
     "low",
@@ -71,13 +71,13 @@ _PARAM_EXAMPLE = '{p = 0.3, kind = "literature", source = "D03", low = 0.2, high
 _MODELS_BY_ROLE: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "noisy_or": ("noisy_or",),
-        "direct": ("by_diagnosis",),
-        "binary": ("by_parent", "categorical"),
-        "categorical": ("categorical",),
-        "latent": ("categorical",),
+        "table": ("table",),
+        "clone": ("table",),
         "aggregate": ("aggregate",),
     }
 )
+DEFAULT = "default"
+"""A ``given`` key that stands for every state of that parent not written out."""
 
 
 def default_directory() -> Path:
@@ -459,9 +459,28 @@ def parse_setting(
     table = _table(where, setting_id, raw, '{label = "...", probs = {poems = ...}}')
     _check_fields(where, setting_id, table, SETTING_FIELDS)
     label = _text(where, f"{setting_id}.label", table.get("label", setting_id), required=True)
-    rest = {k: v for k, v in table.items() if k != "label"}
+    rest = {k: v for k, v in table.items() if k not in ("label", "implies")}
     dist = parse_categorical(where, f"settings.{setting_id}", rest, DIAGNOSIS_STATES, references)
-    return Setting(setting_id, str(label), dist, dist.note)
+    implies = _parse_implies(where, setting_id, table.get("implies", {}))
+    return Setting(setting_id, str(label), dist, dist.note, implies)
+
+
+def _parse_implies(where: str, setting_id: str, raw: Any) -> Mapping[str, str]:
+    """``implies = {polyneuropathy = "present"}``: findings that define the setting."""
+    table = _table(where, f"{setting_id}.implies", raw, '{polyneuropathy = "present"}')
+    out: dict[str, str] = {}
+    for name, state in table.items():
+        key = f"{setting_id}.implies.{name}"
+        if name not in NODES or name not in FINDINGS or NODES[name].role == "aggregate":
+            allowed = [n for n in NODES if n in FINDINGS and NODES[n].role != "aggregate"]
+            raise _err(where, key, state, "a finding the network reads", suggest(name, allowed))
+        states = NODES[name].states
+        if state not in states:
+            raise _err(
+                where, key, state, "one of " + ", ".join(states), suggest(str(state), states)
+            )
+        out[name] = str(state)
+    return frozen_map(out)
 
 
 def parse_settings(
@@ -480,9 +499,9 @@ def _unknown_node(where: str, name: str, allowed: Iterable[str]) -> PriorsError:
         hint = {
             "vegf": "A measured VEGF is read through vegf_serum / vegf_plasma.",
             "bone_marrow_plasma_cells_pct": "Use the node bone_marrow_plasma_cells.",
-            "sclerotic_lesion_size_cm": "Lesion size is used by the criteria only.",
+            "sclerotic_lesion_size_cm": "Use the node sclerotic_lesion_size.",
         }.get(name, "This finding is derived from a number and has no table of its own.")
-    elif name in LATENT_NODES:
+    elif name in LATENT_FILE_NODES:
         hint = f"{name} belongs in latent.toml."
     return _err(where, "node", name, "a node of docs/network-contract.md", hint)
 
@@ -490,21 +509,21 @@ def _unknown_node(where: str, name: str, allowed: Iterable[str]) -> PriorsError:
 def parse_latent(
     data: Mapping[str, Any], references: Mapping[str, Reference], where: str
 ) -> Mapping[str, NodePriors]:
-    """``[plasma_cell_clone.given.<diagnosis>]`` / ``[cytokine_vegf.given.<diagnosis>]`` rows."""
+    """One section per latent / context node (``[poems_activity.given.<diagnosis>]`` ...)."""
     for name in data:
-        if name not in LATENT_NODES:
-            raise _unknown_node(where, name, LATENT_NODES)
+        if name not in LATENT_FILE_NODES:
+            raise _unknown_node(where, name, LATENT_FILE_NODES)
     out: dict[str, NodePriors] = {}
-    for name in LATENT_NODES:
+    for name in LATENT_FILE_NODES:
         if name not in data:
             raise _err(
                 where,
                 name,
                 None,
                 "a section for every latent node",
-                f"Add [{name}.given.<diagnosis>] tables.",
+                f'Add [{name}] with model = "table" and its rows.',
             )
-        out[name] = _parse_node(where, name, data[name], references, default_model="categorical")
+        out[name] = _parse_node(where, name, data[name], references, default_model="table")
     return frozen_map(out)
 
 
@@ -566,38 +585,71 @@ def _parse_node(
     if model == "noisy_or":
         _check_fields(where, name, table, ("model", "leak", "cause", "published", "note"))
         return _parse_noisy_or(where, name, table, references, published, note)
-    _check_fields(where, name, table, ("model", "given", "published", "note"))
-    parent = spec.parents[0]
-    parent_states = NODES[parent].states
-    key = f"{Path(where).stem}.{name}.given"
-    given_raw = _table(where, f"{name}.given", table.get("given"), "[<node>.given.<parent state>]")
-    for state in given_raw:
-        if state not in parent_states:
-            raise _err(
-                where,
-                f"{name}.given.{state}",
-                given_raw[state],
-                f"a state of {parent}: " + ", ".join(parent_states),
-                suggest(state, parent_states),
-            )
-    given: dict[str, Parameter | Categorical] = {}
-    for state in parent_states:
-        if state not in given_raw:
-            raise _err(
-                where,
-                f"{name}.given.{state}",
-                None,
-                f"a row for every state of {parent}",
-                f"Add [{name}.given.{state}] (missing row).",
-            )
-        row_key = f"{key}.{state}"
-        if model == "categorical":
-            given[state] = parse_categorical(
-                where, row_key, given_raw[state], spec.states, references
-            )
+    _check_fields(where, name, table, ("model", "given", "prior", "published", "note"))
+    stem = Path(where).stem
+    parents = (DIAGNOSIS,) if spec.role == "clone" else spec.parents
+    categorical = len(spec.states) != 2 or spec.states != ("present", "absent")
+    rows: dict[str, Parameter | Categorical] = {}
+
+    def leaf(path: str, raw_row: Any) -> None:
+        key = f"{stem}.{name}.{'prior' if path == 'prior' else 'given.' + path}"
+        if categorical:
+            rows[path] = parse_categorical(where, key, raw_row, spec.states, references)
         else:
-            given[state] = parse_parameter(where, row_key, given_raw[state], references)
-    return NodePriors(name, str(model), given=frozen_map(given), published=published, note=note)
+            rows[path] = parse_parameter(where, key, raw_row, references)
+
+    if not parents:
+        if "prior" not in table:
+            raise _err(where, f"{name}.prior", None, "a row (the node has no parents)")
+        leaf("prior", table["prior"])
+        return NodePriors(name, "table", given=frozen_map(rows), published=published, note=note)
+    given_raw = _table(where, f"{name}.given", table.get("given"), "[<node>.given.<parent state>]")
+    _walk_given(where, name, given_raw, parents, [], leaf)
+    return NodePriors(name, "table", given=frozen_map(rows), published=published, note=note)
+
+
+def _walk_given(
+    where: str,
+    name: str,
+    level: Mapping[str, Any],
+    parents: tuple[str, ...],
+    path: list[str],
+    leaf: Any,
+) -> None:
+    """Check one level of ``given`` (keys = states of the next parent or ``default``) and
+    that every state of that parent is covered; recurse to the leaves."""
+    parent = parents[len(path)]
+    states = NODES[parent].states
+    where_key = ".".join([name, "given", *path])
+    for key in level:
+        if key not in states and key != DEFAULT:
+            raise _err(
+                where,
+                f"{where_key}.{key}",
+                level[key],
+                f"a state of {parent} ({', '.join(states)}) or 'default'",
+                suggest(key, states),
+            )
+    missing = [s for s in states if s not in level]
+    if missing and DEFAULT not in level:
+        raise _err(
+            where,
+            f"{where_key}.{missing[0]}",
+            None,
+            f"a row for every state of {parent} (or a 'default' row)",
+            f"Add [{where_key}.{missing[0]}] or [{where_key}.default].",
+        )
+    for key, value in level.items():
+        if len(path) + 1 == len(parents):
+            leaf(".".join([*path, key]), value)
+        else:
+            sub = _table(
+                where,
+                f"{where_key}.{key}",
+                value,
+                f"a table keyed by states of {parents[len(path) + 1]}",
+            )
+            _walk_given(where, name, sub, parents, [*path, key], leaf)
 
 
 def _parse_noisy_or(
@@ -618,38 +670,38 @@ def _parse_noisy_or(
             "The leak is P(finding) when no modelled cause is active (background rate).",
         )
     leak = parse_parameter(where, f"{stem}.{name}.leak", table["leak"], references)
-    cause = _table(where, f"{name}.cause", table.get("cause", {}), "[<node>.cause.cytokine_vegf]")
-    _check_fields(where, f"{name}.cause", cause, (CYTOKINE, DIAGNOSIS))
+    cause = _table(where, f"{name}.cause", table.get("cause", {}), "[<node>.cause.poems_activity]")
+    _check_fields(where, f"{name}.cause", cause, (ACTIVITY, DIAGNOSIS))
     cyt_raw = _table(
         where,
-        f"{name}.cause.{CYTOKINE}",
-        cause.get(CYTOKINE),
-        "{raised = {...}, markedly_raised = {...}}",
+        f"{name}.cause.{ACTIVITY}",
+        cause.get(ACTIVITY),
+        "{limited = {...}, florid = {...}}",
     )
     for state in cyt_raw:
-        if state not in CYTOKINE_CAUSE_STATES:
-            hint = suggest(state, CYTOKINE_CAUSE_STATES)
-            if state == "normal":
-                hint = "normal is the off state of the noisy-OR; its effect is the leak."
+        if state not in ACTIVITY_CAUSE_STATES:
+            hint = suggest(state, ACTIVITY_CAUSE_STATES)
+            if state == "none":
+                hint = "none is the off state of the noisy-OR; its effect is the leak."
             raise _err(
                 where,
-                f"{name}.cause.{CYTOKINE}.{state}",
+                f"{name}.cause.{ACTIVITY}.{state}",
                 cyt_raw[state],
-                "one of " + ", ".join(CYTOKINE_CAUSE_STATES),
+                "one of " + ", ".join(ACTIVITY_CAUSE_STATES),
                 hint,
             )
     cyt: dict[str, Parameter] = {}
-    for state in CYTOKINE_CAUSE_STATES:
+    for state in ACTIVITY_CAUSE_STATES:
         if state not in cyt_raw:
             raise _err(
                 where,
-                f"{name}.cause.{CYTOKINE}.{state}",
+                f"{name}.cause.{ACTIVITY}.{state}",
                 None,
-                "a cause probability for each raised cytokine state",
+                "a cause probability for each active state (limited, florid)",
                 f"Add {state} = {_PARAM_EXAMPLE}.",
             )
         cyt[state] = parse_parameter(
-            where, f"{stem}.{name}.cause.{CYTOKINE}.{state}", cyt_raw[state], references
+            where, f"{stem}.{name}.cause.{ACTIVITY}.{state}", cyt_raw[state], references
         )
     dx_raw = _table(
         where, f"{name}.cause.{DIAGNOSIS}", cause.get(DIAGNOSIS, {}), "{al_amyloidosis = {...}}"

@@ -95,7 +95,7 @@ def apply_overrides(priors: Priors, overrides: Mapping[str, float]) -> Priors:
         return replace(
             n,
             leak=None if n.leak is None else param(n.leak),
-            cytokine_causes=frozen_map({k: param(v) for k, v in n.cytokine_causes.items()}),
+            activity_causes=frozen_map({k: param(v) for k, v in n.activity_causes.items()}),
             diagnosis_causes=frozen_map({k: param(v) for k, v in n.diagnosis_causes.items()}),
             given=frozen_map({k: entry(v) for k, v in n.given.items()}),
         )

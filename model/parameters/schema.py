@@ -7,7 +7,7 @@ and shared: a what-if (:meth:`Priors.with_overrides`, :meth:`Priors.with_setting
 new object.
 
 Key paths name a number exactly where it sits in the files: ``findings.hepatomegaly.leak``,
-``findings.polyneuropathy.given.poems``, ``latent.cytokine_vegf.given.poems.probs.raised``,
+``findings.polyneuropathy.given.poems``, ``latent.poems_activity.given.poems.probs.limited``,
 ``settings.neuropathy_clinic.probs.poems``. They are the keys of :meth:`Priors.parameters`,
 :meth:`Priors.with_overrides`, :meth:`Priors.sample` and of ``values`` in
 :func:`model.network.tables.build_tables`.
@@ -113,16 +113,17 @@ class Published:
 class NodePriors:
     """The numbers for one node, as written in its file section.
 
-    ``model`` is ``noisy_or`` (``leak``, ``cytokine_causes``, ``diagnosis_causes``),
-    ``by_diagnosis`` / ``by_parent`` (``given``: parent state -> :class:`Parameter`),
-    ``categorical`` (``given``: parent state -> :class:`Categorical`) or ``aggregate`` (no
+    ``model`` is ``noisy_or`` (``leak``, ``activity_causes``, ``diagnosis_causes``),
+    ``table`` (``given``: the dotted parent-state path as written, e.g. ``poems`` or
+    ``lambda.default``, -> :class:`Parameter` for a binary node or :class:`Categorical`
+    otherwise; a node without parents has the one path ``prior``) or ``aggregate`` (no
     numbers: a section that only carries ``published`` frequencies of a deterministic OR).
     """
 
     node: str
     model: str
     leak: Parameter | None = None
-    cytokine_causes: Mapping[str, Parameter] = field(default_factory=frozen_map)
+    activity_causes: Mapping[str, Parameter] = field(default_factory=frozen_map)
     diagnosis_causes: Mapping[str, Parameter] = field(default_factory=frozen_map)
     given: Mapping[str, Parameter | Categorical] = field(default_factory=frozen_map)
     published: Mapping[str, Published] = field(default_factory=frozen_map)
@@ -131,7 +132,7 @@ class NodePriors:
     def entries(self) -> Iterator[Parameter | Categorical]:
         if self.leak is not None:
             yield self.leak
-        yield from self.cytokine_causes.values()
+        yield from self.activity_causes.values()
         yield from self.diagnosis_causes.values()
         yield from self.given.values()
 
@@ -144,6 +145,10 @@ class Setting:
     label: str
     distribution: Categorical
     note: str | None = None
+    implies: Mapping[str, str] = field(default_factory=frozen_map)
+    """Findings that define the setting (finding id -> state), e.g. polyneuropathy present
+    in a neuropathy clinic: the base rates are the mix *given* these findings, and the
+    network treats them as observed unless the case says otherwise."""
 
     @property
     def base_rates(self) -> Mapping[str, float]:

@@ -93,13 +93,24 @@ def node_data(node: NodePriors) -> dict[str, Any]:
         out["leak"] = parameter_table(node.leak)
     if node.model == "noisy_or":
         cause: dict[str, Any] = {
-            "cytokine_vegf": {k: parameter_table(v) for k, v in node.cytokine_causes.items()}
+            "poems_activity": {k: parameter_table(v) for k, v in node.activity_causes.items()}
         }
         if node.diagnosis_causes:
             cause["diagnosis"] = {k: parameter_table(v) for k, v in node.diagnosis_causes.items()}
         out["cause"] = cause
     if node.given:
-        out["given"] = {k: _entry(v) for k, v in node.given.items()}
+        given: dict[str, Any] = {}
+        for path, entry in node.given.items():
+            if path == "prior":
+                out["prior"] = _entry(entry)
+                continue
+            *head, last = path.split(".")
+            level = given
+            for part in head:
+                level = level.setdefault(part, {})
+            level[last] = _entry(entry)
+        if given:
+            out["given"] = given
     if node.published:
         out["published"] = {k: published_table(v) for k, v in node.published.items()}
     return out
@@ -111,6 +122,8 @@ def canonical_data(priors: Priors) -> dict[str, Any]:
     for sid, s in priors.settings.items():
         table: dict[str, Any] = {"label": s.label}
         table.update(categorical_table(s.distribution))
+        if s.implies:
+            table["implies"] = dict(s.implies)
         settings[sid] = table
     return {
         "references": {k: dict(r.fields) for k, r in priors.references.items()},

@@ -3,7 +3,7 @@
 - :func:`base_rates` — the same findings under every clinical setting: the posterior follows
   the base rate (base-rate neglect is the error of ignoring this).
 - :func:`explaining_away` — Castleman disease or AL amyloidosis accounting for organomegaly
-  and edema, so those findings stop pointing at POEMS (and at a raised cytokine state).
+  and edema, so those findings stop pointing at POEMS (and at POEMS activity).
 - :func:`criteria_versus_probability` — a case that meets the criteria with only a modest
   probability, and one that fails them with a high probability; the finding sets were found
   by :func:`search_disagreements` over clinically sensible candidates (documented below).
@@ -107,7 +107,7 @@ class ExplainRow:
     findings: Mapping[str, Any]
     p_poems: float
     p_mimic: float
-    p_cytokine_raised: float
+    p_cytokine_raised: float  # P(poems_activity is limited or florid); name kept for callers
     top_diagnosis: str
     verdict: str
 
@@ -137,9 +137,9 @@ EXPLAINING_AWAY: Mapping[str, Mapping[str, Any]] = {
         "explained": {"hepatomegaly": "present", "peripheral_edema": "present"},
         "explainer": {"amyloid_on_biopsy": "present"},
         "lesson": (
-            "Hepatomegaly and edema raise P(POEMS) through the cytokine node; once amyloid is "
-            "found, AL amyloidosis accounts for them and P(POEMS) falls back, although the "
-            "findings themselves did not change."
+            "Hepatomegaly and edema raise P(POEMS) through the POEMS-activity node; once "
+            "amyloid is found, AL amyloidosis accounts for them and P(POEMS) falls back, "
+            "although the findings themselves did not change."
         ),
     },
     "castleman_disease": {
@@ -155,8 +155,8 @@ EXPLAINING_AWAY: Mapping[str, Mapping[str, Any]] = {
         "explainer": {"castleman_disease": "present"},
         "lesson": (
             "In a haematology clinic, nodes, a large spleen and fluid raise P(POEMS) through the "
-            "cytokine node; Castleman histology explains them directly (iMCD, TAFRO type), so "
-            "P(POEMS) falls back and P(Castleman disease) takes the weight. Neither neuropathy "
+            "POEMS-activity node; Castleman histology explains them directly (iMCD, TAFRO type), "
+            "so P(POEMS) falls back and P(Castleman disease) takes the weight. Neither neuropathy "
             "nor clone has been assessed: the criteria stay indeterminate throughout."
         ),
     },
@@ -187,14 +187,14 @@ def explaining_away(mimic: str = "al_amyloidosis", priors: Priors | None = None)
     for name, findings in stages:
         case = _case(findings)
         post = _posterior(case, setting, priors)
-        cyto = query(priors, setting, "cytokine_vegf", evidence_for(case))
+        cyto = query(priors, setting, "poems_activity", evidence_for(case))
         rows.append(
             ExplainRow(
                 name,
                 findings,
                 float(post[POSITIVE]),
                 float(post[mimic]),
-                float(1.0 - cyto["normal"]),
+                float(1.0 - cyto["none"]),
                 max(post, key=lambda d: post[d]),
                 evaluate(case, DEFAULT_RULE_SET).verdict,
             )
@@ -436,10 +436,21 @@ def serum_versus_plasma(
         }
     )
     serum_value = round(plasma_pg_ml * SERUM_TO_PLASMA_RATIO)
+    plasma_uln = 86.0  # Mayo plasma reference limit [NPK]
+    serum_uln = round(plasma_uln * SERUM_TO_PLASMA_RATIO)  # a lab's serum limit, same ratio
     readings = [
-        ("plasma, read against the plasma ULN", {"value": plasma_pg_ml, "specimen": "plasma"}),
-        ("serum, read against the serum ULN", {"value": serum_value, "specimen": "serum"}),
-        ("serum value entered as plasma (mistake)", {"value": serum_value, "specimen": "plasma"}),
+        (
+            "plasma, read against the plasma ULN",
+            {"value": plasma_pg_ml, "specimen": "plasma", "uln": plasma_uln},
+        ),
+        (
+            "serum, read against the serum ULN",
+            {"value": serum_value, "specimen": "serum", "uln": serum_uln},
+        ),
+        (
+            "serum value entered as plasma (mistake)",
+            {"value": serum_value, "specimen": "plasma", "uln": plasma_uln},
+        ),
     ]
     rows = []
     for name, vegf in readings:
