@@ -21,6 +21,7 @@ from typing import Any
 
 from model import measurements as m
 from model.exceptions import CaseError
+from model.inputs import STDIO, parse_json, read_bounded
 from model.vocabulary import (
     ABSENT,
     AGE_RANGE,
@@ -36,6 +37,7 @@ from model.vocabulary import (
 
 MAX_CASE_BYTES = 256 * 1024
 """A case file is a few hundred bytes; anything near this is not a case."""
+_CASE_SIZE_HINT = "A case file holds one patient; use a cohort CSV for many."
 
 _SETTING_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _BINARY_SYNONYMS = {
@@ -133,42 +135,30 @@ class Case:
 
     @classmethod
     def from_json(cls, text: str | bytes, *, where: str = "") -> Case:
-        """Parse and validate JSON text (no eval, no pickle; bounded size)."""
+        """Parse and validate JSON text (no eval, no pickle; bounded size and depth)."""
         if len(text) > MAX_CASE_BYTES:
             raise CaseError(
                 "case file",
                 f"{len(text)} bytes",
                 f"at most {MAX_CASE_BYTES} bytes",
-                "A case file holds one patient; use a cohort CSV for many.",
+                _CASE_SIZE_HINT,
                 where=where,
             )
-        try:
-            data = json.loads(text, object_pairs_hook=_unique_keys)
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise CaseError(
-                "case file", _snippet(text), "valid JSON", f"JSON parser: {err}.", where=where
-            ) from None
-        except _DuplicateKeyError as err:
-            raise CaseError(
-                "case file",
-                f"key {err.key!r} twice",
-                "an object with each key once",
-                "JSON keeps only the last copy silently; delete the duplicate.",
-                where=where,
-            ) from None
+        data = parse_json(text, what="case file", where=where, error=CaseError)
         return cls.from_dict(data, where=where)
 
     @classmethod
     def load(cls, path: str | Path) -> Case:
-        """Read a case file from disk."""
-        path = Path(path)
-        try:
-            raw = path.read_bytes()
-        except OSError as err:
-            raise CaseError(
-                "case file", str(path), "a readable JSON file", err.strerror or str(err)
-            ) from None
-        return cls.from_json(raw, where=str(path))
+        """Read a case file from disk (``-`` reads standard input), bounded before reading."""
+        raw = read_bounded(
+            path,
+            MAX_CASE_BYTES,
+            what="case file",
+            allowed="a readable JSON file",
+            hint=_CASE_SIZE_HINT,
+            error=CaseError,
+        )
+        return cls.from_json(raw, where="<stdin>" if str(path) == STDIO else str(path))
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
@@ -274,6 +264,17 @@ class Case:
     def _check_consistency(self) -> None:
         _ = self.vegf  # validates the measurement
         for agg, parts in AGGREGATES.items():
+            if (
+                self.entered(agg) == PRESENT
+                and _measured_parts(parts) == ()
+                and all(self._part_state(p) == ABSENT for p in parts)
+            ):
+                raise CaseError(
+                    f"findings.{agg}",
+                    PRESENT,
+                    "consistent with its parts (" + ", ".join(parts) + " are all absent)",
+                    f"Set the part that is present, or set {agg!r} to 'absent'.",
+                )
             if self.entered(agg) != ABSENT:
                 continue
             for part in parts:
@@ -352,6 +353,12 @@ class Case:
                 )
 
 
+def _measured_parts(parts: tuple[str, ...]) -> tuple[str, ...]:
+    """Parts that are measurements (VEGF): an aggregate over them is read on each rule set's
+    own scale, so the all-parts-absent rule does not apply."""
+    return tuple(p for p in parts if FINDINGS[p].kind is Kind.MEASUREMENT)
+
+
 def _check_finding(key: Any, value: Any) -> Any:
     fid = str(key)
     spec = FINDINGS.get(fid)
@@ -366,7 +373,11 @@ def _check_finding(key: Any, value: Any) -> Any:
     if spec.kind in (Kind.BINARY, Kind.AGGREGATE):
         if value in spec.states and isinstance(value, str):
             return value
-        synonym = _BINARY_SYNONYMS.get(value.strip().lower() if isinstance(value, str) else value)
+        synonym = (
+            _BINARY_SYNONYMS.get(value.strip().lower() if isinstance(value, str) else value)
+            if isinstance(value, str | bool | int | float)
+            else None
+        )
         hint = f"Write {synonym!r}." if synonym else "Leave the finding out if it was not assessed."
         if value is None:
             hint = "Use 'unknown' or leave the finding out if it was not assessed."
@@ -385,27 +396,5 @@ def _check_finding(key: Any, value: Any) -> Any:
     return dict(value)
 
 
-class _DuplicateKeyError(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """JSON object hook: a key given twice is an error, not a silent overwrite."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKeyError(key)
-        out[key] = value
-    return out
-
-
 def _plain(value: Any) -> Any:
     return dict(value) if isinstance(value, Mapping) else value
-
-
-def _snippet(text: str | bytes, limit: int = 40) -> str:
-    s = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-    s = " ".join(s.split())
-    return s if len(s) <= limit else s[:limit] + "..."

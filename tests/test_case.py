@@ -66,12 +66,12 @@ BAD_INPUTS: list[tuple[str, str | bytes, str]] = [
     (
         "VEGF in the wrong unit (2.4 pg/mL with ULN 500)",
         _findings(vegf=_vegf(2.4, uln=500)),
-        r"vegf\.value must be between 10 and 100000 pg/mL.*looks like ng/mL.*Set unit to 'ng/mL'",
+        r"vegf\.value must be between 10 and 30000 pg/mL.*looks like ng/mL.*Set unit to 'ng/mL'",
     ),
     (
         "VEGF ng/mL implausibly large",
         _findings(vegf=_vegf(2400, unit="ng/mL")),
-        r"vegf\.value must be between 0\.01 and 100 ng/mL.*set unit to 'pg/mL'",
+        r"vegf\.value must be between 0\.01 and 30 ng/mL.*set unit to 'pg/mL'",
     ),
     (
         "VEGF missing specimen",

@@ -8,10 +8,11 @@ CSV or Parquet, in and out, by file extension.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
+from model.cli.common import quiet, readable, shown_path, status, writable
 from model.criteria.rulesets import RULE_SETS
+from model.exceptions import InputError
 
 
 def register(subparsers: Any) -> None:
@@ -19,9 +20,10 @@ def register(subparsers: Any) -> None:
         "batch",
         help="score a cohort CSV/Parquet: posterior per diagnosis and criteria verdict per row",
         description=(
-            "Score every row of a cohort file (SPEC section 2: one column per finding id, "
+            "Score every row of a cohort file (docs/formats.md: one column per finding id, "
             "empty = not assessed) with the compiled exact engine. Bad rows get an error "
-            "message; all other rows are scored. Decision support, not a diagnosis."
+            "message; all other rows are scored. '-' reads or writes CSV on standard "
+            "input/output. Decision support, not a diagnosis."
         ),
     )
     parser.add_argument("cohort", metavar="COHORT", help="cohort .csv or .parquet")
@@ -60,22 +62,22 @@ def run(args: argparse.Namespace) -> int:
 
     chunk_rows = DEFAULT_CHUNK_ROWS if args.chunk_rows is None else args.chunk_rows
     if chunk_rows < 1:
-        from model.exceptions import InputError
-
         raise InputError("--chunk-rows", chunk_rows, "at least 1")
     priors = None if args.priors is None else load_priors(args.priors)
-    summary = score_file(
-        args.cohort,
-        args.output,
-        priors=priors,
-        setting=args.setting,
-        rule_set=args.rule_set,
-        chunk_rows=chunk_rows,
-        progress=not args.no_progress,
-    )
-    print(
-        f"poems batch: {summary.rows:,} rows -> {args.output} in {summary.seconds:.2f} s "
-        f"({summary.rows_per_second:,.0f} rows/s); {summary.errors:,} with an error.",
-        file=sys.stderr,
+    with readable(args.cohort) as source, writable(args.output) as target:
+        summary = score_file(
+            source,
+            target,
+            priors=priors,
+            setting=args.setting,
+            rule_set=args.rule_set,
+            chunk_rows=chunk_rows,
+            progress=not (args.no_progress or quiet(args)),
+        )
+    status(
+        args,
+        f"poems batch: {summary.rows:,} rows -> {shown_path(args.output)} in "
+        f"{summary.seconds:.2f} s ({summary.rows_per_second:,.0f} rows/s); "
+        f"{summary.errors:,} with an error.",
     )
     return 0

@@ -17,13 +17,13 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from model.exceptions import PriorsError
+from model.inputs import decode_utf8, finite_float, parse_toml, read_bounded
 from model.network.structure import (
     CYTOKINE,
     CYTOKINE_CAUSE_STATES,
@@ -51,6 +51,11 @@ from model.vocabulary import FINDINGS, PRESENT, suggest
 FILES: tuple[str, ...] = ("references.toml", "settings.toml", "latent.toml", "findings.toml")
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """A priors file is tens of kilobytes; anything above this is not a priors file."""
+
+N_RANGE: tuple[float, float] = (1.0, 1e9)
+"""An effective sample size counts patients: fewer than one makes the draws meaningless
+(a 90 % interval of [0 %, 100 %]); more than a billion is no cohort (the largest in
+``priors/`` is a population base rate of 10^6)."""
 
 PARAMETER_FIELDS: tuple[str, ...] = ("p", "n", "low", "high", "kind", "source", "cohort", "note")
 CATEGORICAL_FIELDS: tuple[str, ...] = ("probs", "n", "kind", "source", "cohort", "note")
@@ -119,32 +124,15 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise PriorsError(
             "file", path.name, "present in the priors folder", f"Create {path.name}.", where=where
         )
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise PriorsError(
-            "file size",
-            f"{size} bytes",
-            f"at most {MAX_FILE_BYTES} bytes",
-            "This is not a priors file; check the path.",
-            where=where,
-        )
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise PriorsError(
-            "file encoding", f"byte {err.start}", "UTF-8", "Save the file as UTF-8.", where=where
-        ) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise PriorsError(
-            "TOML syntax",
-            str(err),
-            "valid TOML",
-            "Fix the line named above (quotes around strings, '=' between key and value, "
-            "no key written twice).",
-            where=where,
-        ) from None
+    raw = read_bounded(
+        path,
+        MAX_FILE_BYTES,
+        what="file",
+        hint="This is not a priors file; check the path.",
+        error=PriorsError,
+    )
+    text = decode_utf8(raw, what="file", where=where, error=PriorsError)
+    data = parse_toml(text, where=where, error=PriorsError)
     if len(data) == 1:
         stem = path.stem
         only = next(iter(data))
@@ -187,8 +175,8 @@ def _number(where: str, key: str, value: Any, allowed: str) -> float:
         raise _err(where, key, value, allowed, hint)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _err(where, key, value, allowed, "Write a number.")
-    number = float(value)
-    if math.isnan(number) or math.isinf(number):
+    number = finite_float(value)
+    if number is None:
         raise _err(where, key, value, allowed, "NaN and inf are not probabilities or counts.")
     return number
 
@@ -244,13 +232,15 @@ def _provenance(
 def _count(where: str, key: str, value: Any) -> float | None:
     if value is None:
         return None
-    number = _number(where, key, value, "a positive number (effective sample size)")
-    if number <= 0:
+    low, high = N_RANGE
+    allowed = f"a positive number (effective sample size, {low:g} to {high:g} patients)"
+    number = _number(where, key, value, allowed)
+    if not low <= number <= high:
         raise _err(
             where,
             key,
             value,
-            "a positive number (effective sample size)",
+            allowed,
             "Leave n out when no cohort size is known; the range then carries the uncertainty.",
         )
     return number
