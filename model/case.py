@@ -11,6 +11,7 @@ A what-if never mutates a case: :meth:`Case.with_finding` returns a new one.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from model import measurements as m
+from model import units
 from model.exceptions import CaseError
 from model.inputs import STDIO, parse_json, read_bounded
 from model.vocabulary import (
@@ -34,6 +36,9 @@ from model.vocabulary import (
     Kind,
     suggest,
 )
+
+NUMBER_FIELDS: tuple[str, ...] = ("value", "unit")
+"""A numeric finding is a bare number in the vocabulary's unit, or ``{"value", "unit"}``."""
 
 MAX_CASE_BYTES = 256 * 1024
 """A case file is a few hundred bytes; anything near this is not a case."""
@@ -211,8 +216,26 @@ class Case:
         return None if raw is None else m.parse_vegf(raw)
 
     def number(self, finding_id: str) -> float | None:
+        """A numeric finding in the vocabulary's unit (converted if entered with another)."""
         value = self.entered(finding_id)
-        return None if value is None else float(value)
+        if value is None:
+            return None
+        if isinstance(value, Mapping):
+            return units.convert(finding_id, float(value["value"]), str(value["unit"]))
+        return float(value)
+
+    def implied_units(self) -> tuple[str, ...]:
+        """One notice per number entered without a unit, naming the unit it was read in.
+
+        Old case files give bare numbers; they are read in the documented unit of the
+        vocabulary, and this says so instead of guessing silently.
+        """
+        out = []
+        for fid, value in self.findings.items():
+            spec = FINDINGS[fid]
+            if spec.kind is Kind.NUMBER and not isinstance(value, Mapping) and value != UNKNOWN:
+                out.append(f"{fid} {value:g} was read as {spec.unit} (no unit given).")
+        return tuple(out)
 
     @cached_property
     def _derived(self) -> Mapping[str, str | None]:
@@ -312,7 +335,7 @@ class Case:
         if value is not None:
             return str(value)
         if part == "thrombocytosis" and self.number("platelets") is not None:
-            return m.thrombocytosis_from_platelets(float(self.entered("platelets")))
+            return m.thrombocytosis_from_platelets(float(self.number("platelets") or 0.0))
         return None
 
     def _check_measured_vs_stated(self) -> None:
@@ -389,11 +412,36 @@ def _check_finding(key: Any, value: Any) -> Any:
         raise CaseError(path, value, "one of " + ", ".join(map(repr, spec.states)), hint)
     if spec.kind is Kind.NUMBER:
         assert spec.unit is not None and spec.plausible is not None
+        if isinstance(value, Mapping):
+            m.check_number(path, _with_unit(fid, value, path), spec.unit, spec.plausible)
+            return dict(value)
         m.check_number(path, value, spec.unit, spec.plausible)
         return value
     # measurement (VEGF)
     m.parse_vegf(value, field=path)
     return dict(value)
+
+
+def _with_unit(fid: str, raw: Mapping[str, Any], path: str) -> float:
+    """A number given as ``{"value": 8.1, "unit": "mmol/L"}``, converted to the stored unit."""
+    for key in raw:
+        if key not in NUMBER_FIELDS:
+            raise CaseError(
+                f"{path}.{key}", raw[key], "one of value, unit", suggest(str(key), NUMBER_FIELDS)
+            )
+    if "value" not in raw or "unit" not in raw:
+        raise CaseError(
+            path,
+            dict(raw),
+            'an object with "value" and "unit", or a bare number in ' + str(FINDINGS[fid].unit),
+            "For example "
+            + json.dumps({"value": raw.get("value", 1), "unit": units.accepted(fid)[-1]})
+            + ".",
+        )
+    number = m.check_number(f"{path}.value", raw["value"], str(raw["unit"]), (-math.inf, math.inf))
+    if not isinstance(raw["unit"], str):
+        raise CaseError(f"{path}.unit", raw["unit"], "a unit such as 'g/dL'", "Quote the unit.")
+    return units.convert(fid, number, raw["unit"], field=path)
 
 
 def _plain(value: Any) -> Any:

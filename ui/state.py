@@ -141,7 +141,7 @@ def values_from_case(case: Case) -> dict[str, Any]:
             uln = entered.get("uln")
             values[KEY_VEGF_ULN] = None if uln is None else float(uln)
         elif spec.kind is Kind.NUMBER:
-            values[widget_key(fid)] = float(entered)
+            values[widget_key(fid)] = case.number(fid)  # in the vocabulary's unit
         else:
             values[widget_key(fid)] = str(entered)
     return values

@@ -23,6 +23,7 @@ from model.exceptions import PoemsError
 
 SUBCOMMANDS: tuple[str, ...] = (
     "vocabulary",
+    "fhir",
     "criteria",
     "assess",
     "export",

@@ -14,7 +14,7 @@ from model.assessment import (
     percent,
 )
 from model.case import Case
-from model.cli.common import print_json, safe
+from model.cli.common import notices, print_json, safe
 from model.inference.exact import default_priors
 from model.parameters import Priors, load_priors
 
@@ -86,10 +86,12 @@ def format_text(a: Assessment) -> str:
 
 def run(args: argparse.Namespace) -> int:
     case = Case.load(args.case)
+    notices(args, case.implied_units())
     priors = priors_from(args)
     result = assess(case, setting=args.setting, priors=priors)
     if args.json:
-        print_json(result.to_dict(), priors or default_priors())
+        out = result.to_dict() | {"input_notices": list(case.implied_units())}
+        print_json(out, priors or default_priors())
     else:
         print(format_text(result))
     return 0

@@ -75,6 +75,12 @@ def print_json(data: Any, priors: Priors | None = None) -> None:
     print(json.dumps(strict_json(out), indent=2, allow_nan=False))
 
 
+def notices(args: argparse.Namespace, lines: tuple[str, ...]) -> None:
+    """Notices about how the input was read (a unit assumed), on stderr unless ``--quiet``."""
+    for line in lines:
+        status(args, f"note: {safe(line)}")
+
+
 def safe(text: object) -> str:
     """User text (a case id, a file name) made safe for the terminal."""
     return terminal_safe(str(text))

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from model.case import Case
-from model.cli.common import print_json, safe
+from model.cli.common import notices, print_json, safe
 from model.criteria import RULE_SETS, CriteriaResult, evaluate, resolve_rule_set
 
 _STATUS_MARK = {"met": "[+]", "not_met": "[-]", "indeterminate": "[?]"}
@@ -63,6 +63,7 @@ def format_trace(result: CriteriaResult) -> str:
 def run(args: argparse.Namespace) -> int:
     ids = tuple(RULE_SETS) if args.rule_set is None else (resolve_rule_set(args.rule_set).id,)
     case = Case.load(args.case)
+    notices(args, case.implied_units())
     results = {rule_id: evaluate(case, rule_id) for rule_id in ids}
     if args.json:
         print_json({k: r.to_dict() for k, r in results.items()})
