@@ -1,4 +1,4 @@
-"""One patient's findings: the JSON case format of SPEC section 2, validated and immutable.
+"""One patient's findings: the JSON case format (``docs/formats.md``), validated and immutable.
 
 A :class:`Case` keeps exactly what the user entered (so it round-trips through its file) and
 derives, on demand, the tri-state of every finding: ``"present"``, ``"absent"`` or ``None``
@@ -22,6 +22,7 @@ from typing import Any
 
 from model import measurements as m
 from model import units
+from model.constants import SETTING_ID_PATTERN
 from model.exceptions import CaseError
 from model.inputs import STDIO, parse_json, read_bounded
 from model.vocabulary import (
@@ -44,7 +45,7 @@ MAX_CASE_BYTES = 256 * 1024
 """A case file is a few hundred bytes; anything near this is not a case."""
 _CASE_SIZE_HINT = "A case file holds one patient; use a cohort CSV for many."
 
-_SETTING_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_SETTING_PATTERN = re.compile(SETTING_ID_PATTERN)
 _BINARY_SYNONYMS = {
     True: PRESENT,
     False: ABSENT,
@@ -167,7 +168,7 @@ class Case:
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
-        """The case as entered, in the JSON shape of SPEC section 2."""
+        """The case as entered, in the JSON shape of ``docs/case.schema.json``."""
         out: dict[str, Any] = {}
         for key in ("id", "age", "sex", "setting"):
             value = getattr(self, key)
@@ -389,7 +390,10 @@ def _check_finding(key: Any, value: Any) -> Any:
     if spec is None:
         hint = suggest(fid, FINDINGS)
         raise CaseError(
-            "finding id", fid, "an id from SPEC section 1", hint or "See 'poems vocabulary'."
+            "finding id",
+            fid,
+            "an id listed by 'poems vocabulary'",
+            hint or "See 'poems vocabulary'.",
         )
     if value == UNKNOWN and isinstance(value, str):
         return UNKNOWN

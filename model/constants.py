@@ -15,6 +15,9 @@ DEFAULT_SETTING = "neuropathy_clinic"
 """The clinical setting used when neither the user nor the case names one: the clinic where
 POEMS is most often missed (chronic acquired demyelinating neuropathy labelled CIDP)."""
 
+SETTING_ID_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+"""A clinical setting id: lower-case words joined by '_' (case files, priors, cohorts)."""
+
 POEMS = "poems"
 """The diagnosis state the tool is about: P(POEMS) is the headline, and the positive class
 of every evaluation unless the user names another."""

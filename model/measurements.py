@@ -40,7 +40,7 @@ class Threshold:
     source: str
 
 
-THROMBOCYTOSIS_PLATELETS = Threshold(450.0, "10^9/L", "WHO 2016 [WHO16]; SPEC: > 450")
+THROMBOCYTOSIS_PLATELETS = Threshold(450.0, "10^9/L", "WHO 2016 [WHO16]: > 450")
 POLYCYTHEMIA_HB = MappingProxyType(
     {
         "male": Threshold(16.5, "g/dL", "WHO 2016 PV criterion [WHO16]"),

@@ -62,7 +62,6 @@ _SPECS: Mapping[str, tuple[UnitSpec, ...]] = MappingProxyType(
             UnitSpec("cm", "cm"),
             UnitSpec("mm", "mm"),
         ),
-        "age": (UnitSpec("a", "year"), UnitSpec("mo", "month")),
     }
 )
 
@@ -73,7 +72,6 @@ CANONICAL_UCUM: Mapping[str, str] = MappingProxyType(
         "hematocrit": "%",
         "bone_marrow_plasma_cells_pct": "%",
         "sclerotic_lesion_size_cm": "cm",
-        "age": "a",
     }
 )
 """The unit each numeric value is stored in (the vocabulary's unit, as a UCUM code)."""
@@ -90,8 +88,6 @@ ALIASES: Mapping[str, str] = MappingProxyType(
         "g/dl": "g/dL",
         "g/l": "g/L",
         "mmol/l": "mmol/L",
-        "years": "a",
-        "year": "a",
         "fraction": "1",
     }
 )

@@ -1,4 +1,4 @@
-"""The case file format (SPEC section 2): every kind of bad input gives one clear error.
+"""The case file format (docs/formats.md): every kind of bad input gives one clear error.
 
 Each bad input must raise :class:`~model.exceptions.CaseError` whose message names the field,
 the value and the fix; ``match`` pins the part of the message a user needs.
@@ -31,7 +31,8 @@ BAD_INPUTS: list[tuple[str, str | bytes, str]] = [
     (
         "unknown finding id with did-you-mean",
         _findings(polyneuropthy="present"),
-        r"finding id must be an id from SPEC.*'polyneuropthy'.*Did you mean 'polyneuropathy'",
+        r"finding id must be an id listed by .poems vocabulary."
+        r".*'polyneuropthy'.*Did you mean 'polyneuropathy'",
     ),
     (
         "unknown top-level key",

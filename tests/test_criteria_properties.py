@@ -4,9 +4,9 @@ Monotonicity (assessing one more finding never turns a determinate verdict indet
 holds because an unassessed finding is read as "indeterminate", the top of the information
 order, and every combination (all-of, at-least-k) is monotone in that order. A VEGF value in
 the seed borderline band reads exactly like "not measured", so it keeps the property. The one
-designed exception is ``sclerotic_lesion_size_cm``: SPEC counts a lesion of unknown size as
-meeting the 0.8 cm limit, so adding a small size can take away a met criterion (tested
-explicitly below and excluded from the general property).
+designed exception is ``sclerotic_lesion_size_cm``: docs/criteria.md counts a lesion of
+unknown size as meeting the 0.8 cm limit, so adding a small size can take away a met
+criterion (tested explicitly below and excluded from the general property).
 """
 
 from __future__ import annotations

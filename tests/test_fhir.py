@@ -251,3 +251,19 @@ def test_bad_units_in_a_case_file_are_clear_errors(value: Any, match: str) -> No
 
 def _status(code: str) -> dict[str, Any]:
     return {"coding": [{"code": code}]}
+
+
+def test_the_case_made_from_a_bundle_is_valid_against_the_published_schema() -> None:
+    import jsonschema
+
+    from model.case_schema import case_schema
+
+    result = case_from_bundle(
+        _bundle(
+            PATIENT,
+            _observation("718-7", 8.1, "mmol/L"),
+            _observation("777-3", 520, "10*3/uL"),
+            _condition(codes.SNOMED, "42345000"),
+        )
+    )
+    jsonschema.Draft202012Validator(case_schema()).validate(result.case.to_dict())

@@ -1,6 +1,6 @@
 """What every subcommand shares: ``-`` for stdin/stdout, ``--quiet`` status lines, JSON output.
 
-Conventions (see ``docs/cli.md``):
+Conventions (documented for users in ``docs/formats.md``):
 
 * data goes to standard output, status ("Wrote ...", summaries, notices) to standard error,
   and ``--quiet`` silences status;

@@ -1,6 +1,6 @@
 """Score a cohort file (CSV or Parquet) with the compiled engine, in bounded memory.
 
-The cohort format is SPEC section 2: one column per finding id, plus ``id``, ``age``,
+The cohort format (``docs/formats.md``): one column per finding id, plus ``id``, ``age``,
 ``sex``, ``setting`` and ``vegf_value`` / ``vegf_unit`` / ``vegf_specimen`` / ``vegf_uln``;
 an empty cell means *not assessed*. The output has one row per input row, in the same order:
 ``id``, ``posterior_poems``, ``posterior_<diagnosis>`` for every diagnosis, the criteria
@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from model import measurements as m
+from model.constants import SETTING_ID_PATTERN
 from model.criteria import INDETERMINATE, MET, NOT_MET, RULE_SETS, resolve_rule_set
 from model.criteria.rulesets import CriterionDef, Role, RuleSet, VegfScale
 from model.exceptions import InputError, PoemsError
@@ -76,7 +77,7 @@ CASE_COLUMNS: tuple[str, ...] = ("id", "age", "sex", "setting")
 OBSERVABLE: tuple[str, ...] = tuple(n for n in NODES if n != DIAGNOSIS and n not in LATENT_NODES)
 """Network nodes a case can give evidence on, in the engine's column order."""
 
-_SETTING_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_SETTING_PATTERN = re.compile(SETTING_ID_PATTERN)
 _STATED = tuple(f.id for f in FINDINGS.values() if f.kind in (Kind.BINARY, Kind.CATEGORY))
 _ENTERED = (*_STATED, *AGGREGATES)
 _P, _A = 0, 1  # index of present / absent in BINARY_STATES

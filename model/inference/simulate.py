@@ -135,7 +135,7 @@ def encode(synthetic: Synthetic, observable: tuple[str, ...]) -> np.ndarray:
 def cohort_frame(
     synthetic: Synthetic, rng: np.random.Generator, setting: str, first_id: int = 0
 ) -> pd.DataFrame:
-    """The cohort rows (SPEC section 2 columns, strings; empty = not assessed)."""
+    """The cohort rows (``docs/formats.md`` cohort columns, strings; empty = not assessed)."""
     nodes, n = synthetic.nodes, len(synthetic.specimen)
     columns: dict[str, Any] = {
         "id": [f"sim-{i}" for i in range(first_id, first_id + n)],

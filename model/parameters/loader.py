@@ -22,6 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from model.constants import SETTING_ID_PATTERN
 from model.exceptions import PriorsError
 from model.inputs import decode_utf8, finite_float, parse_toml, read_bounded
 from model.network.structure import (
@@ -71,7 +72,7 @@ PUBLISHED_FIELDS: tuple[str, ...] = (
     "cohort",
     "note",
 )
-_SETTING_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_SETTING_ID = re.compile(SETTING_ID_PATTERN)
 _PARAM_EXAMPLE = '{p = 0.3, kind = "literature", source = "D03", low = 0.2, high = 0.4}'
 _MODELS_BY_ROLE: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
