@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from model.case import Case
+from model.constants import DISCLAIMER
 from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult, evaluate_all
 from model.exceptions import InputError
 from model.inference.batch import engine_for
@@ -31,7 +32,6 @@ from model.vocabulary import label
 
 LOW_PROBABILITY = 0.10
 HIGH_PROBABILITY = 0.50
-DISCLAIMER = "Decision support, not a diagnosis."
 
 DIAGNOSIS_LABELS: Mapping[str, str] = MappingProxyType(
     {

@@ -8,6 +8,7 @@ nothing from the project), so every layer can use it. Percentages are formatted 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -40,7 +41,7 @@ class Status(StrEnum):
         return STATUS_WORDS[self]
 
 
-STATUS_WORDS = MappingProxyType(
+STATUS_WORDS: Mapping[str, str] = MappingProxyType(
     {Status.MET: "met", Status.NOT_MET: "not met", Status.INDETERMINATE: "indeterminate"}
 )
 """Status id -> words for screens and reports (keys compare equal to the plain strings)."""

@@ -24,8 +24,7 @@ from model.cli import main
 from model.criteria import evaluate_all
 from model.exceptions import CaseError, PoemsError, PriorsError
 from model.inputs import depth, parse_json, read_bounded, strict_json, terminal_safe
-from model.parameters import load_priors
-from model.parameters.loader import default_directory
+from model.parameters import default_directory, load_priors
 from ui.state import LINK_PREFIX, decode_case
 
 EXAMPLES = Path(__file__).parents[1] / "examples"

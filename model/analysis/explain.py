@@ -38,10 +38,9 @@ from types import MappingProxyType
 
 import numpy as np
 
+from model.constants import POEMS as POSITIVE
 from model.inference.compiled import CompiledEngine, ImpossibleEvidenceError
 from model.vocabulary import FINDINGS, PRESENT, label
-
-POSITIVE = "poems"
 
 NODE_FINDING: Mapping[str, str] = MappingProxyType(
     {

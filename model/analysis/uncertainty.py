@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from model.constants import POEMS as POSITIVE
 from model.exceptions import InputError
 from model.inference.batch import engine_for
 from model.inference.compiled import TableBatch
@@ -40,7 +41,6 @@ from model.parameters import Priors
 from model.parameters.sampling import draw_for
 from model.parameters.schema import Categorical, Parameter
 
-POSITIVE = "poems"
 RANGE_QUANTILES = (0.05, 0.95)
 
 

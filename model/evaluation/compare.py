@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from model.case import Case
+from model.constants import DEFAULT_SETTING
 from model.exceptions import InputError
 from model.parameters import Parameter, Priors
 
@@ -125,7 +126,7 @@ def compare_case(case: Case, a: Priors, b: Priors, setting: str | None = None) -
     """
     from model.inference.exact import posterior
 
-    chosen = setting or case.setting or "neuropathy_clinic"
+    chosen = setting or case.setting or DEFAULT_SETTING
     a.setting(chosen)  # raises with a suggestion if missing
     b.setting(chosen)
     post_a = posterior(case, setting=chosen, priors=a)

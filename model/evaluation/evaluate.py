@@ -24,14 +24,13 @@ from typing import Any
 import numpy as np
 
 from model.case import Case
+from model.constants import DEFAULT_SETTING
+from model.constants import POEMS as POSITIVE
 from model.evaluation.cohort import BadRow, Cohort
 from model.evaluation.metrics import RulePerformance, ScoreMetrics, rule_performance, score_metrics
 from model.exceptions import InputError, PoemsError
 from model.parameters import Priors
 from model.vocabulary import suggest
-
-DEFAULT_SETTING = "neuropathy_clinic"
-POSITIVE = "poems"
 
 
 @dataclass(frozen=True)

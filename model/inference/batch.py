@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from model import measurements as m
-from model.constants import SETTING_ID_PATTERN
+from model.constants import DEFAULT_SETTING, SETTING_ID_PATTERN
 from model.criteria import INDETERMINATE, MET, NOT_MET, RULE_SETS, resolve_rule_set
 from model.criteria.rulesets import CriterionDef, Role, RuleSet, VegfScale
 from model.exceptions import InputError, PoemsError
@@ -70,7 +70,6 @@ from model.vocabulary import (
     suggest,
 )
 
-DEFAULT_SETTING = "neuropathy_clinic"
 DEFAULT_CHUNK_ROWS = 20_000
 VEGF_COLUMNS: tuple[str, ...] = ("vegf_value", "vegf_unit", "vegf_specimen", "vegf_uln")
 CASE_COLUMNS: tuple[str, ...] = ("id", "age", "sex", "setting")

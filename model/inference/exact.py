@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.case import Case
+from model.constants import DEFAULT_SETTING
 from model.exceptions import CaseError, PriorsError
 from model.network.evidence import evidence_for
 from model.network.structure import DIAGNOSIS, NODES
 from model.parameters import Priors, load_priors
 from model.vocabulary import suggest
-
-DEFAULT_SETTING = "neuropathy_clinic"
 
 
 @functools.lru_cache(maxsize=4)

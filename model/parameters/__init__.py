@@ -6,13 +6,12 @@ Public API: :func:`load_priors`, :class:`Priors` (``parameters()``, ``with_overr
 :mod:`model.parameters.loader`.
 """
 
-from model.parameters.loader import default_directory, load_priors
+from model.parameters.priors import Priors, default_directory, load_priors
 from model.parameters.schema import (
     KINDS,
     Categorical,
     NodePriors,
     Parameter,
-    Priors,
     Published,
     Reference,
     Setting,

@@ -1,5 +1,6 @@
 """Read and validate the priors folder (``references.toml``, ``settings.toml``,
-``latent.toml``, ``findings.toml``) into an immutable :class:`~model.parameters.schema.Priors`.
+``latent.toml``, ``findings.toml``) into the records of :mod:`model.parameters.schema`;
+:func:`model.parameters.priors.load_priors` assembles them into a ``Priors``.
 
 Every problem raises :class:`~model.exceptions.PriorsError` naming the file, the key path, the
 value found, what is allowed and, when it can be guessed, the fix. The structure (nodes,
@@ -15,7 +16,6 @@ installed wheel carries as ``model/_priors`` (``pyproject.toml`` force-includes 
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -41,7 +41,6 @@ from model.parameters.schema import (
     Categorical,
     NodePriors,
     Parameter,
-    Priors,
     Published,
     Reference,
     Setting,
@@ -84,37 +83,6 @@ _MODELS_BY_ROLE: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "aggregate": ("aggregate",),
     }
 )
-
-
-def default_directory() -> Path:
-    """``$POEMS_PRIORS_DIR`` if set, else ``priors/`` of the repository checkout beside the
-    ``model`` package, else the copy an installed wheel carries in ``model/_priors``."""
-    env = os.environ.get("POEMS_PRIORS_DIR")
-    if env:
-        return Path(env)
-    package = Path(__file__).resolve().parents[1]
-    checkout = package.parent / "priors"
-    if (checkout / "references.toml").is_file():
-        return checkout
-    return package / "_priors"
-
-
-def load_priors(directory: str | Path | None = None) -> Priors:
-    """Load and validate a priors folder (default: :func:`default_directory`)."""
-    folder = Path(directory) if directory is not None else default_directory()
-    if not folder.is_dir():
-        raise PriorsError(
-            "priors folder",
-            str(folder),
-            "a folder holding " + ", ".join(FILES),
-            "Pass --priors DIR, or set POEMS_PRIORS_DIR.",
-        )
-    raw = {name: read_toml(folder / name) for name in FILES}
-    references = parse_references(raw["references.toml"], str(folder / "references.toml"))
-    settings = parse_settings(raw["settings.toml"], references, str(folder / "settings.toml"))
-    latent = parse_latent(raw["latent.toml"], references, str(folder / "latent.toml"))
-    findings = parse_findings(raw["findings.toml"], references, str(folder / "findings.toml"))
-    return Priors(references, settings, latent, findings, str(folder))
 
 
 # --------------------------------------------------------------------------- files

@@ -26,12 +26,16 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import optimize, stats
 
 from model.exceptions import PriorsError
-from model.parameters.schema import Categorical, Parameter, Priors
+from model.parameters.schema import Categorical, Parameter
+
+if TYPE_CHECKING:  # Priors is built from these modules; annotations only
+    from model.parameters.priors import Priors
 
 QUANTILES = (0.05, 0.95)
 CONCENTRATION_BOUNDS = (0.5, 1e5)

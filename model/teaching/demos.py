@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.case import Case
+from model.constants import DEFAULT_SETTING
+from model.constants import POEMS as POSITIVE
 from model.criteria import DEFAULT_RULE_SET, RULE_SETS, evaluate
 from model.parameters import Priors
-
-POSITIVE = "poems"
 
 
 def _case(findings: Mapping[str, Any], setting: str | None = None) -> Case:
@@ -291,7 +291,7 @@ CANDIDATE_ADDITIONS: Mapping[str, Mapping[str, Any]] = {
 
 def search_disagreements(
     priors: Priors | None = None,
-    setting: str = "neuropathy_clinic",
+    setting: str = DEFAULT_SETTING,
     bases: Mapping[str, Mapping[str, Any]] = CANDIDATE_BASES,
     additions: Mapping[str, Mapping[str, Any]] = CANDIDATE_ADDITIONS,
     max_additions: int = 2,
@@ -377,7 +377,7 @@ def _why(kind: str, findings: Mapping[str, Any]) -> str:
 
 
 def criteria_versus_probability(
-    priors: Priors | None = None, setting: str = "neuropathy_clinic"
+    priors: Priors | None = None, setting: str = DEFAULT_SETTING
 ) -> dict[str, Disagreement | None]:
     """The strongest example of each kind of disagreement (``None`` if the priors give none)."""
     found = search_disagreements(priors, setting)
@@ -412,7 +412,7 @@ class VegfReading:
 def serum_versus_plasma(
     plasma_pg_ml: float = 150.0,
     base: Mapping[str, Any] | None = None,
-    setting: str = "neuropathy_clinic",
+    setting: str = DEFAULT_SETTING,
     priors: Priors | None = None,
 ) -> list[VegfReading]:
     """One patient's VEGF as plasma, as serum (x 3.3), and as serum mislabelled as plasma.

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from model.case import Case
+from model.constants import POEMS as POSITIVE
 from model.criteria import DEFAULT_RULE_SET, RULE_SETS, evaluate
 from model.parameters import Priors
 from model.teaching.library import TeachingCase
 from model.vocabulary import UNKNOWN, label
 
-POSITIVE = "poems"
 INTERVAL_LEVEL = 0.90
 INTERVAL_DRAWS = 2000
 """Parameter draws per step, as everywhere else (the draws are cached per priors and setting,
