@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from model import analysis
+from model.analysis.settle import settle
 from model.case import Case
 from model.constants import DISCLAIMER
 from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult, evaluate_all
@@ -379,9 +381,6 @@ def assess(
     )
     extra: dict[str, Any] = {}
     if analyses:
-        from model import analysis
-        from model.analysis.settle import settle
-
         extra = {
             "contributions": analysis.contributions(compiled, evidence),
             "next_tests": settle(

@@ -28,7 +28,7 @@ from typing import Any
 
 from model.exceptions import CaseError
 from model.inputs import finite_float
-from model.vocabulary import ABSENT, PRESENT, VEGF_SPECIMENS, VEGF_UNITS
+from model.vocabulary import ABSENT, PRESENT, VEGF_FIELDS, VEGF_SPECIMENS, VEGF_UNITS, suggest
 
 
 @dataclass(frozen=True)
@@ -166,8 +166,6 @@ def parse_vegf(raw: Any, field: str = "vegf") -> VegfMeasurement:
         )
     for key in raw:
         if key not in ("value", "unit", "specimen", "uln"):
-            from model.vocabulary import VEGF_FIELDS, suggest
-
             raise CaseError(
                 f"{field}.{key}",
                 raw[key],

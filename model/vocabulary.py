@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
+from model.exceptions import CaseError
+
 PRESENT = "present"
 ABSENT = "absent"
 UNKNOWN = "unknown"
@@ -373,8 +375,6 @@ def finding(id: str) -> Finding:
     try:
         return FINDINGS[id]
     except KeyError:
-        from model.exceptions import CaseError
-
         raise CaseError(
             "finding id",
             id,

@@ -19,6 +19,7 @@ import pandas as pd
 from model.case import Case
 from model.evaluation.cohort import CASE_COLUMNS, read_table
 from model.exceptions import InputError
+from model.teaching.library import load_library
 from model.vocabulary import suggest
 
 DATA_DIRECTORY = Path(__file__).with_name("data")
@@ -54,7 +55,6 @@ def row_from_case(case: Case) -> dict[str, Any]:
 
 def teaching_frame() -> pd.DataFrame:
     """One row per teaching case (final step), label column ``published_diagnosis``."""
-    from model.teaching.library import load_library
 
     rows = []
     for tcase in load_library().values():

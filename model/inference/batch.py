@@ -42,10 +42,11 @@ import pandas as pd
 
 from model import measurements as m
 from model.constants import DEFAULT_SETTING, SETTING_ID_PATTERN
-from model.criteria import INDETERMINATE, MET, NOT_MET, RULE_SETS, resolve_rule_set
+from model.criteria import INDETERMINATE, MET, NOT_MET, RULE_SETS, evaluate, resolve_rule_set
 from model.criteria.rulesets import CriterionDef, Role, RuleSet, VegfScale
 from model.exceptions import InputError, PoemsError
 from model.inference.compiled import CompiledEngine
+from model.network.evidence import evidence_for
 from model.network.structure import (
     DIAGNOSIS,
     LATENT_NODES,
@@ -55,6 +56,7 @@ from model.network.structure import (
     VEGF_BAND_UPPER_EDGES,
     VEGF_NODES,
 )
+from model.network.tables import build_tables
 from model.parameters import Priors, load_priors
 from model.vocabulary import (
     AGE_RANGE,
@@ -93,7 +95,6 @@ def engine_for(priors: Priors, setting: str) -> CompiledEngine:
     into pgmpy CPDs, so no pgmpy import is needed; the same engine as
     ``CompiledEngine.from_pgmpy(build_network(priors, setting))`` (tested).
     """
-    from model.network.tables import build_tables
 
     return CompiledEngine.from_tables(
         build_tables(priors, setting), query=DIAGNOSIS, observable=OBSERVABLE
@@ -482,9 +483,7 @@ def score_frame(
     used, else :data:`DEFAULT_SETTING`. ``first_row`` numbers rows in error messages
     (1 = the first data row of the file).
     """
-    from model.criteria import evaluate
-    from model.evaluation.cohort import case_from_row
-    from model.network.evidence import evidence_for
+    from model.evaluation.cohort import case_from_row  # the known upward arrow (test_layering)
 
     priors = priors if priors is not None else default_priors()
     resolve_rule_set(rule_set)

@@ -34,6 +34,7 @@ import pandas as pd
 
 from model import measurements as m
 from model.exceptions import InputError
+from model.network import build_tables
 from model.network.structure import (
     DIAGNOSIS,
     MARROW_NODE,
@@ -197,7 +198,6 @@ def simulate_chunks(
     chunk: int = DEFAULT_CHUNK,
 ) -> Iterator[pd.DataFrame]:
     """Synthetic cohort rows in chunks (bounded memory for millions of rows)."""
-    from model.network import build_tables
 
     if setting not in priors.settings:
         raise InputError(
@@ -266,6 +266,4 @@ def write_cohort(
 
 
 def _tables(priors: Priors, setting: str) -> Mapping[str, Any]:
-    from model.network import build_tables
-
     return build_tables(priors, setting)

@@ -24,7 +24,11 @@ from model.case import Case
 from model.constants import DEFAULT_SETTING
 from model.constants import POEMS as POSITIVE
 from model.criteria import DEFAULT_RULE_SET, RULE_SETS, evaluate
+from model.exceptions import InputError, PoemsError
+from model.inference.exact import default_priors, posterior, query
+from model.network.evidence import evidence_for
 from model.parameters import Priors
+from model.vocabulary import suggest
 
 
 def _case(findings: Mapping[str, Any], setting: str | None = None) -> Case:
@@ -35,14 +39,10 @@ def _case(findings: Mapping[str, Any], setting: str | None = None) -> Case:
 
 
 def _posterior(case: Case, setting: str, priors: Priors | None) -> dict[str, float]:
-    from model.inference.exact import posterior
-
     return posterior(case, setting=setting, priors=priors)
 
 
 def _priors(priors: Priors | None) -> Priors:
-    from model.inference.exact import default_priors
-
     return priors if priors is not None else default_priors()
 
 
@@ -165,13 +165,8 @@ EXPLAINING_AWAY: Mapping[str, Mapping[str, Any]] = {
 
 def explaining_away(mimic: str = "al_amyloidosis", priors: Priors | None = None) -> ExplainingAway:
     """Three scenarios: base findings; plus the explained findings; plus the explainer."""
-    from model.inference.exact import query
-    from model.network.evidence import evidence_for
 
     if mimic not in EXPLAINING_AWAY:
-        from model.exceptions import InputError
-        from model.vocabulary import suggest
-
         raise InputError(
             "mimic", mimic, "one of " + ", ".join(EXPLAINING_AWAY), suggest(mimic, EXPLAINING_AWAY)
         )
@@ -311,7 +306,6 @@ def search_disagreements(
     are missed by immunofixation, and a sclerotic bone island plus edema in an anti-MAG
     patient satisfies the counting rules while the antibody explains the neuropathy.
     """
-    from model.exceptions import PoemsError
 
     priors = _priors(priors)
     found: list[Disagreement] = []
