@@ -159,19 +159,16 @@ class Devset:
         return Devset(tuple(p for p in self.patients if p.id in wanted), self.directory)
 
 
-def load_devset(
-    directory: str | Path | None = None,
-    vocabulary: Mapping[str, Any] | None = None,
-) -> Devset:
+def load_devset(directory: str | Path | None = None) -> Devset:
     """Read and validate every ``*.json`` patient file in ``directory``.
 
-    ``vocabulary`` (finding id -> spec; default the running :data:`FINDINGS`) decides which
-    findings are kept; ids only v2 knows are dropped and listed per patient. Any other
-    problem (unknown key or label, missing citation, a finding id neither vocabulary knows,
-    an invalid case) raises :class:`InputError` naming the file.
+    Findings the running vocabulary (:data:`FINDINGS`) knows are kept; agreed v2 ids it does
+    not know yet are dropped and listed per patient (once the vocabulary has them they are
+    kept, with no change to the files). Any other problem (unknown key or label, missing
+    citation, a finding id neither vocabulary knows, an invalid case) raises
+    :class:`InputError` naming the file.
     """
     folder = Path(directory) if directory is not None else DEVSET_DIRECTORY
-    known = FINDINGS if vocabulary is None else vocabulary
     files = sorted(folder.glob("*.json")) if folder.is_dir() else []
     if not files:
         raise InputError(
@@ -180,7 +177,7 @@ def load_devset(
             "a folder of development-set patient files (*.json)",
             "Leave the folder out to use the built-in set.",
         )
-    patients = tuple(_load_patient(path, known) for path in files)
+    patients = tuple(_load_patient(path) for path in files)
     ids = Counter(p.id for p in patients)
     twice = sorted(i for i, c in ids.items() if c > 1)
     if twice:
@@ -188,7 +185,7 @@ def load_devset(
     return Devset(patients, str(folder))
 
 
-def _load_patient(path: Path, known: Mapping[str, Any]) -> DevsetPatient:
+def _load_patient(path: Path) -> DevsetPatient:
     where = str(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -235,7 +232,7 @@ def _load_patient(path: Path, known: Mapping[str, Any]) -> DevsetPatient:
     kept: dict[str, Any] = {}
     dropped: list[str] = []
     for fid, value in raw_case["findings"].items():
-        if fid in known:
+        if fid in FINDINGS:
             kept[fid] = value
         elif fid in V2_FINDINGS:
             if value not in V2_FINDINGS[fid] and value != "unknown":
@@ -247,7 +244,7 @@ def _load_patient(path: Path, known: Mapping[str, Any]) -> DevsetPatient:
                 )
             dropped.append(fid)
         else:
-            hint = suggest(fid, [*known, *V2_FINDINGS])
+            hint = suggest(fid, [*FINDINGS, *V2_FINDINGS])
             raise InputError("finding id", fid, "a v1 or agreed v2 finding id", hint, where=where)
     case = Case.from_dict({**raw_case, "findings": kept}, where=where)
     return DevsetPatient(
