@@ -284,22 +284,54 @@ def test_evaluation_scores_each_patient_as_the_single_case_path_does(
 
 
 # --------------------------------------------------------------------------- the command
-def test_cli_devset_json(capsys: pytest.CaptureFixture[str], evaluation: Any) -> None:
-    code = main(["evaluate", "--devset", "--bootstrap", "200", "--json"])
+SMALL = (
+    "poems-bosco-1991-osteosclerotic-castleman-40f",
+    "poems-jimr2021-no-mprotein-62m",
+    "poems-jnnp2017-asct-b-igg-lambda-oedema",
+    "tempi-xu-2022-patient3",
+    "schnitzler-kim-2018-korea",
+    "imcd-landeiro-2021-nephrotic-polyneuropathy-64m",
+)
+
+
+@pytest.fixture(scope="module")
+def small_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Six real patients (3 POEMS, 3 not) copied to a folder: the command on a small set."""
+    folder = tmp_path_factory.mktemp("small_devset")
+    for name in SMALL:
+        src = DEVSET_DIRECTORY / f"{name}.json"
+        (folder / src.name).write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
+    return folder
+
+
+def test_cli_devset_json_matches_the_library(
+    capsys: pytest.CaptureFixture[str], small_dir: Path
+) -> None:
+    code = main(["evaluate", "--devset", str(small_dir), "--bootstrap", "100", "--json"])
     out = json.loads(capsys.readouterr().out)
+    direct = evaluate_devset(load_devset(small_dir), n_bootstrap=100)
     assert code == 0
-    assert out["n"] == evaluation.summary.n
-    assert out["auc"] == pytest.approx(evaluation.summary.auc)
-    assert out["auc_95ci"][0] == pytest.approx(evaluation.summary.auc_low)
-    assert sum(out["findings_dropped"].values()) > 0
-    assert {g["group"] for g in out["groups"]} >= {"poems", "tempi", "castleman_disease"}
+    assert out["n"] == 6 and out["n_poems"] == 3
+    assert out["auc"] == pytest.approx(direct.summary.auc)
+    assert out["auc_95ci"] == pytest.approx([direct.summary.auc_low, direct.summary.auc_high])
+    assert out["brier"] == pytest.approx(direct.summary.brier)
+    assert {g["group"] for g in out["groups"]} == {p.group for p in direct.scored}
 
 
-def test_cli_markdown_names_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["evaluate", "--devset", "--bootstrap", "50"]) == 0
+def test_cli_markdown_rows_and_citations(
+    capsys: pytest.CaptureFixture[str], small_dir: Path, tmp_path: Path
+) -> None:
+    rows, cites = tmp_path / "rows.csv", tmp_path / "cites.csv"
+    argv = ["evaluate", "--devset", str(small_dir), "--bootstrap", "50"]
+    assert main([*argv, "--rows", str(rows), "--citations", str(cites)]) == 0
     text = capsys.readouterr().out
     for needle in ("AUC of P(POEMS)", "Brier score", "| group |", "| rule set |", "dropped"):
         assert needle in text
+    with rows.open(encoding="utf-8") as handle:
+        table = list(csv.DictReader(handle))
+    assert {r["id"] for r in table} == set(SMALL)
+    assert all(0.0 <= float(r["p_poems"]) <= 1.0 for r in table)
+    assert len(cites.read_text(encoding="utf-8").splitlines()) == 7
 
 
 @pytest.mark.parametrize(
