@@ -19,7 +19,7 @@ def add_devset_arguments(parser: Any) -> None:
         "Score the published patients of model/evaluation/devset (or DIR): AUC of P(POEMS) "
         "with a bootstrap 95%% interval, Brier, reliability table, per-group results and each "
         "rule set's sensitivity/specificity. Findings the running vocabulary lacks are dropped "
-        "and counted. --priors, --setting, --json and --rows apply.",
+        "and counted. --priors, --setting, --bins, --json, --rows and --plot apply.",
     )
     group.add_argument(
         "--devset",
@@ -69,6 +69,18 @@ def run_devset(args: argparse.Namespace) -> int:
     )
     if args.citations:
         write_citations(devset, args.citations)
+    if args.plot:
+        import numpy as np
+
+        from model.evaluation.plots import save_reliability_png
+
+        save_reliability_png(
+            args.plot,
+            result.summary.calibration,
+            result.p_poems,
+            np.array([p.is_poems for p in result.scored]),
+            title="Development set: P(POEMS) vs observed",
+        )
     if args.rows:
         import pandas as pd
 
@@ -79,4 +91,6 @@ def run_devset(args: argparse.Namespace) -> int:
         print(result.to_markdown(), end="")
         if args.citations:
             print(f"Citation list written to {args.citations}")
+        if args.plot:
+            print(f"Reliability diagram written to {args.plot}")
     return 0
