@@ -166,9 +166,16 @@ def coded(array: Any) -> CodedColumn:
     values = array.dictionary
     if not pa.types.is_string(values.type):
         values = pc.cast(values, pa.string())
-    uniques = np.array([s.strip() for s in values.to_pylist()] + [""], dtype=object)
-    indices = pc.fill_null(array.indices, len(values)).to_numpy(zero_copy_only=False)
-    return CodedColumn(np.asarray(indices, dtype=np.intp), uniques)
+    # Trimmed in Arrow; a cell whose padding Arrow leaves (rare Unicode spaces) is not a
+    # canonical value, so its row takes the Case path, which strips as Python does.
+    uniques = np.array([*pc.utf8_trim_whitespace(values).to_pylist(), ""], dtype=object)
+    indices = array.indices
+    if array.null_count:  # a missing cell is the empty text, the last unique
+        nulls = array.is_null().to_numpy(zero_copy_only=False)
+        codes = np.where(nulls, len(values), indices.to_numpy(zero_copy_only=False))
+    else:
+        codes = indices.to_numpy(zero_copy_only=False)
+    return CodedColumn(np.asarray(codes, dtype=np.intp), uniques)
 
 
 def _ids(array: Any | None, n: int) -> Any:
@@ -642,13 +649,17 @@ class AtomicOutput:
         return self
 
     def write(self, table: Any) -> None:
+        import pyarrow as pa
         import pyarrow.csv as pacsv
         import pyarrow.parquet as pq
 
         if self._writer is None:
             assert self._tmp is not None
             if self.suffix == ".parquet":
-                self._writer = pq.ParquetWriter(self._tmp, table.schema)
+                text = [f.name for f in table.schema if f.type == pa.string()]
+                self._writer = pq.ParquetWriter(  # posteriors are unique: no dictionary
+                    self._tmp, table.schema, use_dictionary=text
+                )
             else:
                 self._writer = pacsv.CSVWriter(self._tmp, table.schema)
         self._writer.write_table(table)
