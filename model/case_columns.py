@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from model import measurements as m
-from model.case import SETTING_PATTERN
+from model.case import SETTING_PATTERN, Case
 from model.vocabulary import (
     ABSENT,
     AGE_RANGE,
@@ -316,3 +316,40 @@ def anemia(hb: np.ndarray, sex: Mapping[str, np.ndarray]) -> np.ndarray:
     for s, rows in sex.items():
         out = np.where(rows, np.where(hb < table[s].value, _P, _A), out)
     return np.where(np.isnan(hb), -1, out).astype(np.int8)
+
+
+def row_from_case(case: Case) -> dict[str, str]:
+    """A case as one cohort row of strings (the inverse of reading a row; empty = not given)."""
+    row: dict[str, str] = {}
+    for key in CASE_COLUMNS:
+        value = getattr(case, key)
+        if value is not None:
+            row[key] = str(value)
+    for fid, value in case.findings.items():
+        if FINDINGS[fid].kind is Kind.MEASUREMENT:
+            row["vegf_value"] = str(value["value"])
+            row["vegf_unit"] = str(value.get("unit", "pg/mL"))
+            row["vegf_specimen"] = str(value.get("specimen", ""))
+            if "uln" in value:
+                row["vegf_uln"] = str(value["uln"])
+        else:
+            row[fid] = str(value)
+    return row
+
+
+def variants(row: Mapping[str, str], changes: list[tuple[str, str]]) -> CaseColumns:
+    """Parsed rows: ``row`` itself (row 0), then ``row`` with each (column, text) change."""
+    n = 1 + len(changes)
+    columns: dict[str, tuple[list[str], np.ndarray]] = {}
+    for name in {*row, *(c for c, _ in changes)}:
+        columns[name] = ([row.get(name, "").strip()], np.zeros(n, dtype=np.intp))
+    for i, (name, text) in enumerate(changes, start=1):
+        uniques, indices = columns[name]
+        if text not in uniques:
+            uniques.append(text)
+        indices[i] = uniques.index(text)
+    coded = {
+        name: CodedColumn(indices, np.array(uniques, dtype=object))
+        for name, (uniques, indices) in columns.items()
+    }
+    return parse_columns(coded, n)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.case_columns import CaseColumns
+from model.case import Case
+from model.case_columns import CaseColumns, row_from_case, variants
 from model.criteria.engine import INDETERMINATE, MET, NOT_MET, resolve_rule_set
 from model.criteria.rulesets import CriterionDef, Role, RuleSet, VegfScale
 from model.vocabulary import ABSENT, FINDINGS, PRESENT, VEGF_SPECIMENS, Criterion
@@ -120,3 +121,20 @@ def rule_verdicts(cases: CaseColumns, rule_set: str | RuleSet = "seed") -> np.nd
     """Verdict (``met``/``not_met``/``indeterminate``) of every row, as an object array."""
     names = np.array(STATUS_NAMES, dtype=object)
     return np.asarray(names[verdict_codes(cases, rule_set)])
+
+
+def verdicts_if_set(
+    case: Case, rules: RuleSet, findings: list[str], states: tuple[str, ...] = (PRESENT, ABSENT)
+) -> dict[tuple[str, str], str | None]:
+    """The verdict if each unassessed finding were set to each state, all in one pass.
+
+    ``None`` where the row is not plainly valid (the change may contradict the case): the
+    caller decides those through ``Case`` itself, which refuses or accepts them.
+    """
+    changes = [(fid, state) for fid in findings for state in states]
+    cases = variants(row_from_case(case), changes)
+    codes = verdict_codes(cases, rules)
+    return {
+        change: None if cases.flagged[i] else STATUS_NAMES[codes[i]]
+        for i, change in enumerate(changes, start=1)
+    }
