@@ -395,6 +395,8 @@ def _criterion_status(parsed: ParsedChunk, crit: CriterionDef) -> np.ndarray:
         stated = parsed.entered["vegf_elevated"]
         status = np.full(parsed.n, _INDET)
         for i, specimen in enumerate(VEGF_SPECIMENS):
+            if specimen not in crit.vegf:
+                continue  # a specimen the rule set does not read: indeterminate
             cutoff = crit.vegf[specimen]
             rows = parsed.vegf_specimen == i
             if cutoff.scale is VegfScale.MULTIPLE_OF_ULN:
@@ -407,16 +409,32 @@ def _criterion_status(parsed: ParsedChunk, crit: CriterionDef) -> np.ndarray:
                 else _above(reading, cutoff.met_at)
             )
             value = np.where(passes, _MET, _NOT_MET)
-            if cutoff.borderline_from is not None:
-                border = ~passes & _at_least(reading, cutoff.borderline_from)
-                value = np.where(border, _INDET, value)
             status = np.where(rows, value, status)
         return np.where(stated >= 0, _from_state(stated), status)
     if concept is Criterion.THROMBOCYTOSIS_POLYCYTHEMIA:
         a, b = s["thrombocytosis"], s["polycythemia"]
         met = (a == _P) | (b == _P)
         return np.where(met, _MET, np.where((a == _A) & (b == _A), _NOT_MET, _INDET))
-    return _from_state(s[crit.findings[0]])  # aggregates (any-of) and single findings
+    if crit.findings[0] in AGGREGATES:
+        return _any_listed(parsed, crit.findings[0], crit.findings[1:])
+    return _from_state(s[crit.findings[0]])
+
+
+def _any_listed(parsed: ParsedChunk, aggregate: str, parts: tuple[str, ...]) -> np.ndarray:
+    """Vectorised ``model.criteria.engine._any_of``: the parts the rule set lists, or the
+    aggregate as stated; parts it does not list are never read."""
+    stated = parsed.entered[aggregate]
+    covered = set(AGGREGATES[aggregate])
+    met = stated == _P
+    all_absent = np.ones(parsed.n, dtype=bool)
+    for part in parts:
+        state = parsed.state[part]
+        met |= state == _P
+        absent = state == _A
+        if part in covered:
+            absent |= stated == _A
+        all_absent &= absent
+    return np.where(met, _MET, np.where(all_absent, _NOT_MET, _INDET))
 
 
 def _group(statuses: list[np.ndarray], need: int) -> np.ndarray:
