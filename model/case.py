@@ -45,7 +45,9 @@ MAX_CASE_BYTES = 256 * 1024
 """A case file is a few hundred bytes; anything near this is not a case."""
 _CASE_SIZE_HINT = "A case file holds one patient; use a cohort CSV for many."
 
-_SETTING_PATTERN = re.compile(SETTING_ID_PATTERN)
+SETTING_PATTERN = re.compile(SETTING_ID_PATTERN)
+"""What a setting id looks like (the priors decide which ids exist)."""
+_SETTING_PATTERN = SETTING_PATTERN
 _BINARY_SYNONYMS = {
     True: PRESENT,
     False: ABSENT,
@@ -368,7 +370,9 @@ class Case:
         vegf, elevated = self.vegf, self.entered("vegf_elevated")
         if vegf is not None and elevated is not None:
             ratio = vegf.multiple_of_uln
-            if (elevated == PRESENT and ratio <= 1.0) or (elevated == ABSENT and ratio >= 4.0):
+            if (elevated == PRESENT and ratio <= m.VEGF_NOT_ELEVATED_AT_MOST_ULN_MULTIPLE) or (
+                elevated == ABSENT and ratio >= m.VEGF_CLEARLY_ELEVATED_FROM_ULN_MULTIPLE
+            ):
                 raise CaseError(
                     "findings.vegf_elevated",
                     elevated,
