@@ -88,9 +88,9 @@ def format_text(a: Assessment) -> str:
 
 def run(args: argparse.Namespace) -> int:
     case = Case.load(args.case)
-    notices(args, case.implied_units())
     priors = priors_from(args)
     result = assess(case, setting=args.setting, priors=priors)
+    notices(args, case.implied_units())  # after success: an error stays the only line
     if args.json:
         out = result.to_dict() | {"input_notices": list(case.implied_units())}
         print_json(out, priors or default_priors())
