@@ -140,11 +140,7 @@ class Assessment:
         lines += ["", "### Criteria and probability", "", self.agreement]
         if self.credible_interval is not None:
             ci = self.credible_interval
-            lines += [
-                "",
-                f"Uncertainty from the priors: {round(100 * ci.level)} % credible interval "
-                f"{_pct(ci.low)} to {_pct(ci.high)} ({ci.n_draws} parameter draws).",
-            ]
+            lines += ["", f"{ci.describe()}. {ci.meaning}"]
         if self.notes:
             lines += ["", "### Notes", "", *[f"- {n}" for n in self.notes]]
         lines += ["", f"*{DISCLAIMER}*"]
