@@ -15,6 +15,7 @@ from model.assessment import (
 )
 from model.case import Case
 from model.cli.common import notices, print_json, safe
+from model.constants import DEFAULT_SETTING
 from model.inference.exact import default_priors
 from model.parameters import Priors, load_priors
 
@@ -37,13 +38,14 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def add_priors_options(parser: argparse.ArgumentParser) -> None:
+def add_priors_options(parser: argparse.ArgumentParser, *, with_case: bool = True) -> None:
     """``--setting`` and ``--priors``, shared by the network subcommands."""
+    default = f"the case's, else {DEFAULT_SETTING}" if with_case else DEFAULT_SETTING
     parser.add_argument(
         "--setting",
         metavar="S",
         default=None,
-        help="clinical setting id (default: the case's, else neuropathy_clinic)",
+        help=f"clinical setting id (default: {default})",
     )
     parser.add_argument(
         "--priors", metavar="DIR", default=None, help="priors folder (default: priors/)"
