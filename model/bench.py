@@ -232,7 +232,8 @@ def format_text(r: dict[str, Any]) -> str:
     lines.append(
         "cohort peak memory (fresh process, Parquet): "
         + ", ".join(
-            f"{m['rows']:,} rows {m['peak_mb']:.0f} MB (+{m['added_mb']:.0f} MB scoring)"
+            f"{m['rows']:,} rows: peak {m['peak_mb']:.0f} MB (+{m['added_mb']:.0f} MB over "
+            "the resident engine)"
             for m in c["peak_memory"]
         )
     )
