@@ -333,6 +333,9 @@ class CompiledEngine:
         self._offsets = np.array(offsets, dtype=np.int64)
         self._col_cluster = col_cluster
         self._col_stride = col_stride
+        self._offsets_list = [int(o) for o in offsets]  # the single-case path works on lists
+        self._col_cluster_list = [int(c) for c in col_cluster]
+        self._col_stride_list = [int(c) for c in col_stride]
         stride_matrix = np.zeros((len(self.observable), max(len(offsets), 1)), dtype=np.int64)
         stride_matrix[np.arange(len(self.observable)), col_cluster] = col_stride
         self._stride_matrix = stride_matrix
@@ -433,7 +436,16 @@ class CompiledEngine:
     # ------------------------------------------------------------------ scoring
     def posterior(self, evidence: Mapping[str, str]) -> dict[str, float]:
         """Posterior over the query states for one evidence dict (node -> state)."""
-        probs = self._numpy_block(self.encode([evidence]))[0]  # encode() validated it
+        rows = list(self._offsets_list)  # one row per table group, from the evidence
+        for node, state in evidence.items():
+            j = self._column.get(node)
+            code = self._state_index[node].get(state) if j is not None else None
+            if j is None or code is None:
+                self.encode([evidence])  # raises, naming the node or state and the fix
+                raise AssertionError("unreachable")  # pragma: no cover
+            rows[self._col_cluster_list[j]] += (code + 1) * self._col_stride_list[j]
+        loglik = self._log_prior + self._log_tables[rows].sum(axis=0)
+        probs = _normalise(loglik[None, :], self._core_to_query, len(self.query_states))[0]
         if np.isnan(probs[0]):
             self.posterior_batch(self.encode([evidence]), use_numba=False)  # raises, naming it
         return {s: float(p) for s, p in zip(self.query_states, probs, strict=True)}
