@@ -19,7 +19,15 @@ from model.case import Case
 from model.case_columns import CaseColumns, row_from_case, variants
 from model.criteria.engine import INDETERMINATE, MET, NOT_MET, resolve_rule_set
 from model.criteria.rulesets import CriterionDef, Role, RuleSet, VegfScale
-from model.vocabulary import ABSENT, FINDINGS, PRESENT, VEGF_SPECIMENS, Criterion, Kind
+from model.vocabulary import (
+    ABSENT,
+    AGGREGATES,
+    FINDINGS,
+    PRESENT,
+    VEGF_SPECIMENS,
+    Criterion,
+    Kind,
+)
 
 STATUS_NAMES: tuple[str, ...] = (MET, NOT_MET, INDETERMINATE)
 """Status words in code order (``0`` met, ``1`` not met, ``2`` indeterminate)."""
@@ -71,6 +79,8 @@ def criterion_status(cases: CaseColumns, crit: CriterionDef) -> np.ndarray:
         stated = cases.entered["vegf_elevated"]
         status = np.full(cases.n, _INDET)
         for i, specimen in enumerate(VEGF_SPECIMENS):
+            if specimen not in crit.vegf:
+                continue  # a specimen the rule set does not read: indeterminate
             cutoff = crit.vegf[specimen]
             rows = cases.vegf_specimen == i
             if cutoff.scale is VegfScale.MULTIPLE_OF_ULN:
@@ -83,16 +93,32 @@ def criterion_status(cases: CaseColumns, crit: CriterionDef) -> np.ndarray:
                 else above(reading, cutoff.met_at)
             )
             value = np.where(passes, _MET, _NOT_MET)
-            if cutoff.borderline_from is not None:
-                border = ~passes & at_least(reading, cutoff.borderline_from)
-                value = np.where(border, _INDET, value)
             status = np.where(rows, value, status)
         return np.where(stated >= 0, _from_state(stated), status)
     if concept is Criterion.THROMBOCYTOSIS_POLYCYTHEMIA:
         a, b = s["thrombocytosis"], s["polycythemia"]
         met = (a == _P) | (b == _P)
         return np.where(met, _MET, np.where((a == _A) & (b == _A), _NOT_MET, _INDET))
-    return _from_state(s[crit.findings[0]])  # aggregates (any-of) and single findings
+    if crit.findings[0] in AGGREGATES:
+        return _any_listed(cases, crit.findings[0], crit.findings[1:])
+    return _from_state(s[crit.findings[0]])
+
+
+def _any_listed(cases: CaseColumns, aggregate: str, parts: tuple[str, ...]) -> np.ndarray:
+    """Vectorised ``model.criteria.engine._any_of``: the parts the rule set lists, or the
+    aggregate as stated; parts it does not list are never read."""
+    stated = cases.entered[aggregate]
+    covered = set(AGGREGATES[aggregate])
+    met = stated == _P
+    all_absent = np.ones(cases.n, dtype=bool)
+    for part in parts:
+        state = cases.state[part]
+        met |= state == _P
+        absent = state == _A
+        if part in covered:
+            absent |= stated == _A
+        all_absent &= absent
+    return np.where(met, _MET, np.where(all_absent, _NOT_MET, _INDET))
 
 
 def _group(statuses: list[np.ndarray], need: int) -> np.ndarray:
