@@ -65,13 +65,16 @@ def test_teaching_demos_render() -> None:
 
 
 def test_evaluation_page_on_the_bundled_teaching_cohort() -> None:
+    from ui.render import tab_title
+
     at = page("5_Evaluation.py")
     at.selectbox(key="ev_bundled").set_value("teaching_cases").run()
+    assert at.selectbox(key="ev_label").value == "published_diagnosis"
     at.button(key="ev_run").click().run()
     assert not at.exception and not at.error
     text = " ".join(m.value for m in at.markdown)
-    assert "12 rows, 12 scored" in text and "| seed |" in text
-    assert at.get("imgs") or at.get("image") or True  # the figure is drawn by st.pyplot
+    assert "12 rows, 12 scored" in text
+    assert tab_title("seed") in list(at.main.dataframe[0].value["rule set"])
 
 
 def test_evaluation_page_reports_a_wrong_label_column() -> None:
@@ -83,32 +86,56 @@ def test_evaluation_page_reports_a_wrong_label_column() -> None:
     assert at.error and "a column of diagnosis states" in at.error[0].value
 
 
-def test_compare_page_with_a_folder(tmp_path: Path) -> None:
+def _zip(texts: dict[str, str]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in texts.items():
+            archive.writestr(f"priors/{name}", text)
+    return buffer.getvalue()
+
+
+def test_compare_page_with_an_uploaded_zip() -> None:
     source = default_directory()
-    text = (source / "findings.toml").read_text()
-    edited = text.replace("[hepatomegaly.leak]\np = 0.03", "[hepatomegaly.leak]\np = 0.05", 1)
-    assert edited != text
+    texts = {
+        name: (source / name).read_text()
+        for name in ("references.toml", "settings.toml", "latent.toml", "findings.toml")
+    }
+    edited = texts["findings.toml"].replace(
+        "[hepatomegaly.leak]\np = 0.03", "[hepatomegaly.leak]\np = 0.05", 1
+    )
+    assert edited != texts["findings.toml"]
     b = priors_from_files({"findings.toml": edited.encode()})
     expected = [d.key for d in diff_parameters(load_priors(source), b)]
-    folder = tmp_path / "b"
-    folder.mkdir()
-    for name in ("references.toml", "settings.toml", "latent.toml"):
-        (folder / name).write_text((source / name).read_text())
-    (folder / "findings.toml").write_text(edited)
     at = page("6_Compare_priors.py")
-    at.radio(key="cmp_mode").set_value("A priors folder").run()
-    at.text_input(key="cmp_folder").input(str(folder)).run()
+    assert "folder" not in " ".join(at.radio(key="cmp_mode").options)  # no server paths
+    at.radio(key="cmp_mode").set_value("Upload a prior set (zip)").run()
+    data = _zip({**texts, "findings.toml": edited})
+    at.file_uploader(key="cmp_upload").set_value(("b.zip", data, "application/zip")).run()
     assert not at.exception and not at.error
-    assert list(at.dataframe[0].value["key"]) == expected == ["findings.hepatomegaly.leak"]
+    assert list(at.main.dataframe[0].value["key"]) == expected == ["findings.hepatomegaly.leak"]
     assert at.subheader[0].value == "1 parameter(s) differ"
+    shown = " ".join(m.value for m in at.markdown)
+    assert str(source) not in shown and "/" not in shown.replace("</", "")
 
 
-def test_compare_page_bad_folder_is_an_error_message(tmp_path: Path) -> None:
+def test_compare_page_bad_upload_is_an_escaped_error_without_paths() -> None:
     at = page("6_Compare_priors.py")
-    at.radio(key="cmp_mode").set_value("A priors folder").run()
-    at.text_input(key="cmp_folder").input(str(tmp_path / "missing")).run()
+    at.radio(key="cmp_mode").set_value("Upload a prior set (zip)").run()
+    source = default_directory()
+    texts = {
+        name: (source / name).read_text()
+        for name in ("references.toml", "settings.toml", "latent.toml", "findings.toml")
+    }
+    texts["settings.toml"] = texts["settings.toml"].replace(
+        'kind = "inferred"', 'kind = "![x](http://127.0.0.1:9/toml.png)"', 1
+    )
+    at.file_uploader(key="cmp_upload").set_value(("b.zip", _zip(texts), "x")).run()
     assert not at.exception
-    assert at.error and "priors folder" in at.error[0].value
+    assert at.error and r"!\[x\]" in at.error[0].value
+    assert "/tmp" not in at.error[0].value and "poems-priors-" not in at.error[0].value
 
 
 def test_compare_core_reads_the_priors_page_zip() -> None:

@@ -183,7 +183,7 @@ def test_every_page_draws_in_the_browser(app_url: str, browser_page: Any, page_p
     if page_path == "Network":
         main.get_by_test_id("stGraphVizChart").locator("svg").first.wait_for()
     else:
-        main.get_by_test_id("stMetricValue").first.wait_for()
+        main.get_by_test_id("stMultiSelect").first.wait_for()
     assert page.get_by_test_id("stException").count() == 0
     page.screenshot(path=str(ARTIFACTS / f"browser-{page_path.lower()}.png"))
 

@@ -25,8 +25,8 @@ import pytest
 from model.case import Case
 from model.cli import main
 from model.evaluation import metrics as mx
-from model.evaluation.cohort import read_cohort
-from model.evaluation.evaluate import evaluate_cohort
+from model.evaluation.cohort import read_cohort, read_table
+from model.evaluation.evaluate import evaluate_table
 from model.inference.exact import posterior
 
 HEADER = (
@@ -47,7 +47,7 @@ r6,flu,neuropathy_clinic,present,,,,,,
 
 @pytest.fixture(scope="module")
 def result():  # type: ignore[no-untyped-def]
-    return evaluate_cohort(read_cohort(CSV.encode(), "dx"), n_bins=2)
+    return evaluate_table(read_table(CSV.encode()), "dx", n_bins=2)
 
 
 def test_rule_counts_by_hand(result) -> None:  # type: ignore[no-untyped-def]
@@ -124,23 +124,9 @@ def test_cli_unknown_setting_is_one_line(
 
 
 def test_forced_setting_changes_scores_not_verdicts() -> None:
-    cohort = read_cohort(CSV.encode(), "dx")
-    a = evaluate_cohort(cohort, setting="general_population")
-    b = evaluate_cohort(cohort, setting="paraproteinemic_neuropathy")
+    cohort = read_table(CSV.encode())
+    a = evaluate_table(cohort, "dx", setting="general_population")
+    b = evaluate_table(cohort, "dx", setting="paraproteinemic_neuropathy")
     assert a.verdicts == b.verdicts
     assert (a.scores < b.scores).all()
     assert Case.from_dict({"findings": {}}).setting is None
-
-
-def test_table_path_matches_the_row_path() -> None:
-    """evaluate_table (the batch path when model.inference.batch exists) and evaluate_cohort
-    (row by row) give the same scores, verdicts and bad rows."""
-    from model.evaluation.cohort import read_table
-    from model.evaluation.evaluate import evaluate_table
-
-    rows = evaluate_cohort(read_cohort(CSV.encode(), "dx"))
-    table = evaluate_table(read_table(CSV.encode()), "dx")
-    assert table.scores.tolist() == pytest.approx(rows.scores.tolist(), abs=1e-9)
-    assert table.verdicts == rows.verdicts
-    assert [b.row for b in table.bad_rows] == [b.row for b in rows.bad_rows]
-    assert table.network.auc == pytest.approx(rows.network.auc)
