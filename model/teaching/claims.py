@@ -100,7 +100,7 @@ def claims(note: str) -> list[Claim]:
 
 def broken_claims(steps: list[Step]) -> list[tuple[int, Claim]]:
     """(step index, claim) for every claim in the steps' teaching notes the numbers contradict."""
-    out = []
+    out: list[tuple[int, Claim]] = []
     for i, step in enumerate(steps):
         previous = steps[i - 1] if i else None
         out.extend((i, c) for c in claims(step.teaching_note) if not c.holds(step, previous))
