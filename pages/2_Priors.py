@@ -40,7 +40,8 @@ def _diagnosis_labels() -> dict[str, str]:
 
 
 def _value_key(key: str) -> str:
-    return f"priors_value_{key}"
+    """The widget key of a parameter's new value (no dots: it doubles as a CSS class)."""
+    return "priors_value_" + key.replace(".", "__")
 
 
 def _rows(priors: Any) -> list[dict[str, Any]]:

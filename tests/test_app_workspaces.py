@@ -33,6 +33,11 @@ def _expected() -> model.parameters.Priors:
     return priors_from_texts(edited_texts(texts, DEFAULT, [Edit(k, v) for k, v in EDITS.items()]))
 
 
+def value_key(key: str) -> str:
+    """The Priors page's widget key for a parameter's new value."""
+    return "priors_value_" + key.replace(".", "__")
+
+
 def _start(page: str = "pages/2_Priors.py") -> tuple[AppTest, Case]:
     case = Case.load(EXAMPLE)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
@@ -51,7 +56,7 @@ def _badge(at: AppTest) -> str:
 def _edit_three(at: AppTest) -> None:
     at.multiselect(key="priors_pick").set_value(list(EDITS)).run()
     for key, value in EDITS.items():
-        at.number_input(key=f"priors_value_{key}").set_value(value)
+        at.number_input(key=value_key(key)).set_value(value)
     at.text_input(key="priors_who").input("Dr Test")
     at.text_input(key="priors_why").input("<img src=x> [link](http://example.org)")
     at.button(key="priors_apply").click().run()
@@ -141,7 +146,7 @@ def test_an_edit_the_priors_refuse_is_an_error_not_an_exception() -> None:
     keys = [f"{row.key}.probs.{s}" for s in list(row.probs)[:2]]  # type: ignore[union-attr]
     at.multiselect(key="priors_pick").set_value(keys).run()
     for key in keys:
-        at.number_input(key=f"priors_value_{key}").set_value(0.9)
+        at.number_input(key=value_key(key)).set_value(0.9)
     at.button(key="priors_apply").click().run()
     assert not at.exception
     assert "cannot be applied" in at.error[0].value
