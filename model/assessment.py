@@ -21,9 +21,8 @@ from typing import Any
 from model.case import Case
 from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult, evaluate_all
 from model.exceptions import InputError
-from model.inference.batch import engine_for
+from model.inference.engine import engine_for, resolve
 from model.inference.exact import posterior as exact_posterior
-from model.inference.exact import resolve
 from model.network.evidence import NOT_IN_NETWORK, evidence_for
 from model.network.structure import DIAGNOSIS_STATES
 from model.parameters import Priors
@@ -141,11 +140,7 @@ class Assessment:
         lines += ["", "### Criteria and probability", "", self.agreement]
         if self.credible_interval is not None:
             ci = self.credible_interval
-            lines += [
-                "",
-                f"Uncertainty from the priors: {round(100 * ci.level)} % credible interval "
-                f"{_pct(ci.low)} to {_pct(ci.high)} ({ci.n_draws} parameter draws).",
-            ]
+            lines += ["", f"{ci.describe()}. {ci.meaning}"]
         if self.notes:
             lines += ["", "### Notes", "", *[f"- {n}" for n in self.notes]]
         lines += ["", f"*{DISCLAIMER}*"]

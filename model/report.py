@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from model.analysis.uncertainty import INTERVAL_LABEL, INTERVAL_MEANING
 from model.assessment import DIAGNOSIS_LABELS, Assessment, percent
 from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult
 from model.exceptions import InputError
@@ -149,7 +150,7 @@ def _answer_blocks(a: Assessment) -> list[_Block]:
     headline = f"P(POEMS | findings) = {percent(a.posterior_poems)}"
     if a.credible_interval is not None:
         low, high = _bounds(a.credible_interval)
-        headline += f" (90% credible interval {percent(low)} to {percent(high)})"
+        headline += f" (90% credible interval {percent(low)} to {percent(high)}: {INTERVAL_LABEL})"
     else:
         headline += " (credible interval not computed)"
     rows = tuple(
@@ -163,6 +164,7 @@ def _answer_blocks(a: Assessment) -> list[_Block]:
             f"'{a.setting_label}'."
         ),
         _Table(("diagnosis", "base rate", "after findings"), rows),
+        *([_Paragraph(INTERVAL_MEANING)] if a.credible_interval is not None else []),
     ]
 
 

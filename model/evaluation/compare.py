@@ -207,7 +207,7 @@ def compare_priors(
     """Bundle the parameter differences with the effect on a case and/or cohort metrics.
 
     ``cohort_metrics`` is the pair (metrics under A, metrics under B) computed by the caller
-    (see :func:`model.evaluation.evaluate.evaluate_cohort`), so this module stays free of I/O.
+    (see :func:`model.evaluation.evaluate.evaluate_table`), so this module stays free of I/O.
     """
     shift = None if case is None else compare_case(case, a, b, setting)
     cohort_a = cohort_b = None

@@ -23,14 +23,85 @@ from typing import Any
 
 import numpy as np
 
+from model.case import Case
 from model.evaluation.cohort import BadRow
 from model.evaluation.metrics import RulePerformance, ScoreMetrics, rule_performance, score_metrics
-from model.exceptions import InputError
+from model.exceptions import InputError, PoemsError
 from model.parameters import Priors
 from model.vocabulary import suggest
 
 DEFAULT_SETTING = "neuropathy_clinic"
 POSITIVE = "poems"
+
+
+@dataclass(frozen=True)
+class Scores:
+    """P(positive) per usable row, and the rows that could not be scored."""
+
+    p_positive: np.ndarray
+    posteriors: np.ndarray  # (n, n_diagnoses)
+    diagnoses: tuple[str, ...]
+    settings: tuple[str, ...]
+    failed: tuple[tuple[int, str], ...]  # (index into the input cases, message)
+
+
+def _engine(priors: Priors, setting: str) -> Any:
+    from model.inference.engine import engine_for
+
+    return engine_for(priors, setting)
+
+
+def score_cases(
+    cases: Sequence[Case],
+    priors: Priors,
+    setting: str | None = None,
+    positive: str = POSITIVE,
+) -> Scores:
+    """Posterior over diagnoses for every case, grouped by setting and scored in batches.
+
+    ``setting`` forces one setting for all rows; otherwise each case's own setting is used,
+    falling back to :data:`DEFAULT_SETTING`. Unknown settings raise (they are a cohort-level
+    mistake, not a row-level one).
+    """
+    from model.network.evidence import evidence_for
+
+    chosen = [setting or c.setting or DEFAULT_SETTING for c in cases]
+    for s in sorted(set(chosen)):
+        priors.setting(s)  # raises with a suggestion
+    diagnoses: tuple[str, ...] = ()
+    n = len(cases)
+    posteriors = np.full((n, 0), np.nan)
+    failed: list[tuple[int, str]] = []
+    evidence: list[dict[str, str] | None] = []
+    for i, case in enumerate(cases):
+        try:
+            evidence.append(dict(evidence_for(case)))
+        except PoemsError as err:
+            evidence.append(None)
+            failed.append((i, str(err)))
+    for s in sorted(set(chosen)):
+        engine = _engine(priors, s)
+        if not diagnoses:
+            diagnoses = tuple(engine.query_states)
+            posteriors = np.full((n, len(diagnoses)), np.nan)
+        idx = [i for i in range(n) if chosen[i] == s and evidence[i] is not None]
+        if not idx:
+            continue
+        codes = engine.encode([evidence[i] for i in idx])
+        out = engine.posterior_batch(codes, on_impossible="nan")
+        posteriors[idx] = out
+        for j, i in enumerate(idx):
+            if np.isnan(out[j, 0]):
+                failed.append((i, "findings have probability zero under the network"))
+    if positive not in diagnoses and diagnoses:
+        raise InputError(
+            "--positive",
+            positive,
+            "a diagnosis state (" + ", ".join(diagnoses) + ")",
+            suggest(positive, diagnoses),
+        )
+    p = posteriors[:, diagnoses.index(positive)] if diagnoses else np.zeros(0)
+    return Scores(p, posteriors, diagnoses, tuple(chosen), tuple(sorted(failed)))
 
 
 @dataclass(frozen=True)
@@ -212,13 +283,13 @@ def evaluate_table(
 ) -> Evaluation:
     """Evaluate a cohort table of string cells (as read by :func:`cohort.read_table`).
 
-    The one cohort evaluator: scoring goes through ``model.inference.batch.score_frame``
+    The one cohort evaluator: scoring goes through ``model.cohort.score.score_frame``
     (vectorised parsing, criteria and compiled-engine posteriors, with the row path for any
     row it cannot parse plainly), which is what makes 5,000-row cohorts take seconds.
     """
+    from model.cohort.score import score_frame
     from model.criteria.rulesets import RULE_SETS
     from model.evaluation.cohort import ignored_columns
-    from model.inference import batch
     from model.parameters import load_priors
 
     priors = priors if priors is not None else load_priors()
@@ -244,7 +315,7 @@ def evaluate_table(
     scored = None
     verdicts: dict[str, np.ndarray] = {}
     for name in names:
-        out, _fast = batch.score_frame(features, priors, setting, rule_set=name)
+        out, _fast = score_frame(features, priors, setting, rule_set=name)
         verdicts[name] = out[f"{name}_verdict"].to_numpy(dtype=object)
         scored = out if scored is None else scored
     assert scored is not None
