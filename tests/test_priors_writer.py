@@ -155,3 +155,11 @@ def test_every_parameter_has_a_distinct_label_in_clinical_words() -> None:
     assert parameter_label("settings.neuropathy_clinic.probs.poems", DIAGNOSIS_LABELS) == (
         "Base rate of POEMS syndrome (neuropathy clinic)"
     )
+
+
+def test_who_and_why_are_kept_as_one_clean_line() -> None:
+    edit = Edit(LEAK, 0.2, 'Dr "Q"\n\x7f\x00 <b>', "why\\ \t\x1b[31m" + "x" * 500, WHEN)
+    back = priors_from_texts(edited_texts(TEXTS, PRIORS, [edit]))
+    note = next(p.note for p in back.parameters() if p.key == LEAK) or ""
+    assert note.startswith('Edited by Dr "Q" <b> (2026-12-02 01:00 UTC): why\\ [31mxxx')
+    assert not any(ord(c) < 32 or ord(c) == 127 for c in note)

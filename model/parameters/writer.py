@@ -268,11 +268,22 @@ def _clean(value: float) -> float:
     return float(f"{value:.{_SIGNIFICANT}g}")
 
 
+MAX_NOTE_TEXT = 300
+"""Who and why are typed by a user: control characters dropped, one line, at most this long."""
+
+
+def _one_line(text: str) -> str:
+    import unicodedata
+
+    kept = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
+    return " ".join(kept.split())[:MAX_NOTE_TEXT]
+
+
 def _provenance_note(entry: Parameter | Categorical, edits: Sequence[Edit], extra: str) -> str:
     last = edits[-1]
-    who = last.who.strip() or "an unnamed user"
-    when = last.when.strip() or "an unrecorded time"
-    why = last.why.strip() or "no reason given"
+    who = _one_line(last.who) or "an unnamed user"
+    when = _one_line(last.when) or "an unrecorded time"
+    why = _one_line(last.why).rstrip(".") or "no reason given"
     if isinstance(entry, Categorical):
         previous = "probs " + ", ".join(f"{s} = {v!r}" for s, v in entry.probs.items())
     else:
