@@ -7,6 +7,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 import model.parameters
@@ -31,6 +32,15 @@ EDITS = {
 def _expected() -> model.parameters.Priors:
     texts = source_texts(DEFAULT.directory or "")
     return priors_from_texts(edited_texts(texts, DEFAULT, [Edit(k, v) for k, v in EDITS.items()]))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm() -> None:
+    """Build the network and its engine once outside AppTest's 30 s timeout (a cold build
+    takes tens of seconds on a loaded machine; the app pays it once per process)."""
+    case = Case.load(EXAMPLE)
+    assess(case)
+    marginals(case, priors=DEFAULT)
 
 
 def value_key(key: str) -> str:
@@ -224,3 +234,16 @@ def test_hostile_cohort_text_is_never_live_markdown() -> None:
             "\\[" in element.value
         )
         assert "![" not in element.value
+
+
+def test_the_network_page_offers_every_export_under_the_sessions_priors() -> None:
+    from model.export import FORMATS, SUFFIXES
+
+    at, case = _start("pages/1_Network.py")
+    buttons = {b.proto.label: b.proto for b in at.get("download_button")}
+    assert {"BIF", "XMLBIF", "XDSL (GeNIe)", "Hugin NET", "DOT (this drawing)"} <= set(buttons)
+    setting = at.selectbox(key="network_export_setting").value
+    assert setting == (case.setting or setting)
+    assert len(FORMATS) == 4 and SUFFIXES["xmlbif"] == ".bifxml"  # pyAgrum's name for XMLBIF
+    captions = " ".join(c.value for c in at.main.caption)
+    assert "misreads the parent order" in captions and DEFAULT.fingerprint[:12] in captions
