@@ -181,7 +181,8 @@ def test_every_page_draws_in_the_browser(app_url: str, browser_page: Any, page_p
     main = page.get_by_test_id("stMain")
     main.get_by_role("heading").first.wait_for()
     if page_path == "Network":
-        main.get_by_test_id("stGraphVizChart").locator("svg").first.wait_for()
+        # the first posterior of every node for a new setting is computed cold: allow longer
+        main.get_by_test_id("stGraphVizChart").locator("svg").first.wait_for(timeout=120_000)
     else:
         main.get_by_test_id("stMultiSelect").first.wait_for()
     assert page.get_by_test_id("stException").count() == 0
