@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from model import analysis
+from model.analysis.settle import settle
 from model.case import Case
+from model.constants import DISCLAIMER
 from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult, evaluate_all
 from model.exceptions import InputError
 from model.inference.engine import engine_for, resolve
@@ -30,7 +33,6 @@ from model.vocabulary import label
 
 LOW_PROBABILITY = 0.10
 HIGH_PROBABILITY = 0.50
-DISCLAIMER = "Decision support, not a diagnosis."
 
 DIAGNOSIS_LABELS: Mapping[str, str] = MappingProxyType(
     {
@@ -374,9 +376,6 @@ def assess(
     )
     extra: dict[str, Any] = {}
     if analyses:
-        from model import analysis
-        from model.analysis.settle import settle
-
         extra = {
             "contributions": analysis.contributions(compiled, evidence),
             "next_tests": settle(

@@ -28,6 +28,7 @@ from model.network.builder import build_network
 from model.network.structure import NODES
 from model.network.tables import NodeTable, build_tables
 from model.parameters import Priors
+from model.vocabulary import suggest
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)
@@ -132,8 +133,6 @@ def read_xdsl_tables(text: str) -> dict[str, tuple[tuple[str, ...], tuple[str, .
 def network_text(priors: Priors, setting: str, fmt: str) -> str:
     """The network for ``setting`` as text in ``fmt`` (bif, xmlbif, xdsl or net)."""
     if fmt not in FORMATS:
-        from model.vocabulary import suggest
-
         raise InputError("format", fmt, "one of " + ", ".join(FORMATS), suggest(fmt, FORMATS))
     priors.setting(setting)  # unknown settings raise with a suggestion
     if fmt == "xdsl":

@@ -15,7 +15,8 @@ from model.assessment import assess, percent
 from model.case import Case
 from model.inference.exact import marginals
 from model.parameters import load_priors
-from model.parameters.writer import Edit, edited_texts, priors_from_texts, source_texts
+from model.parameters.texts import priors_from_texts, source_texts
+from model.parameters.writer import Edit, edited_texts
 from ui import state
 
 ROOT = Path(__file__).resolve().parent.parent

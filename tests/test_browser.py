@@ -207,7 +207,8 @@ def test_three_edited_parameters_change_the_main_page_and_the_badge(
     from model.assessment import DIAGNOSIS_LABELS
     from model.parameters import load_priors
     from model.parameters.overrides import parameter_label
-    from model.parameters.writer import Edit, edited_texts, priors_from_texts, source_texts
+    from model.parameters.texts import priors_from_texts, source_texts
+    from model.parameters.writer import Edit, edited_texts
 
     page = browser_page
     default = load_priors()

@@ -14,7 +14,8 @@ import pytest
 from model.exceptions import PriorsError
 from model.parameters import Categorical, load_priors
 from model.parameters.overrides import parameter_label
-from model.parameters.writer import Edit, edited_texts, priors_from_texts, source_texts
+from model.parameters.texts import priors_from_texts, source_texts
+from model.parameters.writer import Edit, edited_texts
 
 PRIORS = load_priors()
 TEXTS = source_texts(PRIORS.directory or "")

@@ -22,7 +22,8 @@ from typing import Any
 import streamlit as st
 
 from model.parameters import Priors
-from model.parameters.writer import Edit, edited_texts, priors_from_texts, source_texts
+from model.parameters.texts import priors_from_texts, source_texts
+from model.parameters.writer import Edit, edited_texts
 from ui import compute
 from ui.state import plain
 

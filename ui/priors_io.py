@@ -38,7 +38,7 @@ def priors_zip(priors: Any) -> bytes:
 
 def priors_from_zip(data: bytes) -> Any:
     """Load priors from a zip made by :func:`priors_zip` (or any zip of the TOML files)."""
-    from model.parameters.writer import priors_from_texts
+    from model.parameters.texts import priors_from_texts
 
     return priors_from_texts(texts_from_zip(data))
 

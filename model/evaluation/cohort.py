@@ -1,5 +1,5 @@
-"""Read a labelled cohort (CSV or Parquet, SPEC section 2) into cases, keeping bad rows as
-messages.
+"""Read a labelled cohort (CSV or Parquet; docs/formats.md, "Cohorts") into cases, keeping bad
+rows as messages.
 
 One column per finding id, plus ``id``, ``age``, ``sex``, ``setting`` and the VEGF columns
 ``vegf_value`` / ``vegf_unit`` / ``vegf_specimen`` / ``vegf_uln``; an empty cell means *not

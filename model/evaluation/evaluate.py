@@ -24,14 +24,16 @@ from typing import Any
 import numpy as np
 
 from model.case import Case
-from model.evaluation.cohort import BadRow
+from model.cohort.score import score_frame
+from model.constants import DEFAULT_SETTING
+from model.constants import POEMS as POSITIVE
+from model.criteria.rulesets import RULE_SETS
+from model.evaluation.cohort import BadRow, ignored_columns
 from model.evaluation.metrics import RulePerformance, ScoreMetrics, rule_performance, score_metrics
 from model.exceptions import InputError, PoemsError
-from model.parameters import Priors
+from model.network.evidence import evidence_for
+from model.parameters import Priors, load_priors
 from model.vocabulary import suggest
-
-DEFAULT_SETTING = "neuropathy_clinic"
-POSITIVE = "poems"
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,6 @@ def score_cases(
     falling back to :data:`DEFAULT_SETTING`. Unknown settings raise (they are a cohort-level
     mistake, not a row-level one).
     """
-    from model.network.evidence import evidence_for
 
     chosen = [setting or c.setting or DEFAULT_SETTING for c in cases]
     for s in sorted(set(chosen)):
@@ -287,10 +288,6 @@ def evaluate_table(
     (vectorised parsing, criteria and compiled-engine posteriors, with the row path for any
     row it cannot parse plainly), which is what makes 5,000-row cohorts take seconds.
     """
-    from model.cohort.score import score_frame
-    from model.criteria.rulesets import RULE_SETS
-    from model.evaluation.cohort import ignored_columns
-    from model.parameters import load_priors
 
     priors = priors if priors is not None else load_priors()
     columns = [str(c) for c in frame.columns]

@@ -14,9 +14,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from model.parameters.schema import Categorical, NodePriors, Parameter, Priors, Published
+from model.parameters.schema import Categorical, NodePriors, Parameter, Published
+
+if TYPE_CHECKING:  # Priors is built from these modules; annotations only
+    from model.parameters.priors import Priors
 
 _HEADER = "# Written by model.parameters.writer from the priors; edit freely, it reloads equal.\n"
 
@@ -364,37 +367,3 @@ def _edit_row(table: Any, entry: Categorical, edits: Sequence[Edit]) -> None:
     for state in entry.probs:
         probs[state] = float(new[state])
     _set_provenance(table, _provenance_note(entry, edits, ""))
-
-
-def source_texts(directory: str | Path) -> dict[str, str]:
-    """The text of each priors file in ``directory`` (what :func:`edited_texts` starts from)."""
-    from model.parameters.loader import FILES
-
-    return {name: (Path(directory) / name).read_text(encoding="utf-8") for name in FILES}
-
-
-def priors_from_texts(texts: Mapping[str, str]) -> Priors:
-    """Load priors from file texts through :func:`~model.parameters.load_priors` (in a temporary
-    folder). Errors name the file, never the temporary folder."""
-    import tempfile
-
-    from model.exceptions import PriorsError
-    from model.parameters.loader import FILES, load_priors
-
-    with tempfile.TemporaryDirectory(prefix="poems-priors-") as tmp:
-        for name in FILES:
-            if name in texts:
-                (Path(tmp) / name).write_text(texts[name], encoding="utf-8")
-        try:
-            priors = load_priors(tmp)
-        except RecursionError:
-            raise PriorsError(
-                "priors file", "nested too deeply", "the tables of a priors file", "Check the file."
-            ) from None
-        except PriorsError as err:
-            where = err.where.replace(str(Path(tmp)) + "/", "").replace(str(Path(tmp)), "")
-            value = str(err.value).replace(str(Path(tmp)) + "/", "")
-            raise PriorsError(err.field, value, err.allowed, err.hint, where=where) from None
-    from dataclasses import replace
-
-    return replace(priors, directory=None)
