@@ -1,4 +1,4 @@
-"""``poems export --format bif|xmlbif|xdsl -o FILE``: the network for other BN tools."""
+"""``poems export --format bif|xmlbif|xdsl|net -o FILE``: the network for other BN tools."""
 
 from __future__ import annotations
 
