@@ -63,6 +63,9 @@ class Assessment:
     notes : caveats about how the case was read.
     contributions, next_tests, credible_interval, sensitivity : the analyses of
         :mod:`model.analysis` (``None`` when ``assess(..., analyses=False)``).
+        ``next_tests`` scores single findings (never one the case format would reject).
+    workup : :class:`model.analysis.workup.Workup`, the orderable tests in the order an
+        expert orders them (tier, then value), or a plain "settled".
     engine : ``"compiled"`` or ``"pgmpy"`` (the reference), the engine behind ``posterior``.
     """
 
@@ -80,6 +83,7 @@ class Assessment:
     credible_interval: Any = None
     sensitivity: Any = None
     engine: str = "compiled"
+    workup: Any = None
 
     @property
     def posterior_poems(self) -> float:
@@ -116,7 +120,7 @@ class Assessment:
             "engine": self.engine,
             "disclaimer": DISCLAIMER,
         }
-        for name in ("contributions", "next_tests", "credible_interval", "sensitivity"):
+        for name in ("contributions", "next_tests", "credible_interval", "sensitivity", "workup"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = _plain(value)
@@ -142,6 +146,8 @@ class Assessment:
         if self.credible_interval is not None:
             ci = self.credible_interval
             lines += ["", f"{ci.describe()}. {ci.meaning}"]
+        if self.workup is not None:
+            lines += ["", "### Next tests (work-up)", "", self.workup.to_markdown()]
         if self.notes:
             lines += ["", "### Notes", "", *[f"- {n}" for n in self.notes]]
         lines += ["", f"*{DISCLAIMER}*"]
@@ -377,12 +383,15 @@ def assess(
     if analyses:
         from model import analysis
         from model.analysis.settle import settle
+        from model.analysis.workup import admissible_nodes, workup
 
+        candidates = admissible_nodes(case, compiled, evidence)
         extra = {
             "contributions": analysis.contributions(compiled, evidence),
             "next_tests": settle(
-                analysis.next_tests(compiled, evidence), criteria[DEFAULT_RULE_SET]
+                analysis.next_tests(compiled, evidence, candidates), criteria[DEFAULT_RULE_SET]
             ),
+            "workup": workup(case, compiled, evidence, criteria[DEFAULT_RULE_SET]),
             "credible_interval": analysis.credible_interval(priors, chosen, evidence),
             "sensitivity": (
                 analysis.sensitivity(priors, chosen, evidence) if sensitivity else None

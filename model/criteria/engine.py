@@ -632,6 +632,12 @@ def evaluate(case: Case, rule_set: str | RuleSet = DEFAULT_RULE_SET) -> Criteria
     )
 
 
+def verdict(case: Case, rule_set: str | RuleSet = DEFAULT_RULE_SET) -> str:
+    """Only the verdict of :func:`evaluate` (no trace, no what-would-decide-it): cheap enough
+    to call once per possible test result."""
+    return _verdict(case, resolve_rule_set(rule_set))[0]
+
+
 def evaluate_all(case: Case) -> dict[str, CriteriaResult]:
     """Every rule set's result, keyed by rule-set id, default first."""
     return {rule_id: evaluate(case, rule_id) for rule_id in RULE_SETS}
