@@ -21,9 +21,8 @@ from typing import Any
 from model.case import Case
 from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult, evaluate_all
 from model.exceptions import InputError
-from model.inference.batch import engine_for
+from model.inference.engine import engine_for, resolve
 from model.inference.exact import posterior as exact_posterior
-from model.inference.exact import resolve
 from model.network.evidence import NOT_IN_NETWORK, evidence_for
 from model.network.structure import DIAGNOSIS_STATES
 from model.parameters import Priors

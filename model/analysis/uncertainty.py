@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 
 from model.exceptions import InputError
-from model.inference.batch import engine_for
 from model.inference.compiled import TableBatch
+from model.inference.engine import engine_for
 from model.parameters import Priors
 from model.parameters.sampling import draw_for
 from model.parameters.schema import Categorical, Parameter

@@ -478,10 +478,21 @@ def _candidates(case: Case, trace: Trace) -> list[str]:
 
 
 def _could_change_with(case: Case, rules: RuleSet, trace: Trace) -> tuple[dict[str, str], ...]:
+    """Each candidate set present and absent: the rows are scored together by the
+    vectorised engine (:func:`model.criteria.vectorised.verdicts_if_set`, tested equal to
+    this engine), and only a change it cannot settle goes through a new ``Case``."""
+    from model.criteria.vectorised import verdicts_if_set
+
+    candidates = _candidates(case, trace)
+    fast = verdicts_if_set(case, rules, candidates) if candidates else {}
     changes = []
-    for fid in _candidates(case, trace):
+    for fid in candidates:
         outcomes = {}
         for state in (PRESENT, ABSENT):
+            known = fast.get((fid, state))
+            if known is not None:
+                outcomes[state] = known
+                continue
             try:
                 outcomes[state] = _verdict_with(case.with_finding(fid, state), rules, trace, fid)
             except CaseError:
