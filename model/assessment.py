@@ -300,6 +300,15 @@ def _agreement(
     )
 
 
+CRITERIA_NOTES: tuple[str, ...] = (
+    "castleman_variant",
+    "castleman_without_clone",
+    "vegf_reading_applied",
+    "vegf_specimen_not_read",
+)
+"""Criteria flags repeated as assessment notes (with the rule sets that raised them)."""
+
+
 def _notes(
     case: Case,
     evidence: Mapping[str, str],
@@ -325,9 +334,10 @@ def _notes(
             notes.append(
                 f"'{fid}' is used by the criteria only; the network does not read lesion size."
             )
-    flags = {f for r in criteria.values() for f in r.flags}
-    if "castleman_variant" in flags:
-        notes.append(FLAG_TEXT["castleman_variant"])
+    for flag in CRITERIA_NOTES:
+        raised_by = [rule_id for rule_id, r in criteria.items() if flag in r.flags]
+        if raised_by:
+            notes.append(f"{FLAG_TEXT[flag]} ({', '.join(raised_by)})")
     if not setting_from_case:
         notes.append(f"Setting '{setting}' used (the case names none).")
     return tuple(notes)

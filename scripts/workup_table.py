@@ -1,6 +1,6 @@
 """The work-up on the classic starting points (docs/model-card.md, section 3e)::
 
-    .venv/bin/python scripts/workup_table.py
+.venv/bin/python scripts/workup_table.py
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from model.analysis.workup import workup  # noqa: E402
-from model.case import Case  # noqa: E402
-from model.inference.batch import engine_for  # noqa: E402
-from model.inference.exact import resolve  # noqa: E402
-from model.network.evidence import evidence_for  # noqa: E402
+from model.analysis.workup import workup
+from model.case import Case
+from model.inference.batch import engine_for
+from model.inference.exact import resolve
+from model.network.evidence import evidence_for
 
 STARTS = {
     '"CIDP" not responding to IVIG': (

@@ -29,13 +29,14 @@ only confirm what is already all but certain carries none).
 Which tests, in which order
 ---------------------------
 A test with ``requires_any`` is offered only when one of those findings is present (a lesion
-or a node to biopsy). A finding is open when it is neither entered nor derived, and *every* value of it would be
-accepted by the case validator (so light- or heavy-chain typing is never proposed once
-immunofixation is negative). A test with no open finding is not proposed. A test is worth
+or a node to biopsy). A finding is open when it is neither entered nor derived, and *every*
+value of it would be accepted by the case validator (so light- or heavy-chain typing is never
+proposed once immunofixation is negative). A test with no open finding is not proposed. A
+test is worth
 doing when it reaches one of the thresholds of ``[ranking]`` in the data; mimic-directed tests
 are offered when their mimic has at least ``mimic_min_posterior`` or leads. Order: by tier
 (least invasive first), then within a tier by ``score`` = max(share of the remaining
-POEMS-or-not uncertainty removed, information about the seed verdict / log2 3). A test marked
+POEMS-or-not uncertainty removed, ``p_settles_seed``). A test marked
 ``alternative_to`` another that is also proposed is shown as that test's alternative, not as
 a separate line. When nothing is worth doing the work-up says, plainly, that the answer is
 settled.
@@ -679,13 +680,14 @@ def workup(
 
 
 def _score(effect: _Effect | None, poems_now: float) -> float:
-    """Share of the remaining POEMS-or-not uncertainty the test removes, or the information it
-    gives about the seed verdict (as a share of the most a three-way verdict can carry),
-    whichever is larger."""
+    """Share of the remaining POEMS-or-not uncertainty the test removes, or the chance it
+    decides the seed verdict, whichever is larger. (Whether deciding the verdict makes a test
+    worth doing at all is judged by the information it carries about the verdict, so a test
+    that can only confirm an all-but-certain verdict is not proposed for that alone.)"""
     if effect is None:
         return 0.0
     share = effect.poems_bits / poems_now if poems_now > 1e-12 else 0.0
-    return max(min(share, 1.0), effect.verdict_bits / math.log2(3))
+    return max(min(share, 1.0), effect.p_settles)
 
 
 def _replace_alternatives(item: WorkupItem, alternatives: tuple[str, ...]) -> WorkupItem:
