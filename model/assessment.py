@@ -18,7 +18,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from model import analysis
+from model.analysis.settle import settle
+from model.analysis.workup import admissible_nodes, workup
 from model.case import Case
+from model.constants import DISCLAIMER
 from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult, evaluate_all
 from model.exceptions import InputError
 from model.inference.engine import engine_for, resolve
@@ -30,7 +34,6 @@ from model.vocabulary import label
 
 LOW_PROBABILITY = 0.10
 HIGH_PROBABILITY = 0.50
-DISCLAIMER = "Decision support, not a diagnosis."
 
 DIAGNOSIS_LABELS: Mapping[str, str] = MappingProxyType(
     {
@@ -144,7 +147,7 @@ class Assessment:
         lines += ["", "### Criteria and probability", "", self.agreement]
         if self.credible_interval is not None:
             ci = self.credible_interval
-            lines += ["", f"{ci.describe()}. {ci.meaning}"]
+            lines += ["", f"{interval_text(ci)}. {ci.meaning}"]
         if self.workup is not None:
             lines += ["", "### Next tests (work-up)", "", self.workup.to_markdown()]
         if self.notes:
@@ -196,6 +199,14 @@ def equals(p: float) -> str:
     """``"= 42 %"``, or ``"> 99.9 %"`` when the percentage is a bound (no ``"= > 99.9 %"``)."""
     text = _pct(p)
     return text if text[0] in "<>" else f"= {text}"
+
+
+def interval_text(ci: Any) -> str:
+    """``90 % credible interval 12 % to 40 % (uncertainty in the parameters, ...)``."""
+    return (
+        f"{round(100 * ci.level)} % credible interval {_pct(ci.low)} to {_pct(ci.high)} "
+        f"({ci.label}; {ci.n_draws} parameter draws)"
+    )
 
 
 def percent(p: float) -> str:
@@ -390,10 +401,6 @@ def assess(
     )
     extra: dict[str, Any] = {}
     if analyses:
-        from model import analysis
-        from model.analysis.settle import settle
-        from model.analysis.workup import admissible_nodes, workup
-
         candidates = admissible_nodes(case, compiled, evidence)
         extra = {
             "contributions": analysis.contributions(compiled, evidence),

@@ -22,6 +22,7 @@ from typing import Any
 
 from model.analysis.uncertainty import INTERVAL_LABEL, INTERVAL_MEANING
 from model.assessment import DIAGNOSIS_LABELS, Assessment, percent
+from model.constants import DISCLAIMER, STATUS_WORDS
 from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult
 from model.exceptions import InputError
 from model.vocabulary import FINDINGS, Kind, label, suggest
@@ -29,7 +30,7 @@ from model.vocabulary import FINDINGS, Kind, label, suggest
 FORMATS: tuple[str, str] = ("markdown", "html")
 TITLE = "POEMS syndrome: decision-support summary"
 STATEMENT = (
-    "Decision support, not a diagnosis. This summary is a structured second look at the "
+    f"{DISCLAIMER} This summary is a structured second look at the "
     "findings entered. It does not replace clinical judgement, a haematologist's review, or "
     "the tests it suggests."
 )
@@ -40,7 +41,7 @@ PRIORS_SOURCE = (
 MAX_LIST_ITEMS = 6
 """Longer rankings (contributions, next tests) are cut to keep the report to one page."""
 
-_STATUS_WORDS = {"met": "met", "not_met": "not met", "indeterminate": "indeterminate"}
+_STATUS_WORDS = STATUS_WORDS
 
 
 # ---------------------------------------------------------------- blocks

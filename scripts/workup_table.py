@@ -12,8 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from model.analysis.workup import workup
 from model.case import Case
-from model.inference.batch import engine_for
-from model.inference.exact import resolve
+from model.inference.engine import engine_for, resolve
 from model.network.evidence import evidence_for
 
 STARTS = {

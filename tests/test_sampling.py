@@ -18,8 +18,7 @@ from scipy import stats
 
 from model.analysis import credible_interval
 from model.case import Case
-from model.inference.batch import engine_for
-from model.inference.exact import resolve
+from model.inference.engine import engine_for, resolve
 from model.network.evidence import evidence_for
 from model.parameters import Priors, load_priors
 from model.parameters.sampling import (

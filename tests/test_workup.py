@@ -30,8 +30,7 @@ from model.analysis.workup import (
 from model.assessment import assess
 from model.case import Case
 from model.exceptions import CaseError, PriorsError
-from model.inference.batch import engine_for
-from model.inference.exact import resolve
+from model.inference.engine import engine_for, resolve
 from model.network.evidence import evidence_for
 from model.vocabulary import FINDINGS
 

@@ -9,10 +9,12 @@ from typing import Any
 import streamlit as st
 
 from model.analysis.uncertainty import INTERVAL_LABEL, INTERVAL_MEANING
+from model.constants import DISCLAIMER as CORE_DISCLAIMER
+from model.constants import STATUS_WORDS as CORE_STATUS_WORDS
 from model.vocabulary import label
 
 DISCLAIMER = (
-    "**Decision support, not a diagnosis.** This is a structured second look at the findings "
+    f"**{CORE_DISCLAIMER}** This is a structured second look at the findings "
     "you entered. It does not replace clinical judgement, a haematologist's review, or the "
     "tests it suggests."
 )
@@ -23,9 +25,7 @@ VERDICT_BADGE: Mapping[str, str] = {
     "indeterminate": ":orange-badge[indeterminate]",
 }
 STATUS_WORDS: Mapping[str, str] = {
-    "met": "met",
-    "not_met": "not met",
-    "indeterminate": "indeterminate",
+    **CORE_STATUS_WORDS,
     "inconsistent": "contradicts the case",
 }
 

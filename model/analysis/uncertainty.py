@@ -32,14 +32,15 @@ from typing import Any
 
 import numpy as np
 
+from model.constants import POEMS as POSITIVE
 from model.exceptions import InputError
 from model.inference.compiled import TableBatch
 from model.inference.engine import engine_for
+from model.network import build_tables
 from model.parameters import Priors
 from model.parameters.sampling import draw_for
 from model.parameters.schema import Categorical, Parameter
 
-POSITIVE = "poems"
 RANGE_QUANTILES = (0.05, 0.95)
 
 INTERVAL_LABEL = "uncertainty in the parameters, not in the structure"
@@ -73,15 +74,6 @@ class CredibleInterval:
     @property
     def meaning(self) -> str:
         return INTERVAL_MEANING
-
-    def describe(self) -> str:
-        """``90 % credible interval 12 % to 40 % (uncertainty in the parameters, ...)``."""
-        from model.assessment import percent
-
-        return (
-            f"{round(100 * self.level)} % credible interval {percent(self.low)} to "
-            f"{percent(self.high)} ({INTERVAL_LABEL}; {self.n_draws} parameter draws)"
-        )
 
     def to_dict(self) -> dict[str, float | str]:
         return {
@@ -120,8 +112,6 @@ def credible_interval(
     if rng is None:
         batch = _draw_batch(priors, setting, n_draws, seed)
     else:
-        from model.network import build_tables
-
         batch = engine.prepare(build_tables(priors, setting, values=priors.sample(n_draws, rng)))
     probs = engine.posterior_under(batch, evidence)
     k = engine.query_states.index(positive)
@@ -142,7 +132,6 @@ def credible_interval(
 @functools.lru_cache(maxsize=8)
 def _draw_batch(priors: Priors, setting: str, n_draws: int, seed: int) -> TableBatch:
     """Parameter draws as a prepared table batch (independent of the patient; cached)."""
-    from model.network import build_tables
 
     draws = priors.sample(n_draws, np.random.default_rng(seed))
     return engine_for(priors, setting).prepare(build_tables(priors, setting, values=draws))
@@ -219,7 +208,6 @@ def _sensitivity_batch(
 ) -> tuple[tuple[tuple[Parameter, float, float], ...], TableBatch | None]:
     """Every swept parameter at its low and high end, as one prepared table batch (cached:
     it does not depend on the patient)."""
-    from model.network import build_tables
 
     rows: dict[str, Categorical] = {}
     for entry in priors.entries():
