@@ -11,6 +11,7 @@ from model.assessment import (
     Assessment,
     assess,
     equals,
+    interval_text,
     percent,
 )
 from model.case import Case
@@ -80,7 +81,13 @@ def format_text(a: Assessment) -> str:
     ]
     footer = ["", a.agreement]
     if a.credible_interval is not None:
-        footer += ["", a.credible_interval.describe() + "."]
+        footer += ["", interval_text(a.credible_interval) + "."]
+    if a.workup is not None:
+        footer += ["", "Next tests: " + a.workup.message]
+        footer += [
+            f"  {n}. [{item.tier}] {item.label}: {item.why}"
+            for n, item in enumerate(a.workup.items, start=1)
+        ]
     if a.evidence:
         footer += ["", "Evidence used: " + ", ".join(f"{k}={v}" for k, v in a.evidence.items())]
     footer += [f"Note: {n}" for n in a.notes]
