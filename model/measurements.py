@@ -21,14 +21,14 @@ References
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from model.exceptions import CaseError
-from model.vocabulary import ABSENT, PRESENT, VEGF_SPECIMENS, VEGF_UNITS
+from model.inputs import finite_float
+from model.vocabulary import ABSENT, PRESENT, VEGF_FIELDS, VEGF_SPECIMENS, VEGF_UNITS, suggest
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Threshold:
     source: str
 
 
-THROMBOCYTOSIS_PLATELETS = Threshold(450.0, "10^9/L", "WHO 2016 [WHO16]; SPEC: > 450")
+THROMBOCYTOSIS_PLATELETS = Threshold(450.0, "10^9/L", "WHO 2016 [WHO16]: > 450")
 THROMBOCYTOPENIA_PLATELETS = Threshold(150.0, "10^9/L", "usual lower reference limit: < 150")
 POLYCYTHEMIA_HB = MappingProxyType(
     {
@@ -75,9 +75,12 @@ DEFAULT_VEGF_ULN_PG_ML: Mapping[str, Threshold] = MappingProxyType(
 )
 """ULN used when the case gives none; the assessment says that a default was used."""
 
-VEGF_PLAUSIBLE_PG_ML = (10.0, 100_000.0)
-"""Below 10 pg/mL no human sample reads (healthy plasma 31-86); above 100,000 none is reported
-(POEMS serum values reach about 11,000 pg/mL, He 2019). Outside: likely a unit mix-up."""
+VEGF_PLAUSIBLE_PG_ML = (10.0, 30_000.0)
+"""Below 10 pg/mL no human sample reads (healthy plasma 31-86). The upper bound is an
+ASSUMPTION: about 3x the highest POEMS serum value we found reported (11,029 pg/mL, He 2019,
+PUMCH cohort), so that an ng/mL/pg/mL slip that lands inside a wide range (80 "ng/mL" =
+80,000 pg/mL = 930 x the plasma ULN) is refused with the likely unit instead of being read
+as a major criterion. Outside: likely a unit mix-up."""
 
 VEGF_ULN_PLAUSIBLE_PG_ML: Mapping[str, tuple[float, float]] = MappingProxyType(
     {"plasma": (20.0, 400.0), "serum": (100.0, 2000.0)}
@@ -88,12 +91,20 @@ on clotting (healthy mean 249 pg/mL [We98]; the Japanese serum cut-off is 1000 p
 A serum ULN below 100 pg/mL is almost always a plasma limit, a plasma ULN above 400 pg/mL a
 serum limit, so both are refused."""
 
+VEGF_NOT_ELEVATED_AT_MOST_ULN_MULTIPLE = 1.0
+"""A measured VEGF at or below this multiple of the ULN is not elevated: it contradicts a stated
+``vegf_elevated: present`` (the case is refused, not silently reread)."""
+
+VEGF_CLEARLY_ELEVATED_FROM_ULN_MULTIPLE = 4.0
+"""A measured VEGF at or above this multiple of the ULN is elevated on every rule set's reading
+(the 3-4 x ULN band is borderline): it contradicts a stated ``vegf_elevated: absent``."""
+
 
 def _number(field: str, value: Any, unit: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise CaseError(field, value, f"a number in {unit}", "Write the number without quotes.")
-    number = float(value)
-    if math.isnan(number) or math.isinf(number):
+    number = finite_float(value)
+    if number is None:
         raise CaseError(field, value, f"a finite number in {unit}", "Leave it out if not measured.")
     return number
 
@@ -112,6 +123,11 @@ def _unit_hint(path: str, number: float) -> str:
     field = path.rsplit(".", 1)[-1]
     if number < 0:
         return "A negative value is impossible; check the sign."
+    if field == "platelets" and number > 1e8:
+        return (
+            f"This looks like a count per litre: {number:g}/L = {number / 1e9:g} x 10^9/L. "
+            f"Enter {number / 1e9:g}."
+        )
     if field == "platelets" and number > 3000:
         return (
             f"This looks like a count per microlitre: {number:g}/uL = "
@@ -173,8 +189,6 @@ def parse_vegf(raw: Any, field: str = "vegf") -> VegfMeasurement:
         )
     for key in raw:
         if key not in ("value", "unit", "specimen", "uln"):
-            from model.vocabulary import VEGF_FIELDS, suggest
-
             raise CaseError(
                 f"{field}.{key}",
                 raw[key],

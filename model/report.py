@@ -20,7 +20,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from model.analysis.uncertainty import INTERVAL_LABEL, INTERVAL_MEANING
 from model.assessment import DIAGNOSIS_LABELS, Assessment, percent
+from model.constants import DISCLAIMER, STATUS_WORDS
 from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult
 from model.exceptions import InputError
 from model.vocabulary import FINDINGS, Kind, label, suggest
@@ -28,7 +30,7 @@ from model.vocabulary import FINDINGS, Kind, label, suggest
 FORMATS: tuple[str, str] = ("markdown", "html")
 TITLE = "POEMS syndrome: decision-support summary"
 STATEMENT = (
-    "Decision support, not a diagnosis. This summary is a structured second look at the "
+    f"{DISCLAIMER} This summary is a structured second look at the "
     "findings entered. It does not replace clinical judgement, a haematologist's review, or "
     "the tests it suggests."
 )
@@ -39,7 +41,7 @@ PRIORS_SOURCE = (
 MAX_LIST_ITEMS = 6
 """Longer rankings (contributions, next tests) are cut to keep the report to one page."""
 
-_STATUS_WORDS = {"met": "met", "not_met": "not met", "indeterminate": "indeterminate"}
+_STATUS_WORDS = STATUS_WORDS
 
 
 # ---------------------------------------------------------------- blocks
@@ -149,7 +151,7 @@ def _answer_blocks(a: Assessment) -> list[_Block]:
     headline = f"P(POEMS | findings) = {percent(a.posterior_poems)}"
     if a.credible_interval is not None:
         low, high = _bounds(a.credible_interval)
-        headline += f" (90% credible interval {percent(low)} to {percent(high)})"
+        headline += f" (90% credible interval {percent(low)} to {percent(high)}: {INTERVAL_LABEL})"
     else:
         headline += " (credible interval not computed)"
     rows = tuple(
@@ -163,6 +165,7 @@ def _answer_blocks(a: Assessment) -> list[_Block]:
             f"'{a.setting_label}'."
         ),
         _Table(("diagnosis", "base rate", "after findings"), rows),
+        *([_Paragraph(INTERVAL_MEANING)] if a.credible_interval is not None else []),
     ]
 
 
@@ -229,11 +232,19 @@ def _analysis_blocks(a: Assessment) -> list[_Block]:
             ),
             _Bullets(tuple(_contribution(c) for c in ranked[:MAX_LIST_ITEMS])),
         ]
+    if a.workup is not None:
+        items = tuple(f"[{item.tier}] {item.label}: {item.why}" for item in a.workup.items)
+        out += [
+            _Heading(2, "Next tests, in the order an expert orders them"),
+            _Paragraph(a.workup.message),
+        ]
+        if items:
+            out += [_Bullets(items), _Paragraph(a.workup.order_rule)]
     next_tests = list(a.next_tests or ())
     if next_tests:
         out += [
             _Heading(2, "What to test next"),
-            _Paragraph("Unassessed findings by expected information about the diagnosis:"),
+            _Paragraph("Single unassessed findings by expected information about the diagnosis:"),
             _Bullets(tuple(_next_test(t) for t in next_tests[:MAX_LIST_ITEMS])),
         ]
     return out

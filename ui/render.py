@@ -8,10 +8,13 @@ from typing import Any
 
 import streamlit as st
 
+from model.analysis.uncertainty import INTERVAL_LABEL, INTERVAL_MEANING
+from model.constants import DISCLAIMER as CORE_DISCLAIMER
+from model.constants import STATUS_WORDS as CORE_STATUS_WORDS
 from model.vocabulary import label
 
 DISCLAIMER = (
-    "**Decision support, not a diagnosis.** This is a structured second look at the findings "
+    f"**{CORE_DISCLAIMER}** This is a structured second look at the findings "
     "you entered. It does not replace clinical judgement, a haematologist's review, or the "
     "tests it suggests."
 )
@@ -22,9 +25,7 @@ VERDICT_BADGE: Mapping[str, str] = {
     "indeterminate": ":orange-badge[indeterminate]",
 }
 STATUS_WORDS: Mapping[str, str] = {
-    "met": "met",
-    "not_met": "not met",
-    "indeterminate": "indeterminate",
+    **CORE_STATUS_WORDS,
     "inconsistent": "contradicts the case",
 }
 
@@ -74,9 +75,9 @@ def interval_line(slot: Any, interval: Any) -> None:
     level = getattr(interval, "level", 0.9)
     source = f" ({draws} parameter draws)" if draws else ""
     slot.markdown(
-        f"{level:.0%} credible interval: **{percent(low)} to {percent(high)}**{source}",
-        help="How far P(POEMS) moves when every probability in the priors varies within its "
-        "cited uncertainty (Beta/Dirichlet from cohort sizes, or the stated range).",
+        f"{level:.0%} credible interval: **{percent(low)} to {percent(high)}**{source}, "
+        f"{INTERVAL_LABEL}",
+        help=INTERVAL_MEANING,
     )
 
 

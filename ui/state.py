@@ -23,6 +23,7 @@ from typing import Any
 
 from model.case import MAX_CASE_BYTES, Case
 from model.exceptions import CaseError
+from model.inputs import parse_json
 from model.vocabulary import (
     ABSENT,
     FINDINGS,
@@ -140,7 +141,7 @@ def values_from_case(case: Case) -> dict[str, Any]:
             uln = entered.get("uln")
             values[KEY_VEGF_ULN] = None if uln is None else float(uln)
         elif spec.kind is Kind.NUMBER:
-            values[widget_key(fid)] = float(entered)
+            values[widget_key(fid)] = case.number(fid)  # in the vocabulary's unit
         else:
             values[widget_key(fid)] = str(entered)
     return values
@@ -231,14 +232,24 @@ def decode_case(text: Any) -> Case:
         if len(raw) > MAX_CASE_BYTES:
             raise ValueError("too long")
         decoded = raw.decode("utf-8")
-        data = json.loads(decoded)
-    except (binascii.Error, ValueError, RecursionError) as err:
+    except (binascii.Error, ValueError) as err:
         raise CaseError(
             f"{LINK_PARAM} parameter",
             _short(text),
             "an intact case code",
             "The link was damaged or cut off (for example by an e-mail client); copy it again "
             f"from 'Share'. ({type(err).__name__})",
+            where=where,
+        ) from None
+    try:
+        data = parse_json(decoded, what=f"{LINK_PARAM} parameter", error=CaseError)
+    except CaseError as err:
+        raise CaseError(
+            f"{LINK_PARAM} parameter",
+            _short(text),
+            "an intact case code",
+            "The link was damaged or cut off (for example by an e-mail client); copy it again "
+            f"from 'Share'. ({err.field} must be {err.allowed})",
             where=where,
         ) from None
     return Case.from_dict(data, where=where)

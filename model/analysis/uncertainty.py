@@ -31,17 +31,28 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
+from model.constants import POEMS as POSITIVE
 from model.exceptions import InputError
-from model.inference.batch import engine_for
 from model.inference.compiled import TableBatch
+from model.inference.engine import engine_for
+from model.network import build_tables
 from model.parameters import Priors
 from model.parameters.sampling import draw_for
 from model.parameters.schema import Categorical, Parameter
 
-POSITIVE = "poems"
 RANGE_QUANTILES = (0.05, 0.95)
+
+INTERVAL_LABEL = "uncertainty in the parameters, not in the structure"
+"""What a credible interval is, in a few words, for every place that shows one."""
+INTERVAL_MEANING = (
+    "Uncertainty in the parameters, not in the structure: the interval shows how far P(POEMS) "
+    "moves when the published numbers vary within their evidence (each drawn around its cited "
+    "value, inside its cited range), with the network's diagnoses, findings and links taken "
+    "as right. It cannot show a diagnosis the network lacks or a dependence it does not "
+    "model, so a narrow interval is not proof of a right answer."
+)
+"""The interval's meaning in full (assessment notes, report, CLI, app help)."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +67,15 @@ class CredibleInterval:
     level: float
     n_draws: int
 
-    def to_dict(self) -> dict[str, float]:
+    @property
+    def label(self) -> str:
+        return INTERVAL_LABEL
+
+    @property
+    def meaning(self) -> str:
+        return INTERVAL_MEANING
+
+    def to_dict(self) -> dict[str, float | str]:
         return {
             "low": self.low,
             "high": self.high,
@@ -65,6 +84,8 @@ class CredibleInterval:
             "point": self.point,
             "level": self.level,
             "n_draws": self.n_draws,
+            "label": INTERVAL_LABEL,
+            "meaning": INTERVAL_MEANING,
         }
 
 
@@ -91,8 +112,6 @@ def credible_interval(
     if rng is None:
         batch = _draw_batch(priors, setting, n_draws, seed)
     else:
-        from model.network import build_tables
-
         batch = engine.prepare(build_tables(priors, setting, values=priors.sample(n_draws, rng)))
     probs = engine.posterior_under(batch, evidence)
     k = engine.query_states.index(positive)
@@ -113,7 +132,6 @@ def credible_interval(
 @functools.lru_cache(maxsize=8)
 def _draw_batch(priors: Priors, setting: str, n_draws: int, seed: int) -> TableBatch:
     """Parameter draws as a prepared table batch (independent of the patient; cached)."""
-    from model.network import build_tables
 
     draws = priors.sample(n_draws, np.random.default_rng(seed))
     return engine_for(priors, setting).prepare(build_tables(priors, setting, values=draws))
@@ -152,12 +170,11 @@ def parameter_range(param: Parameter) -> tuple[float, float] | None:
     """The range a one-way analysis sweeps (module docstring); ``None`` if fixed."""
     if param.low is not None and param.high is not None and param.high > param.low:
         return float(param.low), float(param.high)
-    draw = draw_for(param)
-    if draw.a is None or draw.b is None:
+    central = draw_for(param).central(RANGE_QUANTILES[1] - RANGE_QUANTILES[0])
+    if central is None:
         return None
-    q = stats.beta.ppf(RANGE_QUANTILES, draw.a, draw.b)
-    low, high = draw.low + (draw.high - draw.low) * q
-    return (float(low), float(high)) if high > low else None
+    low, high = central
+    return (low, high) if high > low else None
 
 
 def sensitivity(
@@ -191,7 +208,6 @@ def _sensitivity_batch(
 ) -> tuple[tuple[tuple[Parameter, float, float], ...], TableBatch | None]:
     """Every swept parameter at its low and high end, as one prepared table batch (cached:
     it does not depend on the patient)."""
-    from model.network import build_tables
 
     rows: dict[str, Categorical] = {}
     for entry in priors.entries():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from model.assessment import (
@@ -12,9 +11,13 @@ from model.assessment import (
     Assessment,
     assess,
     equals,
+    interval_text,
     percent,
 )
 from model.case import Case
+from model.cli.common import notices, print_json, safe
+from model.constants import DEFAULT_SETTING
+from model.inference.exact import default_priors
 from model.parameters import Priors, load_priors
 
 
@@ -24,23 +27,26 @@ def register(subparsers: Any) -> None:
         help="posterior probability of POEMS and the differential, beside the criteria",
         description=(
             "Assess a case file: the Bayesian network's exact posterior over the diagnoses "
-            "(pgmpy variable elimination) next to every rule set's verdict, and whether they "
-            f"agree. {DISCLAIMER}"
+            "(the compiled exact engine, checked against pgmpy) next to every rule set's "
+            f"verdict, and whether they agree. {DISCLAIMER}"
         ),
     )
-    parser.add_argument("case", metavar="CASE.json", help="case file (SPEC section 2)")
+    parser.add_argument(
+        "case", metavar="CASE.json", help="case file (docs/formats.md; - reads standard input)"
+    )
     add_priors_options(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=run)
 
 
-def add_priors_options(parser: argparse.ArgumentParser) -> None:
+def add_priors_options(parser: argparse.ArgumentParser, *, with_case: bool = True) -> None:
     """``--setting`` and ``--priors``, shared by the network subcommands."""
+    default = f"the case's, else {DEFAULT_SETTING}" if with_case else DEFAULT_SETTING
     parser.add_argument(
         "--setting",
         metavar="S",
         default=None,
-        help="clinical setting id (default: the case's, else neuropathy_clinic)",
+        help=f"clinical setting id (default: {default})",
     )
     parser.add_argument(
         "--priors", metavar="DIR", default=None, help="priors folder (default: priors/)"
@@ -70,10 +76,18 @@ def format_text(a: Assessment) -> str:
         for i in range(max(len(left), len(right)))
     ]
     header = [
-        f"Case {a.case.id or ''}".rstrip() + f" - setting: {a.setting_label}",
+        f"Case {safe(a.case.id or '')}".rstrip() + f" - setting: {safe(a.setting_label)}",
         "",
     ]
     footer = ["", a.agreement]
+    if a.credible_interval is not None:
+        footer += ["", interval_text(a.credible_interval) + "."]
+    if a.workup is not None:
+        footer += ["", "Next tests: " + a.workup.message]
+        footer += [
+            f"  {n}. [{item.tier}] {item.label}: {item.why}"
+            for n, item in enumerate(a.workup.items, start=1)
+        ]
     if a.evidence:
         footer += ["", "Evidence used: " + ", ".join(f"{k}={v}" for k, v in a.evidence.items())]
     footer += [f"Note: {n}" for n in a.notes]
@@ -83,9 +97,12 @@ def format_text(a: Assessment) -> str:
 
 def run(args: argparse.Namespace) -> int:
     case = Case.load(args.case)
-    result = assess(case, setting=args.setting, priors=priors_from(args))
+    priors = priors_from(args)
+    result = assess(case, setting=args.setting, priors=priors)
+    notices(args, case.implied_units())  # after success: an error stays the only line
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        out = result.to_dict() | {"input_notices": list(case.implied_units())}
+        print_json(out, priors or default_priors())
     else:
         print(format_text(result))
     return 0

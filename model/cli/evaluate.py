@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
+from model.cli.common import print_json, readable, status
 from model.evaluation.cohort import read_table
 from model.evaluation.evaluate import DEFAULT_SETTING, POSITIVE, evaluate_table
 
@@ -17,15 +17,20 @@ def register(subparsers: Any) -> None:
         help="score a labelled cohort: network AUC/Brier/log loss/calibration, rule sets' "
         "sensitivity and specificity",
         description=(
-            "Score every row of a labelled cohort CSV (SPEC section 2) with the network and "
+            "Score every row of a labelled cohort CSV (docs/formats.md) with the network and "
             "every criteria rule set. LABEL is a column holding a diagnosis state; the positive "
             "class is 'poems' unless --positive says otherwise. Indeterminate verdicts are "
             "counted as negative for sensitivity/specificity, and also reported as a rate and "
             "left out for the '(determinate)' pair. Invalid rows are listed, not fatal."
         ),
     )
-    parser.add_argument("cohort", metavar="COHORT.csv", help="cohort CSV, one row per patient")
-    parser.add_argument("--label", required=True, metavar="COLUMN", help="label column")
+    parser.add_argument(
+        "cohort",
+        nargs="?",
+        metavar="COHORT.csv",
+        help="cohort CSV, one row per patient (- for stdin)",
+    )
+    parser.add_argument("--label", metavar="COLUMN", help="label column (needed with a cohort)")
     parser.add_argument("--positive", default=POSITIVE, metavar="STATE", help="positive class")
     parser.add_argument(
         "--setting",
@@ -35,7 +40,9 @@ def register(subparsers: Any) -> None:
         f"{DEFAULT_SETTING})",
     )
     parser.add_argument("--priors", default=None, metavar="DIR", help="priors folder")
-    parser.add_argument("--bins", type=int, default=10, help="calibration bins (default 10)")
+    parser.add_argument(
+        "--bins", type=int, default=None, help="calibration bins (default 10; 5 with --devset)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--rows",
@@ -46,20 +53,39 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--plot", default=None, metavar="OUT.png", help="write the reliability diagram"
     )
+    from model.cli.evaluate_devset import add_devset_arguments
+
+    add_devset_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from model.parameters import load_priors
 
+    if args.devset is not None:
+        from model.cli.evaluate_devset import run_devset
+
+        return run_devset(args)
+    if args.cohort is None or args.label is None:
+        from model.exceptions import InputError
+
+        raise InputError(
+            "evaluate",
+            "no cohort" if args.cohort is None else "no --label",
+            "a cohort CSV with --label COLUMN, or --devset",
+            "For example: poems evaluate cohort.csv --label true_diagnosis.",
+        )
+
     priors = load_priors(args.priors)
+    with readable(args.cohort) as source:
+        table = read_table(source)
     result = evaluate_table(
-        read_table(args.cohort),
+        table,
         args.label,
         priors,
         setting=args.setting,
         positive=args.positive,
-        n_bins=args.bins,
+        n_bins=args.bins or 10,
     )
     if args.plot:
         from model.evaluation.plots import save_reliability_png
@@ -79,9 +105,9 @@ def run(args: argparse.Namespace) -> int:
         out = result.to_dict()
         if args.plot:
             out["plot"] = args.plot
-        print(json.dumps(out, indent=2))
+        print_json(out, priors)
     else:
         print(result.to_markdown(), end="")
         if args.plot:
-            print(f"Reliability diagram written to {args.plot}")
+            status(args, f"Reliability diagram written to {args.plot}")
     return 0

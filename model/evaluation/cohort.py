@@ -1,4 +1,5 @@
-"""Read a labelled cohort CSV (SPEC section 2) into cases, keeping bad rows as messages.
+"""Read a labelled cohort (CSV or Parquet; docs/formats.md, "Cohorts") into cases, keeping bad
+rows as messages.
 
 One column per finding id, plus ``id``, ``age``, ``sex``, ``setting`` and the VEGF columns
 ``vegf_value`` / ``vegf_unit`` / ``vegf_specimen`` / ``vegf_uln``; an empty cell means *not
@@ -10,7 +11,7 @@ ignored and listed, each with a "did you mean" hint, so a typo is visible.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,12 @@ from typing import Any
 import pandas as pd
 
 from model.case import Case
+from model.case_columns import CASE_COLUMNS as CASE_COLUMNS
+from model.case_columns import VEGF_COLUMNS as VEGF_COLUMNS
+from model.cohort.format import case_from_row as case_from_row
 from model.exceptions import InputError, PoemsError
-from model.vocabulary import FINDINGS, Kind, suggest
+from model.vocabulary import FINDINGS, suggest
 
-VEGF_COLUMNS: tuple[str, ...] = ("vegf_value", "vegf_unit", "vegf_specimen", "vegf_uln")
-CASE_COLUMNS: tuple[str, ...] = ("id", "age", "sex", "setting")
 MAX_COHORT_BYTES = 64 * 1024 * 1024
 """A cohort of 100,000 patients is about 20 MB; larger files are refused, not truncated."""
 MAX_ROWS = 200_000
@@ -53,10 +55,15 @@ class Cohort:
     label_column: str
 
 
+PARQUET_MAGIC = b"PAR1"
+
+
 def read_table(
     source: str | Path | bytes | io.IOBase, max_bytes: int = MAX_COHORT_BYTES
 ) -> pd.DataFrame:
-    """Read a CSV as strings (no type guessing: '0012' stays '0012', 'NA' stays 'NA')."""
+    """Read a cohort CSV or Parquet file as strings (no type guessing: '0012' stays '0012',
+    'NA' stays 'NA'; an empty or null cell is ''). Parquet is recognised by its magic bytes,
+    so an upload or a file of either kind is read whatever its name."""
     if isinstance(source, bytes):
         if len(source) > max_bytes:
             raise InputError(
@@ -67,76 +74,89 @@ def read_table(
             )
         buffer: Any = io.BytesIO(source)
         where = "uploaded cohort"
+        head = source[:4]
     elif isinstance(source, str | Path):
         path = Path(source)
         try:
             size = path.stat().st_size
+            with path.open("rb") as handle:
+                head = handle.read(4)
         except OSError as err:
             raise InputError(
-                "cohort file", str(path), "a readable CSV file", err.strerror or str(err)
+                "cohort file", path.name, "a readable CSV or Parquet file", err.strerror or str(err)
             ) from None
         if size > max_bytes:
             raise InputError(
-                "cohort file", f"{size} bytes", f"at most {max_bytes} bytes", where=str(path)
+                "cohort file", f"{size} bytes", f"at most {max_bytes} bytes", where=path.name
             )
         buffer = path
-        where = str(path)
+        where = path.name
     else:
         buffer = source
         where = "cohort"
-    try:
-        frame = pd.read_csv(
-            buffer, dtype=str, keep_default_na=False, na_filter=False, nrows=MAX_ROWS + 1
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise InputError(
-            "cohort file", where, "a comma-separated file with a header row", f"CSV parser: {err}"
-        ) from None
+        head = b""
+    if head == PARQUET_MAGIC:
+        frame = _read_parquet(buffer, where)
+    else:
+        try:
+            frame = pd.read_csv(
+                buffer, dtype=str, keep_default_na=False, na_filter=False, nrows=MAX_ROWS + 1
+            )
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+            raise InputError(
+                "cohort file",
+                where,
+                "a comma-separated file with a header row, or a Parquet file",
+                f"CSV parser: {err}",
+            ) from None
     if len(frame) > MAX_ROWS:
         raise InputError("cohort rows", f"more than {MAX_ROWS}", f"at most {MAX_ROWS}", where=where)
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
 
-def case_from_row(row: Mapping[str, str], label_column: str | None = None) -> Case:
-    """Build a case from one CSV row of strings (empty = not assessed)."""
-    findings: dict[str, Any] = {}
-    for key, raw in row.items():
-        if key == label_column or key in CASE_COLUMNS or key in VEGF_COLUMNS:
-            continue
-        spec = FINDINGS.get(key)
-        value = str(raw).strip()
-        if spec is None or value == "":
-            continue
-        if spec.kind is Kind.NUMBER:
-            findings[key] = _number(key, value)
-        else:
-            findings[key] = value
-    vegf_value = str(row.get("vegf_value", "")).strip()
-    if vegf_value:
-        vegf: dict[str, Any] = {
-            "value": _number("vegf_value", vegf_value),
-            "unit": str(row.get("vegf_unit", "")).strip() or "pg/mL",
-            "specimen": str(row.get("vegf_specimen", "")).strip(),
-        }
-        uln = str(row.get("vegf_uln", "")).strip()
-        if uln:
-            vegf["uln"] = _number("vegf_uln", uln)
-        findings["vegf"] = vegf
-    data: dict[str, Any] = {"findings": findings}
-    for key in CASE_COLUMNS:
-        value = str(row.get(key, "")).strip()
-        if value:
-            data[key] = _number(key, value) if key == "age" else value
-    return Case.from_dict(data)
+def _read_parquet(buffer: Any, where: str) -> pd.DataFrame:
+    """A Parquet cohort as a frame of strings; nested or binary columns are refused by name."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-
-def _number(field: str, text: str) -> float | int:
     try:
-        number = float(text)
-    except ValueError:
-        raise InputError(field, text, "a number", "Use a dot as decimal separator.") from None
-    return int(number) if number.is_integer() else number
+        table = pq.read_table(buffer)
+    except (pa.ArrowException, OSError, ValueError) as err:
+        raise InputError(
+            "cohort file", where, "a readable Parquet file", f"Parquet reader: {err}"
+        ) from None
+    if table.num_rows > MAX_ROWS:
+        raise InputError("cohort rows", f"{table.num_rows}", f"at most {MAX_ROWS}", where=where)
+    for column in table.schema:
+        kind = column.type
+        if pa.types.is_nested(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+            raise InputError(
+                f"cohort column {column.name}",
+                str(kind),
+                "text, numbers or booleans (one value per cell)",
+                "Write the column as text.",
+                where=where,
+            )
+    frame = table.to_pandas()
+    out = pd.DataFrame(
+        {
+            str(name): ["" if _missing(v) else _text(v) for v in frame[name].tolist()]
+            for name in frame.columns
+        },
+        dtype=str,
+    )
+    return out
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def ignored_columns(columns: Sequence[str], label_column: str) -> list[tuple[str, str]]:
@@ -189,3 +209,21 @@ def read_cohort(
     return Cohort(
         tuple(cases), tuple(labels), tuple(rows), tuple(bad), ignored, len(records), label_column
     )
+
+
+LABEL_COLUMN_NAMES: tuple[str, ...] = (
+    "true_diagnosis",
+    "diagnosis",
+    "final_diagnosis",
+    "label",
+    "dx",
+)
+"""Column names read as the diagnosis label, in order of preference (``poems simulate`` writes
+``true_diagnosis``)."""
+
+
+def guess_label_column(columns: Sequence[str]) -> str | None:
+    """The column named like a diagnosis label (case and spaces ignored), else None. Never
+    ``id`` or a finding: when nothing matches, the caller asks the user."""
+    lowered = {str(c).lower().strip(): str(c) for c in columns}
+    return next((lowered[name] for name in LABEL_COLUMN_NAMES if name in lowered), None)

@@ -33,7 +33,9 @@ import numpy as np
 import pandas as pd
 
 from model import measurements as m
+from model.case_columns import VEGF_COLUMNS
 from model.exceptions import InputError
+from model.network import build_tables
 from model.network.structure import (
     AGE_BAND,
     DIAGNOSIS,
@@ -66,7 +68,6 @@ LESION_SIZE_RANGES: Mapping[str, tuple[float, float]] = {
     "from_10_mm": (1.0, 5.0),
 }
 DEFAULT_CHUNK = 100_000
-VEGF_COLUMNS: tuple[str, ...] = ("vegf_value", "vegf_unit", "vegf_specimen", "vegf_uln")
 
 
 def sample_nodes(
@@ -162,7 +163,7 @@ def encode(synthetic: Synthetic, observable: tuple[str, ...]) -> np.ndarray:
 def cohort_frame(
     synthetic: Synthetic, rng: np.random.Generator, setting: str, first_id: int = 0
 ) -> pd.DataFrame:
-    """The cohort rows (SPEC section 2 columns, strings; empty = not assessed)."""
+    """The cohort rows (``docs/formats.md`` cohort columns, strings; empty = not assessed)."""
     nodes, n = synthetic.nodes, len(synthetic.specimen)
     columns: dict[str, Any] = {
         "id": [f"sim-{i}" for i in range(first_id, first_id + n)],
@@ -257,7 +258,6 @@ def simulate_chunks(
     chunk: int = DEFAULT_CHUNK,
 ) -> Iterator[pd.DataFrame]:
     """Synthetic cohort rows in chunks (bounded memory for millions of rows)."""
-    from model.network import build_tables
 
     if setting not in priors.settings:
         raise InputError(
@@ -326,6 +326,4 @@ def write_cohort(
 
 
 def _tables(priors: Priors, setting: str) -> Mapping[str, Any]:
-    from model.network import build_tables
-
     return build_tables(priors, setting)

@@ -15,7 +15,11 @@
   neuropathy clinic). :func:`with_setting` adds them to the evidence when the case does not
   state them; :func:`setting_conflicts` names the ones the case contradicts. The inference
   layers (``model.inference.exact.query`` and the compiled engine from
-  ``model.inference.batch.engine_for``) apply them, so every caller gets the same answer.
+  ``model.inference.engine.engine_for``) apply them, so every caller gets the same answer.
+
+Consistency (an aggregate against its parts) is the case's rule: :class:`~model.case.Case`
+refuses a contradictory case before it gets here, so the criteria and the network accept and
+refuse exactly the same cases.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from model.case import Case
-from model.exceptions import CaseError
 from model.network.structure import (
     AGE_BAND,
     AGE_BAND_LOWER_EDGES,
@@ -40,7 +43,7 @@ from model.network.structure import (
     VEGF_BANDS,
     VEGF_NODES,
 )
-from model.vocabulary import ABSENT, AGGREGATES, FINDINGS, PRESENT
+from model.vocabulary import FINDINGS
 
 NOT_IN_NETWORK: tuple[str, ...] = ()
 """Findings the network does not read (the criteria do): none since v2."""
@@ -115,16 +118,4 @@ def evidence_for(case: Case) -> dict[str, str]:
         evidence[AGE_BAND] = age_band(float(case.age))
     if case.sex is not None:
         evidence[SEX] = str(case.sex)
-    for aggregate, parts in AGGREGATES.items():
-        if (
-            evidence.get(aggregate) == PRESENT
-            and parts
-            and all(evidence.get(p) == ABSENT for p in parts)
-        ):
-            raise CaseError(
-                f"findings.{aggregate}",
-                PRESENT,
-                "consistent with its parts (" + ", ".join(parts) + " are all absent)",
-                f"Set the part that is present, or set {aggregate!r} to 'absent'.",
-            )
     return evidence

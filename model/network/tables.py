@@ -37,8 +37,8 @@ from model.network.structure import (
     NODES,
     NodeSpec,
 )
+from model.parameters import Categorical, NodePriors, Parameter, Priors
 from model.parameters.overrides import check_keys, resolve_row
-from model.parameters.schema import Categorical, NodePriors, Parameter, Priors
 from model.vocabulary import PRESENT
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from model.exceptions import PriorsError
-from model.parameters.schema import Categorical, NodePriors, Parameter, Priors, frozen_map
+from model.parameters.schema import Categorical, NodePriors, Parameter, frozen_map
 from model.vocabulary import suggest
+
+if TYPE_CHECKING:  # Priors is built from these modules; annotations only
+    from model.parameters.priors import Priors
 
 
 def check_keys(priors: Priors, keys: Any) -> None:
@@ -107,3 +110,60 @@ def apply_overrides(priors: Priors, overrides: Mapping[str, float]) -> Priors:
         latent=frozen_map({k: node(v) for k, v in priors.latent.items()}),
         findings=frozen_map({k: node(v) for k, v in priors.findings.items()}),
     )
+
+
+_NODE_TITLES: Mapping[str, str] = {
+    "plasma_cell_clone": "Plasma cell clone",
+    "poems_activity": "POEMS disease activity",
+    "incidental_mgus": "Incidental MGUS",
+    "vegf_other_cause": "Other cause of raised VEGF",
+    "age_band": "Age band",
+    "sex": "Sex",
+    "sclerotic_lesion_size": "Largest sclerotic lesion",
+    "vegf_serum": "Serum VEGF (x ULN)",
+    "vegf_plasma": "Plasma VEGF (x ULN)",
+    "bone_marrow_plasma_cells": "Bone-marrow plasma cells",
+}
+
+
+def parameter_label(key: str, diagnosis_labels: Mapping[str, str] | None = None) -> str:
+    """A parameter's key path in clinical words (finding and diagnosis labels, not ids).
+
+    ``findings.hepatomegaly.given.poems`` -> "Hepatomegaly | POEMS syndrome";
+    ``settings.neuropathy_clinic.probs.poems`` -> "Base rate of POEMS syndrome (neuropathy
+    clinic)". Unknown shapes fall back to the key with spaces, never fail.
+    """
+    from model.vocabulary import FINDINGS
+    from model.vocabulary import label as finding_label
+
+    names = dict(diagnosis_labels or {})
+
+    def state(s: str) -> str:
+        return names.get(s, s.replace("_", " "))
+
+    def node(n: str) -> str:
+        if n in _NODE_TITLES:
+            return _NODE_TITLES[n]
+        return finding_label(n) if n in FINDINGS else n.replace("_", " ").capitalize()
+
+    parts = key.split(".")
+    try:
+        stem, name, *rest = parts
+        if stem == "settings" and rest[:1] == ["probs"]:
+            return f"Base rate of {state(rest[1])} ({name.replace('_', ' ')})"
+        title = node(name)
+        if rest == ["leak"]:
+            return f"{title}: background rate (no modelled cause)"
+        if rest[:2] == ["cause", "poems_activity"]:
+            return f"{title}: caused by {rest[2].replace('_', ' ')} POEMS activity"
+        if rest[:2] == ["cause", "diagnosis"]:
+            return f"{title}: caused by {state(rest[2])}"
+        if rest[:1] == ["given"] and "probs" in rest:
+            at = rest.index("probs")
+            given = ", ".join(state(s) for s in rest[1:at])
+            return f"{title} = {rest[at + 1].replace('_', ' ')} | {given}"
+        if rest[:1] == ["given"] and len(rest) >= 2:
+            return f"{title} | " + ", ".join(state(s) for s in rest[1:])
+    except (ValueError, IndexError):
+        pass
+    return key.replace(".", " ").replace("_", " ")
