@@ -20,10 +20,10 @@ from model.network.structure import (
     LATENT_NODES,
     LESION_SIZE,
     LESION_SIZE_EDGE_CM,
-    SEX,
     MARROW_NODE,
     MARROW_THRESHOLD_PCT,
     NODES,
+    SEX,
     VEGF_BAND_UPPER_EDGES,
     VEGF_NODES,
 )

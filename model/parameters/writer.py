@@ -192,7 +192,8 @@ class Edit:
     """One user edit of a point value, with its provenance.
 
     ``key`` is a key of :meth:`Priors.parameters` (``findings.hepatomegaly.leak``,
-    ``latent.poems_activity.given.poems.probs.limited``, ``settings.neuropathy_clinic.probs.poems``).
+    ``latent.poems_activity.given.poems.probs.limited``,
+    ``settings.neuropathy_clinic.probs.poems``).
     Editing one state of a distribution rescales its other states so the row still sums to one.
     """
 
