@@ -13,7 +13,7 @@ from model.assessment import assess, percent
 from model.case import Case
 from model.inference.exact import marginals
 from model.parameters import load_priors
-from ui import state
+from ui import render, state
 from ui.priors_io import priors_from_zip
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +69,7 @@ def test_an_override_changes_this_pages_posterior_and_leaves_the_default_alone()
     assert load_priors() == default  # nothing cached was changed
     at.switch_page("app.py").run()
     main = [m.value for m in at.main.metric if m.label.startswith("P(POEMS")]
-    assert main == [percent(assess(case).posterior_poems)]
+    assert main == [render.headline(assess(case))]
 
 
 def test_removing_overrides_restores_the_default_answer() -> None:

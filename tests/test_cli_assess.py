@@ -13,8 +13,6 @@ from model.assessment import DISCLAIMER, Assessment, agreement_text, assess, str
 from model.case import Case
 from model.cli import main
 from model.criteria import criteria_json, evaluate
-from model.inference.exact import default_priors
-from model.network.evidence import evidence_for
 from model.network.structure import DIAGNOSIS_STATES
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -174,8 +172,7 @@ def test_strongest_findings_and_disagreement_names_them() -> None:
             }
         }
     )
-    priors, setting = default_priors(), "neuropathy_clinic"
-    up, down = strongest_findings(priors, setting, evidence_for(case))
+    up, down = strongest_findings(assess(case).contributions)
     assert up[0].startswith("Sclerotic")
     assert down[0].startswith("Monoclonal protein")
     text = assess(case).agreement

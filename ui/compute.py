@@ -90,11 +90,3 @@ def priors_zip(priors_fingerprint: str, _priors: Any) -> bytes:
     from ui.priors_io import priors_zip as make_zip
 
     return make_zip(_priors)
-
-
-@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
-def what_if(case_json: str, setting: str) -> Any:
-    """Each unassessed finding's effect if present / absent (``ui.whatif.what_if``)."""
-    from ui.whatif import what_if as compute_what_if
-
-    return compute_what_if(Case.from_json(case_json), default_priors(), setting)
