@@ -1,7 +1,9 @@
 """POEMS syndrome decision support: the formal criteria and the posterior, side by side.
 
-Run with ``make run`` (``.venv/bin/streamlit run app.py``). The app only wires: it reads the
-sidebar into a :class:`model.case.Case`, calls the core, and renders what the core returns.
+Run with ``make run`` (``.venv/bin/streamlit run app.py``). This file is the app's entry: it
+names the pages (the assessment page here, the others in ``pages/``) and draws the
+assessment page. The app only wires: it reads the sidebar into a :class:`model.case.Case`,
+calls the core, and renders what the core returns.
 The answer (P(POEMS) with its interval, every verdict, the one-line agreement) comes first,
 so it is on the first screen; an entry that cannot be used is named and left out, and
 everything that can still be computed is shown.
@@ -18,7 +20,7 @@ from model.case import Case
 from model.exceptions import PoemsError
 from ui import compute, render
 from ui.state import plain
-from ui.widgets import case_entry, messages, page_links
+from ui.widgets import MAIN_PAGE_TITLE, case_entry, messages, page_titles
 
 RUN_SECONDS_KEY = "_run_seconds"
 ANSWER_SECONDS_KEY = "_answer_seconds"  # P(POEMS) and the verdict are on the page
@@ -66,7 +68,6 @@ def _why_and_what_next(assessment: Any) -> None:
 
 def main() -> None:
     entry = case_entry("assessment")
-    page_links()
     st.title(PAGE_TITLE)
     render.disclaimer()
     messages(entry)
@@ -110,6 +111,14 @@ def main() -> None:
         _why_and_what_next(assessment)
 
 
+def assessment_page() -> None:
+    global _started
+    _started = time.perf_counter()
+    main()
+    st.session_state[RUN_SECONDS_KEY] = time.perf_counter() - _started  # read by measure_app
+
+
 _started = time.perf_counter()
-main()
-st.session_state[RUN_SECONDS_KEY] = time.perf_counter() - _started  # read by measure_app.py
+_pages = [st.Page(assessment_page, title=MAIN_PAGE_TITLE, default=True)]
+_pages += [st.Page(path, title=title) for path, title in page_titles().items() if path != "app.py"]
+st.navigation(_pages).run()

@@ -324,7 +324,9 @@ def test_a_crafted_link_leaves_the_session_usable() -> None:
 
 
 def test_the_pages_have_proper_names_and_the_main_page_is_not_app() -> None:
-    at = start()
-    links = [link.label for link in at.sidebar.get("page_link")]
-    assert links[0] == "Assessment" and "app" not in links
-    assert all(label and "_" not in label and not label[0].isdigit() for label in links)
+    from ui.widgets import page_titles
+
+    titles = page_titles()
+    assert titles["app.py"] == "Assessment"
+    assert set(titles) == {"app.py", *PAGES}
+    assert all(t and "_" not in t and not t[0].isdigit() for t in titles.values())

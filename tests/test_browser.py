@@ -182,6 +182,8 @@ def test_toggling_a_finding_in_the_browser_changes_the_answer(
     main.get_by_text(_badge_text(before.verdict), exact=True).first.wait_for()
     main.get_by_test_id("stMetricValue").filter(has_text=render.headline(before)).wait_for()
     main.get_by_test_id("stTable").filter(has_text="because").first.wait_for()
+    nav = page.get_by_test_id("stSidebarNav").inner_text().split("\n")
+    assert nav[0] == "Assessment" and "app" not in nav and "Network" in nav, nav
     page.screenshot(path=str(ARTIFACTS / "browser-before.png"))
 
     page.get_by_test_id("stSidebar").get_by_text("Major criteria", exact=True).click()

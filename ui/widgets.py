@@ -383,21 +383,14 @@ MAIN_PAGE_TITLE = "Assessment"
 
 
 def page_titles() -> dict[str, str]:
-    """Page file -> its name in the navigation (the main page is "Assessment", not "app")."""
+    """Page file -> its name in the navigation (the main page is "Assessment", not "app";
+    ``app.py`` builds the navigation from this)."""
     pages = sorted((s.EXAMPLES_DIR.parent / "pages").glob("*.py"))
     titles = {MAIN_PAGE: MAIN_PAGE_TITLE}
     for path in pages:
         words = path.stem.split("_", 1)[-1] if path.stem[:1].isdigit() else path.stem
         titles[f"pages/{path.name}"] = words.replace("_", " ")
     return titles
-
-
-def page_links() -> None:
-    """The navigation, in the sidebar, with the pages' proper names."""
-    with st.sidebar:
-        for page, title in page_titles().items():
-            st.page_link(page, label=title)
-        st.divider()
 
 
 def _group_title(group: Group) -> str:
