@@ -28,9 +28,8 @@ from model.formatting import (
     rule_set_name,
     state_words,
 )
-from model.inference.batch import engine_for
+from model.inference.engine import engine_for, resolve
 from model.inference.exact import posterior as exact_posterior
-from model.inference.exact import resolve
 from model.network.evidence import NOT_IN_NETWORK, evidence_for
 from model.network.structure import DIAGNOSIS_STATES
 from model.parameters import Priors

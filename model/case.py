@@ -37,7 +37,9 @@ from model.vocabulary import (
 MAX_CASE_BYTES = 256 * 1024
 """A case file is a few hundred bytes; anything near this is not a case."""
 
-_SETTING_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+SETTING_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+"""What a setting id looks like (the priors decide which ids exist)."""
+_SETTING_PATTERN = SETTING_PATTERN
 _BINARY_SYNONYMS = {
     True: PRESENT,
     False: ABSENT,
@@ -343,7 +345,9 @@ class Case:
         vegf, elevated = self.vegf, self.entered("vegf_elevated")
         if vegf is not None and elevated is not None:
             ratio = vegf.multiple_of_uln
-            if (elevated == PRESENT and ratio <= 1.0) or (elevated == ABSENT and ratio >= 4.0):
+            if (elevated == PRESENT and ratio <= m.VEGF_NOT_ELEVATED_AT_MOST_ULN_MULTIPLE) or (
+                elevated == ABSENT and ratio >= m.VEGF_CLEARLY_ELEVATED_FROM_ULN_MULTIPLE
+            ):
                 raise CaseError(
                     "findings.vegf_elevated",
                     elevated,

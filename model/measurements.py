@@ -78,6 +78,14 @@ VEGF_PLAUSIBLE_PG_ML = (10.0, 100_000.0)
 
 VEGF_ULN_PLAUSIBLE_PG_ML = (20.0, 5000.0)
 
+VEGF_NOT_ELEVATED_AT_MOST_ULN_MULTIPLE = 1.0
+"""A measured VEGF at or below this multiple of the ULN is not elevated: it contradicts a stated
+``vegf_elevated: present`` (the case is refused, not silently reread)."""
+
+VEGF_CLEARLY_ELEVATED_FROM_ULN_MULTIPLE = 4.0
+"""A measured VEGF at or above this multiple of the ULN is elevated on every rule set's reading
+(the 3-4 x ULN band is borderline): it contradicts a stated ``vegf_elevated: absent``."""
+
 
 def _number(field: str, value: Any, unit: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from model.analysis.uncertainty import INTERVAL_LABEL, INTERVAL_MEANING
 from model.assessment import Assessment, strongest_findings
 from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult
 from model.exceptions import InputError
@@ -158,8 +159,10 @@ def _blocks(a: Assessment, generated_at: datetime | None, version: str) -> list[
     blocks += _answer_blocks(a)
     blocks += _criteria_blocks(a.criteria)
     blocks += _analysis_blocks(a)
-    if a.notes:
-        blocks += [_Heading(2, "How the case was read"), _Bullets(tuple(map(_words, a.notes)))]
+    flags = {FLAG_TEXT.get(f, f) for r in a.criteria.values() for f in r.flags}
+    notes = tuple(_words(n) for n in a.notes if n not in flags)  # flags are printed above
+    if notes:
+        blocks += [_Heading(2, "How the case was read"), _Bullets(notes)]
     blocks += [_Paragraph("Sources: " + " ".join(_sources(a.criteria)), small=True)]
     blocks.append(_Paragraph(STATEMENT, strong=True, boxed=True))
     return blocks
@@ -206,7 +209,7 @@ def _answer_blocks(a: Assessment) -> list[_Block]:
     interval = None if a.credible_interval is None else _bounds(a.credible_interval)
     headline = f"P(POEMS | findings) = {probability(a.posterior_poems, interval)}"
     if interval is not None:
-        headline += f" (90% credible interval {interval_text(*interval)})"
+        headline += f" (90% credible interval {interval_text(*interval)}: {INTERVAL_LABEL})"
     else:
         headline += " (credible interval not computed)"
     order = [d for d, _ in a.differential]
@@ -221,6 +224,7 @@ def _answer_blocks(a: Assessment) -> list[_Block]:
                 ("base rate", *(percent(a.prior[d]) for d in order)),
             ),
         ),
+        *([_Paragraph(INTERVAL_MEANING, small=True)] if a.credible_interval is not None else []),
     ]
 
 
@@ -306,7 +310,7 @@ def _sources(results: Mapping[str, CriteriaResult]) -> tuple[str, ...]:
     for result in results.values():
         citation = result.citation
         where = f"doi:{citation.doi}" if citation.doi else citation.url
-        lines.append(f"{rule_set_name(result.rule_set)}: {_words(result.title)}, {where}.")
+        lines.append(f"{rule_set_name(result.rule_set)}: {where}.")
     lines.append("Network parameters: the priors/ files, each number with its source and range.")
     return tuple(lines)
 
@@ -349,9 +353,9 @@ def _markdown(blocks: Iterable[_Block]) -> str:
 
 # ---------------------------------------------------------------- HTML
 _STYLE = (
-    "@page{size:A4;margin:12mm}"
+    "@page{size:A4;margin:10mm}"
     "body{font-family:system-ui,sans-serif;max-width:48rem;margin:1rem auto;"
-    "font-size:9pt;line-height:1.22;color:#222}"
+    "font-size:8.8pt;line-height:1.2;color:#222}"
     "table{border-collapse:collapse;margin:.2rem 0 .4rem;width:100%}"
     "th,td{border:1px solid #bbb;padding:.1rem .3rem;text-align:left;vertical-align:top}"
     "th{background:#f0f0f0}h1{font-size:1.25rem;margin:0 0 .2rem}"

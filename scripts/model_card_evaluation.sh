@@ -29,4 +29,7 @@ for name in vignettes_cohort teaching_cohort; do
   $POEMS evaluate "$OUT/$name.csv" --label published_diagnosis --bins 5 --json \
     --rows "$OUT/${name}_rows.csv" > "$OUT/$name.json"
 done
+$POEMS evaluate --devset --plot "$OUT/reliability_devset.png" > "$OUT/devset.md"
+$POEMS evaluate --devset --json --rows "$OUT/devset_rows.csv" > "$OUT/devset.json"
+$POEMS evaluate --devset --setting neuropathy_clinic --json > "$OUT/devset_neuropathy_clinic.json"
 echo "written to $OUT"

@@ -3,10 +3,12 @@
 Monotonicity (assessing one more finding never turns a determinate verdict indeterminate)
 holds because an unassessed finding is read as "indeterminate", the top of the information
 order, and every combination (all-of, at-least-k) is monotone in that order. A VEGF value in
-the seed borderline band reads exactly like "not measured", so it keeps the property. The one
-designed exception is ``sclerotic_lesion_size_cm``: SPEC counts a lesion of unknown size as
-meeting the 0.8 cm limit, so adding a small size can take away a met criterion (tested
-explicitly below and excluded from the general property).
+a specimen the rule set does not read (plasma under Suichi) reads exactly like "not
+measured", so it keeps the property. A stated ``vegf_elevated`` overrides a measured value (a
+designed override, excluded from the general property). The other designed exception is
+``sclerotic_lesion_size_cm``: SPEC counts a lesion of unknown size as meeting the 0.8 cm
+limit, so adding a small size can take away a met criterion (tested explicitly below and
+excluded from the general property).
 """
 
 from __future__ import annotations
@@ -120,6 +122,9 @@ def test_assessing_a_finding_never_makes_a_determinate_verdict_indeterminate(
     case: Case, rule_set: str, finding_id: str, state: str
 ) -> None:
     assume(case.entered(finding_id) is None)
+    # Designed exception: a stated 'vegf_elevated' overrides a measured value (flag
+    # vegf_statement_used), so it can turn a measured 'not met' into an open question.
+    assume(not (finding_id == "vegf_elevated" and case.vegf is not None))
     try:
         more = case.with_finding(finding_id, state)
     except CaseError:
@@ -141,7 +146,7 @@ def test_assessing_a_finding_never_makes_a_determinate_verdict_indeterminate(
 def test_adding_a_measurement_keeps_a_determinate_verdict(
     case: Case, rule_set: str, platelets: int, hemoglobin: float, vegf: int
 ) -> None:
-    """Counts and VEGF values too: a borderline VEGF reads like 'not measured'."""
+    """Counts and VEGF values too."""
     before = evaluate(case, rule_set).verdict
     assume(before != INDETERMINATE)
     measured = {"value": vegf, "unit": "pg/mL", "specimen": "serum", "uln": 500}

@@ -63,7 +63,7 @@ def test_report_holds_case_answer_trace_sources_and_statement(
     assert probability(assessment.posterior_poems, interval) in plain
     seed = assessment.criteria[DEFAULT_RULE_SET]
     for result in assessment.criteria.values():
-        assert clinical_text(result.title) in plain
+        assert rule_set_name(result.rule_set) in plain
         citation = result.citation
         assert (f"doi:{citation.doi}" if citation.doi else citation.url) in plain
     for criterion in seed.criteria:

@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from model.analysis.uncertainty import INTERVAL_LABEL, INTERVAL_MEANING
 from model.criteria import DEFAULT_RULE_SET
 from model.formatting import (
     clinical_text,
@@ -94,9 +95,8 @@ def interval_line(slot: Any, interval: Any) -> None:
     level = getattr(interval, "level", 0.9)
     source = f" ({draws} parameter draws)" if draws else ""
     slot.markdown(
-        f"{level:.0%} credible interval: **{interval_text(low, high)}**{source}",
-        help="How far P(POEMS) moves when every probability in the priors varies within its "
-        "cited uncertainty (Beta/Dirichlet from cohort sizes, or the stated range).",
+        f"{level:.0%} credible interval: **{interval_text(low, high)}**{source}, {INTERVAL_LABEL}",
+        help=INTERVAL_MEANING,
     )
 
 

@@ -51,8 +51,7 @@ def analyse(
     Raises :class:`model.inference.compiled.ImpossibleEvidenceError` for findings of
     probability zero under the network.
     """
-    from model.inference.batch import engine_for
-    from model.inference.exact import resolve
+    from model.inference.engine import engine_for, resolve
     from model.network import evidence_for
 
     priors, chosen = resolve(case, setting, priors)

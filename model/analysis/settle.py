@@ -10,7 +10,7 @@ Mapping of network outcomes to findings:
 
 - a binary finding or aggregate: its own entry;
 - a VEGF band: bands at or above 4 x ULN read as ``vegf_elevated: present``, bands up to
-  2 x ULN as ``absent``; the 2-4 x band straddles the seed rule's 3-4 x borderline and is
+  2 x ULN as ``absent``; the 2-4 x band straddles the seed rule's 3 x cut-off and is
   counted as not settling (an approximation: within that band it depends on the value);
 - a light chain type: implies a monoclonal protein, so it reads as
   ``monoclonal_protein: present``.

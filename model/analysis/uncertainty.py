@@ -31,17 +31,27 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from model.exceptions import InputError
-from model.inference.batch import engine_for
 from model.inference.compiled import TableBatch
+from model.inference.engine import engine_for
 from model.parameters import Priors
 from model.parameters.sampling import draw_for
 from model.parameters.schema import Categorical, Parameter
 
 POSITIVE = "poems"
 RANGE_QUANTILES = (0.05, 0.95)
+
+INTERVAL_LABEL = "uncertainty in the parameters, not in the structure"
+"""What a credible interval is, in a few words, for every place that shows one."""
+INTERVAL_MEANING = (
+    "Uncertainty in the parameters, not in the structure: the interval shows how far P(POEMS) "
+    "moves when the published numbers vary within their evidence (each drawn around its cited "
+    "value, inside its cited range), with the network's diagnoses, findings and links taken "
+    "as right. It cannot show a diagnosis the network lacks or a dependence it does not "
+    "model, so a narrow interval is not proof of a right answer."
+)
+"""The interval's meaning in full (assessment notes, report, CLI, app help)."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +66,24 @@ class CredibleInterval:
     level: float
     n_draws: int
 
-    def to_dict(self) -> dict[str, float]:
+    @property
+    def label(self) -> str:
+        return INTERVAL_LABEL
+
+    @property
+    def meaning(self) -> str:
+        return INTERVAL_MEANING
+
+    def describe(self) -> str:
+        """``90 % credible interval 12 % to 40 % (uncertainty in the parameters, ...)``."""
+        from model.assessment import percent
+
+        return (
+            f"{round(100 * self.level)} % credible interval {percent(self.low)} to "
+            f"{percent(self.high)} ({INTERVAL_LABEL}; {self.n_draws} parameter draws)"
+        )
+
+    def to_dict(self) -> dict[str, float | str]:
         return {
             "low": self.low,
             "high": self.high,
@@ -65,6 +92,8 @@ class CredibleInterval:
             "point": self.point,
             "level": self.level,
             "n_draws": self.n_draws,
+            "label": INTERVAL_LABEL,
+            "meaning": INTERVAL_MEANING,
         }
 
 
@@ -152,12 +181,11 @@ def parameter_range(param: Parameter) -> tuple[float, float] | None:
     """The range a one-way analysis sweeps (module docstring); ``None`` if fixed."""
     if param.low is not None and param.high is not None and param.high > param.low:
         return float(param.low), float(param.high)
-    draw = draw_for(param)
-    if draw.a is None or draw.b is None:
+    central = draw_for(param).central(RANGE_QUANTILES[1] - RANGE_QUANTILES[0])
+    if central is None:
         return None
-    q = stats.beta.ppf(RANGE_QUANTILES, draw.a, draw.b)
-    low, high = draw.low + (draw.high - draw.low) * q
-    return (float(low), float(high)) if high > low else None
+    low, high = central
+    return (low, high) if high > low else None
 
 
 def sensitivity(

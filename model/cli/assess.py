@@ -74,6 +74,8 @@ def format_text(a: Assessment) -> str:
         "",
     ]
     footer = ["", a.agreement]
+    if a.credible_interval is not None:
+        footer += ["", a.credible_interval.describe() + "."]
     if a.evidence:
         footer += ["", "Evidence used: " + ", ".join(f"{k}={v}" for k, v in a.evidence.items())]
     footer += [f"Note: {n}" for n in a.notes]

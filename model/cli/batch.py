@@ -1,6 +1,7 @@
 """``poems batch COHORT.csv -o OUT.csv``: score a cohort with the compiled engine.
 
-Streams the file in chunks (bounded memory), keeps the row order, and writes ``id``,
+Streams the file in chunks (bounded memory), keeps the row order, never drops a row (a
+malformed line becomes that row's error), writes the output atomically, and writes ``id``,
 ``posterior_poems``, ``posterior_<diagnosis>``, the criteria verdict and ``error`` per row.
 CSV or Parquet, in and out, by file extension.
 """
@@ -48,21 +49,34 @@ def register(subparsers: Any) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="rows per chunk; bounds memory (default 20,000)",
+        help="rows per chunk; bounds memory (default 131,072)",
+    )
+    parser.add_argument(
+        "--delimiter",
+        default=None,
+        metavar="D",
+        help="CSV delimiter: comma, semicolon or tab (default: detected from the header)",
+    )
+    parser.add_argument(
+        "--encoding",
+        default=None,
+        metavar="E",
+        help="CSV text encoding (default utf-8; Excel on Windows writes cp1252)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.inference.batch import DEFAULT_CHUNK_ROWS, score_file
+    from model.cohort.format import delimiter_from_option
+    from model.cohort.score import DEFAULT_CHUNK_ROWS, score_file
+    from model.exceptions import InputError
     from model.parameters import load_priors
 
     chunk_rows = DEFAULT_CHUNK_ROWS if args.chunk_rows is None else args.chunk_rows
     if chunk_rows < 1:
-        from model.exceptions import InputError
-
         raise InputError("--chunk-rows", chunk_rows, "at least 1")
+    delimiter = delimiter_from_option(args.delimiter)
     priors = None if args.priors is None else load_priors(args.priors)
     summary = score_file(
         args.cohort,
@@ -72,10 +86,13 @@ def run(args: argparse.Namespace) -> int:
         rule_set=args.rule_set,
         chunk_rows=chunk_rows,
         progress=not args.no_progress,
+        delimiter=delimiter,
+        encoding=args.encoding,
     )
     print(
-        f"poems batch: {summary.rows:,} rows -> {args.output} in {summary.seconds:.2f} s "
-        f"({summary.rows_per_second:,.0f} rows/s); {summary.errors:,} with an error.",
+        f"poems batch: {summary.rows:,} rows in ({summary.source}): {summary.scored:,} scored, "
+        f"{summary.errors:,} with an error -> {args.output} in {summary.seconds:.2f} s "
+        f"({summary.rows_per_second:,.0f} rows/s).",
         file=sys.stderr,
     )
     return 0

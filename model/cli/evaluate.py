@@ -24,8 +24,10 @@ def register(subparsers: Any) -> None:
             "left out for the '(determinate)' pair. Invalid rows are listed, not fatal."
         ),
     )
-    parser.add_argument("cohort", metavar="COHORT.csv", help="cohort CSV, one row per patient")
-    parser.add_argument("--label", required=True, metavar="COLUMN", help="label column")
+    parser.add_argument(
+        "cohort", nargs="?", metavar="COHORT.csv", help="cohort CSV, one row per patient"
+    )
+    parser.add_argument("--label", metavar="COLUMN", help="label column (needed with a cohort)")
     parser.add_argument("--positive", default=POSITIVE, metavar="STATE", help="positive class")
     parser.add_argument(
         "--setting",
@@ -35,7 +37,9 @@ def register(subparsers: Any) -> None:
         f"{DEFAULT_SETTING})",
     )
     parser.add_argument("--priors", default=None, metavar="DIR", help="priors folder")
-    parser.add_argument("--bins", type=int, default=10, help="calibration bins (default 10)")
+    parser.add_argument(
+        "--bins", type=int, default=None, help="calibration bins (default 10; 5 with --devset)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--rows",
@@ -46,11 +50,28 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--plot", default=None, metavar="OUT.png", help="write the reliability diagram"
     )
+    from model.cli.evaluate_devset import add_devset_arguments
+
+    add_devset_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from model.parameters import load_priors
+
+    if args.devset is not None:
+        from model.cli.evaluate_devset import run_devset
+
+        return run_devset(args)
+    if args.cohort is None or args.label is None:
+        from model.exceptions import InputError
+
+        raise InputError(
+            "evaluate",
+            "no cohort" if args.cohort is None else "no --label",
+            "a cohort CSV with --label COLUMN, or --devset",
+            "For example: poems evaluate cohort.csv --label true_diagnosis.",
+        )
 
     priors = load_priors(args.priors)
     result = evaluate_table(
@@ -59,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         priors,
         setting=args.setting,
         positive=args.positive,
-        n_bins=args.bins,
+        n_bins=args.bins or 10,
     )
     if args.plot:
         from model.evaluation.plots import save_reliability_png

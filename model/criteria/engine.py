@@ -12,8 +12,13 @@ Two readings are deliberately *not* "unknown = indeterminate":
 * a sclerotic lesion of unknown size counts as meeting a size limit (SPEC section 3, flag
   ``lesion_size_unknown``), so adding a size below the limit can turn a verdict from met to
   not met or indeterminate;
-* a VEGF value inside a rule set's borderline band makes the criterion indeterminate, exactly
-  as if VEGF had not been measured (flag ``vegf_borderline``).
+* a VEGF value in a specimen the rule set does not read (plasma under Suichi 2019) leaves the
+  criterion indeterminate, exactly as if VEGF had not been measured (flag
+  ``vegf_specimen_not_read``).
+
+A criterion that lists the parts of an aggregate (skin changes, volume overload,
+endocrinopathy) reads only the parts its source lists, or the aggregate when the user states
+it; a part the source does not list never changes that rule set's verdict.
 
 Everything else is monotone: assessing one more finding never turns a determinate verdict
 indeterminate.
@@ -38,7 +43,7 @@ from model.criteria.rulesets import (
     VegfScale,
 )
 from model.exceptions import CaseError, InputError
-from model.vocabulary import ABSENT, FINDINGS, PRESENT, Criterion, Kind, suggest
+from model.vocabulary import ABSENT, AGGREGATES, FINDINGS, PRESENT, Criterion, Kind, suggest
 
 MET = "met"
 NOT_MET = "not_met"
@@ -50,14 +55,27 @@ INCONSISTENT = "inconsistent"
 FLAG_TEXT: Mapping[str, str] = MappingProxyType(
     {
         "castleman_variant": (
-            "Castleman disease with POEMS features but no clonal plasma cell disorder: this "
-            "looks like the Castleman-disease variant of POEMS. The rules exclude it, so it is "
-            "not scored here; it must be considered separately."
+            "Castleman disease with POEMS-type features and no monoclonal protein found. This "
+            "is not a diagnosis: both the Castleman-disease variant of POEMS and idiopathic "
+            "multicentric Castleman disease fit, and the POEMS rules exclude both, so nothing "
+            "is scored here; it must be considered separately (a clone on marrow or node "
+            "biopsy, and the iMCD consensus criteria, decide it)."
         ),
-        "vegf_borderline": (
-            "VEGF lies in this rule set's borderline band, so the VEGF criterion is "
-            "indeterminate. A repeat or plasma measurement, or your own judgement entered as "
-            "'vegf_elevated', decides it."
+        "castleman_without_clone": (
+            "Castleman disease with no monoclonal protein found and features of idiopathic "
+            "multicentric Castleman disease (thrombocytopenia, fever or raised CRP, as in "
+            "TAFRO): the POEMS rules do not apply; assess it against the iMCD consensus "
+            "criteria (Fajgenbaum 2017)."
+        ),
+        "vegf_reading_applied": (
+            "VEGF lies between 3 and 4 x ULN: the seed's 'at least 3 to 4 times the ULN' is "
+            "read here as >= 3 x, so it counts; under the stricter reading (>= 4 x) it would "
+            "not."
+        ),
+        "vegf_specimen_not_read": (
+            "This rule set gives no cut-off for the VEGF specimen entered, so VEGF was not "
+            "read (as if not measured). Enter a value in the specimen it reads, or your own "
+            "judgement as 'vegf_elevated'."
         ),
         "default_vegf_uln": (
             "No ULN was given with the VEGF value: the documented default ULN for the "
@@ -208,18 +226,24 @@ def _from_state(state: str | None, finding_id: str) -> _Outcome:
 
 
 def _any_of(case: Case, aggregate: str, parts: tuple[str, ...]) -> _Outcome:
-    state = case.state(aggregate)
+    """Any of ``parts`` (the items the rule set lists), or the aggregate as the user states it.
+
+    Parts of the vocabulary's aggregate that the rule set does not list are never read. A
+    listed item outside the vocabulary's aggregate (diabetes under the 2003 rule) is not
+    covered by a stated-absent aggregate and must be assessed on its own.
+    """
+    stated = case.entered(aggregate)
     present = tuple(p for p in parts if case.state(p) == PRESENT)
-    stated = case.entered(aggregate) is not None
-    if state == PRESENT:
-        return _Outcome(MET, ((aggregate,) if stated else ()) + present)
-    if state == ABSENT:
-        how = f"{aggregate} stated absent" if stated else "every part absent"
+    if stated == PRESENT:
+        return _Outcome(MET, (aggregate, *present))
+    if present:
+        return _Outcome(MET, present)
+    covered = AGGREGATES[aggregate] if stated == ABSENT else ()
+    missing = [p for p in parts if p not in covered and case.state(p) != ABSENT]
+    if not missing:
+        how = f"{aggregate} stated absent" if stated == ABSENT else "every listed part absent"
         return _Outcome(NOT_MET, (), how)
-    missing = [p for p in parts if case.state(p) is None]
-    return _Outcome(
-        INDETERMINATE, (), f"none present; not assessed: {', '.join(missing) or aggregate}"
-    )
+    return _Outcome(INDETERMINATE, (), f"none present; not assessed: {', '.join(missing)}")
 
 
 def _pcd(case: Case) -> _Outcome:
@@ -277,6 +301,15 @@ def _vegf(case: Case, crit: CriterionDef) -> _Outcome:
         return _Outcome(NOT_MET, (), "vegf_elevated stated absent", used)
     if measured is None:
         return _Outcome(INDETERMINATE, (), "VEGF not measured")
+    if measured.specimen not in crit.vegf:
+        read = ", ".join(crit.vegf) or "none"
+        return _Outcome(
+            INDETERMINATE,
+            (),
+            f"{measured.describe()}: this rule set reads {read} VEGF only, so the value is "
+            "not read",
+            ("vegf_specimen_not_read",),
+        )
     cutoff = crit.vegf[measured.specimen]
     flags: tuple[str, ...] = ()
     if cutoff.scale is VegfScale.MULTIPLE_OF_ULN:
@@ -291,16 +324,17 @@ def _vegf(case: Case, crit: CriterionDef) -> _Outcome:
     passes = (
         _at_least(reading, cutoff.met_at) if cutoff.inclusive else _above(reading, cutoff.met_at)
     )
+    stricter = cutoff.stricter_at
+    if passes and stricter is not None and not _at_least(reading, stricter):
+        return _Outcome(
+            MET,
+            ("vegf",),
+            f"{reading:.2f} {unit}: met under the reading applied ({cutoff.describe()}), not "
+            f"under the stricter one; {shown}",
+            (*flags, "vegf_reading_applied"),
+        )
     if passes:
         return _Outcome(MET, ("vegf",), shown, flags)
-    if cutoff.borderline_from is not None and _at_least(reading, cutoff.borderline_from):
-        return _Outcome(
-            INDETERMINATE,
-            (),
-            f"borderline: {reading:.2f} {unit} is between {cutoff.borderline_from:g} and "
-            f"{cutoff.met_at:g} {unit}; {shown}",
-            (*flags, "vegf_borderline"),
-        )
     return _Outcome(NOT_MET, (), shown, flags)
 
 
@@ -327,7 +361,11 @@ def _blood(case: Case) -> _Outcome:
 
 def _endocrine(case: Case, crit: CriterionDef) -> _Outcome:
     outcome = _any_of(case, crit.findings[0], crit.findings[1:])
-    alone = [f for f in ("diabetes_mellitus", "hypothyroidism") if case.state(f) == PRESENT]
+    alone = [
+        f
+        for f in ("diabetes_mellitus", "hypothyroidism")
+        if f not in crit.findings and case.state(f) == PRESENT
+    ]
     if alone and outcome.status != MET:
         note = (
             f"{' and '.join(alone)} present but does not count: diabetes or hypothyroidism "
@@ -440,10 +478,21 @@ def _candidates(case: Case, trace: Trace) -> list[str]:
 
 
 def _could_change_with(case: Case, rules: RuleSet, trace: Trace) -> tuple[dict[str, str], ...]:
+    """Each candidate set present and absent: the rows are scored together by the
+    vectorised engine (:func:`model.criteria.vectorised.verdicts_if_set`, tested equal to
+    this engine), and only a change it cannot settle goes through a new ``Case``."""
+    from model.criteria.vectorised import verdicts_if_set
+
+    candidates = _candidates(case, trace)
+    fast = verdicts_if_set(case, rules, candidates) if candidates else {}
     changes = []
-    for fid in _candidates(case, trace):
+    for fid in candidates:
         outcomes = {}
         for state in (PRESENT, ABSENT):
+            known = fast.get((fid, state))
+            if known is not None:
+                outcomes[state] = known
+                continue
             try:
                 outcomes[state] = _verdict_with(case.with_finding(fid, state), rules, trace, fid)
             except CaseError:
@@ -455,25 +504,43 @@ def _could_change_with(case: Case, rules: RuleSet, trace: Trace) -> tuple[dict[s
     return tuple(changes)
 
 
+_POEMS_TYPE_FEATURES = (
+    "polyneuropathy",
+    "sclerotic_bone_lesion",
+    "endocrinopathy",
+    "skin_changes",
+    "papilledema",
+    "thrombocytosis",
+    "polycythemia",
+)
+"""Features of POEMS that idiopathic multicentric Castleman disease does not explain.
+Organomegaly, effusions and a raised VEGF are shared with iMCD, so they alone do not count."""
+
+_IMCD_FEATURES = ("thrombocytopenia", "fever", "raised_crp")
+"""Features of iMCD (TAFRO: thrombocytopenia, anasarca, fever, ...) [Fa17 in
+literature.md]; ids not in the running vocabulary are skipped."""
+
+THROMBOCYTOPENIA_BELOW = 150.0
+"""Platelets below this (x 10^9/L) count as thrombocytopenia (the usual lower reference limit,
+as in the vocabulary contract for ``thrombocytopenia``)."""
+
+
+def _castleman_without_clone(case: Case) -> bool:
+    return case.state("castleman_disease") == PRESENT and case.state("monoclonal_protein") == ABSENT
+
+
+def _imcd_features(case: Case) -> bool:
+    platelets = case.number("platelets")
+    if platelets is not None and platelets < THROMBOCYTOPENIA_BELOW:
+        return True
+    return any(f in FINDINGS and case.state(f) == PRESENT for f in _IMCD_FEATURES)
+
+
 def _castleman_variant(case: Case) -> bool:
-    if case.state("castleman_disease") != PRESENT or case.state("monoclonal_protein") != ABSENT:
+    """Castleman disease, no clone found, POEMS-type features and no iMCD/TAFRO features."""
+    if not _castleman_without_clone(case) or _imcd_features(case):
         return False
-    features = (
-        "polyneuropathy",
-        "sclerotic_bone_lesion",
-        "organomegaly",
-        "extravascular_volume_overload",
-        "endocrinopathy",
-        "skin_changes",
-        "papilledema",
-        "thrombocytosis",
-        "polycythemia",
-        "vegf_elevated",
-    )
-    measured = case.vegf
-    return any(case.state(f) == PRESENT for f in features) or (
-        measured is not None and measured.multiple_of_uln > 1.0
-    )
+    return any(case.state(f) == PRESENT for f in _POEMS_TYPE_FEATURES)
 
 
 def _explain(
@@ -504,13 +571,12 @@ def _explain(
     for result in results:
         if result.id == Criterion.ENDOCRINOPATHY and "does not count" in result.note:
             lines.append(f"Endocrinopathy: {result.note}.")
-        if result.status == INDETERMINATE and "borderline" in result.note:
-            lines.append(f"VEGF: {result.note}.")
     lines += [FLAG_TEXT[f] for f in flags]
     if case.state("castleman_disease") == PRESENT and case.state("monoclonal_protein") is None:
         lines.append(
             "Castleman disease is present and no monoclonal protein result is entered: if none "
-            "is found, this is the Castleman-disease variant, which the rules exclude."
+            "is found, the POEMS rules do not apply (the Castleman-disease variant of POEMS "
+            "and idiopathic multicentric Castleman disease are both excluded by them)."
         )
     if verdict == INDETERMINATE:
         if changes:
@@ -565,6 +631,8 @@ def evaluate(case: Case, rule_set: str | RuleSet = DEFAULT_RULE_SET) -> Criteria
     flags: dict[str, None] = {}
     if _castleman_variant(case):
         flags["castleman_variant"] = None
+    elif _castleman_without_clone(case) and _imcd_features(case):
+        flags["castleman_without_clone"] = None
     for _, _, outcome in trace:
         for flag in outcome.flags:
             flags.setdefault(flag, None)

@@ -85,9 +85,11 @@ class VegfCutoff:
     scale : compare the value in pg/mL, or as a multiple of the ULN.
     met_at : the cut-off on that scale.
     inclusive : ``True`` for ``>=``, ``False`` for ``>``.
-    borderline_from : on the same scale, values from here (inclusive) up to ``met_at`` are
-        borderline: the criterion is indeterminate there. ``None``: no borderline band.
     source : where the number comes from, and how sure it is.
+    stricter_at : where the source's wording admits a stricter reading (the seed's "at least
+        3 to 4 times"), the cut-off of that stricter reading on the same scale. A value from
+        ``met_at`` up to it is met under the reading applied and flagged
+        (``vegf_reading_applied``), so the output says which reading decided it.
     verified : ``False`` when the source is a commonly quoted value not seen in a retrieved copy.
     """
 
@@ -95,15 +97,15 @@ class VegfCutoff:
     met_at: float
     inclusive: bool
     source: str
-    borderline_from: float | None = None
+    stricter_at: float | None = None
     verified: bool = True
 
     def describe(self) -> str:
         op = ">=" if self.inclusive else ">"
         unit = "x ULN" if self.scale is VegfScale.MULTIPLE_OF_ULN else "pg/mL"
         text = f"{op} {self.met_at:g} {unit}"
-        if self.borderline_from is not None:
-            text += f" (borderline {self.borderline_from:g}-{self.met_at:g} {unit})"
+        if self.stricter_at is not None:
+            text += f" (the stricter reading would need {op} {self.stricter_at:g} {unit})"
         return text + ("" if self.verified else " [UNVERIFIED]")
 
 
@@ -213,8 +215,10 @@ ORGANOMEGALY = CriterionDef(
 )
 VOLUME_OVERLOAD = CriterionDef(
     C.VOLUME_OVERLOAD,
-    "Extravascular volume overload (edema, pleural effusion, ascites or pericardial effusion)",
-    _with_aggregate("extravascular_volume_overload"),
+    "Extravascular volume overload (peripheral edema, pleural effusion or ascites)",
+    ("extravascular_volume_overload", "peripheral_edema", "pleural_effusion", "ascites"),
+    "The source lists edema, pleural effusion and ascites [SEED, D12]; pericardial effusion "
+    "alone is not one of them and is not scored.",
 )
 ENDOCRINOPATHY = CriterionDef(
     C.ENDOCRINOPATHY,
@@ -228,7 +232,25 @@ SKIN_CHANGES = CriterionDef(
     C.SKIN_CHANGES,
     "Skin changes (hyperpigmentation, hypertrichosis, glomeruloid hemangiomata, plethora, "
     "acrocyanosis, flushing, white nails)",
+    (
+        "skin_changes",
+        "hyperpigmentation",
+        "hypertrichosis",
+        "glomeruloid_hemangioma",
+        "plethora",
+        "acrocyanosis",
+        "flushing",
+        "white_nails",
+    ),
+    "The seven skin changes of the Mayo table [D12]; skin thickening is not among them and "
+    "is not scored.",
+)
+SKIN_CHANGES_ANY = CriterionDef(
+    C.SKIN_CHANGES,
+    "Skin changes",
     _with_aggregate("skin_changes"),
+    "The source names the criterion without listing its parts: every skin change in the "
+    "vocabulary counts.",
 )
 PAPILLEDEMA = CriterionDef(C.PAPILLEDEMA, "Papilledema", ("papilledema",))
 THROMBOCYTOSIS_POLYCYTHEMIA = CriterionDef(
@@ -296,18 +318,20 @@ SEED = RuleSet(
             CASTLEMAN,
             CriterionDef(
                 C.VEGF_ELEVATION,
-                "Serum or plasma VEGF >= 3-4 x ULN",
+                "Serum or plasma VEGF at least 3 to 4 x ULN (read as >= 3 x ULN)",
                 _VEGF_FINDINGS,
-                "'3 to 4 x ULN' is read as: >= 4 x ULN met; 3-4 x ULN borderline "
-                "(indeterminate); < 3 x ULN not met.",
+                "'At least 3 to 4 times the ULN' is read as >= 3 x ULN, the lower end of the "
+                "stated range; a value from 3 to 4 x ULN is met under this reading and "
+                "flagged, because the stricter reading (>= 4 x) would not count it.",
                 vegf=MappingProxyType(
                     {
                         specimen: VegfCutoff(
                             VegfScale.MULTIPLE_OF_ULN,
-                            4.0,
+                            3.0,
                             True,
-                            "[SEED] 'at least 3 to 4 times the upper limit of normal'",
-                            borderline_from=3.0,
+                            "[SEED] 'at least 3 to 4 times the upper limit of normal', read "
+                            "as >= 3 x ULN",
+                            stricter_at=4.0,
                         )
                         for specimen in ("serum", "plasma")
                     }
@@ -327,10 +351,14 @@ SEED = RuleSet(
         ),
         need=1,
     ),
-    not_scored=_MAYO_OTHER_SIGNS,
+    not_scored=(*_MAYO_OTHER_SIGNS, "pericardial_effusion", "skin_thickening"),
     notes=(
         "VEGF: the ULN is the lab's when given, otherwise the documented default per specimen "
         "(flag default_vegf_uln).",
+        "VEGF 'at least 3 to 4 times the ULN' is read as >= 3 x ULN; a value from 3 to 4 x is "
+        "met and flagged (vegf_reading_applied).",
+        "The page's bullet says only 'skin changes'; the seven of the Mayo table it restates "
+        "are scored.",
         "The Castleman-disease variant (no clonal plasma cell disorder) is excluded by the "
         "rules and flagged, never scored.",
     ),
@@ -399,17 +427,38 @@ DISPENZIERI_2003 = RuleSet(
             CriterionDef(
                 C.VOLUME_OVERLOAD,
                 "Edema (peripheral edema, pleural effusion or ascites)",
-                _with_aggregate("extravascular_volume_overload"),
+                (
+                    "extravascular_volume_overload",
+                    "peripheral_edema",
+                    "pleural_effusion",
+                    "ascites",
+                ),
+                "The 2003 table lists peripheral edema, pleural effusion and ascites; "
+                "pericardial effusion alone is not scored.",
             ),
             CriterionDef(
                 C.ENDOCRINOPATHY,
-                "Endocrinopathy (adrenal, pituitary, gonadal, parathyroid)",
-                _with_aggregate("endocrinopathy"),
-                "The 2003 table lists thyroid and pancreatic disease without the later "
-                "footnote; this implementation applies the later rule that diabetes or "
-                "hypothyroidism alone does not count, as for every rule set.",
+                "Endocrinopathy (adrenal, thyroid, pituitary, gonadal, parathyroid, pancreatic)",
+                (*_with_aggregate("endocrinopathy"), "hypothyroidism", "diabetes_mellitus"),
+                "As published in 2003: thyroid and pancreatic disease count, so hypothyroidism "
+                "or diabetes mellitus satisfies it. The exclusion of diabetes and thyroid "
+                "disease alone came with the later Mayo table [D12] and is not applied here.",
             ),
-            SKIN_CHANGES,
+            CriterionDef(
+                C.SKIN_CHANGES,
+                "Skin changes (hyperpigmentation, hypertrichosis, plethora, hemangiomata, "
+                "white nails)",
+                (
+                    "skin_changes",
+                    "hyperpigmentation",
+                    "hypertrichosis",
+                    "plethora",
+                    "glomeruloid_hemangioma",
+                    "white_nails",
+                ),
+                "The five skin changes of the 2003 table; acrocyanosis, flushing and skin "
+                "thickening are not among them and are not scored.",
+            ),
             PAPILLEDEMA,
         ),
         need=1,
@@ -424,9 +473,14 @@ DISPENZIERI_2003 = RuleSet(
         "hematocrit",
         *_MAYO_OTHER_SIGNS,
         "cardiomyopathy",
+        "pericardial_effusion",
+        "acrocyanosis",
+        "flushing",
+        "skin_thickening",
     ),
     notes=(
         "VEGF, thrombocytosis and polycythemia are known associations in 2003, not scored.",
+        "Endocrinopathy as published in 2003, without the later diabetes/thyroid exclusion.",
         "The Castleman-disease variant is flagged, never scored.",
     ),
 )
@@ -448,10 +502,12 @@ SUICHI_2019 = RuleSet(
         MONOCLONAL_PCD,
         CriterionDef(
             C.VEGF_ELEVATION,
-            "VEGF elevation (serum > 1000 pg/mL, or plasma >= 200 pg/mL)",
+            "VEGF elevation (serum > 1000 pg/mL)",
             _VEGF_FINDINGS,
-            "Serum > 1000 pg/mL is the Chiba group's usual cut-off, quoted but UNVERIFIED in "
-            "this paper; plasma uses the Mayo 200 pg/mL.",
+            "Suichi et al. measured serum VEGF; serum > 1000 pg/mL is the Chiba group's usual "
+            "cut-off, quoted but UNVERIFIED in this paper. No plasma cut-off is in the paper, "
+            "so a plasma value is not read (enter a serum value, or your judgement as "
+            "'vegf_elevated').",
             vegf=MappingProxyType(
                 {
                     "serum": VegfCutoff(
@@ -462,7 +518,6 @@ SUICHI_2019 = RuleSet(
                         "methods of [S19] (UNVERIFIED)",
                         verified=False,
                     ),
-                    "plasma": _MAYO_PLASMA,
                 }
             ),
         ),
@@ -474,8 +529,10 @@ SUICHI_2019 = RuleSet(
                 C.VOLUME_OVERLOAD,
                 "Extravascular volume overload (edema or effusion)",
                 _with_aggregate("extravascular_volume_overload"),
+                "The source says 'effusion' without naming a cavity: pericardial effusion "
+                "counts here.",
             ),
-            SKIN_CHANGES,
+            SKIN_CHANGES_ANY,
             ORGANOMEGALY,
             CriterionDef(
                 C.SCLEROTIC_BONE_LESION,
@@ -501,8 +558,8 @@ SUICHI_2019 = RuleSet(
     notes=(
         "Castleman disease, endocrinopathy, papilledema and thrombocytosis/polycythemia are "
         "dropped from this rule set.",
-        "VEGF convention: serum > 1000 pg/mL (UNVERIFIED Chiba cut-off), plasma >= 200 pg/mL "
-        "(Mayo).",
+        "VEGF convention: serum > 1000 pg/mL (UNVERIFIED Chiba cut-off); the paper gives no "
+        "plasma cut-off, so plasma VEGF is not read (flag vegf_specimen_not_read).",
     ),
 )
 

@@ -12,12 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 import pandas as pd
 
-from model.case import Case
-from model.evaluation.cohort import CASE_COLUMNS, read_table
+from model.case_columns import row_from_case as row_from_case
+from model.evaluation.cohort import read_table
 from model.exceptions import InputError
 from model.vocabulary import suggest
 
@@ -31,25 +30,6 @@ class BundledCohort:
     description: str
     label_column: str
     file: str | None = None  # CSV under DATA_DIRECTORY; None = built in code
-
-
-def row_from_case(case: Case) -> dict[str, Any]:
-    """The inverse of :func:`model.evaluation.cohort.case_from_row` (empty = not assessed)."""
-    row: dict[str, Any] = {}
-    for key in CASE_COLUMNS:
-        value = getattr(case, key)
-        if value is not None:
-            row[key] = value
-    for fid, value in case.findings.items():
-        if fid == "vegf":
-            row["vegf_value"] = value["value"]
-            row["vegf_unit"] = value.get("unit", "pg/mL")
-            row["vegf_specimen"] = value.get("specimen", "")
-            if "uln" in value:
-                row["vegf_uln"] = value["uln"]
-        else:
-            row[fid] = value
-    return row
 
 
 def teaching_frame() -> pd.DataFrame:

@@ -10,7 +10,7 @@ ignored and listed, each with a "did you mean" hint, so a typo is visible.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +18,12 @@ from typing import Any
 import pandas as pd
 
 from model.case import Case
+from model.case_columns import CASE_COLUMNS as CASE_COLUMNS
+from model.case_columns import VEGF_COLUMNS as VEGF_COLUMNS
+from model.cohort.format import case_from_row as case_from_row
 from model.exceptions import InputError, PoemsError
-from model.vocabulary import FINDINGS, Kind, suggest
+from model.vocabulary import FINDINGS, suggest
 
-VEGF_COLUMNS: tuple[str, ...] = ("vegf_value", "vegf_unit", "vegf_specimen", "vegf_uln")
-CASE_COLUMNS: tuple[str, ...] = ("id", "age", "sex", "setting")
 MAX_COHORT_BYTES = 64 * 1024 * 1024
 """A cohort of 100,000 patients is about 20 MB; larger files are refused, not truncated."""
 MAX_ROWS = 200_000
@@ -96,47 +97,6 @@ def read_table(
         raise InputError("cohort rows", f"more than {MAX_ROWS}", f"at most {MAX_ROWS}", where=where)
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
-
-
-def case_from_row(row: Mapping[str, str], label_column: str | None = None) -> Case:
-    """Build a case from one CSV row of strings (empty = not assessed)."""
-    findings: dict[str, Any] = {}
-    for key, raw in row.items():
-        if key == label_column or key in CASE_COLUMNS or key in VEGF_COLUMNS:
-            continue
-        spec = FINDINGS.get(key)
-        value = str(raw).strip()
-        if spec is None or value == "":
-            continue
-        if spec.kind is Kind.NUMBER:
-            findings[key] = _number(key, value)
-        else:
-            findings[key] = value
-    vegf_value = str(row.get("vegf_value", "")).strip()
-    if vegf_value:
-        vegf: dict[str, Any] = {
-            "value": _number("vegf_value", vegf_value),
-            "unit": str(row.get("vegf_unit", "")).strip() or "pg/mL",
-            "specimen": str(row.get("vegf_specimen", "")).strip(),
-        }
-        uln = str(row.get("vegf_uln", "")).strip()
-        if uln:
-            vegf["uln"] = _number("vegf_uln", uln)
-        findings["vegf"] = vegf
-    data: dict[str, Any] = {"findings": findings}
-    for key in CASE_COLUMNS:
-        value = str(row.get(key, "")).strip()
-        if value:
-            data[key] = _number(key, value) if key == "age" else value
-    return Case.from_dict(data)
-
-
-def _number(field: str, text: str) -> float | int:
-    try:
-        number = float(text)
-    except ValueError:
-        raise InputError(field, text, "a number", "Use a dot as decimal separator.") from None
-    return int(number) if number.is_integer() else number
 
 
 def ignored_columns(columns: Sequence[str], label_column: str) -> list[tuple[str, str]]:

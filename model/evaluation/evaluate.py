@@ -46,10 +46,9 @@ class Scores:
 
 
 def _engine(priors: Priors, setting: str) -> Any:
-    from model.inference.compiled import CompiledEngine
-    from model.network.builder import build_network
+    from model.inference.engine import engine_for
 
-    return CompiledEngine.from_pgmpy(build_network(priors, setting), query="diagnosis")
+    return engine_for(priors, setting)
 
 
 def score_cases(

@@ -144,6 +144,9 @@ class CompiledEngine:
                     "core=None to choose automatically.",
                 )
         self._column = {name: j for j, name in enumerate(self.observable)}
+        self._state_index = {
+            n: {s: i for i, s in enumerate(self.states[n])} for n in self.observable
+        }  # built once: encode() is on every single-case call
         self._cards = np.array([self._nodes[n].card for n in self.observable], dtype=np.int64)
         self._compile()
 
@@ -359,7 +362,7 @@ class CompiledEngine:
         """
         rows = list(evidence)
         codes = np.full((len(rows), len(self.observable)), UNOBSERVED, dtype=np.int8)
-        index = {n: {s: i for i, s in enumerate(self.states[n])} for n in self.observable}
+        index = self._state_index
         for i, row in enumerate(rows):
             for node, state in row.items():
                 j = self._column.get(node)
@@ -413,7 +416,9 @@ class CompiledEngine:
     # ------------------------------------------------------------------ scoring
     def posterior(self, evidence: Mapping[str, str]) -> dict[str, float]:
         """Posterior over the query states for one evidence dict (node -> state)."""
-        probs = self.posterior_batch(self.encode([evidence]), use_numba=False)[0]
+        probs = self._numpy_block(self.encode([evidence]))[0]  # encode() validated it
+        if np.isnan(probs[0]):
+            self.posterior_batch(self.encode([evidence]), use_numba=False)  # raises, naming it
         return {s: float(p) for s, p in zip(self.query_states, probs, strict=True)}
 
     def posterior_batch(
@@ -862,9 +867,15 @@ def _normalise(loglik: np.ndarray, core_to_query: np.ndarray, n_query: int) -> n
     impossible = ~np.isfinite(top[:, 0])
     with np.errstate(invalid="ignore"):
         weights = np.exp(loglik - np.where(impossible[:, None], 0.0, top))
-    out = np.zeros((loglik.shape[0], n_query))
-    for q in range(n_query):
-        out[:, q] = weights[:, core_to_query == q].sum(axis=1)
+    n_core = core_to_query.shape[0]
+    if n_core % n_query == 0 and np.array_equal(
+        core_to_query, np.repeat(np.arange(n_query), n_core // n_query)
+    ):  # the query is the slowest core axis: one reshape, one sum
+        out = weights.reshape(loglik.shape[0], n_query, n_core // n_query).sum(axis=2)
+    else:
+        out = np.zeros((loglik.shape[0], n_query))
+        for q in range(n_query):
+            out[:, q] = weights[:, core_to_query == q].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         out /= out.sum(axis=1, keepdims=True)
     out[impossible] = np.nan

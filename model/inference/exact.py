@@ -16,33 +16,15 @@ import numpy as np
 
 from model.case import Case
 from model.exceptions import CaseError, PriorsError
+from model.inference.engine import DEFAULT_SETTING as DEFAULT_SETTING
+from model.inference.engine import default_priors as default_priors
+from model.inference.engine import resolve as resolve
 from model.network.evidence import evidence_for
 from model.network.structure import DIAGNOSIS, NODES
-from model.parameters import Priors, load_priors
+from model.parameters import Priors
 from model.vocabulary import suggest
 
-DEFAULT_SETTING = "neuropathy_clinic"
-
-
-@functools.lru_cache(maxsize=4)
-def default_priors() -> Priors:
-    """The repository's priors, loaded once."""
-    return load_priors()
-
-
-def resolve(case: Case | None, setting: str | None, priors: Priors | None) -> tuple[Priors, str]:
-    """Priors (default: the repository's) and setting (argument, else the case's, else
-    :data:`DEFAULT_SETTING`); an unknown setting raises with a suggestion."""
-    priors = priors if priors is not None else default_priors()
-    chosen = setting or (case.setting if case is not None else None) or DEFAULT_SETTING
-    if chosen not in priors.settings:
-        raise PriorsError(
-            "setting",
-            chosen,
-            "one of " + ", ".join(priors.settings),
-            suggest(chosen, priors.settings) or "Add your own with Priors.with_setting().",
-        )
-    return priors, chosen
+# The choice of priors and setting lives with the engine for a case (one place).
 
 
 if TYPE_CHECKING:
@@ -56,7 +38,7 @@ def inference_for(priors: Priors, setting: str) -> VariableElimination:
     """The cached VariableElimination object of ``build_network(priors, setting)``.
 
     pgmpy is imported here, not at module load: it takes seconds, and the compiled engine
-    (``model.inference.batch.engine_for``) answers without it.
+    (``model.inference.engine.engine_for``) answers without it.
     """
     with warnings.catch_warnings():  # pgmpy 1.1 warns about its own deprecated estimators
         warnings.simplefilter("ignore", FutureWarning)

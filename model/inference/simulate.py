@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from model import measurements as m
+from model.case_columns import VEGF_COLUMNS
 from model.exceptions import InputError
 from model.network.structure import (
     DIAGNOSIS,
@@ -54,7 +55,6 @@ VEGF_BAND_RANGES: tuple[tuple[float, float], ...] = tuple(
 EDGE_MARGIN = 0.02
 MARROW_RANGES: Mapping[str, tuple[float, float]] = {"lt_10_pct": (1.0, 9.5), "ge_10_pct": (10, 60)}
 DEFAULT_CHUNK = 100_000
-VEGF_COLUMNS: tuple[str, ...] = ("vegf_value", "vegf_unit", "vegf_specimen", "vegf_uln")
 
 
 def sample_nodes(

@@ -1,0 +1,355 @@
+"""Cases as columns: the rules of :class:`model.case.Case`, vectorised over many rows.
+
+A cohort chunk arrives as *coded columns*: for every column, the distinct cell texts
+(``uniques``) and each row's index into them (``indices``). Cohort columns repeat a handful
+of values ('present', 'absent', ''), so every check and lookup runs once per distinct value
+and reaches the rows through one ``take``; no Python runs per row.
+
+:func:`parse_columns` reads only *canonical* cells (``present``/``absent``/``unknown``/empty,
+exact state names, numbers inside the vocabulary's plausible range, a complete VEGF triple)
+and derives the same states ``Case`` derives (thrombocytosis from platelets, polycythemia and
+anemia from hemoglobin/hematocrit and sex, aggregates from their parts). Every row that is
+not plainly valid, or that breaks one of ``Case``'s consistency rules, is *flagged*: the
+caller sends it through ``Case`` itself, which either accepts it or writes the message. The
+fast and the ``Case`` path are tested to agree row by row (``tests/test_batch.py``).
+
+The thresholds come from :mod:`model.measurements` and the states from
+:mod:`model.vocabulary`; nothing is restated here.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from model import measurements as m
+from model.case import SETTING_PATTERN, Case
+from model.vocabulary import (
+    ABSENT,
+    AGE_RANGE,
+    AGGREGATES,
+    FINDINGS,
+    NUMBER_FINDINGS,
+    PRESENT,
+    SEXES,
+    UNKNOWN,
+    VEGF_SPECIMENS,
+    VEGF_UNITS,
+    Kind,
+)
+
+VEGF_COLUMNS: tuple[str, ...] = ("vegf_value", "vegf_unit", "vegf_specimen", "vegf_uln")
+"""The measured VEGF of a case as four columns (the ``vegf`` object of a case file)."""
+CASE_COLUMNS: tuple[str, ...] = ("id", "age", "sex", "setting")
+"""The case fields that are not findings."""
+STATED: tuple[str, ...] = tuple(
+    f.id for f in FINDINGS.values() if f.kind in (Kind.BINARY, Kind.CATEGORY)
+)
+"""Findings entered as a state (binary and category)."""
+ENTERED: tuple[str, ...] = (*STATED, *AGGREGATES)
+"""Every finding a row can state, aggregates included."""
+FINDING_COLUMNS: tuple[str, ...] = tuple(
+    f for f in FINDINGS if FINDINGS[f].kind is not Kind.MEASUREMENT
+)
+"""Findings that are one column each (the VEGF measurement is :data:`VEGF_COLUMNS`)."""
+MEASUREMENT_COLUMNS: tuple[str, ...] = tuple(
+    f for f in FINDINGS if FINDINGS[f].kind is Kind.MEASUREMENT
+)
+"""Measurement findings given as an object in a case file; a column of that name is not the
+cohort format (its rows are refused by ``Case`` with the reason)."""
+KNOWN_COLUMNS: tuple[str, ...] = (
+    *CASE_COLUMNS,
+    *FINDING_COLUMNS,
+    *MEASUREMENT_COLUMNS,
+    *VEGF_COLUMNS,
+)
+"""Every column a cohort reader looks at; any other column is ignored (and reported)."""
+
+_P = FINDINGS[next(iter(AGGREGATES))].states.index(PRESENT)
+_A = FINDINGS[next(iter(AGGREGATES))].states.index(ABSENT)
+_NOT_GIVEN = -1
+_NOT_CANONICAL = -2
+
+
+@dataclass(frozen=True)
+class CodedColumn:
+    """One column as its distinct cell texts and each row's index into them."""
+
+    indices: np.ndarray  # (n,) integer index into uniques
+    uniques: np.ndarray  # object array of str (stripped)
+
+    @classmethod
+    def empty(cls, n: int) -> CodedColumn:
+        return cls(np.zeros(n, dtype=np.intp), np.array([""], dtype=object))
+
+    @classmethod
+    def from_strings(cls, values: Any) -> CodedColumn:
+        """Code a sequence of cell texts (None -> ''); used for small frames and tests."""
+        import pandas as pd
+
+        inverse, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+        stripped = np.array(
+            ["" if u is None or u != u else str(u).strip() for u in uniques], dtype=object
+        )
+        return cls(np.asarray(inverse, dtype=np.intp), stripped)
+
+    def text(self) -> np.ndarray:
+        return np.asarray(self.uniques[self.indices])
+
+    def map(self, fn: Callable[[str], Any], dtype: Any) -> np.ndarray:
+        table = np.array([fn(u) for u in self.uniques], dtype=dtype)
+        return np.asarray(table[self.indices])
+
+    def equals(self, value: str) -> np.ndarray:
+        return np.asarray((self.uniques == value)[self.indices])
+
+    def numbers(self) -> tuple[np.ndarray, np.ndarray]:
+        """(values, ok): empty -> NaN and ok; unparsable or non-finite -> not ok.
+
+        Parsed with Python's ``float`` (what ``Case`` reads), once per distinct text.
+        """
+        given = self.uniques != ""
+        try:
+            parsed = np.where(given, self.uniques, "nan").astype(np.float64)
+        except (TypeError, ValueError):
+            parsed = np.array([_float_or_nan(u) for u in self.uniques], dtype=np.float64)
+        ok = ~given | np.isfinite(parsed)
+        clean = np.where(given & ok, parsed, np.nan)
+        return clean[self.indices], ok[self.indices]
+
+
+def _state_index(lookup: Mapping[str, int], text: str) -> int:
+    return lookup.get(text, _NOT_CANONICAL)
+
+
+def _float_or_nan(text: str) -> float:
+    try:
+        return float(text) if text else float("nan")
+    except ValueError:
+        return float("inf")  # not a number: marked not ok (not finite)
+
+
+@dataclass
+class CaseColumns:
+    """Parsed rows; rows with ``flagged`` set must go through ``Case`` instead.
+
+    ``state`` holds the derived state of every binary, category and aggregate finding
+    (``-1`` not assessed, else the index in ``FINDINGS[id].states``), exactly as
+    :meth:`model.case.Case.state`; ``entered`` what the row itself states.
+    """
+
+    n: int
+    flagged: np.ndarray
+    entered: dict[str, np.ndarray]
+    state: dict[str, np.ndarray]
+    numbers: dict[str, np.ndarray]  # NaN = not given
+    vegf_pg_ml: np.ndarray  # NaN = no measurement
+    vegf_multiple: np.ndarray
+    vegf_specimen: np.ndarray  # index in VEGF_SPECIMENS, -1 none
+    vegf_uln_default: np.ndarray
+    setting: CodedColumn  # "" = not given
+
+    def evidence_codes(self, observable: tuple[str, ...] | None = None) -> np.ndarray:
+        """Network evidence (see :func:`model.network.evidence_codes.evidence_codes`)."""
+        from model.network.evidence_codes import evidence_codes
+
+        return evidence_codes(self, observable)
+
+
+def parse_columns(columns: Mapping[str, CodedColumn], n: int) -> CaseColumns:
+    """Parse coded columns (name -> :class:`CodedColumn`; a missing name is all empty)."""
+
+    def column(name: str) -> CodedColumn:
+        found = columns.get(name)
+        return found if found is not None else CodedColumn.empty(n)
+
+    flagged = np.zeros(n, dtype=bool)
+    entered: dict[str, np.ndarray] = {}
+    for fid in ENTERED:
+        lookup = {name: i for i, name in enumerate(FINDINGS[fid].states)}
+        lookup.update({"": _NOT_GIVEN, UNKNOWN: _NOT_GIVEN})
+        code = column(fid).map(functools.partial(_state_index, lookup), np.int8)
+        flagged |= code == _NOT_CANONICAL
+        entered[fid] = np.maximum(code, _NOT_GIVEN).astype(np.int8)
+    numbers: dict[str, np.ndarray] = {}
+    for fid in NUMBER_FINDINGS:
+        values, ok = column(fid).numbers()
+        plausible = FINDINGS[fid].plausible
+        assert plausible is not None
+        inside = np.isnan(values) | ((values >= plausible[0]) & (values <= plausible[1]))
+        flagged |= ~ok | ~inside
+        numbers[fid] = values
+    age, ok = column("age").numbers()
+    flagged |= ~ok | ~(np.isnan(age) | ((age >= AGE_RANGE[0]) & (age <= AGE_RANGE[1])))
+    sex_column = column("sex")
+    flagged |= sex_column.map(lambda u: u not in ("", *SEXES), bool)
+    sex = {s: sex_column.equals(s) for s in SEXES}
+    setting = column("setting")
+    flagged |= setting.map(lambda u: u != "" and not SETTING_PATTERN.match(u), bool)
+    for name in MEASUREMENT_COLUMNS:  # a 'vegf' cell is not the cohort format
+        flagged |= ~column(name).equals("")
+
+    # VEGF measurement (measurements.parse_vegf, vectorised)
+    value_column = column("vegf_value")
+    measured = ~value_column.equals("")
+    factor = column("vegf_unit").map(lambda u: VEGF_UNITS.get(u or "pg/mL", np.nan), float)
+    specimen_column = column("vegf_specimen")
+    specimen = np.full(n, -1, dtype=np.int8)
+    for i, name in enumerate(VEGF_SPECIMENS):
+        specimen[measured & specimen_column.equals(name)] = i
+    value, ok_value = value_column.numbers()
+    uln_raw, ok_uln = column("vegf_uln").numbers()
+    default_uln = np.array([m.DEFAULT_VEGF_ULN_PG_ML[s].value for s in VEGF_SPECIMENS])
+    uln_default = np.isnan(uln_raw)
+    uln = np.where(uln_default, default_uln[np.maximum(specimen, 0)], uln_raw * factor)
+    value_pg = value * factor
+    low, high = m.VEGF_PLAUSIBLE_PG_ML
+    uln_low, uln_high = m.VEGF_ULN_PLAUSIBLE_PG_ML
+    vegf_ok = (
+        np.isfinite(factor)
+        & (specimen >= 0)
+        & ok_value
+        & ok_uln
+        & (uln_default | ((uln >= uln_low) & (uln <= uln_high)))
+        & (value_pg > 0)
+        & (value_pg >= low)
+        & (value_pg <= high)
+    )
+    flagged |= measured & ~vegf_ok
+    measured &= vegf_ok
+    value_pg = np.where(measured, value_pg, np.nan)
+    multiple = value_pg / uln
+    specimen = np.where(measured, specimen, -1).astype(np.int8)
+
+    # derived states (Case._derived)
+    state = {fid: entered[fid].copy() for fid in STATED}
+    platelets = numbers["platelets"]
+    hb, hct = numbers["hemoglobin"], numbers["hematocrit"]
+    implied_thrombocytosis = np.where(
+        np.isnan(platelets), -1, np.where(platelets > m.THROMBOCYTOSIS_PLATELETS.value, _P, _A)
+    ).astype(np.int8)
+    for name, implied in (
+        ("thrombocytosis", implied_thrombocytosis),
+        ("polycythemia", polycythemia(hb, hct, sex)),
+        ("anemia", anemia(hb, sex)),
+    ):
+        stated = entered[name]
+        flagged |= (stated >= 0) & (implied >= 0) & (stated != implied)
+        state[name] = np.where(stated >= 0, stated, implied).astype(np.int8)
+    for agg, parts in AGGREGATES.items():
+        stated = entered[agg]
+        parts = tuple(p for p in parts if p in state)
+        if not parts:  # summarises a measurement (vegf_elevated): read as stated
+            state[agg] = stated.copy()
+            continue
+        any_present = np.zeros(n, dtype=bool)
+        all_absent = np.ones(n, dtype=bool)
+        part_entered_present = np.zeros(n, dtype=bool)
+        for part in parts:
+            any_present |= state[part] == _P
+            all_absent &= state[part] == _A
+            part_entered_present |= entered[part] == _P
+        derived = np.where(any_present, _P, np.where(all_absent, _A, -1))
+        state[agg] = np.where(stated >= 0, stated, derived).astype(np.int8)
+        flagged |= (stated == _A) & part_entered_present  # Case consistency
+        flagged |= (stated == _P) & all_absent  # evidence_for consistency
+
+    # remaining Case consistency rules
+    elevated = entered["vegf_elevated"]
+    flagged |= measured & (
+        ((elevated == _P) & (multiple <= m.VEGF_NOT_ELEVATED_AT_MOST_ULN_MULTIPLE))
+        | ((elevated == _A) & (multiple >= m.VEGF_CLEARLY_ELEVATED_FROM_ULN_MULTIPLE))
+    )
+    flagged |= ~np.isnan(numbers["sclerotic_lesion_size_cm"]) & (
+        entered["sclerotic_bone_lesion"] == _A
+    )
+    no_protein = entered["monoclonal_protein"] == _A
+    heavy_none = FINDINGS["heavy_chain"].states.index("none")
+    flagged |= no_protein & (entered["light_chain"] >= 0)
+    flagged |= no_protein & (entered["heavy_chain"] >= 0) & (entered["heavy_chain"] != heavy_none)
+
+    return CaseColumns(
+        n=n,
+        flagged=flagged,
+        entered=entered,
+        state=state,
+        numbers=numbers,
+        vegf_pg_ml=value_pg,
+        vegf_multiple=multiple,
+        vegf_specimen=specimen,
+        vegf_uln_default=uln_default & measured,
+        setting=setting,
+    )
+
+
+def polycythemia(hb: np.ndarray, hct: np.ndarray, sex: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Vectorised :func:`model.measurements.polycythemia_from_blood`."""
+    n = len(hb)
+    any_present = np.zeros(n, dtype=bool)
+    all_absent = np.ones(n, dtype=bool)
+    n_verdicts = np.zeros(n, dtype=np.int64)
+    for values, table in ((hb, m.POLYCYTHEMIA_HB), (hct, m.POLYCYTHEMIA_HCT)):
+        given = ~np.isnan(values)
+        top = max(t.value for t in table.values())
+        bottom = min(t.value for t in table.values())
+        verdict = np.where(values > top, _P, np.where(values <= bottom, _A, -1))
+        for s, rows in sex.items():
+            verdict = np.where(rows, np.where(values > table[s].value, _P, _A), verdict)
+        verdict = np.where(given, verdict, -2)  # -2: no verdict from this value
+        any_present |= verdict == _P
+        all_absent &= (verdict == _A) | (verdict == -2)
+        n_verdicts += given
+    out = np.where(any_present, _P, np.where(all_absent & (n_verdicts > 0), _A, -1))
+    return out.astype(np.int8)
+
+
+def anemia(hb: np.ndarray, sex: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Vectorised :func:`model.measurements.anemia_from_hemoglobin`."""
+    table = m.ANEMIA_HB
+    low = min(t.value for t in table.values())
+    high = max(t.value for t in table.values())
+    out = np.where(hb < low, _P, np.where(hb >= high, _A, -1))
+    for s, rows in sex.items():
+        out = np.where(rows, np.where(hb < table[s].value, _P, _A), out)
+    return np.where(np.isnan(hb), -1, out).astype(np.int8)
+
+
+def row_from_case(case: Case) -> dict[str, str]:
+    """A case as one cohort row of strings (the inverse of reading a row; empty = not given)."""
+    row: dict[str, str] = {}
+    for key in CASE_COLUMNS:
+        value = getattr(case, key)
+        if value is not None:
+            row[key] = str(value)
+    for fid, value in case.findings.items():
+        if FINDINGS[fid].kind is Kind.MEASUREMENT:
+            row["vegf_value"] = str(value["value"])
+            row["vegf_unit"] = str(value.get("unit", "pg/mL"))
+            row["vegf_specimen"] = str(value.get("specimen", ""))
+            if "uln" in value:
+                row["vegf_uln"] = str(value["uln"])
+        else:
+            row[fid] = str(value)
+    return row
+
+
+def variants(row: Mapping[str, str], changes: list[tuple[str, str]]) -> CaseColumns:
+    """Parsed rows: ``row`` itself (row 0), then ``row`` with each (column, text) change."""
+    n = 1 + len(changes)
+    columns: dict[str, tuple[list[str], np.ndarray]] = {}
+    for name in {*row, *(c for c, _ in changes)}:
+        columns[name] = ([row.get(name, "").strip()], np.zeros(n, dtype=np.intp))
+    for i, (name, text) in enumerate(changes, start=1):
+        uniques, indices = columns[name]
+        if text not in uniques:
+            uniques.append(text)
+        indices[i] = uniques.index(text)
+    coded = {
+        name: CodedColumn(indices, np.array(uniques, dtype=object))
+        for name, (uniques, indices) in columns.items()
+    }
+    return parse_columns(coded, n)

@@ -1,0 +1,300 @@
+"""Score a cohort with the compiled engine: every row comes out, bad rows with their message.
+
+The output has one row per input row, in the same order: ``id``, ``posterior_poems``,
+``posterior_<diagnosis>`` for every other diagnosis, the criteria verdict
+(``<rule_set>_verdict``) and ``error`` (empty when the row was scored).
+
+Per chunk of coded columns (:mod:`model.cohort.format`):
+
+1. :func:`model.case_columns.parse_columns` validates and derives the case states with numpy,
+   once per distinct cell text; rows that are not plainly valid are flagged;
+2. :func:`model.network.evidence_codes.evidence_codes` and
+   :func:`model.criteria.vectorised.verdict_codes` give evidence and verdicts;
+3. each flagged row goes through ``Case`` (:func:`model.cohort.format.case_from_row`,
+   ``evidence_for``, :func:`model.criteria.evaluate`), which scores it or writes its message;
+4. rows are grouped by setting and scored by the compiled engine.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.case_columns import CodedColumn, parse_columns
+from model.cohort.format import (
+    AtomicOutput,
+    CohortSource,
+    RawChunk,
+    ReadFallback,
+    case_from_row,
+    chunk_from_frame,
+    unknown_columns,
+)
+from model.criteria import RULE_SETS, evaluate, resolve_rule_set
+from model.criteria.vectorised import STATUS_NAMES, verdict_codes
+from model.exceptions import InputError, PoemsError
+from model.inference.engine import DEFAULT_SETTING, default_priors, engine_for
+from model.network.evidence import evidence_for
+from model.network.evidence_codes import OBSERVABLE
+from model.network.structure import DIAGNOSIS, NODES
+from model.parameters import Priors
+from model.vocabulary import suggest
+
+DEFAULT_CHUNK_ROWS = 131_072
+"""Rows per chunk: memory is bounded by this, not by the file."""
+POSITIVE = "poems"
+_NO_VERDICT = len(STATUS_NAMES)
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What a batch run did."""
+
+    rows: int
+    errors: int
+    seconds: float
+    fast_rows: int
+    source: str = ""
+
+    @property
+    def scored(self) -> int:
+        return self.rows - self.errors
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else math.inf
+
+
+def output_columns(priors: Priors | None = None, rule_set: str = "seed") -> list[str]:
+    """The output's columns, in order."""
+    diagnoses = NODES[DIAGNOSIS].states
+    return [
+        "id",
+        f"posterior_{POSITIVE}",
+        *[f"posterior_{d}" for d in diagnoses if d != POSITIVE],
+        f"{rule_set}_verdict",
+        "error",
+    ]
+
+
+def score_chunk(
+    chunk: RawChunk,
+    priors: Priors | None = None,
+    setting: str | None = None,
+    rule_set: str = "seed",
+    first_row: int = 1,
+) -> tuple[Any, int]:
+    """Score one chunk; returns (pyarrow table in :func:`output_columns` order, fast rows).
+
+    ``setting`` forces a setting for every row; otherwise each row's own ``setting`` is
+    used, else the default setting. ``first_row`` numbers rows in messages (1 = the first
+    data row of the file).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    priors = priors if priors is not None else default_priors()
+    resolve_rule_set(rule_set)
+    n = chunk.n
+    cases = parse_columns(chunk.columns, n)
+    codes = cases.evidence_codes(OBSERVABLE)
+    verdicts = verdict_codes(cases, rule_set)
+    errors: dict[int, str] = {i: f"row {first_row + i}: {m}" for i, m in chunk.read_errors.items()}
+    usable = np.ones(n, dtype=bool)
+    usable[list(errors)] = False
+    flagged = cases.flagged & usable
+    column = {name: j for j, name in enumerate(OBSERVABLE)}
+    for i in np.flatnonzero(flagged):
+        try:
+            case = case_from_row(chunk.row(int(i)))
+            evidence = evidence_for(case)
+            verdict = evaluate(case, rule_set).verdict
+        except PoemsError as err:
+            errors[int(i)] = f"row {first_row + i}: {err}"
+            usable[i] = False
+            continue
+        verdicts[i] = STATUS_NAMES.index(verdict)
+        codes[i] = -1
+        for node, state in evidence.items():
+            codes[i, column[node]] = NODES[node].states.index(state)
+
+    # settings: one decision per distinct cell text
+    settings: CodedColumn = cases.setting
+    chosen_names = [setting or u or DEFAULT_SETTING for u in settings.uniques]
+    distinct = sorted(set(chosen_names))
+    chosen = np.array([distinct.index(c) for c in chosen_names], dtype=np.intp)[settings.indices]
+    diagnoses = NODES[DIAGNOSIS].states
+    posts = np.full((n, len(diagnoses)), np.nan)
+    for k, name in enumerate(distinct):
+        rows = usable & (chosen == k)
+        if not rows.any():
+            continue
+        if name not in priors.settings:
+            hint = suggest(name, priors.settings)
+            for i in np.flatnonzero(rows):
+                errors[int(i)] = (
+                    f"row {first_row + i}: setting must be one of {', '.join(priors.settings)}. "
+                    f"Got {name!r} instead. {hint}".rstrip()
+                )
+            usable &= ~rows
+            continue
+        posts[rows] = engine_for(priors, name).posterior_batch(codes[rows], on_impossible="nan")
+        for i in np.flatnonzero(rows & np.isnan(posts[:, 0])):
+            errors[int(i)] = (
+                f"row {first_row + i}: findings must be a combination the network can "
+                "produce. Got evidence of probability zero instead. Check the entries "
+                "for a contradiction."
+            )
+    bad = np.fromiter(errors, dtype=np.intp, count=len(errors))
+    verdicts[bad] = _NO_VERDICT
+    posts[bad] = np.nan
+    error_text = np.full(n, None, dtype=object)
+    for position, message in errors.items():
+        error_text[position] = message
+    names = pa.array([*STATUS_NAMES, ""], pa.string())
+    table = {
+        "id": chunk.ids,
+        f"posterior_{POSITIVE}": pa.array(posts[:, diagnoses.index(POSITIVE)], from_pandas=True),
+    }
+    for j, d in enumerate(diagnoses):
+        if d != POSITIVE:
+            table[f"posterior_{d}"] = pa.array(posts[:, j], from_pandas=True)
+    table[f"{rule_set}_verdict"] = pc.take(names, pa.array(verdicts.astype(np.int32)))
+    table["error"] = pc.fill_null(pa.array(error_text, pa.string()), "")
+    fast = int(n - cases.flagged.sum() - len(chunk.read_errors)) if chunk.fast else 0
+    return pa.table(table), fast
+
+
+def score_frame(
+    frame: Any,
+    priors: Priors | None = None,
+    setting: str | None = None,
+    rule_set: str = "seed",
+    first_row: int = 1,
+) -> tuple[Any, int]:
+    """Score a pandas frame of cells; returns (output frame, rows on the fast path)."""
+    table, fast = score_chunk(chunk_from_frame(frame), priors, setting, rule_set, first_row)
+    return table.to_pandas(), fast
+
+
+def score_file(
+    source: str | Path,
+    output: str | Path,
+    *,
+    priors: Priors | None = None,
+    setting: str | None = None,
+    rule_set: str = "seed",
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    progress: bool = True,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> BatchSummary:
+    """Score ``source`` (CSV or Parquet) into ``output`` (by extension), chunk by chunk.
+
+    Memory stays bounded by ``chunk_rows``; the output keeps the input row order and is
+    written atomically (:class:`model.cohort.format.AtomicOutput`). ``notify`` receives
+    one-line notes for the user (ignored columns, a slower reading of a malformed CSV);
+    by default they go to stderr.
+    """
+    say = notify if notify is not None else (lambda text: print(text, file=sys.stderr))
+    source, output = Path(source), Path(output)
+    AtomicOutput(output)  # checks the extension before any work
+    if output.exists() and source.exists() and source.resolve() == output.resolve():
+        raise InputError("-o", str(output), "a file other than the input")
+    if chunk_rows < 1:
+        raise InputError("chunk_rows", chunk_rows, "at least 1")
+    priors = priors if priors is not None else default_priors()
+    if setting is not None and setting not in priors.settings:
+        raise InputError(
+            "--setting",
+            setting,
+            "one of " + ", ".join(priors.settings),
+            suggest(setting, priors.settings),
+        )
+    resolve_rule_set(rule_set)
+    cohort = CohortSource(source, delimiter=delimiter, encoding=encoding)
+    for column, hint in unknown_columns(cohort.names):
+        say(f"poems batch: column {column!r} is not part of the cohort format; ignored. {hint}")
+    start = time.perf_counter()
+    try:
+        rows, errors, fast = _run(cohort, output, priors, setting, rule_set, chunk_rows, progress)
+    except ReadFallback as why:
+        say(
+            f"poems batch: {cohort.where} cannot be read column by column ({why}); "
+            "reading it line by line instead (slower), so each malformed line becomes "
+            "that row's error."
+        )
+        rows, errors, fast = _run(
+            cohort, output, priors, setting, rule_set, chunk_rows, progress, exact=True
+        )
+    return BatchSummary(rows, errors, time.perf_counter() - start, fast, cohort.describe())
+
+
+def _run(
+    cohort: CohortSource,
+    output: Path,
+    priors: Priors,
+    setting: str | None,
+    rule_set: str,
+    chunk_rows: int,
+    progress: bool,
+    exact: bool = False,
+) -> tuple[int, int, int]:
+    import pyarrow as pa
+
+    from model.cohort.progress import Progress
+
+    rows = errors = fast = 0
+    total = cohort.total_rows
+    with (
+        Progress(
+            "scoring",
+            total=total if total is not None else cohort.total_bytes,
+            unit="rows" if total is not None else "B",
+            enabled=progress,
+        ) as bar,
+        AtomicOutput(output) as out,
+    ):
+        on_bytes = None if total is not None else bar.update
+        for chunk in cohort.chunks(chunk_rows, exact=exact, on_bytes=on_bytes):
+            table, n_fast = score_chunk(chunk, priors, setting, rule_set, first_row=rows + 1)
+            out.write(table)
+            rows += table.num_rows
+            fast += n_fast
+            errors += len(table) - int(
+                pa.compute.sum(pa.compute.equal(table.column("error"), "")).as_py() or 0
+            )
+            if total is not None:
+                bar.update(table.num_rows)
+            bar.rows(rows)
+        if out.rows == 0:  # empty input: still write the header
+            out.write(_empty(rule_set))
+        out.commit()
+    return rows, errors, fast
+
+
+def _empty(rule_set: str) -> Any:
+    import pyarrow as pa
+
+    columns = output_columns(None, rule_set)
+    types = {c: pa.float64() for c in columns if c.startswith("posterior_")}
+    return pa.table({c: pa.array([], types.get(c, pa.string())) for c in columns})
+
+
+__all__ = [
+    "DEFAULT_CHUNK_ROWS",
+    "RULE_SETS",
+    "BatchSummary",
+    "output_columns",
+    "score_chunk",
+    "score_file",
+    "score_frame",
+]

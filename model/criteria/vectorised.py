@@ -1,0 +1,158 @@
+"""The criteria engine over many rows at once: :func:`model.criteria.evaluate`'s verdicts,
+vectorised over parsed :class:`model.case_columns.CaseColumns`.
+
+Each criterion's status is read from the rule-set data (:mod:`model.criteria.rulesets`) with
+the engine's three-valued logic (``met`` / ``not_met`` / ``indeterminate``; unknown is never
+absent) and its relative tolerance at cut-offs; rows are then combined exactly as the engine
+combines them (every mandatory criterion, ``need`` of the major and of the minor group).
+``tests/test_batch.py`` checks it against :func:`model.criteria.evaluate` row by row, for
+every rule set.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.case import Case
+from model.case_columns import CaseColumns, row_from_case, variants
+from model.criteria.engine import INDETERMINATE, MET, NOT_MET, resolve_rule_set
+from model.criteria.rulesets import CriterionDef, Role, RuleSet, VegfScale
+from model.vocabulary import ABSENT, AGGREGATES, FINDINGS, PRESENT, VEGF_SPECIMENS, Criterion
+
+STATUS_NAMES: tuple[str, ...] = (MET, NOT_MET, INDETERMINATE)
+"""Status words in code order (``0`` met, ``1`` not met, ``2`` indeterminate)."""
+_MET, _NOT_MET, _INDET = 0, 1, 2
+_P = FINDINGS["monoclonal_protein"].states.index(PRESENT)
+_A = FINDINGS["monoclonal_protein"].states.index(ABSENT)
+REL_TOL = 1e-9
+"""Relative tolerance at a cut-off, as ``math.isclose`` in the scalar engine."""
+
+
+def at_least(x: np.ndarray, cut: float) -> np.ndarray:
+    """``x >= cut`` with the criteria engine's relative tolerance."""
+    close = np.abs(x - cut) <= REL_TOL * np.maximum(np.abs(x), abs(cut))
+    return np.asarray((x > cut) | close)
+
+
+def above(x: np.ndarray, cut: float) -> np.ndarray:
+    """``x > cut`` and not within the tolerance of it."""
+    close = np.abs(x - cut) <= REL_TOL * np.maximum(np.abs(x), abs(cut))
+    return np.asarray((x > cut) & ~close)
+
+
+def _from_state(state: np.ndarray) -> np.ndarray:
+    return np.where(state == _P, _MET, np.where(state == _A, _NOT_MET, _INDET))
+
+
+def criterion_status(cases: CaseColumns, crit: CriterionDef) -> np.ndarray:
+    """Status codes of one criterion, as ``model.criteria.engine.evaluate_criterion``."""
+    s = cases.state
+    concept = crit.concept
+    if concept is Criterion.MONOCLONAL_PCD:
+        heavy_none = FINDINGS["heavy_chain"].states.index("none")
+        met = (
+            (s["monoclonal_protein"] == _P)
+            | (s["light_chain"] >= 0)
+            | ((s["heavy_chain"] >= 0) & (s["heavy_chain"] != heavy_none))
+        )
+        return np.where(met, _MET, _from_state(s["monoclonal_protein"]))
+    if concept is Criterion.SCLEROTIC_BONE_LESION:
+        size = cases.numbers["sclerotic_lesion_size_cm"]
+        lesion = s["sclerotic_bone_lesion"]
+        lesion = np.where((lesion < 0) & ~np.isnan(size), _P, lesion)
+        status = _from_state(lesion)
+        if crit.lesion_min_size_cm is not None:
+            small = ~np.isnan(size) & ~at_least(size, crit.lesion_min_size_cm.value)
+            status = np.where((lesion == _P) & small, _NOT_MET, status)
+        return status
+    if concept is Criterion.VEGF_ELEVATION:
+        stated = cases.entered["vegf_elevated"]
+        status = np.full(cases.n, _INDET)
+        for i, specimen in enumerate(VEGF_SPECIMENS):
+            if specimen not in crit.vegf:
+                continue  # a specimen the rule set does not read: indeterminate
+            cutoff = crit.vegf[specimen]
+            rows = cases.vegf_specimen == i
+            if cutoff.scale is VegfScale.MULTIPLE_OF_ULN:
+                reading = cases.vegf_multiple
+            else:
+                reading = cases.vegf_pg_ml
+            passes = (
+                at_least(reading, cutoff.met_at)
+                if cutoff.inclusive
+                else above(reading, cutoff.met_at)
+            )
+            value = np.where(passes, _MET, _NOT_MET)
+            status = np.where(rows, value, status)
+        return np.where(stated >= 0, _from_state(stated), status)
+    if concept is Criterion.THROMBOCYTOSIS_POLYCYTHEMIA:
+        a, b = s["thrombocytosis"], s["polycythemia"]
+        met = (a == _P) | (b == _P)
+        return np.where(met, _MET, np.where((a == _A) & (b == _A), _NOT_MET, _INDET))
+    if crit.findings[0] in AGGREGATES:
+        return _any_listed(cases, crit.findings[0], crit.findings[1:])
+    return _from_state(s[crit.findings[0]])
+
+
+def _any_listed(cases: CaseColumns, aggregate: str, parts: tuple[str, ...]) -> np.ndarray:
+    """Vectorised ``model.criteria.engine._any_of``: the parts the rule set lists, or the
+    aggregate as stated; parts it does not list are never read."""
+    stated = cases.entered[aggregate]
+    covered = set(AGGREGATES[aggregate])
+    met = stated == _P
+    all_absent = np.ones(cases.n, dtype=bool)
+    for part in parts:
+        state = cases.state[part]
+        met |= state == _P
+        absent = state == _A
+        if part in covered:
+            absent |= stated == _A
+        all_absent &= absent
+    return np.where(met, _MET, np.where(all_absent, _NOT_MET, _INDET))
+
+
+def _group(statuses: list[np.ndarray], need: int) -> np.ndarray:
+    stacked = np.stack(statuses)
+    met = (stacked == _MET).sum(axis=0)
+    indet = (stacked == _INDET).sum(axis=0)
+    return np.where(met >= need, _MET, np.where(met + indet < need, _NOT_MET, _INDET))
+
+
+def verdict_codes(cases: CaseColumns, rule_set: str | RuleSet = "seed") -> np.ndarray:
+    """Verdict code of every row (index into :data:`STATUS_NAMES`), int8."""
+    rules = resolve_rule_set(rule_set)
+    trace = [(role, criterion_status(cases, crit)) for role, crit in rules.criteria()]
+    parts = [status for role, status in trace if role is Role.MANDATORY]
+    for role, group in ((Role.MAJOR, rules.major), (Role.MINOR, rules.minor)):
+        if group.need > 0:
+            parts.append(_group([s for r, s in trace if r is role], group.need))
+    stacked = np.stack(parts) if parts else np.full((1, cases.n), _MET)
+    verdict = np.where(
+        (stacked == _NOT_MET).any(axis=0),
+        _NOT_MET,
+        np.where((stacked == _INDET).any(axis=0), _INDET, _MET),
+    )
+    return verdict.astype(np.int8)
+
+
+def rule_verdicts(cases: CaseColumns, rule_set: str | RuleSet = "seed") -> np.ndarray:
+    """Verdict (``met``/``not_met``/``indeterminate``) of every row, as an object array."""
+    names = np.array(STATUS_NAMES, dtype=object)
+    return np.asarray(names[verdict_codes(cases, rule_set)])
+
+
+def verdicts_if_set(
+    case: Case, rules: RuleSet, findings: list[str], states: tuple[str, ...] = (PRESENT, ABSENT)
+) -> dict[tuple[str, str], str | None]:
+    """The verdict if each unassessed finding were set to each state, all in one pass.
+
+    ``None`` where the row is not plainly valid (the change may contradict the case): the
+    caller decides those through ``Case`` itself, which refuses or accepts them.
+    """
+    changes = [(fid, state) for fid in findings for state in states]
+    cases = variants(row_from_case(case), changes)
+    codes = verdict_codes(cases, rules)
+    return {
+        change: None if cases.flagged[i] else STATUS_NAMES[codes[i]]
+        for i, change in enumerate(changes, start=1)
+    }

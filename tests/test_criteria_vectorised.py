@@ -1,0 +1,64 @@
+"""The criteria's "what would decide it" (could_change_with) equals a full re-evaluation.
+
+``evaluate`` scores every one-finding-away variant in one vectorised pass
+(:func:`model.criteria.vectorised.verdicts_if_set`) and sends only the rows it cannot settle
+through ``Case``. Here every variant is rebuilt as a new ``Case`` and evaluated from scratch,
+for the bundled examples and for simulated cases with many findings missing, under every
+rule set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from model.case import Case
+from model.cohort.format import case_from_row
+from model.criteria import INDETERMINATE, MET, NOT_MET, RULE_SETS, evaluate
+from model.criteria.engine import INCONSISTENT, _candidates, _verdict
+from model.exceptions import CaseError, PoemsError
+from model.inference.simulate import simulate_chunks
+from model.parameters import load_priors
+from model.vocabulary import ABSENT, PRESENT
+
+EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.json"))
+
+
+def _cases() -> list[Case]:
+    cases = [Case.load(p) for p in EXAMPLES]
+    priors = load_priors()
+    frame = next(simulate_chunks(priors, "paraproteinemic_neuropathy", 120, seed=21, missing=0.6))
+    for record in frame.drop(columns=["true_diagnosis"]).astype(str).to_dict(orient="records"):
+        try:
+            cases.append(case_from_row(record))
+        except PoemsError:
+            continue
+    return cases
+
+
+def _brute_force(case: Case, rule_set: str, finding: str, state: str) -> str:
+    try:
+        return evaluate(case.with_finding(finding, state), rule_set).verdict
+    except CaseError:
+        return INCONSISTENT
+
+
+@pytest.mark.parametrize("rule_set", sorted(RULE_SETS))
+def test_could_change_with_equals_full_reevaluation(rule_set: str) -> None:
+    checked = 0
+    for case in _cases():
+        result = evaluate(case, rule_set)
+        if result.verdict != INDETERMINATE:
+            assert result.could_change_with == ()
+            continue
+        _, trace = _verdict(case, RULE_SETS[rule_set])
+        expected = []
+        for fid in _candidates(case, trace):
+            present = _brute_force(case, rule_set, fid, PRESENT)
+            absent = _brute_force(case, rule_set, fid, ABSENT)
+            if MET in (present, absent) or NOT_MET in (present, absent):
+                expected.append({"finding": fid, "if_present": present, "if_absent": absent})
+            checked += 1
+        assert list(result.could_change_with) == expected
+    assert checked >= 100
