@@ -109,6 +109,7 @@ def main() -> None:
     if assessment is not None:
         render.report_downloads(assessment, compute.default_priors())
         _why_and_what_next(assessment)
+        compute.prepare_ahead()  # once per process, after the first answer is drawn
 
 
 def assessment_page() -> None:

@@ -9,6 +9,7 @@ so on a cold start the criteria, which need no network, are on screen first.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -90,3 +91,27 @@ def priors_zip(priors_fingerprint: str, _priors: Any) -> bytes:
     from ui.priors_io import priors_zip as make_zip
 
     return make_zip(_priors)
+
+
+@st.cache_resource(show_spinner=False)
+def prepare_ahead() -> threading.Thread:
+    """Once per server process, in the background: every setting's engine, parameter draws
+    and sensitivity tables for the default priors (the model caches them by priors and
+    setting), so a new session or a change of setting does not pay for them.
+
+    Started after the first answer is on screen, so it never delays that answer.
+    """
+
+    def work() -> None:
+        from model.assessment import assess
+
+        priors = default_priors()
+        for setting in priors.settings:
+            try:
+                assess(Case(), setting=setting, priors=priors)
+            except Exception:  # warming is best effort; a real call reports its own error
+                continue
+
+    thread = threading.Thread(target=work, name="poems-prepare-ahead", daemon=True)
+    thread.start()
+    return thread

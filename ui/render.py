@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from model.analysis.uncertainty import INTERVAL_LABEL, INTERVAL_MEANING
+from model.analysis.uncertainty import INTERVAL_MEANING
 from model.criteria import DEFAULT_RULE_SET
 from model.formatting import (
     clinical_text,
@@ -93,10 +93,10 @@ def interval_line(slot: Any, interval: Any) -> None:
     low, high = interval_bounds(interval)
     draws = getattr(interval, "n_draws", None)
     level = getattr(interval, "level", 0.9)
-    source = f" ({draws} parameter draws)" if draws else ""
+    source = f" From {draws} parameter draws." if draws else ""
     slot.markdown(
-        f"{level:.0%} credible interval: **{interval_text(low, high)}**{source}, {INTERVAL_LABEL}",
-        help=INTERVAL_MEANING,
+        f"{level:.0%} credible interval: **{interval_text(low, high)}**",
+        help=INTERVAL_MEANING + source,  # opens with INTERVAL_LABEL: what the interval shows
     )
 
 
@@ -500,7 +500,12 @@ def case_summary(case: Any) -> None:
             st.table(rows)
 
 
+_TIGHT_TOP = "<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>"
+"""Less empty space above the title, so the answer fits the first screen (static CSS only)."""
+
+
 def disclaimer() -> None:
+    st.html(_TIGHT_TOP)
     st.info(DISCLAIMER, icon=":material/info:")
 
 
