@@ -173,6 +173,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _case_in(url: str, state: Any) -> dict[str, Any] | None:
+    import urllib.parse
+
+    codes = urllib.parse.parse_qs(urllib.parse.urlparse(url).query).get(state.LINK_PARAM)
+    return state.decode_case(codes[-1]).to_dict() if codes else None
+
+
 def measure_browser(sessions: int = 5, toggles: int = 10) -> dict[str, Any]:
     """Cold start, warm new sessions and toggle-to-answer, all in the browser."""
     from playwright.sync_api import sync_playwright
@@ -239,16 +246,18 @@ def measure_browser(sessions: int = 5, toggles: int = 10) -> dict[str, Any]:
                 sidebar.get_by_text(title, exact=True).click()
             current = case
             toggle_times: list[float] = []
-            for fid in TOGGLES[:toggles]:
-                current = current.with_finding(fid, "present")
-                want = render.headline(assess(current))
+            for fid in TOGGLES:
+                if len(toggle_times) == toggles:
+                    break
                 control = page.locator(f".st-key-{state.widget_key(fid)}")
                 if control.count() == 0 or not control.is_visible():
                     continue
+                current = current.with_finding(fid, "present")
+                want = render.headline(assess(current))
                 metric = page.get_by_test_id("stMetricValue")
                 clicked = time.time()
                 control.get_by_role("radio", name="Yes", exact=True).click()
-                page.wait_for_url(lambda u, c=current: state.encode_case(c) in u)
+                page.wait_for_url(lambda u, c=current: _case_in(u, state) == c.to_dict())
                 metric.filter(has_text=want).wait_for()
                 toggle_times.append(time.time() - clicked)
             context.close()

@@ -8,6 +8,8 @@ so on a cold start the criteria, which need no network, are on screen first.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import threading
 from collections.abc import Mapping
@@ -104,6 +106,10 @@ def prepare_ahead() -> threading.Thread:
 
     def work() -> None:
         from model.assessment import assess
+
+        # Linux: the lowest CPU priority for this thread only, so sessions come first
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
         priors = default_priors()
         for setting in priors.settings:
