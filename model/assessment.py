@@ -1,7 +1,8 @@
 """One call that answers for a case: posterior, differential, criteria, and how they compare.
 
 :func:`assess` returns a frozen :class:`Assessment` that renders itself (``to_dict``,
-``to_markdown``); the CLI and the app only display it. Optional fields (``contributions``,
+the report of :func:`model.report.render_report`, the one renderer); the CLI and the app only
+display it. Optional fields (``contributions``,
 ``next_tests``, ``credible_interval``, ``sensitivity``) default to ``None`` so analyses can be
 attached later with :func:`dataclasses.replace` without changing this module's callers.
 
@@ -17,7 +18,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from model import analysis
+from model.analysis.settle import settle
 from model.case import Case
+from model.constants import DISCLAIMER
 from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult, evaluate_all
 from model.exceptions import InputError
 from model.formatting import (
@@ -37,7 +41,6 @@ from model.vocabulary import label
 
 LOW_PROBABILITY = 0.10
 HIGH_PROBABILITY = 0.50
-DISCLAIMER = "Decision support, not a diagnosis."
 
 __all__ = ["DIAGNOSIS_LABELS", "Assessment", "assess", "equals", "percent"]
 """``DIAGNOSIS_LABELS`` and ``percent`` live in :mod:`model.formatting`; re-exported here."""
@@ -121,12 +124,6 @@ class Assessment:
             if value is not None:
                 out[name] = _plain(value)
         return out
-
-    def to_markdown(self) -> str:
-        """The report of :func:`model.report.render_report` as Markdown (the one renderer)."""
-        from model.report import render_report  # report imports this module
-
-        return render_report(self, "markdown")
 
 
 def _plain(value: Any) -> Any:
@@ -320,8 +317,6 @@ def assess(
         post = compiled.posterior(evidence)
     base = dict(priors.setting(chosen).base_rates)
     criteria = evaluate_all(case)
-    from model import analysis
-
     chain = analysis.contributions(compiled, evidence) if evidence else None
     setting_label = priors.setting(chosen).label
     notes = _notes(
@@ -329,8 +324,6 @@ def assess(
     )
     extra: dict[str, Any] = {}
     if analyses:
-        from model.analysis.settle import settle
-
         extra = {
             "contributions": chain
             if chain is not None

@@ -32,6 +32,14 @@ from typing import Any
 
 import numpy as np
 
+from model.assessment import assess
+from model.case import Case
+from model.inference.batch import OBSERVABLE
+from model.inference.compiled import CompiledEngine, _kernel
+from model.inference.simulate import encode, simulate
+from model.network import build_network, build_tables
+from model.parameters import load_priors
+
 DEFAULT_SETTING = "paraproteinemic_neuropathy"
 EXAMPLE_CASE = Path(__file__).resolve().parent.parent / "examples" / "classic_poems.json"
 FULL = {"n": 1_000_000, "pgmpy_n": 500, "repeats": 15}
@@ -39,8 +47,6 @@ QUICK = {"n": 200_000, "pgmpy_n": 100, "repeats": 5}
 
 
 def _example_case() -> Any:
-    from model.case import Case
-
     if EXAMPLE_CASE.exists():
         return Case.load(EXAMPLE_CASE)
     return Case.from_dict(
@@ -79,12 +85,6 @@ def run_benchmark(
 ) -> dict[str, Any]:
     """Run every measurement once; return the figures as a JSON-ready dict."""
     from pgmpy.inference import VariableElimination
-
-    from model.inference.batch import OBSERVABLE
-    from model.inference.compiled import CompiledEngine, _kernel
-    from model.inference.simulate import encode, simulate
-    from model.network import build_network, build_tables
-    from model.parameters import load_priors
 
     logging.getLogger("pgmpy").setLevel(logging.ERROR)
     priors = load_priors()
@@ -146,8 +146,6 @@ def run_benchmark(
         if results["pgmpy_cases_per_s"]
         else 0.0
     )
-
-    from model.assessment import assess
 
     case = _example_case()
     results["single_case_ms"], results["single_case_repeats"] = _median_ms(

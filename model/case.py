@@ -1,4 +1,4 @@
-"""One patient's findings: the JSON case format of SPEC section 2, validated and immutable.
+"""One patient's findings: the JSON case format (``docs/formats.md``), validated and immutable.
 
 A :class:`Case` keeps exactly what the user entered (so it round-trips through its file) and
 derives, on demand, the tri-state of every finding: ``"present"``, ``"absent"`` or ``None``
@@ -11,6 +11,7 @@ A what-if never mutates a case: :meth:`Case.with_finding` returns a new one.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,7 +21,10 @@ from types import MappingProxyType
 from typing import Any
 
 from model import measurements as m
+from model import units
+from model.constants import SETTING_ID_PATTERN
 from model.exceptions import CaseError
+from model.inputs import STDIO, parse_json, read_bounded
 from model.vocabulary import (
     ABSENT,
     AGE_RANGE,
@@ -34,10 +38,14 @@ from model.vocabulary import (
     suggest,
 )
 
+NUMBER_FIELDS: tuple[str, ...] = ("value", "unit")
+"""A numeric finding is a bare number in the vocabulary's unit, or ``{"value", "unit"}``."""
+
 MAX_CASE_BYTES = 256 * 1024
 """A case file is a few hundred bytes; anything near this is not a case."""
+_CASE_SIZE_HINT = "A case file holds one patient; use a cohort CSV for many."
 
-SETTING_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+SETTING_PATTERN = re.compile(SETTING_ID_PATTERN)
 """What a setting id looks like (the priors decide which ids exist)."""
 _SETTING_PATTERN = SETTING_PATTERN
 _BINARY_SYNONYMS = {
@@ -135,46 +143,34 @@ class Case:
 
     @classmethod
     def from_json(cls, text: str | bytes, *, where: str = "") -> Case:
-        """Parse and validate JSON text (no eval, no pickle; bounded size)."""
+        """Parse and validate JSON text (no eval, no pickle; bounded size and depth)."""
         if len(text) > MAX_CASE_BYTES:
             raise CaseError(
                 "case file",
                 f"{len(text)} bytes",
                 f"at most {MAX_CASE_BYTES} bytes",
-                "A case file holds one patient; use a cohort CSV for many.",
+                _CASE_SIZE_HINT,
                 where=where,
             )
-        try:
-            data = json.loads(text, object_pairs_hook=_unique_keys)
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise CaseError(
-                "case file", _snippet(text), "valid JSON", f"JSON parser: {err}.", where=where
-            ) from None
-        except _DuplicateKeyError as err:
-            raise CaseError(
-                "case file",
-                f"key {err.key!r} twice",
-                "an object with each key once",
-                "JSON keeps only the last copy silently; delete the duplicate.",
-                where=where,
-            ) from None
+        data = parse_json(text, what="case file", where=where, error=CaseError)
         return cls.from_dict(data, where=where)
 
     @classmethod
     def load(cls, path: str | Path) -> Case:
-        """Read a case file from disk."""
-        path = Path(path)
-        try:
-            raw = path.read_bytes()
-        except OSError as err:
-            raise CaseError(
-                "case file", str(path), "a readable JSON file", err.strerror or str(err)
-            ) from None
-        return cls.from_json(raw, where=str(path))
+        """Read a case file from disk (``-`` reads standard input), bounded before reading."""
+        raw = read_bounded(
+            path,
+            MAX_CASE_BYTES,
+            what="case file",
+            allowed="a readable JSON file",
+            hint=_CASE_SIZE_HINT,
+            error=CaseError,
+        )
+        return cls.from_json(raw, where="<stdin>" if str(path) == STDIO else str(path))
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
-        """The case as entered, in the JSON shape of SPEC section 2."""
+        """The case as entered, in the JSON shape of ``docs/case.schema.json``."""
         out: dict[str, Any] = {}
         for key in ("id", "age", "sex", "setting"):
             value = getattr(self, key)
@@ -223,8 +219,26 @@ class Case:
         return None if raw is None else m.parse_vegf(raw)
 
     def number(self, finding_id: str) -> float | None:
+        """A numeric finding in the vocabulary's unit (converted if entered with another)."""
         value = self.entered(finding_id)
-        return None if value is None else float(value)
+        if value is None:
+            return None
+        if isinstance(value, Mapping):
+            return units.convert(finding_id, float(value["value"]), str(value["unit"]))
+        return float(value)
+
+    def implied_units(self) -> tuple[str, ...]:
+        """One notice per number entered without a unit, naming the unit it was read in.
+
+        Old case files give bare numbers; they are read in the documented unit of the
+        vocabulary, and this says so instead of guessing silently.
+        """
+        out = []
+        for fid, value in self.findings.items():
+            spec = FINDINGS[fid]
+            if spec.kind is Kind.NUMBER and not isinstance(value, Mapping) and value != UNKNOWN:
+                out.append(f"{fid} {value:g} was read as {spec.unit} (no unit given).")
+        return tuple(out)
 
     @cached_property
     def _derived(self) -> Mapping[str, str | None]:
@@ -276,6 +290,17 @@ class Case:
     def _check_consistency(self) -> None:
         _ = self.vegf  # validates the measurement
         for agg, parts in AGGREGATES.items():
+            if (
+                self.entered(agg) == PRESENT
+                and _measured_parts(parts) == ()
+                and all(self._part_state(p) == ABSENT for p in parts)
+            ):
+                raise CaseError(
+                    f"findings.{agg}",
+                    PRESENT,
+                    "consistent with its parts (" + ", ".join(parts) + " are all absent)",
+                    f"Set the part that is present, or set {agg!r} to 'absent'.",
+                )
             if self.entered(agg) != ABSENT:
                 continue
             for part in parts:
@@ -313,7 +338,7 @@ class Case:
         if value is not None:
             return str(value)
         if part == "thrombocytosis" and self.number("platelets") is not None:
-            return m.thrombocytosis_from_platelets(float(self.entered("platelets")))
+            return m.thrombocytosis_from_platelets(float(self.number("platelets") or 0.0))
         return None
 
     def _check_measured_vs_stated(self) -> None:
@@ -356,6 +381,12 @@ class Case:
                 )
 
 
+def _measured_parts(parts: tuple[str, ...]) -> tuple[str, ...]:
+    """Parts that are measurements (VEGF): an aggregate over them is read on each rule set's
+    own scale, so the all-parts-absent rule does not apply."""
+    return tuple(p for p in parts if FINDINGS[p].kind is Kind.MEASUREMENT)
+
+
 def _check_finding(key: Any, value: Any) -> Any:
     fid = str(key)
     spec = FINDINGS.get(fid)
@@ -363,14 +394,21 @@ def _check_finding(key: Any, value: Any) -> Any:
     if spec is None:
         hint = suggest(fid, FINDINGS)
         raise CaseError(
-            "finding id", fid, "an id from SPEC section 1", hint or "See 'poems vocabulary'."
+            "finding id",
+            fid,
+            "an id listed by 'poems vocabulary'",
+            hint or "See 'poems vocabulary'.",
         )
     if value == UNKNOWN and isinstance(value, str):
         return UNKNOWN
     if spec.kind in (Kind.BINARY, Kind.AGGREGATE):
         if value in spec.states and isinstance(value, str):
             return value
-        synonym = _BINARY_SYNONYMS.get(value.strip().lower() if isinstance(value, str) else value)
+        synonym = (
+            _BINARY_SYNONYMS.get(value.strip().lower() if isinstance(value, str) else value)
+            if isinstance(value, str | bool | int | float)
+            else None
+        )
         hint = f"Write {synonym!r}." if synonym else "Leave the finding out if it was not assessed."
         if value is None:
             hint = "Use 'unknown' or leave the finding out if it was not assessed."
@@ -382,6 +420,9 @@ def _check_finding(key: Any, value: Any) -> Any:
         raise CaseError(path, value, "one of " + ", ".join(map(repr, spec.states)), hint)
     if spec.kind is Kind.NUMBER:
         assert spec.unit is not None and spec.plausible is not None
+        if isinstance(value, Mapping):
+            m.check_number(path, _with_unit(fid, value, path), spec.unit, spec.plausible)
+            return dict(value)
         m.check_number(path, value, spec.unit, spec.plausible)
         return value
     # measurement (VEGF)
@@ -389,27 +430,27 @@ def _check_finding(key: Any, value: Any) -> Any:
     return dict(value)
 
 
-class _DuplicateKeyError(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """JSON object hook: a key given twice is an error, not a silent overwrite."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKeyError(key)
-        out[key] = value
-    return out
+def _with_unit(fid: str, raw: Mapping[str, Any], path: str) -> float:
+    """A number given as ``{"value": 8.1, "unit": "mmol/L"}``, converted to the stored unit."""
+    for key in raw:
+        if key not in NUMBER_FIELDS:
+            raise CaseError(
+                f"{path}.{key}", raw[key], "one of value, unit", suggest(str(key), NUMBER_FIELDS)
+            )
+    if "value" not in raw or "unit" not in raw:
+        raise CaseError(
+            path,
+            dict(raw),
+            'an object with "value" and "unit", or a bare number in ' + str(FINDINGS[fid].unit),
+            "For example "
+            + json.dumps({"value": raw.get("value", 1), "unit": units.accepted(fid)[-1]})
+            + ".",
+        )
+    number = m.check_number(f"{path}.value", raw["value"], str(raw["unit"]), (-math.inf, math.inf))
+    if not isinstance(raw["unit"], str):
+        raise CaseError(f"{path}.unit", raw["unit"], "a unit such as 'g/dL'", "Quote the unit.")
+    return units.convert(fid, number, raw["unit"], field=path)
 
 
 def _plain(value: Any) -> Any:
     return dict(value) if isinstance(value, Mapping) else value
-
-
-def _snippet(text: str | bytes, limit: int = 40) -> str:
-    s = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-    s = " ".join(s.split())
-    return s if len(s) <= limit else s[:limit] + "..."

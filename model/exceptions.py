@@ -39,13 +39,24 @@ class InputError(PoemsError, ValueError):
 
     def _render(self) -> str:
         prefix = f"{self.where}: " if self.where else ""
-        text = f"{prefix}{self.field} must be {self.allowed}. Got {self.value!r} instead."
+        text = f"{prefix}{self.field} must be {self.allowed}. Got {_shown(self.value)} instead."
         return f"{text} {self.hint}".rstrip()
 
     def located(self, where: str) -> InputError:
         """Return a copy of this error that also names the file (or row) it came from."""
         where = f"{where}: {self.where}" if self.where else where
         return type(self)(self.field, self.value, self.allowed, self.hint, where=where)
+
+
+MAX_SHOWN = 120
+"""Longest excerpt of a bad value a message repeats (a 100,000-character id is not echoed)."""
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    if len(text) <= MAX_SHOWN:
+        return text
+    return f"{text[: MAX_SHOWN - 20]}... ({len(text):,} characters)"
 
 
 class CaseError(InputError):

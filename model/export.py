@@ -20,6 +20,7 @@ from model.network.builder import build_network
 from model.network.structure import NODES
 from model.network.tables import NodeTable, build_tables
 from model.parameters import Priors
+from model.vocabulary import suggest
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)
@@ -116,8 +117,6 @@ def read_xdsl_tables(text: str) -> dict[str, tuple[tuple[str, ...], tuple[str, .
 def export_network(priors: Priors, setting: str, fmt: str, path: str | Path) -> Path:
     """Write the network for ``setting`` to ``path`` in ``fmt`` (bif, xmlbif or xdsl)."""
     if fmt not in FORMATS:
-        from model.vocabulary import suggest
-
         raise InputError("format", fmt, "one of " + ", ".join(FORMATS), suggest(fmt, FORMATS))
     target = Path(path)
     if not target.parent.is_dir():

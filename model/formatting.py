@@ -59,7 +59,7 @@ STATE_WORDS: Mapping[str, str] = MappingProxyType(
         "unknown": "not assessed",
         "met": "met",
         "not_met": "not met",
-        "indeterminate": "undecided",
+        "indeterminate": "indeterminate",
         "inconsistent": "contradicts the case",
         # VEGF bands of the network, as multiples of the specimen's upper limit of normal
         "up_to_1x": "up to the ULN",

@@ -21,14 +21,14 @@ References
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from model.exceptions import CaseError
-from model.vocabulary import ABSENT, PRESENT, VEGF_SPECIMENS, VEGF_UNITS
+from model.inputs import finite_float
+from model.vocabulary import ABSENT, PRESENT, VEGF_FIELDS, VEGF_SPECIMENS, VEGF_UNITS, suggest
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Threshold:
     source: str
 
 
-THROMBOCYTOSIS_PLATELETS = Threshold(450.0, "10^9/L", "WHO 2016 [WHO16]; SPEC: > 450")
+THROMBOCYTOSIS_PLATELETS = Threshold(450.0, "10^9/L", "WHO 2016 [WHO16]: > 450")
 POLYCYTHEMIA_HB = MappingProxyType(
     {
         "male": Threshold(16.5, "g/dL", "WHO 2016 PV criterion [WHO16]"),
@@ -72,9 +72,12 @@ DEFAULT_VEGF_ULN_PG_ML: Mapping[str, Threshold] = MappingProxyType(
 )
 """ULN used when the case gives none; the assessment says that a default was used."""
 
-VEGF_PLAUSIBLE_PG_ML = (10.0, 100_000.0)
-"""Below 10 pg/mL no human sample reads (healthy plasma 31-86); above 100,000 none is reported
-(POEMS serum values reach about 11,000 pg/mL, He 2019). Outside: likely a unit mix-up."""
+VEGF_PLAUSIBLE_PG_ML = (10.0, 30_000.0)
+"""Below 10 pg/mL no human sample reads (healthy plasma 31-86). The upper bound is an
+ASSUMPTION: about 3x the highest POEMS serum value we found reported (11,029 pg/mL, He 2019,
+PUMCH cohort), so that an ng/mL/pg/mL slip that lands inside a wide range (80 "ng/mL" =
+80,000 pg/mL = 930 x the plasma ULN) is refused with the likely unit instead of being read
+as a major criterion. Outside: likely a unit mix-up."""
 
 VEGF_ULN_PLAUSIBLE_PG_ML = (20.0, 5000.0)
 
@@ -90,8 +93,8 @@ VEGF_CLEARLY_ELEVATED_FROM_ULN_MULTIPLE = 4.0
 def _number(field: str, value: Any, unit: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise CaseError(field, value, f"a number in {unit}", "Write the number without quotes.")
-    number = float(value)
-    if math.isnan(number) or math.isinf(number):
+    number = finite_float(value)
+    if number is None:
         raise CaseError(field, value, f"a finite number in {unit}", "Leave it out if not measured.")
     return number
 
@@ -171,8 +174,6 @@ def parse_vegf(raw: Any, field: str = "vegf") -> VegfMeasurement:
         )
     for key in raw:
         if key not in ("value", "unit", "specimen", "uln"):
-            from model.vocabulary import VEGF_FIELDS, suggest
-
             raise CaseError(
                 f"{field}.{key}",
                 raw[key],

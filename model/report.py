@@ -25,6 +25,7 @@ from typing import Any
 
 from model.analysis.uncertainty import INTERVAL_LABEL, INTERVAL_MEANING
 from model.assessment import Assessment, strongest_findings
+from model.constants import DISCLAIMER
 from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult
 from model.exceptions import InputError
 from model.formatting import (
@@ -41,7 +42,7 @@ from model.vocabulary import FINDINGS, Kind, label, suggest
 FORMATS: tuple[str, str] = ("markdown", "html")
 TITLE = "POEMS syndrome: decision-support summary"
 STATEMENT = (
-    "Decision support, not a diagnosis. This summary is a structured second look at the "
+    f"{DISCLAIMER} This summary is a structured second look at the "
     "findings entered. It does not replace clinical judgement, a haematologist's review, or "
     "the tests it suggests."
 )

@@ -1,8 +1,8 @@
 """The one place that names every finding, its states, group, unit and criterion.
 
 Finding ids are a public interface (case files, cohorts, priors, the CLI and the app all use
-them), so they follow ``shared/domain/SPEC.md`` section 1 exactly. Criteria, priors, the
-network and the UI import from here; nothing else defines a finding.
+them), so they never change (``docs/formats.md``; ``poems vocabulary`` lists them).
+Criteria, priors, the network and the UI import from here; nothing else defines a finding.
 
 Every finding is *present*, *absent* or *not assessed*. Not assessed is never absent: it is
 represented by the finding being missing from a case (or by the explicit string ``"unknown"``).
@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
+
+from model.exceptions import CaseError
 
 PRESENT = "present"
 ABSENT = "absent"
@@ -347,7 +349,7 @@ SEXES: tuple[str, str] = ("male", "female")
 AGE_RANGE: tuple[float, float] = (0.0, 120.0)
 CASE_FIELDS: tuple[str, ...] = ("id", "age", "sex", "setting", "findings")
 
-# VEGF measurement fields (SPEC section 1).
+# VEGF measurement fields (docs/formats.md).
 VEGF_SPECIMENS: tuple[str, str] = ("serum", "plasma")
 VEGF_UNITS: Mapping[str, float] = MappingProxyType({"pg/mL": 1.0, "ng/L": 1.0, "ng/mL": 1000.0})
 """Accepted VEGF units and the factor that converts each to pg/mL."""
@@ -373,12 +375,10 @@ def finding(id: str) -> Finding:
     try:
         return FINDINGS[id]
     except KeyError:
-        from model.exceptions import CaseError
-
         raise CaseError(
             "finding id",
             id,
-            "one of the ids in shared/domain/SPEC.md section 1",
+            "an id listed by 'poems vocabulary'",
             suggest(id, FINDINGS),
         ) from None
 

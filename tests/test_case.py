@@ -1,4 +1,4 @@
-"""The case file format (SPEC section 2): every kind of bad input gives one clear error.
+"""The case file format (docs/formats.md): every kind of bad input gives one clear error.
 
 Each bad input must raise :class:`~model.exceptions.CaseError` whose message names the field,
 the value and the fix; ``match`` pins the part of the message a user needs.
@@ -31,7 +31,8 @@ BAD_INPUTS: list[tuple[str, str | bytes, str]] = [
     (
         "unknown finding id with did-you-mean",
         _findings(polyneuropthy="present"),
-        r"finding id must be an id from SPEC.*'polyneuropthy'.*Did you mean 'polyneuropathy'",
+        r"finding id must be an id listed by .poems vocabulary."
+        r".*'polyneuropthy'.*Did you mean 'polyneuropathy'",
     ),
     (
         "unknown top-level key",
@@ -66,12 +67,12 @@ BAD_INPUTS: list[tuple[str, str | bytes, str]] = [
     (
         "VEGF in the wrong unit (2.4 pg/mL with ULN 500)",
         _findings(vegf=_vegf(2.4, uln=500)),
-        r"vegf\.value must be between 10 and 100000 pg/mL.*looks like ng/mL.*Set unit to 'ng/mL'",
+        r"vegf\.value must be between 10 and 30000 pg/mL.*looks like ng/mL.*Set unit to 'ng/mL'",
     ),
     (
         "VEGF ng/mL implausibly large",
         _findings(vegf=_vegf(2400, unit="ng/mL")),
-        r"vegf\.value must be between 0\.01 and 100 ng/mL.*set unit to 'pg/mL'",
+        r"vegf\.value must be between 0\.01 and 30 ng/mL.*set unit to 'pg/mL'",
     ),
     (
         "VEGF missing specimen",

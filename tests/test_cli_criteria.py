@@ -44,6 +44,7 @@ def test_json_is_one_object_keyed_by_rule_set(
 ) -> None:
     assert main(["criteria", str(classic), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
+    assert data.pop("about")["tool"] == "poems-dx"
     assert list(data) == list(RULE_SETS)
     for rule_set, result in data.items():
         assert result["verdict"] in ("met", "not_met", "indeterminate"), rule_set
@@ -64,7 +65,7 @@ def test_json_for_one_rule_set_and_indeterminate_entries(
     path.write_text(json.dumps({"findings": findings}), encoding="utf-8")
     assert main(["criteria", str(path), "--json", "--rule-set", "seed"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert list(data) == ["seed"]
+    assert list(data) == ["about", "seed"]
     assert data["seed"]["verdict"] == "indeterminate"
     assert data["seed"]["could_change_with"] == [
         {"finding": "castleman_disease", "if_present": "met", "if_absent": "not_met"}

@@ -82,7 +82,7 @@ def test_every_rule_set_carries_a_citation_and_valid_finding_ids(rule_set: RuleS
 
 
 def test_rule_set_structure_matches_the_papers() -> None:
-    """SPEC section 3: counts of mandatory, major (need) and minor (need)."""
+    """docs/criteria.md: counts of mandatory, major (need) and minor (need)."""
     shape = {
         rid: (len(r.mandatory), len(r.major.criteria), r.major.need, len(r.minor.criteria))
         for rid, r in RULE_SETS.items()

@@ -6,9 +6,9 @@ order, and every combination (all-of, at-least-k) is monotone in that order. A V
 a specimen the rule set does not read (plasma under Suichi) reads exactly like "not
 measured", so it keeps the property. A stated ``vegf_elevated`` overrides a measured value (a
 designed override, excluded from the general property). The other designed exception is
-``sclerotic_lesion_size_cm``: SPEC counts a lesion of unknown size as meeting the 0.8 cm
-limit, so adding a small size can take away a met criterion (tested explicitly below and
-excluded from the general property).
+``sclerotic_lesion_size_cm``: docs/criteria.md counts a lesion of unknown size as meeting
+the 0.8 cm limit, so adding a small size can take away a met criterion (tested explicitly
+below and excluded from the general property).
 """
 
 from __future__ import annotations

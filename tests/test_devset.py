@@ -340,6 +340,7 @@ def test_cli_markdown_rows_and_citations(
         (["evaluate"], "a cohort CSV with --label COLUMN, or --devset"),
         (["evaluate", "x.csv", "--devset"], "either a cohort or --devset"),
         (["evaluate", "--devset", "--bootstrap", "-1"], "--bootstrap must be between"),
+        (["evaluate", "--devset", "--label", "dx"], "--label must be left out with --devset"),
     ],
 )
 def test_cli_usage_errors_exit_2(

@@ -116,7 +116,7 @@ def test_xdsl_rejects_invalid_ids() -> None:
 def test_cli_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "net.xdsl"
     assert main(["export", "--format", "xdsl", "-o", str(target), "--setting", SETTING]) == 0
-    assert "Wrote xdsl" in capsys.readouterr().out
+    assert "Wrote xdsl" in capsys.readouterr().err  # status on stderr, data on stdout
     assert read_xdsl_tables(target.read_text(encoding="utf-8"))["diagnosis"][2][0] == (
         pytest.approx(default_priors().setting(SETTING).base_rates["poems"])
     )

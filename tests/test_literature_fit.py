@@ -81,7 +81,7 @@ def test_priors_report_cli(capsys: pytest.CaptureFixture[str]) -> None:
     text = capsys.readouterr().out
     assert f"{len(PUBLISHED)} published frequencies" in text
     assert main(["priors", "report", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    rows = json.loads(capsys.readouterr().out)["rows"]
     assert len(rows) == len(PUBLISHED)
     fit = literature_fit(PRIORS)
     for row, expected in zip(rows, fit, strict=True):

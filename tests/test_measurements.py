@@ -101,7 +101,10 @@ def test_anemia_follows_who_2011(hb: float, sex: str | None, expected: str | Non
     assert m.anemia_from_hemoglobin(hb, sex) == expected
 
 
-@given(st.floats(min_value=10, max_value=100_000), st.sampled_from(["serum", "plasma"]))
+@given(
+    st.floats(min_value=10, max_value=m.VEGF_PLAUSIBLE_PG_ML[1]),
+    st.sampled_from(["serum", "plasma"]),
+)
 def test_any_plausible_vegf_parses_and_its_multiple_is_positive(
     value: float, specimen: str
 ) -> None:

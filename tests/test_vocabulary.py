@@ -1,4 +1,4 @@
-"""The vocabulary is the public interface: SPEC section 1 ids, consistent aggregates."""
+"""The vocabulary is the public interface: fixed ids, consistent aggregates."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from model.vocabulary import (
     suggest,
 )
 
-# Ids copied from shared/domain/SPEC.md section 1: if one is renamed, other tools break.
+# The original ids (docs/formats.md): if one is renamed, other tools break.
 SPEC_IDS = """
 polyneuropathy demyelinating_ncs monoclonal_protein light_chain heavy_chain
 bone_marrow_plasma_cells_pct sclerotic_bone_lesion sclerotic_lesion_size_cm castleman_disease

@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from model.analysis.uncertainty import INTERVAL_MEANING
+from model.constants import DISCLAIMER as CORE_DISCLAIMER
 from model.criteria import DEFAULT_RULE_SET
 from model.formatting import (
     clinical_text,
@@ -23,7 +24,7 @@ from model.formatting import (
 from model.vocabulary import label
 
 DISCLAIMER = (
-    "**Decision support, not a diagnosis.** A structured second look at the findings you "
+    f"**{CORE_DISCLAIMER}** A structured second look at the findings you "
     "entered; it does not replace clinical judgement, a haematologist's review, or the tests "
     "it suggests."
 )
@@ -31,7 +32,7 @@ DISCLAIMER = (
 VERDICT_BADGE: Mapping[str, str] = {
     "met": ":green-badge[criteria met]",
     "not_met": ":gray-badge[criteria not met]",
-    "indeterminate": ":orange-badge[undecided]",
+    "indeterminate": ":orange-badge[indeterminate]",
 }
 METRIC_LABEL = "P(POEMS syndrome | findings)"
 

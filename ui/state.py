@@ -26,6 +26,7 @@ from model import measurements as m
 from model.case import MAX_CASE_BYTES, Case
 from model.exceptions import CaseError, InputError
 from model.formatting import clinical_text
+from model.inputs import parse_json
 from model.vocabulary import (
     ABSENT,
     AGGREGATES,
@@ -144,7 +145,7 @@ def values_from_case(case: Case) -> dict[str, Any]:
             uln = entered.get("uln")
             values[KEY_VEGF_ULN] = None if uln is None else float(uln)
         elif spec.kind is Kind.NUMBER:
-            values[widget_key(fid)] = float(entered)
+            values[widget_key(fid)] = case.number(fid)  # in the vocabulary's unit
         else:
             values[widget_key(fid)] = str(entered)
     return values
@@ -468,29 +469,27 @@ def _link_data(text: Any) -> Any:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         if len(raw) > MAX_CASE_BYTES:
             raise ValueError("too long")
-        return json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys)
-    except (binascii.Error, ValueError, RecursionError) as err:
+        decoded = raw.decode("utf-8")
+    except (binascii.Error, ValueError) as err:
         raise CaseError(
             f"{LINK_PARAM} parameter",
             _short(text),
             "an intact case code",
             "The link was damaged or cut off (for example by an e-mail client); copy the "
-            "whole address again." + (f" {err}" if isinstance(err, _DuplicateKey) else ""),
+            f"whole address again. ({type(err).__name__})",
             where=where,
         ) from None
-
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(f"The key {key!r} is given twice.")
-        out[key] = value
-    return out
+    try:
+        return parse_json(decoded, what=f"{LINK_PARAM} parameter", error=CaseError)
+    except CaseError as err:
+        raise CaseError(
+            f"{LINK_PARAM} parameter",
+            _short(text),
+            "an intact case code",
+            "The link was damaged or cut off (for example by an e-mail client); copy the "
+            f"whole address again. ({err.field} must be {err.allowed}; got {err.value})",
+            where=where,
+        ) from None
 
 
 def _short(value: Any, limit: int = 40) -> str:

@@ -5,10 +5,11 @@
 - :func:`next_tests` every unassessed finding by expected information gain;
 - :func:`credible_interval` P(POEMS) over parameter draws (``Priors.sample``);
 - :func:`sensitivity` one-way swings of P(POEMS) over each parameter's range;
-- :func:`analyse` all four for a :class:`~model.case.Case` (a :class:`CaseAnalysis`).
+- :mod:`model.analysis.settle` the chance each next test settles the criteria verdict.
+
+:func:`model.assessment.assess` runs them for one case and carries the results.
 """
 
-from model.analysis.case import CaseAnalysis, analyse
 from model.analysis.explain import (
     Contribution,
     Contributions,
@@ -27,13 +28,11 @@ from model.analysis.uncertainty import (
 )
 
 __all__ = [
-    "CaseAnalysis",
     "Contribution",
     "Contributions",
     "CredibleInterval",
     "NextTest",
     "Sensitivity",
-    "analyse",
     "contributions",
     "credible_interval",
     "finding_of",

@@ -2,7 +2,7 @@
 
 Contributions (ordered chain)
 -----------------------------
-The observed findings are added one at a time in vocabulary order (SPEC section 1). The
+The observed findings are added one at a time in vocabulary order (:mod:`model.vocabulary`). The
 contribution of finding k is the change it makes to the log-odds of POEMS given the findings
 before it::
 
@@ -38,10 +38,9 @@ from types import MappingProxyType
 
 import numpy as np
 
+from model.constants import POEMS as POSITIVE
 from model.inference.compiled import CompiledEngine, ImpossibleEvidenceError
 from model.vocabulary import FINDINGS, PRESENT, label
-
-POSITIVE = "poems"
 
 NODE_FINDING: Mapping[str, str] = MappingProxyType(
     {

@@ -32,14 +32,15 @@ from typing import Any
 
 import numpy as np
 
+from model.constants import POEMS as POSITIVE
 from model.exceptions import InputError
 from model.inference.compiled import TableBatch
 from model.inference.engine import engine_for
+from model.network import build_tables
 from model.parameters import Priors
 from model.parameters.sampling import draw_for
 from model.parameters.schema import Categorical, Parameter
 
-POSITIVE = "poems"
 RANGE_QUANTILES = (0.05, 0.95)
 
 INTERVAL_LABEL = "uncertainty in the parameters, not in the structure"
@@ -120,8 +121,6 @@ def credible_interval(
     if rng is None:
         batch = _draw_batch(priors, setting, n_draws, seed)
     else:
-        from model.network import build_tables
-
         batch = engine.prepare(build_tables(priors, setting, values=priors.sample(n_draws, rng)))
     probs = engine.posterior_under(batch, evidence)
     k = engine.query_states.index(positive)
@@ -142,7 +141,6 @@ def credible_interval(
 @functools.lru_cache(maxsize=8)
 def _draw_batch(priors: Priors, setting: str, n_draws: int, seed: int) -> TableBatch:
     """Parameter draws as a prepared table batch (independent of the patient; cached)."""
-    from model.network import build_tables
 
     draws = priors.sample(n_draws, np.random.default_rng(seed))
     return engine_for(priors, setting).prepare(build_tables(priors, setting, values=draws))
@@ -219,7 +217,6 @@ def _sensitivity_batch(
 ) -> tuple[tuple[tuple[Parameter, float, float], ...], TableBatch | None]:
     """Every swept parameter at its low and high end, as one prepared table batch (cached:
     it does not depend on the patient)."""
-    from model.network import build_tables
 
     rows: dict[str, Categorical] = {}
     for entry in priors.entries():

@@ -3,21 +3,27 @@
 Each module in :data:`SUBCOMMANDS` defines ``register(subparsers)`` which adds its parser and
 sets ``handler``. Errors a user can cause (:class:`model.exceptions.PoemsError`) become one
 line on stderr and exit code 2; no traceback reaches the user (set ``POEMS_DEBUG=1`` to see
-one for an internal error).
+one for an internal error). Warnings from the libraries underneath (pgmpy, pandas, numba)
+never reach the user either. ``poems --version`` answers without importing any subcommand.
+Shared conventions (``-``, ``--quiet``, JSON provenance) live in :mod:`model.cli.common`.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
+from model.cli.common import version
 from model.exceptions import PoemsError
 
 SUBCOMMANDS: tuple[str, ...] = (
     "vocabulary",
+    "fhir",
     "criteria",
     "assess",
     "export",
@@ -51,13 +57,46 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "Decision support, not a diagnosis."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"poems {version()}")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no status lines or progress on stderr"
+    )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SUBCOMMANDS:
         if only is None or command_name(name) == only:
             importlib.import_module(f"model.cli.{name}").register(subparsers)
         else:
             subparsers.add_parser(command_name(name), add_help=False)
+    for sub in subparsers.choices.values():
+        _add_quiet(sub)
     return parser
+
+
+def _add_quiet(parser: argparse.ArgumentParser) -> None:
+    """``-q/--quiet`` after the command too (``poems batch -q ...``), and on nested actions."""
+    if "--quiet" not in parser._option_string_actions:
+        parser.add_argument(
+            "-q",
+            "--quiet",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="no status lines or progress on stderr",
+        )
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        for nested in getattr(action, "choices", {}).values():
+            _add_quiet(nested)
+
+
+def _silence_libraries() -> None:
+    """Library warnings (pgmpy's FutureWarning, pandas/numba deprecations) are for developers
+    of this package, not for its users; POEMS_DEBUG=1 keeps them."""
+    if os.environ.get("POEMS_DEBUG"):
+        return
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", module=r"^(?!model(\.|$))")
+    for name in ("pgmpy", "numba", "matplotlib"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _chosen_command(argv: Sequence[str]) -> str | None:
@@ -71,6 +110,10 @@ def _chosen_command(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["--version"]:
+        print(f"poems {version()}")  # without importing any subcommand
+        return 0
+    _silence_libraries()
     parser = build_parser(only=_chosen_command(arguments))
     args = parser.parse_args(arguments)
     try:

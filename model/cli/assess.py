@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from model.assessment import (
@@ -15,6 +14,8 @@ from model.assessment import (
     percent,
 )
 from model.case import Case
+from model.cli.common import notices, print_json, safe
+from model.inference.exact import default_priors
 from model.parameters import Priors, load_priors
 
 
@@ -24,11 +25,13 @@ def register(subparsers: Any) -> None:
         help="posterior probability of POEMS and the differential, beside the criteria",
         description=(
             "Assess a case file: the Bayesian network's exact posterior over the diagnoses "
-            "(pgmpy variable elimination) next to every rule set's verdict, and whether they "
-            f"agree. {DISCLAIMER}"
+            "(the compiled exact engine, checked against pgmpy) next to every rule set's "
+            f"verdict, and whether they agree. {DISCLAIMER}"
         ),
     )
-    parser.add_argument("case", metavar="CASE.json", help="case file (SPEC section 2)")
+    parser.add_argument(
+        "case", metavar="CASE.json", help="case file (docs/formats.md; - reads standard input)"
+    )
     add_priors_options(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=run)
@@ -70,7 +73,7 @@ def format_text(a: Assessment) -> str:
         for i in range(max(len(left), len(right)))
     ]
     header = [
-        f"Case {a.case.id or ''}".rstrip() + f" - setting: {a.setting_label}",
+        f"Case {safe(a.case.id or '')}".rstrip() + f" - setting: {safe(a.setting_label)}",
         "",
     ]
     footer = ["", a.agreement]
@@ -85,9 +88,12 @@ def format_text(a: Assessment) -> str:
 
 def run(args: argparse.Namespace) -> int:
     case = Case.load(args.case)
-    result = assess(case, setting=args.setting, priors=priors_from(args))
+    notices(args, case.implied_units())
+    priors = priors_from(args)
+    result = assess(case, setting=args.setting, priors=priors)
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        out = result.to_dict() | {"input_notices": list(case.implied_units())}
+        print_json(out, priors or default_priors())
     else:
         print(format_text(result))
     return 0

@@ -9,10 +9,11 @@ CSV or Parquet, in and out, by file extension.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
+from model.cli.common import quiet, readable, shown_path, status, writable
 from model.criteria.rulesets import RULE_SETS
+from model.exceptions import InputError
 
 
 def register(subparsers: Any) -> None:
@@ -20,9 +21,10 @@ def register(subparsers: Any) -> None:
         "batch",
         help="score a cohort CSV/Parquet: posterior per diagnosis and criteria verdict per row",
         description=(
-            "Score every row of a cohort file (SPEC section 2: one column per finding id, "
+            "Score every row of a cohort file (docs/formats.md: one column per finding id, "
             "empty = not assessed) with the compiled exact engine. Bad rows get an error "
-            "message; all other rows are scored. Decision support, not a diagnosis."
+            "message; all other rows are scored. '-' reads or writes CSV on standard "
+            "input/output. Decision support, not a diagnosis."
         ),
     )
     parser.add_argument("cohort", metavar="COHORT", help="cohort .csv or .parquet")
@@ -70,7 +72,6 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from model.cohort.format import delimiter_from_option
     from model.cohort.score import DEFAULT_CHUNK_ROWS, score_file
-    from model.exceptions import InputError
     from model.parameters import load_priors
 
     chunk_rows = DEFAULT_CHUNK_ROWS if args.chunk_rows is None else args.chunk_rows
@@ -78,21 +79,22 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--chunk-rows", chunk_rows, "at least 1")
     delimiter = delimiter_from_option(args.delimiter)
     priors = None if args.priors is None else load_priors(args.priors)
-    summary = score_file(
-        args.cohort,
-        args.output,
-        priors=priors,
-        setting=args.setting,
-        rule_set=args.rule_set,
-        chunk_rows=chunk_rows,
-        progress=not args.no_progress,
-        delimiter=delimiter,
-        encoding=args.encoding,
-    )
-    print(
+    with readable(args.cohort) as source, writable(args.output) as target:
+        summary = score_file(
+            source,
+            target,
+            priors=priors,
+            setting=args.setting,
+            rule_set=args.rule_set,
+            chunk_rows=chunk_rows,
+            progress=not (args.no_progress or quiet(args)),
+            delimiter=delimiter,
+            encoding=args.encoding,
+        )
+    status(
+        args,
         f"poems batch: {summary.rows:,} rows in ({summary.source}): {summary.scored:,} scored, "
-        f"{summary.errors:,} with an error -> {args.output} in {summary.seconds:.2f} s "
-        f"({summary.rows_per_second:,.0f} rows/s).",
-        file=sys.stderr,
+        f"{summary.errors:,} with an error -> {shown_path(args.output)} in "
+        f"{summary.seconds:.2f} s ({summary.rows_per_second:,.0f} rows/s).",
     )
     return 0

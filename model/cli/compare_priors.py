@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from model.case import Case
+from model.cli.common import about, print_json, readable
 from model.exceptions import InputError
 
 
@@ -50,14 +50,17 @@ def run(args: argparse.Namespace) -> int:
         from model.evaluation.cohort import read_table
         from model.evaluation.evaluate import evaluate_table
 
-        table = read_table(args.cohort)
+        with readable(args.cohort) as source:
+            table = read_table(source)
         metrics = (
             evaluate_table(table, args.label, a, setting=args.setting).metrics_row(),
             evaluate_table(table, args.label, b, setting=args.setting).metrics_row(),
         )
     result = compare_priors(a, b, case=case, setting=args.setting, cohort_metrics=metrics)
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        out = result.to_dict()
+        out["priors_a"], out["priors_b"] = about(a)["priors"], about(b)["priors"]
+        print_json(out)
     else:
         print(result.to_markdown(), end="")
     return 0

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from model.case import Case
+from model.cli.common import notices, print_json, safe
 from model.criteria import RULE_SETS, CriteriaResult, evaluate, resolve_rule_set
 
 _STATUS_MARK = {"met": "[+]", "not_met": "[-]", "indeterminate": "[?]"}
@@ -22,7 +22,9 @@ def register(subparsers: Any) -> None:
             "not assessed). Decision support, not a diagnosis."
         ),
     )
-    parser.add_argument("case", metavar="CASE.json", help="case file (SPEC section 2)")
+    parser.add_argument(
+        "case", metavar="CASE.json", help="case file (docs/formats.md; - reads standard input)"
+    )
     parser.add_argument(
         "--rule-set",
         metavar="ID",
@@ -61,11 +63,12 @@ def format_trace(result: CriteriaResult) -> str:
 def run(args: argparse.Namespace) -> int:
     ids = tuple(RULE_SETS) if args.rule_set is None else (resolve_rule_set(args.rule_set).id,)
     case = Case.load(args.case)
+    notices(args, case.implied_units())
     results = {rule_id: evaluate(case, rule_id) for rule_id in ids}
     if args.json:
-        print(json.dumps({k: r.to_dict() for k, r in results.items()}, indent=2))
+        print_json({k: r.to_dict() for k, r in results.items()})
         return 0
-    print(f"Case {case.id or args.case}: formal criteria (decision support, not a diagnosis)")
+    print(f"Case {safe(case.id or args.case)}: formal criteria (decision support, not a diagnosis)")
     for result in results.values():
         print()
         print(format_trace(result))

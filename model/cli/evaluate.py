@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
+from model.cli.common import print_json, readable, status
 from model.evaluation.cohort import read_table
 from model.evaluation.evaluate import DEFAULT_SETTING, POSITIVE, evaluate_table
 
@@ -17,7 +17,7 @@ def register(subparsers: Any) -> None:
         help="score a labelled cohort: network AUC/Brier/log loss/calibration, rule sets' "
         "sensitivity and specificity",
         description=(
-            "Score every row of a labelled cohort CSV (SPEC section 2) with the network and "
+            "Score every row of a labelled cohort CSV (docs/formats.md) with the network and "
             "every criteria rule set. LABEL is a column holding a diagnosis state; the positive "
             "class is 'poems' unless --positive says otherwise. Indeterminate verdicts are "
             "counted as negative for sensitivity/specificity, and also reported as a rate and "
@@ -25,7 +25,10 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument(
-        "cohort", nargs="?", metavar="COHORT.csv", help="cohort CSV, one row per patient"
+        "cohort",
+        nargs="?",
+        metavar="COHORT.csv",
+        help="cohort CSV, one row per patient (- for stdin)",
     )
     parser.add_argument("--label", metavar="COLUMN", help="label column (needed with a cohort)")
     parser.add_argument("--positive", default=POSITIVE, metavar="STATE", help="positive class")
@@ -74,8 +77,10 @@ def run(args: argparse.Namespace) -> int:
         )
 
     priors = load_priors(args.priors)
+    with readable(args.cohort) as source:
+        table = read_table(source)
     result = evaluate_table(
-        read_table(args.cohort),
+        table,
         args.label,
         priors,
         setting=args.setting,
@@ -100,9 +105,9 @@ def run(args: argparse.Namespace) -> int:
         out = result.to_dict()
         if args.plot:
             out["plot"] = args.plot
-        print(json.dumps(out, indent=2))
+        print_json(out, priors)
     else:
         print(result.to_markdown(), end="")
         if args.plot:
-            print(f"Reliability diagram written to {args.plot}")
+            status(args, f"Reliability diagram written to {args.plot}")
     return 0

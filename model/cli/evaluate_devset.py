@@ -56,6 +56,13 @@ def run_devset(args: argparse.Namespace) -> int:
             "either a cohort or --devset, not both",
             "Run the two evaluations separately.",
         )
+    if args.label is not None:
+        raise InputError(
+            "--label",
+            args.label,
+            "left out with --devset (each patient file carries its label)",
+            "Drop --label, or evaluate a cohort CSV instead.",
+        )
     if args.bootstrap < 0 or args.bootstrap > 100_000:
         raise InputError("--bootstrap", args.bootstrap, "between 0 and 100000", "2000 is usual.")
     devset = load_devset(args.devset or None)

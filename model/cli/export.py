@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from model.cli.assess import add_priors_options, priors_from
+from model.cli.common import shown_path, status, writable
 from model.export import FORMATS, export_network
 from model.inference.exact import resolve
 
@@ -20,13 +21,18 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("--format", required=True, choices=FORMATS, help="file format")
-    parser.add_argument("-o", "--output", required=True, metavar="FILE", help="output file")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="output file (- for standard output)"
+    )
     add_priors_options(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     priors, setting = resolve(None, args.setting, priors_from(args))
-    path = export_network(priors, setting, args.format, args.output)
-    print(f"Wrote {args.format} network for setting '{setting}' to {path}")
+    with writable(args.output, suffix=f".{args.format}") as target:
+        export_network(priors, setting, args.format, target)
+    status(
+        args, f"Wrote {args.format} network for setting '{setting}' to {shown_path(args.output)}"
+    )
     return 0

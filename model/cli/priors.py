@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections import Counter
 from typing import Any
 
+from model.cli.common import print_json
 from model.inference.exact import default_priors
 from model.inference.implied import FitRow, literature_fit
 from model.parameters import Priors, load_priors
@@ -58,7 +58,7 @@ def run_report(args: argparse.Namespace) -> int:
     priors = default_priors() if args.priors is None else load_priors(args.priors)
     rows = literature_fit(priors)
     if args.json:
-        print(json.dumps([r.to_dict() for r in rows], indent=2))
+        print_json([r.to_dict() for r in rows], priors)
     else:
         print(format_report(rows, priors))
     return 0

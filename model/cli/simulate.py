@@ -1,15 +1,17 @@
-"""``poems simulate --n N --setting S -o FILE``: a synthetic cohort drawn from the network.
+"""``poems simulate --n N [--setting S] -o FILE``: a synthetic cohort drawn from the network.
 
 Forward (ancestral) sampling of every node, then the observation process of
 :mod:`model.inference.simulate` (VEGF value inside its band, optional missingness). The
-file is in the cohort format of SPEC section 2 plus a ``true_diagnosis`` column.
+file is in the cohort format of ``docs/formats.md`` plus a ``true_diagnosis`` column.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
+
+from model.cli.common import quiet, shown_path, status, writable
+from model.constants import DEFAULT_SETTING
 
 
 def _fraction(text: str) -> float:
@@ -48,8 +50,19 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("--n", type=_count, required=True, help="number of patients")
-    parser.add_argument("--setting", required=True, metavar="S", help="clinical setting id")
-    parser.add_argument("-o", "--output", required=True, metavar="FILE", help=".csv or .parquet")
+    parser.add_argument(
+        "--setting",
+        default=DEFAULT_SETTING,
+        metavar="S",
+        help=f"clinical setting id (default: {DEFAULT_SETTING})",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
+        help=".csv or .parquet (- for CSV on stdout)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible)")
     parser.add_argument(
         "--missing",
@@ -70,14 +83,15 @@ def run(args: argparse.Namespace) -> int:
     from model.parameters import load_priors
 
     priors = load_priors(args.priors)
-    rows = write_cohort(
-        priors,
-        args.setting,
-        args.n,
-        args.output,
-        seed=args.seed,
-        missing=args.missing,
-        progress=not args.no_progress,
-    )
-    print(f"poems simulate: {rows:,} patients -> {args.output}", file=sys.stderr)
+    with writable(args.output) as target:
+        rows = write_cohort(
+            priors,
+            args.setting,
+            args.n,
+            target,
+            seed=args.seed,
+            missing=args.missing,
+            progress=not (args.no_progress or quiet(args)),
+        )
+    status(args, f"poems simulate: {rows:,} patients -> {shown_path(args.output)}")
     return 0

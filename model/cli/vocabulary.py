@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
+from model.cli.common import print_json
 from model.vocabulary import FINDINGS
 
 
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         for f in FINDINGS.values()
     ]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print_json(rows)
         return 0
     group = None
     for row in rows:

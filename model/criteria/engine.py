@@ -9,7 +9,7 @@ indeterminate otherwise.
 
 Two readings are deliberately *not* "unknown = indeterminate":
 
-* a sclerotic lesion of unknown size counts as meeting a size limit (SPEC section 3, flag
+* a sclerotic lesion of unknown size counts as meeting a size limit (``docs/criteria.md``, flag
   ``lesion_size_unknown``), so adding a size below the limit can turn a verdict from met to
   not met or indeterminate;
 * a VEGF value in a specimen the rule set does not read (plasma under Suichi 2019) leaves the

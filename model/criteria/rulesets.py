@@ -8,9 +8,9 @@ thresholds of its own.
 References
 ----------
 .. [SEED] Patient-information page the project started from
-   (``shared/domain/seed-patient-page.txt``). It restates the Mayo/IMWG criteria: sclerotic
-   lesion >= 0.8 cm on plain film or CT, and serum or plasma VEGF "at least 3 to 4 times the
-   upper limit of normal".
+   (kept with the project's design notes, not shipped). It restates the Mayo/IMWG criteria:
+   sclerotic lesion >= 0.8 cm on plain film or CT, and serum or plasma VEGF "at least 3 to 4
+   times the upper limit of normal".
 .. [AJH23] Dispenzieri A. POEMS syndrome: update on diagnosis, risk-stratification, and
    management. Am J Hematol 2023. doi:10.1002/ajh.27081. The 2019, 2021 and 2023 updates
    word the rule the same way (two mandatory majors, >= 1 other major, >= 1 minor).

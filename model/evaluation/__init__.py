@@ -1,2 +1,11 @@
-"""Scoring a cohort: metrics for the network's probability and the criteria verdicts,
-and comparison of two prior sets."""
+"""Evaluation of the tool on labelled cohorts, and comparison of two prior sets.
+
+- :mod:`model.evaluation.cohort` a labelled cohort file read into cases (bad rows kept as
+  messages);
+- :mod:`model.evaluation.evaluate` the network's and every rule set's performance;
+- :mod:`model.evaluation.metrics` AUC, Brier score, log loss, calibration, sensitivity and
+  specificity;
+- :mod:`model.evaluation.compare` which parameters differ between two priors folders and
+  what that changes; :mod:`model.evaluation.bundled` the bundled published cohort;
+  :mod:`model.evaluation.plots` the reliability diagram.
+"""

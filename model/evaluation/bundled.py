@@ -18,6 +18,7 @@ import pandas as pd
 from model.case_columns import row_from_case as row_from_case
 from model.evaluation.cohort import read_table
 from model.exceptions import InputError
+from model.teaching.library import load_library
 from model.vocabulary import suggest
 
 DATA_DIRECTORY = Path(__file__).with_name("data")
@@ -34,7 +35,6 @@ class BundledCohort:
 
 def teaching_frame() -> pd.DataFrame:
     """One row per teaching case (final step), label column ``published_diagnosis``."""
-    from model.teaching.library import load_library
 
     rows = []
     for tcase in load_library().values():

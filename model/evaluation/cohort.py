@@ -1,4 +1,4 @@
-"""Read a labelled cohort CSV (SPEC section 2) into cases, keeping bad rows as messages.
+"""Read a labelled cohort CSV (docs/formats.md, "Cohorts") into cases, keeping bad rows as messages.
 
 One column per finding id, plus ``id``, ``age``, ``sex``, ``setting`` and the VEGF columns
 ``vegf_value`` / ``vegf_unit`` / ``vegf_specimen`` / ``vegf_uln``; an empty cell means *not

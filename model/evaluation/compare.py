@@ -16,8 +16,12 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from model.case import Case
+from model.constants import DEFAULT_SETTING
 from model.exceptions import InputError
-from model.parameters import Parameter, Priors
+from model.inference.exact import posterior
+from model.parameters import Parameter, Priors, default_directory, load_priors
+from model.parameters.loader import FILES
+from model.vocabulary import suggest
 
 Change = Literal["value", "provenance", "only_in_a", "only_in_b"]
 
@@ -123,9 +127,8 @@ def compare_case(case: Case, a: Priors, b: Priors, setting: str | None = None) -
     ``setting`` defaults to the case's own setting, then to ``neuropathy_clinic``; it must
     exist in both sets.
     """
-    from model.inference.exact import posterior
 
-    chosen = setting or case.setting or "neuropathy_clinic"
+    chosen = setting or case.setting or DEFAULT_SETTING
     a.setting(chosen)  # raises with a suggestion if missing
     b.setting(chosen)
     post_a = posterior(case, setting=chosen, priors=a)
@@ -235,13 +238,8 @@ def priors_from_files(files: Mapping[str, bytes], base: str | None = None) -> Pr
     import tempfile
     from pathlib import Path
 
-    from model.parameters import default_directory, load_priors
-    from model.parameters.loader import FILES
-
     for name, data in files.items():
         if name not in FILES:
-            from model.vocabulary import suggest
-
             raise InputError(
                 "priors file", name, "one of " + ", ".join(FILES), suggest(name, FILES)
             )

@@ -25,7 +25,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -45,7 +45,7 @@ from model.evaluation.metrics import (
 )
 from model.exceptions import InputError
 from model.parameters import Priors
-from model.vocabulary import FINDINGS, PRESENT, suggest
+from model.vocabulary import FINDINGS, suggest
 
 DEVSET_DIRECTORY = Path(__file__).with_name("devset")
 """Where the published patients live, one JSON file each."""
@@ -153,10 +153,6 @@ class Devset:
         """How many patients had each unknown (v2) finding dropped."""
         counts = Counter(f for p in self.patients for f in p.dropped)
         return dict(sorted(counts.items()))
-
-    def subset(self, ids: Iterable[str]) -> Devset:
-        wanted = set(ids)
-        return Devset(tuple(p for p in self.patients if p.id in wanted), self.directory)
 
 
 def load_devset(directory: str | Path | None = None) -> Devset:
@@ -310,13 +306,13 @@ def source_keys(text: str) -> set[str]:
 
 
 def patient_source_keys(patient: DevsetPatient) -> set[str]:
+    """Every identity of a patient's source (see :func:`source_keys`; a PMID as ``pmid:N``)."""
     keys: set[str] = set()
-    for key in _LOCATORS:
-        value = patient.source.get(key)
-        if value:
-            keys |= source_keys(value if key != "pmid" else f"pmid:{value}")
-            if key == "pmid":
-                keys.add("pmid:" + value.strip())
+    for key in ("url", "doi", "pmcid"):
+        if key in patient.source:
+            keys |= source_keys(patient.source[key])
+    if "pmid" in patient.source:
+        keys.add("pmid:" + patient.source["pmid"].strip())
     return keys
 
 
@@ -645,11 +641,6 @@ def write_citations(devset: Devset, path: str | Path) -> None:
                     **{k: p.source.get(k, "") for k in columns[3:]},
                 }
             )
-
-
-def present_count(patient: DevsetPatient) -> int:
-    """How many findings the report states as present (all vocabularies)."""
-    return sum(1 for v in patient.findings.values() if v == PRESENT)
 
 
 def _f(x: float | None) -> str:

@@ -24,14 +24,16 @@ from typing import Any
 import numpy as np
 
 from model.case import Case
-from model.evaluation.cohort import BadRow, Cohort
+from model.constants import DEFAULT_SETTING
+from model.constants import POEMS as POSITIVE
+from model.criteria.engine import evaluate as criteria_evaluate
+from model.criteria.rulesets import RULE_SETS
+from model.evaluation.cohort import BadRow, Cohort, ignored_columns, read_cohort
 from model.evaluation.metrics import RulePerformance, ScoreMetrics, rule_performance, score_metrics
 from model.exceptions import InputError, PoemsError
-from model.parameters import Priors
+from model.network.evidence import evidence_for
+from model.parameters import Priors, load_priors
 from model.vocabulary import suggest
-
-DEFAULT_SETTING = "neuropathy_clinic"
-POSITIVE = "poems"
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,6 @@ def score_cases(
     falling back to :data:`DEFAULT_SETTING`. Unknown settings raise (they are a cohort-level
     mistake, not a row-level one).
     """
-    from model.network.evidence import evidence_for
 
     chosen = [setting or c.setting or DEFAULT_SETTING for c in cases]
     for s in sorted(set(chosen)):
@@ -239,9 +240,6 @@ def evaluate_cohort(
     rule_sets: Sequence[str] | None = None,
 ) -> Evaluation:
     """Score a parsed cohort with the network and every rule set, and compute the metrics."""
-    from model.criteria.engine import evaluate as criteria_evaluate
-    from model.criteria.rulesets import RULE_SETS
-    from model.parameters import load_priors
 
     priors = priors if priors is not None else load_priors()
     names = tuple(rule_sets) if rule_sets else tuple(RULE_SETS)
@@ -343,9 +341,6 @@ def evaluate_table(
     when that module exists, else :func:`evaluate_cohort` row by row. Both give the same
     numbers; the batch path is what makes 5,000-row cohorts take seconds.
     """
-    from model.criteria.rulesets import RULE_SETS
-    from model.evaluation.cohort import ignored_columns, read_cohort
-    from model.parameters import load_priors
 
     batch = _batch_module()
     priors = priors if priors is not None else load_priors()

@@ -44,7 +44,7 @@ def inference_for(priors: Priors, setting: str) -> VariableElimination:
         warnings.simplefilter("ignore", FutureWarning)
         from pgmpy.inference import VariableElimination
 
-    from model.network.builder import build_network
+    from model.network.builder import build_network  # deliberate lazy import: pgmpy (seconds)
 
     return VariableElimination(build_network(priors, setting))
 

@@ -1,6 +1,6 @@
 """Network-implied frequencies P(finding = state | diagnosis) beside the published ones.
 
-This is the first check of the parameters (SPEC section 4): for every published frequency in
+This is the first check of the parameters (``priors/README.md``): for every published frequency in
 ``findings.toml`` the network's marginal, computed exactly with pgmpy VariableElimination
 given the diagnosis, must fall inside the published range. The setting does not matter here
 (the diagnosis is the root and is observed).

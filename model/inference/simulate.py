@@ -35,6 +35,7 @@ import pandas as pd
 from model import measurements as m
 from model.case_columns import VEGF_COLUMNS
 from model.exceptions import InputError
+from model.network import build_tables
 from model.network.structure import (
     DIAGNOSIS,
     MARROW_NODE,
@@ -135,7 +136,7 @@ def encode(synthetic: Synthetic, observable: tuple[str, ...]) -> np.ndarray:
 def cohort_frame(
     synthetic: Synthetic, rng: np.random.Generator, setting: str, first_id: int = 0
 ) -> pd.DataFrame:
-    """The cohort rows (SPEC section 2 columns, strings; empty = not assessed)."""
+    """The cohort rows (``docs/formats.md`` cohort columns, strings; empty = not assessed)."""
     nodes, n = synthetic.nodes, len(synthetic.specimen)
     columns: dict[str, Any] = {
         "id": [f"sim-{i}" for i in range(first_id, first_id + n)],
@@ -197,7 +198,6 @@ def simulate_chunks(
     chunk: int = DEFAULT_CHUNK,
 ) -> Iterator[pd.DataFrame]:
     """Synthetic cohort rows in chunks (bounded memory for millions of rows)."""
-    from model.network import build_tables
 
     if setting not in priors.settings:
         raise InputError(
@@ -266,6 +266,4 @@ def write_cohort(
 
 
 def _tables(priors: Priors, setting: str) -> Mapping[str, Any]:
-    from model.network import build_tables
-
     return build_tables(priors, setting)

@@ -6,7 +6,9 @@
 - :mod:`model.network.builder` ``build_network(priors, setting)`` the pgmpy model (cached);
 - :mod:`model.network.evidence` ``evidence_for(case)`` a case as node -> state.
 
-Names are imported lazily so ``model.parameters`` can import the structure without a cycle.
+The structure module is the *contract* both the priors and this package read, so it sits in a
+lower layer than ``model.parameters`` (``tests/test_layering.py``); the other modules sit
+above it. Names are resolved lazily so importing the contract does not import the rest.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ with warnings.catch_warnings():  # pgmpy 1.1 warns about its own deprecated esti
 
 from model.network.structure import NODES
 from model.network.tables import NodeTable, build_tables
-from model.parameters.schema import Priors
+from model.parameters import Priors
 
 CACHE_SIZE = 16
 

@@ -9,12 +9,15 @@
   is used only when no value is given.
 - Marrow plasma cells: ``lt_10_pct`` below 10 %, ``ge_10_pct`` from 10 %.
 - ``sclerotic_lesion_size_cm`` is read by the criteria only.
+
+Consistency (an aggregate against its parts) is the case's rule: :class:`~model.case.Case`
+refuses a contradictory case before it gets here, so the criteria and the network accept and
+refuse exactly the same cases.
 """
 
 from __future__ import annotations
 
 from model.case import Case
-from model.exceptions import CaseError
 from model.network.structure import (
     MARROW_NODE,
     MARROW_STATES,
@@ -24,7 +27,7 @@ from model.network.structure import (
     VEGF_BANDS,
     VEGF_NODES,
 )
-from model.vocabulary import ABSENT, AGGREGATES, FINDINGS, PRESENT
+from model.vocabulary import FINDINGS
 
 NOT_IN_NETWORK: tuple[str, ...] = ("sclerotic_lesion_size_cm",)
 """Findings the network does not read (the criteria do)."""
@@ -60,16 +63,4 @@ def evidence_for(case: Case) -> dict[str, str]:
     pct = case.number("bone_marrow_plasma_cells_pct")
     if pct is not None:
         evidence[MARROW_NODE] = marrow_band(pct)
-    for aggregate, parts in AGGREGATES.items():
-        if (
-            evidence.get(aggregate) == PRESENT
-            and parts
-            and all(evidence.get(p) == ABSENT for p in parts)
-        ):
-            raise CaseError(
-                f"findings.{aggregate}",
-                PRESENT,
-                "consistent with its parts (" + ", ".join(parts) + " are all absent)",
-                f"Set the part that is present, or set {aggregate!r} to 'absent'.",
-            )
     return evidence

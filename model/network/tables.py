@@ -25,8 +25,8 @@ import numpy as np
 
 from model.exceptions import PriorsError
 from model.network.structure import CYTOKINE_STATES, DIAGNOSIS_STATES, NODES, NodeSpec
+from model.parameters import Categorical, NodePriors, Parameter, Priors
 from model.parameters.overrides import check_keys, resolve_row
-from model.parameters.schema import Categorical, NodePriors, Parameter, Priors
 from model.vocabulary import PRESENT
 
 

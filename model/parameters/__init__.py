@@ -1,18 +1,18 @@
 """The priors: every probability of the network with its provenance, loaded from ``priors/``.
 
 Public API: :func:`load_priors`, :class:`Priors` (``parameters()``, ``with_overrides()``,
-``with_setting()``, ``sample()``, ``to_toml_files()``), and the containers of
-:mod:`model.parameters.schema`. File format: ``docs/network-contract.md`` and
-:mod:`model.parameters.loader`.
+``with_setting()``, ``sample()``, ``to_toml_files()``), and the records of
+:mod:`model.parameters.schema`. Inside: ``schema`` (records) <- ``loader`` (parse and
+validate the TOML), ``overrides``, ``sampling``, ``writer`` <- ``priors`` (the whole set and
+``load_priors``); no loop. File format: ``docs/formats.md``, ``docs/network-contract.md``.
 """
 
-from model.parameters.loader import default_directory, load_priors
+from model.parameters.priors import Priors, default_directory, load_priors
 from model.parameters.schema import (
     KINDS,
     Categorical,
     NodePriors,
     Parameter,
-    Priors,
     Published,
     Reference,
     Setting,

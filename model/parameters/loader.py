@@ -1,5 +1,6 @@
 """Read and validate the priors folder (``references.toml``, ``settings.toml``,
-``latent.toml``, ``findings.toml``) into an immutable :class:`~model.parameters.schema.Priors`.
+``latent.toml``, ``findings.toml``) into the records of :mod:`model.parameters.schema`;
+:func:`model.parameters.priors.load_priors` assembles them into a ``Priors``.
 
 Every problem raises :class:`~model.exceptions.PriorsError` naming the file, the key path, the
 value found, what is allowed and, when it can be guessed, the fix. The structure (nodes,
@@ -15,15 +16,15 @@ installed wheel carries as ``model/_priors`` (``pyproject.toml`` force-includes 
 from __future__ import annotations
 
 import math
-import os
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from model.constants import SETTING_ID_PATTERN
 from model.exceptions import PriorsError
+from model.inputs import decode_utf8, finite_float, parse_toml, read_bounded
 from model.network.structure import (
     CYTOKINE,
     CYTOKINE_CAUSE_STATES,
@@ -40,7 +41,6 @@ from model.parameters.schema import (
     Categorical,
     NodePriors,
     Parameter,
-    Priors,
     Published,
     Reference,
     Setting,
@@ -51,6 +51,11 @@ from model.vocabulary import FINDINGS, PRESENT, suggest
 FILES: tuple[str, ...] = ("references.toml", "settings.toml", "latent.toml", "findings.toml")
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """A priors file is tens of kilobytes; anything above this is not a priors file."""
+
+N_RANGE: tuple[float, float] = (1.0, 1e9)
+"""An effective sample size counts patients: fewer than one makes the draws meaningless
+(a 90 % interval of [0 %, 100 %]); more than a billion is no cohort (the largest in
+``priors/`` is a population base rate of 10^6)."""
 
 PARAMETER_FIELDS: tuple[str, ...] = ("p", "n", "low", "high", "kind", "source", "cohort", "note")
 CATEGORICAL_FIELDS: tuple[str, ...] = ("probs", "n", "kind", "source", "cohort", "note")
@@ -66,7 +71,7 @@ PUBLISHED_FIELDS: tuple[str, ...] = (
     "cohort",
     "note",
 )
-_SETTING_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_SETTING_ID = re.compile(SETTING_ID_PATTERN)
 _PARAM_EXAMPLE = '{p = 0.3, kind = "literature", source = "D03", low = 0.2, high = 0.4}'
 _MODELS_BY_ROLE: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
@@ -80,37 +85,6 @@ _MODELS_BY_ROLE: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 
-def default_directory() -> Path:
-    """``$POEMS_PRIORS_DIR`` if set, else ``priors/`` of the repository checkout beside the
-    ``model`` package, else the copy an installed wheel carries in ``model/_priors``."""
-    env = os.environ.get("POEMS_PRIORS_DIR")
-    if env:
-        return Path(env)
-    package = Path(__file__).resolve().parents[1]
-    checkout = package.parent / "priors"
-    if (checkout / "references.toml").is_file():
-        return checkout
-    return package / "_priors"
-
-
-def load_priors(directory: str | Path | None = None) -> Priors:
-    """Load and validate a priors folder (default: :func:`default_directory`)."""
-    folder = Path(directory) if directory is not None else default_directory()
-    if not folder.is_dir():
-        raise PriorsError(
-            "priors folder",
-            str(folder),
-            "a folder holding " + ", ".join(FILES),
-            "Pass --priors DIR, or set POEMS_PRIORS_DIR.",
-        )
-    raw = {name: read_toml(folder / name) for name in FILES}
-    references = parse_references(raw["references.toml"], str(folder / "references.toml"))
-    settings = parse_settings(raw["settings.toml"], references, str(folder / "settings.toml"))
-    latent = parse_latent(raw["latent.toml"], references, str(folder / "latent.toml"))
-    findings = parse_findings(raw["findings.toml"], references, str(folder / "findings.toml"))
-    return Priors(references, settings, latent, findings, str(folder))
-
-
 # --------------------------------------------------------------------------- files
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse one TOML file: missing, too large, not UTF-8 and syntax errors are named."""
@@ -119,32 +93,15 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise PriorsError(
             "file", path.name, "present in the priors folder", f"Create {path.name}.", where=where
         )
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise PriorsError(
-            "file size",
-            f"{size} bytes",
-            f"at most {MAX_FILE_BYTES} bytes",
-            "This is not a priors file; check the path.",
-            where=where,
-        )
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise PriorsError(
-            "file encoding", f"byte {err.start}", "UTF-8", "Save the file as UTF-8.", where=where
-        ) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise PriorsError(
-            "TOML syntax",
-            str(err),
-            "valid TOML",
-            "Fix the line named above (quotes around strings, '=' between key and value, "
-            "no key written twice).",
-            where=where,
-        ) from None
+    raw = read_bounded(
+        path,
+        MAX_FILE_BYTES,
+        what="file",
+        hint="This is not a priors file; check the path.",
+        error=PriorsError,
+    )
+    text = decode_utf8(raw, what="file", where=where, error=PriorsError)
+    data = parse_toml(text, where=where, error=PriorsError)
     if len(data) == 1:
         stem = path.stem
         only = next(iter(data))
@@ -187,8 +144,8 @@ def _number(where: str, key: str, value: Any, allowed: str) -> float:
         raise _err(where, key, value, allowed, hint)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _err(where, key, value, allowed, "Write a number.")
-    number = float(value)
-    if math.isnan(number) or math.isinf(number):
+    number = finite_float(value)
+    if number is None:
         raise _err(where, key, value, allowed, "NaN and inf are not probabilities or counts.")
     return number
 
@@ -244,13 +201,15 @@ def _provenance(
 def _count(where: str, key: str, value: Any) -> float | None:
     if value is None:
         return None
-    number = _number(where, key, value, "a positive number (effective sample size)")
-    if number <= 0:
+    low, high = N_RANGE
+    allowed = f"a positive number (effective sample size, {low:g} to {high:g} patients)"
+    number = _number(where, key, value, allowed)
+    if not low <= number <= high:
         raise _err(
             where,
             key,
             value,
-            "a positive number (effective sample size)",
+            allowed,
             "Leave n out when no cohort size is known; the range then carries the uncertainty.",
         )
     return number

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from model.exceptions import PriorsError
-from model.parameters.schema import Categorical, NodePriors, Parameter, Priors, frozen_map
+from model.parameters.schema import Categorical, NodePriors, Parameter, frozen_map
 from model.vocabulary import suggest
+
+if TYPE_CHECKING:  # Priors is built from these modules; annotations only
+    from model.parameters.priors import Priors
 
 
 def check_keys(priors: Priors, keys: Any) -> None:

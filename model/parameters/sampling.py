@@ -51,12 +51,16 @@ import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
 
 from model.exceptions import PriorsError
-from model.parameters.schema import Categorical, Parameter, Priors
+from model.parameters.schema import Categorical, Parameter
+
+if TYPE_CHECKING:  # Priors is built from these modules; annotations only
+    from model.parameters.priors import Priors
 
 CENTRAL = 0.95
 """The central mass that must lie inside a cited range."""

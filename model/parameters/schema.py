@@ -2,9 +2,9 @@
 
 A :class:`Parameter` is one probability with its provenance; a :class:`Categorical` is one
 distribution over named states (a table row) with its provenance. Every object is frozen and
-every mapping is a :class:`types.MappingProxyType`, so a loaded :class:`Priors` can be cached
-and shared: a what-if (:meth:`Priors.with_overrides`, :meth:`Priors.with_setting`) returns a
-new object.
+every mapping is a :class:`types.MappingProxyType`. These are the records; the whole set,
+:class:`~model.parameters.priors.Priors`, lives in :mod:`model.parameters.priors` (so the
+loader, the writer and the samplers can use the records without an import loop).
 
 Key paths name a number exactly where it sits in the files: ``findings.hepatomegaly.leak``,
 ``findings.polyneuropathy.given.poems``, ``latent.cytokine_vegf.given.poems.probs.raised``,
@@ -15,10 +15,8 @@ Key paths name a number exactly where it sits in the files: ``findings.hepatomeg
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -160,151 +158,3 @@ class Reference:
     @property
     def citation(self) -> str:
         return self.fields.get("citation", self.key)
-
-
-@dataclass(frozen=True, eq=False)
-class Priors:
-    """Every number of the network with its provenance. Immutable; compare by content.
-
-    Equality and hashing use a content fingerprint, so two loads of the same files are equal
-    and share cached networks (``model.network.builder``).
-    """
-
-    references: Mapping[str, Reference]
-    settings: Mapping[str, Setting]
-    latent: Mapping[str, NodePriors]
-    findings: Mapping[str, NodePriors]
-    directory: str | None = field(default=None, compare=False)
-
-    # ---------------------------------------------------------------- identity
-    def canonical(self) -> Any:
-        """A JSON-able nested structure holding every field (the basis of equality)."""
-        from model.parameters.writer import canonical_data
-
-        return canonical_data(self)
-
-    @property
-    def fingerprint(self) -> str:
-        cached = self.__dict__.get("_fingerprint")
-        if cached is None:
-            text = json.dumps(self.canonical(), sort_keys=False, allow_nan=False)
-            cached = hashlib.sha256(text.encode()).hexdigest()
-            object.__setattr__(self, "_fingerprint", cached)
-        return str(cached)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Priors):
-            return NotImplemented
-        return self.fingerprint == other.fingerprint
-
-    def __hash__(self) -> int:
-        return hash(self.fingerprint)
-
-    # ---------------------------------------------------------------- access
-    def node(self, name: str) -> NodePriors:
-        """The priors of a latent or finding node."""
-        if name in self.latent:
-            return self.latent[name]
-        return self.findings[name]
-
-    def setting(self, setting_id: str) -> Setting:
-        """A setting by id; unknown ids raise a :class:`PriorsError` with a suggestion."""
-        try:
-            return self.settings[setting_id]
-        except KeyError:
-            from model.exceptions import PriorsError
-            from model.vocabulary import suggest
-
-            raise PriorsError(
-                "setting",
-                setting_id,
-                "one of " + ", ".join(self.settings),
-                suggest(setting_id, self.settings) or "Add it with Priors.with_setting().",
-            ) from None
-
-    def entries(self) -> Iterator[Parameter | Categorical]:
-        """Every parameter and categorical row, settings first, in file order."""
-        for s in self.settings.values():
-            yield s.distribution
-        for section in (self.latent, self.findings):
-            for node in section.values():
-                yield from node.entries()
-
-    def parameters(self) -> list[Parameter]:
-        """Every probability as a :class:`Parameter` (categorical rows split per state)."""
-        out: list[Parameter] = []
-        for entry in self.entries():
-            if isinstance(entry, Categorical):
-                out.extend(entry.components())
-            else:
-                out.append(entry)
-        return out
-
-    def point_values(self) -> dict[str, float]:
-        """Key path -> point value for every parameter."""
-        return {p.key: p.p for p in self.parameters()}
-
-    def published(self) -> list[Published]:
-        """Every published frequency, in file order."""
-        return [pub for node in self.findings.values() for pub in node.published.values()]
-
-    # ---------------------------------------------------------------- what-ifs
-    def with_overrides(self, overrides: Mapping[str, float]) -> Priors:
-        """A new Priors with some point values replaced (ranges and provenance kept).
-
-        Overriding one state of a categorical row rescales the row's other states in
-        proportion so it still sums to one. This is a what-if: the new value is not checked
-        against the published range.
-        """
-        from model.parameters.overrides import apply_overrides
-
-        return apply_overrides(self, overrides)
-
-    def with_setting(
-        self,
-        setting_id: str,
-        base_rates: Mapping[str, float],
-        *,
-        label: str | None = None,
-        kind: str = "assumption",
-        source: str = "user",
-        n: float | None = None,
-        note: str | None = None,
-    ) -> Priors:
-        """A new Priors with a user setting added (or replaced), validated like the files.
-
-        ``source = "user"`` adds a reference entry "Base rates entered by the user" when the
-        references hold no such key.
-        """
-        from model.parameters.loader import parse_setting
-
-        references = dict(self.references)
-        if source == "user" and "user" not in references:
-            references["user"] = Reference(
-                "user", frozen_map({"citation": "Base rates entered by the user"})
-            )
-        raw: dict[str, Any] = {"label": label or setting_id, "probs": dict(base_rates)}
-        raw.update({"kind": kind, "source": source})
-        if n is not None:
-            raw["n"] = n
-        if note is not None:
-            raw["note"] = note
-        setting = parse_setting(setting_id, raw, frozen_map(references), "user setting")
-        settings = dict(self.settings)
-        settings[setting_id] = setting
-        return replace(self, references=frozen_map(references), settings=frozen_map(settings))
-
-    def sample(self, n_draws: int, rng: Any) -> dict[str, Any]:
-        """Draw every parameter ``n_draws`` times: key path -> array of shape (n_draws,).
-
-        See :func:`model.parameters.sampling.sample_priors` for the distributions used.
-        """
-        from model.parameters.sampling import sample_priors
-
-        return sample_priors(self, n_draws, rng)
-
-    def to_toml_files(self, directory: str) -> list[str]:
-        """Write the four priors files into ``directory``; return their paths."""
-        from model.parameters.writer import write_priors
-
-        return write_priors(self, directory)

@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from model.parameters.schema import Categorical, NodePriors, Parameter, Priors, Published
+from model.parameters.schema import Categorical, NodePriors, Parameter, Published
+
+if TYPE_CHECKING:  # Priors is built from these modules; annotations only
+    from model.parameters.priors import Priors
 
 _HEADER = "# Written by model.parameters.writer from the priors; edit freely, it reloads equal.\n"
 

@@ -21,10 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.case import Case
+from model.constants import DEFAULT_SETTING
+from model.constants import POEMS as POSITIVE
 from model.criteria import DEFAULT_RULE_SET, RULE_SETS, evaluate
+from model.exceptions import InputError, PoemsError
+from model.inference.exact import default_priors, posterior, query
+from model.network.evidence import evidence_for
 from model.parameters import Priors
-
-POSITIVE = "poems"
+from model.vocabulary import suggest
 
 
 def _case(findings: Mapping[str, Any], setting: str | None = None) -> Case:
@@ -35,14 +39,10 @@ def _case(findings: Mapping[str, Any], setting: str | None = None) -> Case:
 
 
 def _posterior(case: Case, setting: str, priors: Priors | None) -> dict[str, float]:
-    from model.inference.exact import posterior
-
     return posterior(case, setting=setting, priors=priors)
 
 
 def _priors(priors: Priors | None) -> Priors:
-    from model.inference.exact import default_priors
-
     return priors if priors is not None else default_priors()
 
 
@@ -165,13 +165,8 @@ EXPLAINING_AWAY: Mapping[str, Mapping[str, Any]] = {
 
 def explaining_away(mimic: str = "al_amyloidosis", priors: Priors | None = None) -> ExplainingAway:
     """Three scenarios: base findings; plus the explained findings; plus the explainer."""
-    from model.inference.exact import query
-    from model.network.evidence import evidence_for
 
     if mimic not in EXPLAINING_AWAY:
-        from model.exceptions import InputError
-        from model.vocabulary import suggest
-
         raise InputError(
             "mimic", mimic, "one of " + ", ".join(EXPLAINING_AWAY), suggest(mimic, EXPLAINING_AWAY)
         )
@@ -291,7 +286,7 @@ CANDIDATE_ADDITIONS: Mapping[str, Mapping[str, Any]] = {
 
 def search_disagreements(
     priors: Priors | None = None,
-    setting: str = "neuropathy_clinic",
+    setting: str = DEFAULT_SETTING,
     bases: Mapping[str, Mapping[str, Any]] = CANDIDATE_BASES,
     additions: Mapping[str, Mapping[str, Any]] = CANDIDATE_ADDITIONS,
     max_additions: int = 2,
@@ -311,7 +306,6 @@ def search_disagreements(
     are missed by immunofixation, and a sclerotic bone island plus edema in an anti-MAG
     patient satisfies the counting rules while the antibody explains the neuropathy.
     """
-    from model.exceptions import PoemsError
 
     priors = _priors(priors)
     found: list[Disagreement] = []
@@ -377,7 +371,7 @@ def _why(kind: str, findings: Mapping[str, Any]) -> str:
 
 
 def criteria_versus_probability(
-    priors: Priors | None = None, setting: str = "neuropathy_clinic"
+    priors: Priors | None = None, setting: str = DEFAULT_SETTING
 ) -> dict[str, Disagreement | None]:
     """The strongest example of each kind of disagreement (``None`` if the priors give none)."""
     found = search_disagreements(priors, setting)
@@ -412,7 +406,7 @@ class VegfReading:
 def serum_versus_plasma(
     plasma_pg_ml: float = 150.0,
     base: Mapping[str, Any] | None = None,
-    setting: str = "neuropathy_clinic",
+    setting: str = DEFAULT_SETTING,
     priors: Priors | None = None,
 ) -> list[VegfReading]:
     """One patient's VEGF as plasma, as serum (x 3.3), and as serum mislabelled as plasma.

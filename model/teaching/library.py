@@ -3,9 +3,9 @@
 Each file holds one patient: a citation (authors, journal, year, DOI or PMCID, URL), a short
 summary in our own words, the final published diagnosis (a ``diagnosis`` state of the
 network), and ordered *steps*. A step adds (or, for a repeated test, replaces) findings in
-the order a work-up produced them, with a one-line teaching note. Findings use the vocabulary
-ids of SPEC section 1; every cumulative step is validated as a :class:`~model.case.Case` when
-the file is loaded, so a typo in a finding id fails loudly with a suggestion.
+the order a work-up produced them, with a one-line teaching note. Findings use the ids of
+:mod:`model.vocabulary`; every cumulative step is validated as a :class:`~model.case.Case`
+when the file is loaded, so a typo in a finding id fails loudly with a suggestion.
 
 Only findings reported in the source are entered; anything the report does not state is left
 not assessed (never absent). Where the source left a detail out (a VEGF specimen, a light

@@ -18,13 +18,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from model.analysis import credible_interval
 from model.case import Case
+from model.constants import POEMS as POSITIVE
 from model.criteria import DEFAULT_RULE_SET, RULE_SETS, evaluate
+from model.exceptions import PoemsError
+from model.inference.exact import posterior, resolve
+from model.network.evidence import evidence_for
 from model.parameters import Priors
 from model.teaching.library import TeachingCase
 from model.vocabulary import UNKNOWN, label
 
-POSITIVE = "poems"
 INTERVAL_LEVEL = 0.90
 INTERVAL_DRAWS = 2000
 """Parameter draws per step, as everywhere else (the draws are cached per priors and setting,
@@ -110,8 +114,6 @@ def _log_odds(p: float) -> float:
 
 def default_interval() -> IntervalFn:
     """The 90 % credible interval of P(POEMS) over parameter draws (``model.analysis``)."""
-    from model.analysis import credible_interval
-    from model.network.evidence import evidence_for
 
     def interval(case: Case, setting: str, priors: Priors) -> tuple[float, float] | None:
         result = credible_interval(
@@ -135,7 +137,6 @@ def walk(
     ``neuropathy_clinic``). ``interval=False`` skips the credible interval (faster);
     ``True`` uses :func:`default_interval` when available.
     """
-    from model.inference.exact import posterior, resolve
 
     priors, chosen = resolve(case_def.final_case(), setting, priors)
     interval_fn: IntervalFn | None
@@ -191,8 +192,6 @@ def _contributions(
     previous_p: float | None,
 ) -> tuple[Contribution, ...]:
     """Each added finding on its own, on top of the previous step's case."""
-    from model.exceptions import PoemsError
-    from model.inference.exact import posterior
 
     base_case = previous if previous is not None else Case.from_dict({"findings": {}})
     base_p = (
