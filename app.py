@@ -18,7 +18,7 @@ import streamlit as st
 
 from model.case import Case
 from model.exceptions import PoemsError
-from ui import compute, render
+from ui import active_priors, compute, render
 from ui.state import plain
 from ui.widgets import MAIN_PAGE_TITLE, case_entry, messages, page_titles
 
@@ -70,6 +70,7 @@ def main() -> None:
     entry = case_entry("assessment")
     st.title(PAGE_TITLE)
     render.disclaimer()
+    priors = active_priors.badge()  # the session's prior set, used by every call below
     messages(entry)
     case = entry.case
     default = compute.default_rule_set()
@@ -107,7 +108,7 @@ def main() -> None:
             render.probability_panel(assessment)
         render.case_summary(case)
     if assessment is not None:
-        render.report_downloads(assessment, compute.default_priors())
+        render.report_downloads(assessment, priors)
         _why_and_what_next(assessment)
         compute.prepare_ahead()  # once per process, after the first answer is drawn
 

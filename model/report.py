@@ -286,7 +286,20 @@ def _analysis_blocks(a: Assessment) -> list[_Block]:
                 "shown in the app's Why chart.)"
             ),
         ]
-    if a.next_tests is not None:
+    workup = getattr(a, "workup", None)
+    steps = tuple(getattr(workup, "items", ()) or ())
+    if steps:  # the tiered work-up, in the order an expert orders the tests
+        out += [
+            _Heading(2, "Next steps"),
+            _Paragraph(_words(str(getattr(workup, "message", "")))),
+            _Bullets(
+                tuple(
+                    _words(f"{getattr(i, 'label', '')}: {getattr(i, 'why', '')}")
+                    for i in steps[:MAX_LIST_ITEMS]
+                )
+            ),
+        ]
+    elif a.next_tests is not None:
         useful = decisive_tests(a.next_tests)
         items = tuple(_next_test(t) for t in useful) if useful else (NO_DECISIVE_TEST,)
         out += [_Heading(2, "Next steps"), _Bullets(items)]
