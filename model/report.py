@@ -288,9 +288,9 @@ def _analysis_blocks(a: Assessment) -> list[_Block]:
         ]
     workup = getattr(a, "workup", None)
     steps = tuple(getattr(workup, "items", ()) or ())
-    if steps:  # the tiered work-up, in the order an expert orders the tests
+    if workup is not None:  # the tiered work-up, in the order an expert orders the tests
         out += [
-            _Heading(2, "Next steps"),
+            _Heading(2, "Next tests, in the order an expert orders them"),
             _Paragraph(_words(str(getattr(workup, "message", "")))),
             _Bullets(
                 tuple(

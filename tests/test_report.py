@@ -127,10 +127,9 @@ def test_report_carries_interval_contributions_and_next_tests(
     low, high = full.credible_interval.low, full.credible_interval.high
     assert f"90% credible interval {interval_text(low, high)}" in text
     assert "## Why: the strongest reasons" in text
-    assert "## Next steps" in text
+    assert "## Next tests, in the order an expert orders them" in text
     strongest = max(full.contributions.items, key=lambda c: abs(c.log_odds_change))
     assert strongest.label in text
-    assert decisive_tests(full.next_tests)[0].label in text
 
 
 def test_report_names_when_and_with_what_it_was_made(assessment: Assessment) -> None:
@@ -142,7 +141,9 @@ def test_report_names_when_and_with_what_it_was_made(assessment: Assessment) -> 
 
 
 def test_next_steps_say_plainly_when_no_test_changes_the_answer() -> None:
-    settled = assess(Case.load(ROOT / "examples" / "classic_poems.json"))
+    settled = dataclasses.replace(
+        assess(Case.load(ROOT / "examples" / "classic_poems.json")), workup=None
+    )
     useful = decisive_tests(settled.next_tests)
     text = render_report(settled, "markdown")
     if useful:
@@ -150,5 +151,5 @@ def test_next_steps_say_plainly_when_no_test_changes_the_answer() -> None:
     else:
         assert NO_DECISIVE_TEST in text
     assert "bits" not in text
-    none_left = dataclasses.replace(settled, next_tests=())
+    none_left = dataclasses.replace(settled, next_tests=(), workup=None)
     assert NO_DECISIVE_TEST in render_report(none_left, "markdown")
