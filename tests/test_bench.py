@@ -19,12 +19,19 @@ KEYS = (
 
 def test_bench_quick_json_prints_the_keys(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["bench", "--quick", "--json", "--n", "3000", "--pgmpy-n", "4", "--repeats", "1"]
+    args += ["--cohort-n", "500"]
     assert main(args) == 0
     report = json.loads(capsys.readouterr().out)
     for key in KEYS:
         assert isinstance(report[key], float), key
     assert report["n_batch"] == 3000 and report["n_pgmpy"] == 4
     assert report["max_abs_diff_vs_pgmpy"] <= 1e-9
+    assert max(report["posterior_max_abs_diff"].values()) <= 1e-9  # pgmpy and pyAgrum
+    assert set(report["posterior_us"]) >= {"compiled", "pgmpy", "pyagrum"}
+    cohort = report["cohort"]
+    assert cohort["cohort_rows"] == 500
+    assert {"parquet", "csv", "peak_memory"} <= set(cohort)
+    assert [m["rows"] for m in cohort["peak_memory"]] == [50, 500]
 
 
 def test_bench_rejects_a_zero_count(capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,6 +16,7 @@ from model.assessment import (
 )
 from model.case import Case
 from model.cli.common import notices, print_json, safe
+from model.constants import DEFAULT_SETTING
 from model.inference.exact import default_priors
 from model.parameters import Priors, load_priors
 
@@ -38,13 +39,14 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def add_priors_options(parser: argparse.ArgumentParser) -> None:
+def add_priors_options(parser: argparse.ArgumentParser, *, with_case: bool = True) -> None:
     """``--setting`` and ``--priors``, shared by the network subcommands."""
+    default = f"the case's, else {DEFAULT_SETTING}" if with_case else DEFAULT_SETTING
     parser.add_argument(
         "--setting",
         metavar="S",
         default=None,
-        help="clinical setting id (default: the case's, else neuropathy_clinic)",
+        help=f"clinical setting id (default: {default})",
     )
     parser.add_argument(
         "--priors", metavar="DIR", default=None, help="priors folder (default: priors/)"
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     case = Case.load(args.case)
     priors = priors_from(args)
     result = assess(case, setting=args.setting, priors=priors)
-    notices(args, case.implied_units())  # after the input is accepted: an error comes alone
+    notices(args, case.implied_units())  # after success: an error stays the only line
     if args.json:
         out = result.to_dict() | {"input_notices": list(case.implied_units())}
         print_json(out, priors or default_priors())

@@ -11,13 +11,23 @@ every rule set.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from model.case import Case
 from model.case_columns import CaseColumns, row_from_case, variants
 from model.criteria.engine import INDETERMINATE, MET, NOT_MET, resolve_rule_set
 from model.criteria.rulesets import CriterionDef, Role, RuleSet, VegfScale
-from model.vocabulary import ABSENT, AGGREGATES, FINDINGS, PRESENT, VEGF_SPECIMENS, Criterion
+from model.vocabulary import (
+    ABSENT,
+    AGGREGATES,
+    FINDINGS,
+    PRESENT,
+    VEGF_SPECIMENS,
+    Criterion,
+    Kind,
+)
 
 STATUS_NAMES: tuple[str, ...] = (MET, NOT_MET, INDETERMINATE)
 """Status words in code order (``0`` met, ``1`` not met, ``2`` indeterminate)."""
@@ -142,17 +152,35 @@ def rule_verdicts(cases: CaseColumns, rule_set: str | RuleSet = "seed") -> np.nd
 
 
 def verdicts_if_set(
-    case: Case, rules: RuleSet, findings: list[str], states: tuple[str, ...] = (PRESENT, ABSENT)
+    case: Case, rules: RuleSet, findings: list[str]
 ) -> dict[tuple[str, str], str | None]:
-    """The verdict if each unassessed finding were set to each state, all in one pass.
+    """The verdict if each unassessed finding were set present, or absent, in one pass.
 
     ``None`` where the row is not plainly valid (the change may contradict the case): the
-    caller decides those through ``Case`` itself, which refuses or accepts them.
+    caller decides those through ``Case`` itself, which refuses or accepts them. The parsed
+    variants (every unentered binary finding and aggregate, present and absent) are cached
+    per case, so the rule sets of one assessment share them.
     """
-    changes = [(fid, state) for fid in findings for state in states]
-    cases = variants(row_from_case(case), changes)
+    row = tuple(sorted(row_from_case(case).items()))
+    cases, position = _one_finding_away(row)
     codes = verdict_codes(cases, rules)
-    return {
-        change: None if cases.flagged[i] else STATUS_NAMES[codes[i]]
-        for i, change in enumerate(changes, start=1)
-    }
+    out: dict[tuple[str, str], str | None] = {}
+    for fid in findings:
+        for state in (PRESENT, ABSENT):
+            i = position.get((fid, state))
+            out[fid, state] = None if i is None or cases.flagged[i] else STATUS_NAMES[codes[i]]
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _one_finding_away(
+    row: tuple[tuple[str, str], ...],
+) -> tuple[CaseColumns, dict[tuple[str, str], int]]:
+    given = dict(row)
+    changes = [
+        (fid, state)
+        for fid in FINDINGS
+        if FINDINGS[fid].kind in (Kind.BINARY, Kind.AGGREGATE) and not given.get(fid)
+        for state in (PRESENT, ABSENT)
+    ]
+    return variants(given, changes), {c: i for i, c in enumerate(changes, start=1)}

@@ -47,19 +47,57 @@ maximum of 1, and rescores a case from the log tables if its weights fall below
 :data:`LINEAR_FLOOR` (see :func:`_batch_kernel`); the log-domain numpy computation is the
 path for small batches (it needs no compilation). Measured by ``poems bench``: numba about
 6x the numpy path and about 10,000x pgmpy's per-case rate on this network.
+
+Modules
+-------
+This module holds the engine and its API. Its parts, one job each:
+:mod:`~model.inference.compiled_structure` (nodes, core choice, clusters, table grouping),
+:mod:`~model.inference.compiled_tables` (core prior, pattern tables, normalisation),
+:mod:`~model.inference.compiled_batches` (table batches and OR aggregates for
+``posterior_under``) and :mod:`~model.inference.compiled_kernel` (the numba kernel).
 """
 
 from __future__ import annotations
 
-import string
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import networkx as nx
 import numpy as np
 
 from model.exceptions import InputError, PoemsError
+from model.inference.compiled_batches import (
+    FOLD_EVERY,
+    _batched_nodes,
+    _cluster_likelihood_batched,
+    _is_or_node,
+    _log_full,
+    _or_cluster_likelihood,
+    _replace_values,
+    _single_node_likelihood,
+)
+from model.inference.compiled_kernel import _kernel
+from model.inference.compiled_structure import (
+    _ancestral_core,
+    _choose_core,
+    _cluster_size,
+    _clusters,
+    _graph,
+    _grouped,
+    _nodes_from_pgmpy,
+    _nodes_from_tables,
+    _shifted_exp,
+    _strides,
+    _too_big,
+)
+from model.inference.compiled_structure import _Node as _Node
+from model.inference.compiled_tables import (
+    _cluster_table,
+    _core_evidence_table,
+    _core_prior,
+    _core_prior_batched,
+    _normalise,
+)
 from model.vocabulary import suggest
 
 UNOBSERVED = -1
@@ -68,30 +106,9 @@ UNOBSERVED = -1
 NUMBA_MIN_CASES = 2048
 """Below this many cases the numpy path is used (no compilation)."""
 
-_LETTERS = string.ascii_letters
-
 
 class ImpossibleEvidenceError(PoemsError, ValueError):
     """The evidence has probability zero under the network: no posterior exists."""
-
-
-@dataclass(frozen=True)
-class _Node:
-    name: str
-    states: tuple[str, ...]
-    parents: tuple[str, ...]
-    values: np.ndarray  # shape (card, *parent_cards); batched: (batch, card, *parent_cards)
-
-    @property
-    def card(self) -> int:
-        return len(self.states)
-
-
-@dataclass(frozen=True)
-class _Cluster:
-    nodes: tuple[str, ...]  # in topological order
-    observable: tuple[str, ...]  # the nodes evidence may name, in column order of the table
-    core_evidence: bool  # True for the pseudo-cluster of one latent core variable
 
 
 class CompiledEngine:
@@ -316,6 +333,9 @@ class CompiledEngine:
         self._offsets = np.array(offsets, dtype=np.int64)
         self._col_cluster = col_cluster
         self._col_stride = col_stride
+        self._offsets_list = [int(o) for o in offsets]  # the single-case path works on lists
+        self._col_cluster_list = [int(c) for c in col_cluster]
+        self._col_stride_list = [int(c) for c in col_stride]
         stride_matrix = np.zeros((len(self.observable), max(len(offsets), 1)), dtype=np.int64)
         stride_matrix[np.arange(len(self.observable)), col_cluster] = col_stride
         self._stride_matrix = stride_matrix
@@ -416,7 +436,16 @@ class CompiledEngine:
     # ------------------------------------------------------------------ scoring
     def posterior(self, evidence: Mapping[str, str]) -> dict[str, float]:
         """Posterior over the query states for one evidence dict (node -> state)."""
-        probs = self._numpy_block(self.encode([evidence]))[0]  # encode() validated it
+        rows = list(self._offsets_list)  # one row per table group, from the evidence
+        for node, state in evidence.items():
+            j = self._column.get(node)
+            code = self._state_index[node].get(state) if j is not None else None
+            if j is None or code is None:
+                self.encode([evidence])  # raises, naming the node or state and the fix
+                raise AssertionError("unreachable")  # pragma: no cover
+            rows[self._col_cluster_list[j]] += (code + 1) * self._col_stride_list[j]
+        loglik = self._log_prior + self._log_tables[rows].sum(axis=0)
+        probs = _normalise(loglik[None, :], self._core_to_query, len(self.query_states))[0]
         if np.isnan(probs[0]):
             self.posterior_batch(self.encode([evidence]), use_numba=False)  # raises, naming it
         return {s: float(p) for s, p in zip(self.query_states, probs, strict=True)}
@@ -607,605 +636,3 @@ class TableBatch:
     n_batch: int
     log_core_prior: np.ndarray  # (n_batch, core states)
     or_nodes: frozenset[str]  # deterministic-OR nodes in every table set of the batch
-
-
-# ---------------------------------------------------------------------- structure
-def _nodes_from_pgmpy(model: Any) -> dict[str, _Node]:
-    nodes: dict[str, _Node] = {}
-    order = list(nx.topological_sort(nx.DiGraph(model.edges()))) if model.edges() else []
-    names = order + [n for n in model.nodes() if n not in order]
-    for name in names:
-        cpd = model.get_cpds(name)
-        if cpd is None:
-            raise InputError(
-                f"network node {name}", "no CPD", "a TabularCPD", "Add it with model.add_cpds."
-            )
-        variables = [str(v) for v in cpd.variables]
-        states = {str(k): tuple(str(s) for s in v) for k, v in cpd.state_names.items()}
-        values = _check_probabilities(str(name), np.asarray(cpd.values, dtype=np.float64))
-        nodes[str(name)] = _Node(str(name), states[str(name)], tuple(variables[1:]), values)
-    return _checked_cards(nodes)
-
-
-def _nodes_from_tables(tables: Mapping[str, Any]) -> dict[str, _Node]:
-    """Nodes from named tables (``NodeTable``-like: variable, states, parents, array)."""
-    graph = nx.DiGraph()
-    for name, table in tables.items():
-        graph.add_node(str(name))
-        graph.add_edges_from((str(p), str(name)) for p in table.parents)
-    missing = [n for n in graph if n not in tables]
-    if missing:
-        raise InputError("tables", missing, "a table for every parent", "Build all tables.")
-    if not nx.is_directed_acyclic_graph(graph):
-        raise InputError("tables", "a cycle", "a directed acyclic graph", "Check the parents.")
-    nodes: dict[str, _Node] = {}
-    for name in nx.topological_sort(graph):
-        table = tables[name]
-        states = tuple(str(s) for s in table.states)
-        parents = tuple(str(p) for p in table.parents)
-        cards = [len(tables[p].states) for p in parents]
-        arr = np.asarray(table.array, dtype=np.float64)
-        if arr.shape != (len(states), int(np.prod(cards))):
-            raise InputError(
-                f"table {name}",
-                f"shape {arr.shape}",
-                f"shape ({len(states)}, {int(np.prod(cards))}) with no batch axis",
-                "Use posterior_under for batches of tables.",
-            )
-        values = _check_probabilities(name, arr.reshape(len(states), *cards))
-        nodes[name] = _Node(name, states, parents, values)
-    return _checked_cards(nodes)
-
-
-def _checked_cards(nodes: dict[str, _Node]) -> dict[str, _Node]:
-    for node in nodes.values():
-        for axis, parent in enumerate(node.parents, start=1):
-            if nodes[parent].card != node.values.shape[axis]:
-                raise InputError(
-                    f"CPD of {node.name}",
-                    f"parent {parent} with {node.values.shape[axis]} states",
-                    f"{nodes[parent].card} states as in the CPD of {parent}",
-                )
-    return nodes
-
-
-def _graph(nodes: Mapping[str, _Node]) -> nx.DiGraph:
-    graph = nx.DiGraph()
-    graph.add_nodes_from(nodes)
-    for node in nodes.values():
-        graph.add_edges_from((p, node.name) for p in node.parents)
-    return graph
-
-
-def _ancestral_core(graph: nx.DiGraph, seeds: Sequence[str]) -> tuple[str, ...]:
-    members: set[str] = set()
-    for seed in seeds:
-        members.add(seed)
-        members |= nx.ancestors(graph, seed)
-    query = seeds[0]
-    ordered = [n for n in nx.topological_sort(graph) if n in members and n != query]
-    return (query, *ordered)
-
-
-def _components(nodes: Mapping[str, _Node], core: Sequence[str]) -> list[tuple[str, ...]]:
-    skeleton = _graph(nodes).to_undirected()
-    skeleton.remove_nodes_from(core)
-    order = {n: i for i, n in enumerate(nodes)}
-    comps = [tuple(sorted(c, key=order.__getitem__)) for c in nx.connected_components(skeleton)]
-    return sorted(comps, key=lambda c: order[c[0]])
-
-
-def _cluster_size(nodes: Mapping[str, _Node], comp: Sequence[str]) -> tuple[int, int]:
-    patterns = int(np.prod([nodes[n].card + 1 for n in comp], dtype=float))
-    assignments = int(np.prod([nodes[n].card for n in comp], dtype=float))
-    return patterns, assignments
-
-
-def _too_big(
-    nodes: Mapping[str, _Node], comp: Sequence[str], max_patterns: int, max_work: int
-) -> bool:
-    patterns, assignments = _cluster_size(nodes, comp)
-    return patterns > max_patterns or patterns * assignments > max_work
-
-
-def _choose_core(
-    nodes: Mapping[str, _Node],
-    graph: nx.DiGraph,
-    query: str,
-    max_patterns: int,
-    max_work: int,
-) -> tuple[str, ...]:
-    core = list(_ancestral_core(graph, [query]))
-    skeleton = graph.to_undirected()
-    while True:
-        too_big = [
-            comp
-            for comp in _components(nodes, core)
-            if _too_big(nodes, comp, max_patterns, max_work)
-        ]
-        if not too_big:
-            return tuple(core)
-        comp = too_big[0]
-        inside = set(comp)
-        candidates = [n for n in comp if all(p in core for p in nodes[n].parents)]
-        best = max(candidates, key=lambda n: sum(1 for m in skeleton[n] if m in inside))
-        core.append(best)
-
-
-def _clusters(
-    nodes: Mapping[str, _Node], core: Sequence[str], observable: Sequence[str]
-) -> list[_Cluster]:
-    obs = set(observable)
-    clusters = [
-        _Cluster(comp, tuple(n for n in comp if n in obs), False)
-        for comp in _components(nodes, core)
-    ]
-    clusters = [c for c in clusters if c.observable]  # no evidence possible: likelihood 1
-    clusters += [_Cluster((c,), (c,), True) for c in core[1:] if c in obs]
-    return clusters
-
-
-def _grouped(
-    pieces: Sequence[tuple[np.ndarray, list[tuple[str, int]]]], limit: int
-) -> list[tuple[np.ndarray, list[tuple[str, int]]]]:
-    """Merge small cluster tables into product tables of at most ``limit`` rows.
-
-    Clusters are independent given the core, so the log table of two clusters together is
-    the outer sum of their log tables; a case then gathers one row per group instead of one
-    per cluster. The combined pattern index is mixed radix (the first member slowest).
-    """
-    order = sorted(range(len(pieces)), key=lambda i: pieces[i][0].shape[0])
-    groups: list[list[int]] = []
-    for i in order:
-        rows = pieces[i][0].shape[0]
-        if groups and rows * int(np.prod([pieces[j][0].shape[0] for j in groups[-1]])) <= limit:
-            groups[-1].append(i)
-        else:
-            groups.append([i])
-    out = []
-    for members in groups:
-        table = pieces[members[0]][0]
-        columns = list(pieces[members[0]][1])
-        for j in members[1:]:
-            other, other_columns = pieces[j]
-            n = other.shape[0]
-            table = (table[:, None, :] + other[None, :, :]).reshape(-1, table.shape[1])
-            columns = [(name, stride * n) for name, stride in columns] + list(other_columns)
-        out.append((np.ascontiguousarray(table), columns))
-    return out
-
-
-def _shifted_exp(log_rows: np.ndarray) -> np.ndarray:
-    """exp(row - max(row)) per row (largest entry 1); an all ``-inf`` row becomes zeros."""
-    top = log_rows.max(axis=1, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    return np.asarray(np.exp(log_rows - top))
-
-
-def _strides(shape: Sequence[int]) -> list[int]:
-    strides = [1] * len(shape)
-    for i in range(len(shape) - 2, -1, -1):
-        strides[i] = strides[i + 1] * shape[i + 1]
-    return strides
-
-
-# ---------------------------------------------------------------------- point tables
-def _einsum(
-    factors: Sequence[tuple[np.ndarray, Sequence[str]]],
-    output: Sequence[str],
-    batch: bool = False,
-) -> np.ndarray:
-    """Contract named-axis factors; ``batch`` adds a leading shared axis to all."""
-    names = sorted({a for _, axes in factors for a in axes} | set(output))
-    if len(names) + 1 > len(_LETTERS):
-        raise PoemsError(f"cluster too large for einsum ({len(names)} variables)")
-    letter = {n: _LETTERS[i + 1] for i, n in enumerate(names)}
-    b = _LETTERS[0] if batch else ""
-    terms = [b + "".join(letter[a] for a in axes) for _, axes in factors]
-    spec = ",".join(terms) + "->" + b + "".join(letter[a] for a in output)
-    return np.asarray(np.einsum(spec, *[f for f, _ in factors], optimize="greedy"))
-
-
-def _core_prior(
-    nodes: Mapping[str, _Node], core: Sequence[str], core_cards: Sequence[int]
-) -> np.ndarray:
-    factors = [(nodes[c].values, (c, *nodes[c].parents)) for c in core]
-    return _einsum(factors, core).reshape(core_cards)
-
-
-def _core_prior_batched(
-    nodes: Mapping[str, _Node], core: Sequence[str], n_batch: int
-) -> np.ndarray:
-    factors = [(nodes[c].values, (c, *nodes[c].parents)) for c in core]
-    return _einsum(factors, core, batch=True).reshape(n_batch, -1)
-
-
-def _core_evidence_table(
-    name: str, nodes: Mapping[str, _Node], core: Sequence[str], core_cards: Sequence[int]
-) -> np.ndarray:
-    axis = core.index(name)
-    card = nodes[name].card
-    state_of_core = np.unravel_index(np.arange(int(np.prod(core_cards))), core_cards)[axis]
-    table = np.ones((card + 1, len(state_of_core)))
-    table[1:, :] = (np.arange(card)[:, None] == state_of_core[None, :]).astype(float)
-    return table
-
-
-def _cluster_table(
-    cluster: _Cluster,
-    nodes: Mapping[str, _Node],
-    core: Sequence[str],
-    core_axes: Mapping[str, int],
-) -> np.ndarray:
-    """Likelihood of every evidence pattern of the cluster, shape (patterns, core states)."""
-    core_cards = [nodes[c].card for c in core]
-    factors: list[tuple[np.ndarray, Sequence[str]]] = [
-        (nodes[n].values, (n, *nodes[n].parents)) for n in cluster.nodes
-    ]
-    factors.append((np.ones(core_cards), tuple(core)))
-    joint = _einsum(factors, (*cluster.nodes, *core))
-    cards = [nodes[n].card for n in cluster.nodes]
-    joint = joint.reshape(int(np.prod(cards)), -1)
-    # Unobservable members are summed out first; the mask runs over observable members.
-    obs_axes = [cluster.nodes.index(n) for n in cluster.observable]
-    if len(obs_axes) < len(cluster.nodes):
-        full = joint.reshape(*cards, -1)
-        hidden = tuple(i for i in range(len(cards)) if i not in obs_axes)
-        joint = full.sum(axis=hidden).reshape(-1, full.shape[-1])
-        cards = [cards[i] for i in obs_axes]
-    pattern_shape = [c + 1 for c in cards]
-    pattern_digits = np.unravel_index(np.arange(int(np.prod(pattern_shape))), pattern_shape)
-    assign_digits = np.unravel_index(np.arange(int(np.prod(cards))), cards)
-    mask = np.ones((len(pattern_digits[0]), len(assign_digits[0])), dtype=bool)
-    for pd, ad in zip(pattern_digits, assign_digits, strict=True):
-        mask &= (pd[:, None] == 0) | (pd[:, None] - 1 == ad[None, :])
-    return np.asarray(mask.astype(np.float64) @ joint)
-
-
-def _normalise(loglik: np.ndarray, core_to_query: np.ndarray, n_query: int) -> np.ndarray:
-    top = loglik.max(axis=1, keepdims=True)
-    impossible = ~np.isfinite(top[:, 0])
-    with np.errstate(invalid="ignore"):
-        weights = np.exp(loglik - np.where(impossible[:, None], 0.0, top))
-    n_core = core_to_query.shape[0]
-    if n_core % n_query == 0 and np.array_equal(
-        core_to_query, np.repeat(np.arange(n_query), n_core // n_query)
-    ):  # the query is the slowest core axis: one reshape, one sum
-        out = weights.reshape(loglik.shape[0], n_query, n_core // n_query).sum(axis=2)
-    else:
-        out = np.zeros((loglik.shape[0], n_query))
-        for q in range(n_query):
-            out[:, q] = weights[:, core_to_query == q].sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out /= out.sum(axis=1, keepdims=True)
-    out[impossible] = np.nan
-    return out
-
-
-# ---------------------------------------------------------------------- table batches
-def _table_array(name: str, node: _Node, table: Any) -> np.ndarray:
-    if hasattr(table, "array"):
-        for attr, expected in (("states", node.states), ("parents", node.parents)):
-            given = getattr(table, attr, None)
-            if given is not None and tuple(given) != tuple(expected):
-                raise InputError(
-                    f"table {name}.{attr}",
-                    tuple(given),
-                    f"{tuple(expected)} as in the compiled network",
-                    "Tables are matched by name; rebuild them for this network.",
-                )
-        arr = np.asarray(table.array, dtype=np.float64)
-    else:
-        arr = np.asarray(table, dtype=np.float64)
-    n_configs = int(np.prod(node.values.shape[1:]))
-    if arr.ndim < 2 or arr.shape[-2:] != (node.card, n_configs):
-        raise InputError(
-            f"table {name}",
-            f"shape {arr.shape}",
-            f"shape (*batch, {node.card}, {n_configs})",
-            "Columns are parent configurations in pgmpy order (first parent slowest).",
-        )
-    return _check_probabilities(name, arr.reshape(*arr.shape[:-2], *node.values.shape))
-
-
-def _check_probabilities(name: str, values: np.ndarray) -> np.ndarray:
-    if not np.isfinite(values).all() or (values < 0).any() or (values > 1).any():
-        bad = values[~(np.isfinite(values) & (values >= 0) & (values <= 1))].flat[0]
-        raise InputError(
-            f"CPD of {name}", float(bad), "probabilities in [0, 1]", "Check the table values."
-        )
-    return values
-
-
-def _replace_values(
-    nodes: Mapping[str, _Node], tables: Mapping[str, Any], *, batched: bool
-) -> dict[str, _Node]:
-    out = dict(nodes)
-    for name, table in tables.items():
-        if name not in nodes:
-            raise InputError("table", name, "a node of the network", suggest(name, nodes))
-        arr = _table_array(name, nodes[name], table)
-        if not batched and arr.ndim != nodes[name].values.ndim:
-            raise InputError(
-                f"table {name}",
-                f"shape {arr.shape}",
-                "no batch axis (use posterior_under for batches)",
-            )
-        out[name] = _Node(name, nodes[name].states, nodes[name].parents, arr)
-    return out
-
-
-def _batched_nodes(
-    nodes: Mapping[str, _Node], tables: Mapping[str, Any]
-) -> tuple[dict[str, _Node], tuple[int, ...]]:
-    replaced = _replace_values(nodes, tables, batched=True)
-    shapes = [
-        replaced[n].values.shape[: replaced[n].values.ndim - nodes[n].values.ndim] for n in replaced
-    ]
-    batch_shape = tuple(np.broadcast_shapes(*shapes)) if shapes else ()
-    return replaced, batch_shape
-
-
-def _cluster_likelihood_batched(
-    cluster: _Cluster,
-    nodes: Mapping[str, _Node],
-    core: Sequence[str],
-    observed: Mapping[str, int],
-    n_batch: int,
-) -> np.ndarray | None:
-    """Likelihood of the cluster's evidence per table set, (n_batch, core states)."""
-    members = list(cluster.nodes)
-    # Barren nodes: unobserved and without children left in the cluster sum to one.
-    changed = True
-    while changed:
-        changed = False
-        for name in list(members):
-            if name in observed:
-                continue
-            if not any(name in nodes[m].parents for m in members if m != name):
-                members.remove(name)
-                changed = True
-    if not members:
-        return None
-    factors: list[tuple[np.ndarray, Sequence[str]]] = []
-    for name in members:
-        axes = (name, *nodes[name].parents)
-        arr = nodes[name].values
-        index: list[Any] = [slice(None)]
-        kept: list[str] = []
-        for axis in axes:
-            if axis in observed and axis not in core:
-                index.append(observed[axis])
-            else:
-                index.append(slice(None))
-                kept.append(axis)
-        factors.append((arr[tuple(index)], kept))
-    core_cards = [nodes[c].card for c in core]
-    # Contract onto the core variables the factors mention; the others are broadcast.
-    used = tuple(c for c in core if any(c in axes for _, axes in factors))
-    used_cards = [nodes[c].card for c in used]
-    size = int(np.prod([nodes[m].card for m in members if m not in observed])) * int(
-        np.prod(used_cards)
-    )
-    step = max(1, (1 << 21) // max(size, 1))
-    small = np.empty((n_batch, *used_cards))
-    for start in range(0, n_batch, step):
-        part = [(f[start : start + step], axes) for f, axes in factors]
-        small[start : start + step] = _einsum(part, used, batch=True)
-    shape = [n_batch] + [nodes[c].card if c in used else 1 for c in core]
-    full = np.broadcast_to(small.reshape(shape), (n_batch, *core_cards))
-    return np.asarray(full.reshape(n_batch, -1))
-
-
-FOLD_EVERY = 8
-"""Likelihood factors multiplied in the linear domain before one log (each factor is a
-probability; eight of them cannot underflow unless one is already zero)."""
-
-
-def _log_full(linear: np.ndarray, n_batch: int, core_cards: Sequence[int]) -> np.ndarray:
-    """log of a broadcastable likelihood product, as (n_batch, core states)."""
-    with np.errstate(divide="ignore"):
-        return np.log(np.broadcast_to(linear, (n_batch, *core_cards))).reshape(n_batch, -1)
-
-
-def _single_node_likelihood(
-    cluster: _Cluster, nodes: Mapping[str, _Node], core: Sequence[str], observed: Mapping[str, int]
-) -> np.ndarray | None:
-    """An observed cluster of one node whose parents are all core: its CPT column, as a view
-    shaped (n_batch, *core) (1 on core axes it does not depend on); else ``None``."""
-    if len(cluster.nodes) != 1:
-        return None
-    node = nodes[cluster.nodes[0]]
-    if not set(node.parents) <= set(core):
-        return None
-    return _on_core(node, core, node.values.shape[0], observed[node.name])
-
-
-# ---------------------------------------------------------------------- OR aggregates
-_ON, _OFF = "present", "absent"
-
-
-def _is_or_node(nodes: Mapping[str, _Node], name: str) -> bool:
-    """True when ``name`` is present exactly when any of its (present/absent) parents is."""
-    node = nodes[name]
-    if not node.parents or set(node.states) != {_ON, _OFF}:
-        return False
-    if any(set(nodes[p].states) != {_ON, _OFF} for p in node.parents):
-        return False
-    batched = node.values.ndim == len(node.parents) + 2
-    values = node.values if batched else node.values[None]
-    on = node.states.index(_ON)
-    grids = np.meshgrid(*[np.arange(nodes[p].card) for p in node.parents], indexing="ij")
-    any_on = np.zeros(grids[0].shape, dtype=bool)
-    for parent, grid in zip(node.parents, grids, strict=True):
-        any_on |= grid == nodes[parent].states.index(_ON)
-    expected = any_on.astype(np.float64)
-    return bool(
-        np.array_equal(values[:, on], np.broadcast_to(expected, values[:, on].shape))
-        and np.array_equal(values[:, 1 - on], 1.0 - values[:, on])
-    )
-
-
-def _on_core(node: _Node, core: Sequence[str], n_batch: int, state: int) -> np.ndarray:
-    """P(node = state | its core parents), shape (n_batch, *core) with 1 for absent axes."""
-    in_core_order = sorted(node.parents, key=core.index)
-    perm = [0] + [1 + node.parents.index(p) for p in in_core_order]
-    arr = node.values[:, state].transpose(perm)
-    shape = [n_batch] + [1] * len(core)
-    for parent in in_core_order:
-        shape[1 + core.index(parent)] = arr.shape[1 + in_core_order.index(parent)]
-    return arr.reshape(shape)
-
-
-def _or_cluster_likelihood(
-    cluster: _Cluster,
-    nodes: Mapping[str, _Node],
-    core: Sequence[str],
-    observed: Mapping[str, int],
-    or_nodes: frozenset[str],
-) -> np.ndarray | None:
-    """Closed form for an OR aggregate whose parts hang off the core only, else ``None``.
-
-    Given the core the parts are independent, so with ``f`` the product of the observed
-    parts' probabilities and ``A`` the probability that every unobserved part is absent:
-    aggregate present -> ``f`` if an observed part is present, else ``f (1 - A)``;
-    aggregate absent -> 0 if an observed part is present, else ``f A``; not observed -> ``f``.
-    """
-    aggregates = [n for n in cluster.nodes if n in or_nodes]
-    if len(aggregates) != 1:
-        return None
-    agg = aggregates[0]
-    parts = nodes[agg].parents
-    if set(cluster.nodes) != {agg, *parts}:
-        return None
-    if any(not set(nodes[p].parents) <= set(core) for p in parts):
-        return None
-    n_batch = nodes[agg].values.shape[0]
-    core_cards = [nodes[c].card for c in core]
-    lik = np.ones([n_batch] + [1] * len(core))
-    all_absent = np.ones_like(lik)
-    any_observed_on = False
-    for part in parts:
-        node = nodes[part]
-        if part in observed:
-            lik = lik * _on_core(node, core, n_batch, observed[part])
-            any_observed_on |= node.states[observed[part]] == _ON
-        else:
-            all_absent = all_absent * _on_core(node, core, n_batch, node.states.index(_OFF))
-    if agg in observed:
-        agg_on = nodes[agg].states[observed[agg]] == _ON
-        if agg_on and not any_observed_on:
-            lik = lik * (1.0 - all_absent)
-        elif not agg_on:
-            lik = lik * all_absent if not any_observed_on else lik * 0.0
-    return np.broadcast_to(lik, (n_batch, *core_cards))
-
-
-# ---------------------------------------------------------------------- numba kernel
-LINEAR_FLOOR = 1e-280
-"""Below this largest unnormalised weight a case is rescored in the log domain."""
-
-
-def _batch_kernel(
-    codes: np.ndarray,
-    col_cluster: np.ndarray,
-    col_stride: np.ndarray,
-    offsets: np.ndarray,
-    lin_tables: np.ndarray,
-    lin_prior: np.ndarray,
-    log_tables: np.ndarray,
-    log_prior: np.ndarray,
-    core_to_query: np.ndarray,
-    out: np.ndarray,
-) -> None:
-    """Score every case: gather one row per table, multiply, normalise.
-
-    The linear tables are the log tables shifted so every row's largest entry is 1 (the
-    shift is a factor common to all core states and cancels in the normalisation), so the
-    running product never exceeds 1 and only shrinks. If the largest weight of a case ends
-    below :data:`LINEAR_FLOOR` it may have underflowed, and the case is rescored from the
-    log tables with a max-shift; otherwise every entry that underflowed to zero is below
-    1e-28 of the largest, far under the 1e-9 agreement. All-zero (log: all ``-inf``) is
-    impossible evidence and gives a NaN row.
-
-    Plain Python over numpy arrays; :func:`_kernel` compiles it with numba (``prange`` over
-    blocks of 512 cases, so the scratch arrays are allocated once per block).
-    """
-    n, m = codes.shape
-    n_clusters = offsets.shape[0]
-    n_core = log_prior.shape[0]
-    n_query = out.shape[1]
-    block = 512
-    n_blocks = (n + block - 1) // block
-    for b in _prange(n_blocks):
-        idx = np.empty(n_clusters, dtype=np.int64)
-        acc = np.empty(n_core, dtype=np.float64)
-        for i in range(b * block, min(n, (b + 1) * block)):
-            for k in range(n_clusters):
-                idx[k] = offsets[k]
-            for j in range(m):
-                idx[col_cluster[j]] += (codes[i, j] + 1) * col_stride[j]
-            for c in range(n_core):
-                acc[c] = lin_prior[c]
-            for k in range(n_clusters):
-                row = idx[k]
-                if row != offsets[k]:
-                    for c in range(n_core):
-                        acc[c] *= lin_tables[row, c]
-            top = 0.0
-            for c in range(n_core):
-                top = max(top, acc[c])
-            if top < LINEAR_FLOOR:
-                for c in range(n_core):
-                    acc[c] = log_prior[c]
-                for k in range(n_clusters):
-                    row = idx[k]
-                    if row != offsets[k]:
-                        for c in range(n_core):
-                            acc[c] += log_tables[row, c]
-                top = -np.inf
-                for c in range(n_core):
-                    top = max(top, acc[c])
-                if top == -np.inf:
-                    for q in range(n_query):
-                        out[i, q] = np.nan
-                    continue
-                for c in range(n_core):
-                    acc[c] = np.exp(acc[c] - top)
-            for q in range(n_query):
-                out[i, q] = 0.0
-            total = 0.0
-            for c in range(n_core):
-                total += acc[c]
-                out[i, core_to_query[c]] += acc[c]
-            for q in range(n_query):
-                out[i, q] /= total
-
-
-_prange: Callable[..., Iterable[int]] = range
-_KERNEL: list[Callable[..., None] | None] = []
-
-
-def _kernel() -> Callable[..., None] | None:
-    """The numba-compiled batch kernel, built on first use (``None`` without numba).
-
-    Compiled functions are cached on disk when numba finds a writable cache directory
-    (``NUMBA_CACHE_DIR`` or the package folder); otherwise each process compiles once
-    (about a second).
-    """
-    global _prange
-    if _KERNEL:
-        return _KERNEL[0]
-    try:
-        import numba
-    except ImportError:  # pragma: no cover - numba is a dependency
-        _KERNEL.append(None)
-        return None
-    _prange = numba.prange
-    options: dict[str, Any] = {"parallel": True, "nogil": True}
-    try:
-        compiled = numba.njit(cache=True, **options)(_batch_kernel)
-    except RuntimeError:  # no writable cache location
-        compiled = numba.njit(cache=False, **options)(_batch_kernel)
-    _KERNEL.append(compiled)
-    return compiled
