@@ -13,7 +13,7 @@ import streamlit as st
 
 from model.case import Case
 from model.exceptions import PoemsError
-from ui import compute, render
+from ui import active_priors, compute, render
 from ui.state import plain
 from ui.widgets import case_entry, messages
 
@@ -70,6 +70,7 @@ def main() -> None:
     entry = case_entry("assessment")
     st.title("POEMS syndrome: criteria and probability")
     render.disclaimer()
+    priors = active_priors.badge()  # the session's prior set, used by every call below
     messages(entry)
     case = entry.case
     if case is None:
@@ -103,7 +104,7 @@ def main() -> None:
     if assessment is not None:
         with agreement_slot:
             render.agreement(assessment)
-            render.report_downloads(assessment, compute.default_priors())
+            render.report_downloads(assessment, priors)
         _why_and_what_next(case, assessment)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from model import analysis
 from model.analysis.settle import settle
+from model.analysis.workup import admissible_nodes, workup
 from model.case import Case
 from model.constants import DISCLAIMER
 from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult, evaluate_all
@@ -64,6 +65,9 @@ class Assessment:
     notes : caveats about how the case was read.
     contributions, next_tests, credible_interval, sensitivity : the analyses of
         :mod:`model.analysis` (``None`` when ``assess(..., analyses=False)``).
+        ``next_tests`` scores single findings (never one the case format would reject).
+    workup : :class:`model.analysis.workup.Workup`, the orderable tests in the order an
+        expert orders them (tier, then value), or a plain "settled".
     engine : ``"compiled"`` or ``"pgmpy"`` (the reference), the engine behind ``posterior``.
     """
 
@@ -81,6 +85,7 @@ class Assessment:
     credible_interval: Any = None
     sensitivity: Any = None
     engine: str = "compiled"
+    workup: Any = None
 
     @property
     def posterior_poems(self) -> float:
@@ -117,7 +122,7 @@ class Assessment:
             "engine": self.engine,
             "disclaimer": DISCLAIMER,
         }
-        for name in ("contributions", "next_tests", "credible_interval", "sensitivity"):
+        for name in ("contributions", "next_tests", "credible_interval", "sensitivity", "workup"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = _plain(value)
@@ -142,7 +147,9 @@ class Assessment:
         lines += ["", "### Criteria and probability", "", self.agreement]
         if self.credible_interval is not None:
             ci = self.credible_interval
-            lines += ["", f"{ci.describe()}. {ci.meaning}"]
+            lines += ["", f"{interval_text(ci)}. {ci.meaning}"]
+        if self.workup is not None:
+            lines += ["", "### Next tests (work-up)", "", self.workup.to_markdown()]
         if self.notes:
             lines += ["", "### Notes", "", *[f"- {n}" for n in self.notes]]
         lines += ["", f"*{DISCLAIMER}*"]
@@ -192,6 +199,14 @@ def equals(p: float) -> str:
     """``"= 42 %"``, or ``"> 99.9 %"`` when the percentage is a bound (no ``"= > 99.9 %"``)."""
     text = _pct(p)
     return text if text[0] in "<>" else f"= {text}"
+
+
+def interval_text(ci: Any) -> str:
+    """``90 % credible interval 12 % to 40 % (uncertainty in the parameters, ...)``."""
+    return (
+        f"{round(100 * ci.level)} % credible interval {_pct(ci.low)} to {_pct(ci.high)} "
+        f"({ci.label}; {ci.n_draws} parameter draws)"
+    )
 
 
 def percent(p: float) -> str:
@@ -296,6 +311,15 @@ def _agreement(
     )
 
 
+CRITERIA_NOTES: tuple[str, ...] = (
+    "castleman_variant",
+    "castleman_without_clone",
+    "vegf_reading_applied",
+    "vegf_specimen_not_read",
+)
+"""Criteria flags repeated as assessment notes (with the rule sets that raised them)."""
+
+
 def _notes(
     case: Case,
     evidence: Mapping[str, str],
@@ -321,9 +345,10 @@ def _notes(
             notes.append(
                 f"'{fid}' is used by the criteria only; the network does not read lesion size."
             )
-    flags = {f for r in criteria.values() for f in r.flags}
-    if "castleman_variant" in flags:
-        notes.append(FLAG_TEXT["castleman_variant"])
+    for flag in CRITERIA_NOTES:
+        raised_by = [rule_id for rule_id, r in criteria.items() if flag in r.flags]
+        if raised_by:
+            notes.append(f"{FLAG_TEXT[flag]} ({', '.join(raised_by)})")
     if not setting_from_case:
         notes.append(f"Setting '{setting}' used (the case names none).")
     return tuple(notes)
@@ -376,11 +401,13 @@ def assess(
     )
     extra: dict[str, Any] = {}
     if analyses:
+        candidates = admissible_nodes(case, compiled, evidence)
         extra = {
             "contributions": analysis.contributions(compiled, evidence),
             "next_tests": settle(
-                analysis.next_tests(compiled, evidence), criteria[DEFAULT_RULE_SET]
+                analysis.next_tests(compiled, evidence, candidates), criteria[DEFAULT_RULE_SET]
             ),
+            "workup": workup(case, compiled, evidence, criteria[DEFAULT_RULE_SET]),
             "credible_interval": analysis.credible_interval(priors, chosen, evidence),
             "sensitivity": (
                 analysis.sensitivity(priors, chosen, evidence) if sensitivity else None

@@ -1,4 +1,5 @@
-"""Export the network for other tools: BIF and XMLBIF (written by pgmpy) and GeNIe's XDSL.
+"""Export the network for other tools: BIF, XMLBIF and Hugin NET (written by pgmpy) and
+GeNIe's XDSL.
 
 XDSL is written here (:func:`to_xdsl`) from the named tables. GeNIe/SMILE lists a node's
 probabilities parent configuration by parent configuration, the *last* parent varying
@@ -6,6 +7,13 @@ fastest, and within a configuration the node's own states fastest of all — the
 pgmpy's (states x configurations) array, whose columns already have the first parent
 slowest. Node and state ids must be SMILE identifiers (a letter, then letters, digits or
 underscores). Deterministic aggregates are written as ordinary CPTs of zeros and ones.
+
+Readers (checked in ``tests/test_export.py``): pgmpy reads all four back to the same
+posteriors. pyAgrum reads BIF, Hugin NET and XMLBIF (pyAgrum only knows XMLBIF by the file
+extension ``.bifxml``, which is why the app names its download so) to the same posteriors, but
+pyAgrum 3.3 reads *any* XDSL file, GeNIe's own included, with the parents' order reversed
+(first parent fastest): for a node with two or more parents it silently gives wrong tables. Use
+BIF, NET or ``.bifxml`` with pyAgrum; use XDSL for GeNIe/SMILE.
 """
 
 from __future__ import annotations
@@ -24,9 +32,17 @@ from model.vocabulary import suggest
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)
-    from pgmpy.readwrite import BIFWriter, XMLBIFWriter
+    from pgmpy.readwrite import BIFWriter, NETWriter, XMLBIFWriter
 
-FORMATS: tuple[str, ...] = ("bif", "xmlbif", "xdsl")
+FORMATS: tuple[str, ...] = ("bif", "xmlbif", "xdsl", "net")
+SUFFIXES: dict[str, str] = {"bif": ".bif", "xmlbif": ".bifxml", "xdsl": ".xdsl", "net": ".net"}
+"""File name endings other tools recognise (pyAgrum reads XMLBIF only as ``.bifxml``)."""
+MEDIA_TYPES: dict[str, str] = {
+    "bif": "text/plain",
+    "xmlbif": "application/xml",
+    "xdsl": "application/xml",
+    "net": "text/plain",
+}
 _SMILE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _GRID = (170, 60)
 """GeNIe layout: column width and row height of the node grid (pixels)."""
@@ -114,21 +130,28 @@ def read_xdsl_tables(text: str) -> dict[str, tuple[tuple[str, ...], tuple[str, .
     return out
 
 
-def export_network(priors: Priors, setting: str, fmt: str, path: str | Path) -> Path:
-    """Write the network for ``setting`` to ``path`` in ``fmt`` (bif, xmlbif or xdsl)."""
+def network_text(priors: Priors, setting: str, fmt: str) -> str:
+    """The network for ``setting`` as text in ``fmt`` (bif, xmlbif, xdsl or net)."""
     if fmt not in FORMATS:
         raise InputError("format", fmt, "one of " + ", ".join(FORMATS), suggest(fmt, FORMATS))
+    priors.setting(setting)  # unknown settings raise with a suggestion
+    if fmt == "xdsl":
+        return to_xdsl(build_tables(priors, setting))
+    model = build_network(priors, setting).copy()  # the cached model is shared: name a copy
+    model.name = f"poems_{setting}"
+    writers = {"bif": BIFWriter, "xmlbif": XMLBIFWriter, "net": NETWriter}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return str(writers[fmt](model))
+
+
+def export_network(priors: Priors, setting: str, fmt: str, path: str | Path) -> Path:
+    """Write the network for ``setting`` to ``path`` in ``fmt`` (bif, xmlbif, xdsl or net)."""
     target = Path(path)
+    text = network_text(priors, setting, fmt)
     if not target.parent.is_dir():
         raise InputError(
             "output file", str(target), "a path in an existing folder", "Create the folder first."
         )
-    priors.setting(setting)  # unknown settings raise with a suggestion
-    if fmt == "xdsl":
-        target.write_text(to_xdsl(build_tables(priors, setting)), encoding="utf-8")
-        return target
-    model = build_network(priors, setting).copy()  # the cached model is shared: name a copy
-    model.name = f"poems_{setting}"
-    writer = BIFWriter(model) if fmt == "bif" else XMLBIFWriter(model)
-    writer.write(str(target))
+    target.write_text(text, encoding="utf-8")
     return target

@@ -113,6 +113,11 @@ def _unit_hint(path: str, number: float) -> str:
     field = path.rsplit(".", 1)[-1]
     if number < 0:
         return "A negative value is impossible; check the sign."
+    if field == "platelets" and number > 1e8:
+        return (
+            f"This looks like a count per litre: {number:g}/L = {number / 1e9:g} x 10^9/L. "
+            f"Enter {number / 1e9:g}."
+        )
     if field == "platelets" and number > 3000:
         return (
             f"This looks like a count per microlitre: {number:g}/uL = "

@@ -232,11 +232,19 @@ def _analysis_blocks(a: Assessment) -> list[_Block]:
             ),
             _Bullets(tuple(_contribution(c) for c in ranked[:MAX_LIST_ITEMS])),
         ]
+    if a.workup is not None:
+        items = tuple(f"[{item.tier}] {item.label}: {item.why}" for item in a.workup.items)
+        out += [
+            _Heading(2, "Next tests, in the order an expert orders them"),
+            _Paragraph(a.workup.message),
+        ]
+        if items:
+            out += [_Bullets(items), _Paragraph(a.workup.order_rule)]
     next_tests = list(a.next_tests or ())
     if next_tests:
         out += [
             _Heading(2, "What to test next"),
-            _Paragraph("Unassessed findings by expected information about the diagnosis:"),
+            _Paragraph("Single unassessed findings by expected information about the diagnosis:"),
             _Bullets(tuple(_next_test(t) for t in next_tests[:MAX_LIST_ITEMS])),
         ]
     return out

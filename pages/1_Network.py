@@ -7,12 +7,13 @@ browser draws it, so no system graphviz is needed.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import streamlit as st
 
 from model.exceptions import PoemsError
 from model.vocabulary import FINDINGS, label
-from ui import compute, render
+from ui import active_priors, compute, render
 from ui.dot import network_dot
 from ui.state import plain
 from ui.widgets import case_entry, messages
@@ -51,6 +52,7 @@ def main() -> None:
     entry = case_entry("network")
     st.title("The Bayesian network")
     render.disclaimer()
+    priors = active_priors.badge()
     messages(entry)
     case = entry.case
     if case is None:
@@ -103,12 +105,61 @@ def main() -> None:
             for n in NODES.values()
         ]
         st.dataframe(rows, hide_index=True, key="network_table")
-    st.download_button(
-        "Download the DOT source",
+    _downloads(dot, priors, case.setting)
+
+
+EXPORT_LABELS = {
+    "bif": "BIF",
+    "xmlbif": "XMLBIF",
+    "xdsl": "XDSL (GeNIe)",
+    "net": "Hugin NET",
+}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _export(priors_fingerprint: str, setting: str, fmt: str, _priors: Any) -> str:
+    from model.export import network_text
+
+    return network_text(_priors, setting, fmt)
+
+
+def _downloads(dot: str, priors: Any, case_setting: str | None) -> None:
+    """The network of the chosen setting, under the session's priors, for other BN tools."""
+    from model.export import MEDIA_TYPES, SUFFIXES
+
+    st.subheader("Download the network")
+    settings = {sid: s.label for sid, s in priors.settings.items()}
+    own = case_setting if case_setting in settings else next(iter(settings))
+    setting = st.selectbox(
+        "Clinical setting (its base rates are the diagnosis node's table)",
+        list(settings),
+        index=list(settings).index(own),
+        format_func=lambda s: settings[s],
+        key="network_export_setting",
+    )
+    st.caption(
+        "Each file holds every table under this session's priors "
+        f"(fingerprint {active_priors.short(priors.fingerprint)}). pgmpy reads all four; "
+        "pyAgrum reads BIF, Hugin NET and XMLBIF (as .bifxml) but misreads the parent order of "
+        "any XDSL file, so use XDSL only with GeNIe/SMILE."
+    )
+    columns = st.columns(len(EXPORT_LABELS) + 1)
+    for column, (fmt, title) in zip(columns, EXPORT_LABELS.items(), strict=False):
+        column.download_button(
+            title,
+            lambda fmt=fmt: _export(priors.fingerprint, setting, fmt, priors),
+            file_name=f"poems-network-{setting}{SUFFIXES[fmt]}",
+            mime=MEDIA_TYPES[fmt],
+            on_click="ignore",
+            key=f"network_export_{fmt}",
+        )
+    columns[-1].download_button(
+        "DOT (this drawing)",
         dot,
         file_name="poems-network.dot",
         mime="text/vnd.graphviz",
         on_click="ignore",
+        key="network_export_dot",
     )
 
 

@@ -1,114 +1,210 @@
-"""Teaching: published cases walked step by step, and guided demonstrations.
+"""Teaching: published cases revealed step by step, and guided demonstrations.
 
-The page only wires: it picks a case and a setting, calls ``model.teaching`` and shows what
-comes back (tables, the trajectory figure, the notes). No arithmetic happens here.
+A case is shown as the class would meet it: the patient's age, sex and setting, then one step
+of the work-up at a time (next / previous); the trajectory chart and the table grow with the
+steps, and the case report's summary, source and published diagnosis appear only after the last
+step. Every step can be opened in the assessment page through the app's case link. Presenter
+mode hides the sidebar and enlarges the type. The page only wires: ``model.teaching`` computes,
+under this session's priors (``ui.active_priors``).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import streamlit as st
 
-from model.assessment import DISCLAIMER
 from model.exceptions import PoemsError
 from model.teaching import demos
 from model.teaching.figures import trajectory_figure
-from model.teaching.library import load_library
+from model.teaching.library import TeachingCase, load_library
 from model.teaching.walk import Step, walk
+from model.vocabulary import FINDINGS, label
+from ui import active_priors, render
+from ui.state import LINK_PARAM, encode_case, plain
 
 st.set_page_config(page_title="POEMS teaching", page_icon=":material/school:", layout="wide")
-st.title("Teaching: cases and demonstrations")
-st.info(DISCLAIMER, icon=":material/info:")
 
 LIBRARY = load_library()
+PRESENTER_KEY = "teach_presenter"
+PRESENTER_CSS = """
+<style>
+section[data-testid="stSidebar"], div[data-testid="stSidebarCollapsedControl"] {display: none;}
+div[data-testid="stMainBlockContainer"] p, div[data-testid="stMainBlockContainer"] li,
+div[data-testid="stMainBlockContainer"] td, div[data-testid="stMainBlockContainer"] th
+{font-size: 1.45rem; line-height: 1.5;}
+div[data-testid="stMainBlockContainer"] h1 {font-size: 3rem;}
+div[data-testid="stMainBlockContainer"] h3 {font-size: 2.1rem;}
+div[data-testid="stMetricValue"] {font-size: 3.2rem;}
+</style>
+"""
 
 
 @st.cache_resource(max_entries=64, show_spinner="Walking the case...")
-def _walk(case_id: str, setting: str | None) -> list[Step]:
-    return walk(LIBRARY[case_id], setting=setting)
+def _walk(case_id: str, setting: str, priors_fingerprint: str, _priors: Any) -> list[Step]:
+    """The walk without intervals (fast); each revealed step's interval comes from
+    :func:`_interval`, so a click costs one interval, not the whole case's."""
+    return walk(LIBRARY[case_id], setting=setting, priors=_priors, interval=False)
 
 
-@st.cache_resource(max_entries=8, show_spinner="Computing...")
-def _demo(name: str, arg: str = "") -> Any:
+@st.cache_resource(max_entries=512, show_spinner=False)
+def _interval(
+    case_json: str, setting: str, priors_fingerprint: str, _priors: Any
+) -> tuple[float, float] | None:
+    from model.case import Case
+    from model.teaching.walk import default_interval
+
+    return default_interval()(Case.from_json(case_json), setting, _priors)
+
+
+def _with_interval(step: Step, priors: Any) -> Step:
+    band = _interval(step.case.to_json(), step.setting, priors.fingerprint, priors)
+    return replace(step, interval=band)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Computing...")
+def _demo(name: str, arg: str, priors_fingerprint: str, _priors: Any) -> Any:
     if name == "base_rates":
-        return demos.base_rates()
+        return demos.base_rates(priors=_priors)
     if name == "explaining_away":
-        return demos.explaining_away(arg)
+        return demos.explaining_away(arg, priors=_priors)
     if name == "disagreements":
-        return demos.criteria_versus_probability()
-    return demos.serum_versus_plasma()
+        return demos.criteria_versus_probability(priors=_priors)
+    return demos.serum_versus_plasma(priors=_priors)
 
 
 def _pct(p: float) -> str:
-    return f"{p * 100:.2g}%" if p < 0.001 else f"{p * 100:.1f}%"
+    return render.percent(p)
 
 
-def _settings() -> dict[str, str]:
-    from model.inference.exact import default_priors
+def _value_words(finding: str, value: Any) -> str:
+    if isinstance(value, dict):
+        text = f"{value.get('value')} {value.get('unit', 'pg/mL')}"
+        if value.get("specimen"):
+            text += f" ({value['specimen']})"
+        return text
+    spec = FINDINGS.get(finding)
+    if spec is not None and spec.unit:
+        return f"{value} {spec.unit}"
+    return str(value).replace("_", " ")
 
-    return {k: v.label for k, v in default_priors().settings.items()}
+
+def findings_summary(findings: dict[str, Any]) -> list[str]:
+    """Each finding as 'Label: value' in clinical words (never ids or JSON)."""
+    return [f"{label(f)}: {_value_words(f, v)}" for f, v in findings.items()]
 
 
-cases_tab, demos_tab = st.tabs(["Published cases", "Demonstrations"])
+def _step_key(case_id: str, setting: str) -> str:
+    return f"teach_step_{case_id}_{setting}"
 
-with cases_tab:
-    ids = list(LIBRARY)
-    case_id = st.selectbox(
-        "Case", ids, format_func=lambda i: f"{LIBRARY[i].title}", key="teach_case"
+
+def _move(key: str, delta: int, last: int) -> None:
+    st.session_state[key] = min(last, max(0, int(st.session_state.get(key, 0)) + delta))
+
+
+def _opener(tcase: TeachingCase) -> str:
+    who = []
+    if tcase.age is not None:
+        who.append(f"{tcase.age:g} years")
+    if tcase.sex:
+        who.append(str(tcase.sex))
+    return ", ".join(who) or "age and sex not given"
+
+
+def _case_walk(priors: Any, presenter: bool) -> None:
+    settings = {sid: s.label for sid, s in priors.settings.items()}
+    left, right = st.columns(2)
+    case_id = left.selectbox(
+        "Case", list(LIBRARY), format_func=lambda i: LIBRARY[i].title, key="teach_case"
     )
     tcase = LIBRARY[case_id]
-    settings = _settings()
     own = tcase.setting if tcase.setting in settings else next(iter(settings))
-    setting = st.selectbox(
+    setting = right.selectbox(
         "Clinical setting (the base rate)",
         list(settings),
         index=list(settings).index(own),
         format_func=lambda s: settings[s],
         key=f"teach_setting_{case_id}",
     )
-    st.markdown(tcase.summary)
-    st.caption(
-        f"Source: {tcase.citation.describe()}"
-        + (f" — {tcase.citation.note.rstrip('.')}" if tcase.citation.note else "")
-        + f". Published diagnosis: **{tcase.diagnosis}**."
+    steps = _walk(case_id, setting, priors.fingerprint, priors)
+    key = _step_key(case_id, setting)
+    last = len(steps) - 1
+    shown = min(int(st.session_state.get(key, 0)), last)
+    st.markdown(f"**The patient:** {plain(_opener(tcase))}; seen in: {plain(settings[setting])}.")
+    prev_col, next_col, all_col, count_col = st.columns([1, 1, 1, 2], vertical_alignment="center")
+    prev_col.button(
+        "Previous step",
+        on_click=_move,
+        args=(key, -1, last),
+        disabled=shown == 0,
+        key="teach_prev",
+        icon=":material/arrow_back:",
     )
-    try:
-        steps = _walk(case_id, setting)
-    except PoemsError as err:
-        st.error(str(err))
-        steps = []
-    if steps:
-        st.pyplot(trajectory_figure(steps, title=tcase.title), clear_figure=False)
-        st.dataframe(
-            [
-                {
-                    "step": s.index + 1,
-                    "work-up": s.label,
-                    "P(POEMS)": _pct(s.p_poems),
-                    "90% interval": "-"
-                    if s.interval is None
-                    else f"{_pct(s.interval[0])} - {_pct(s.interval[1])}",
-                    "criteria (seed)": s.verdict.replace("_", " "),
-                    "most likely": s.top_diagnosis,
-                }
-                for s in steps
-            ],
-            hide_index=True,
-            width="stretch",
+    next_col.button(
+        "Next step",
+        on_click=_move,
+        args=(key, 1, last),
+        disabled=shown == last,
+        type="primary",
+        key="teach_next",
+        icon=":material/arrow_forward:",
+    )
+    all_col.button("Start again", on_click=_move, args=(key, -last, last), key="teach_restart")
+    count_col.markdown(f"Step **{shown + 1}** of {len(steps)}")
+    revealed = [_with_interval(s, priors) for s in steps[: shown + 1]]
+    _step(revealed[-1], presenter)
+    st.pyplot(trajectory_figure(revealed, title=""), clear_figure=False)
+    st.dataframe(
+        [
+            {
+                "step": s.index + 1,
+                "work-up": s.label,
+                "P(POEMS)": _pct(s.p_poems),
+                "90% interval": "-"
+                if s.interval is None
+                else f"{_pct(s.interval[0])} to {_pct(s.interval[1])}",
+                "criteria (seed)": render.words(s.verdict),
+                "most likely": render.diagnosis_label(s.top_diagnosis),
+            }
+            for s in revealed
+        ],
+        hide_index=True,
+        width="stretch",
+        key="teach_table",
+    )
+    if shown == last:
+        st.subheader("The case report")
+        st.markdown(plain(tcase.summary))
+        st.caption(
+            f"Source: {plain(tcase.citation.describe())}"
+            + (f" ({plain(tcase.citation.note.rstrip('.'))})" if tcase.citation.note else "")
+            + f". Published diagnosis: {plain(render.diagnosis_label(tcase.diagnosis))}."
         )
-        for s in steps:
-            with st.expander(f"Step {s.index + 1}: {s.label}", expanded=s.index == 0):
-                st.markdown(f"**Teaching point.** {s.teaching_note}")
-                st.markdown(f"**What changed.** {s.note}")
-                added = ", ".join(f"{k} = {v}" for k, v in s.added.items())
-                st.caption(f"Findings added at this step: {added}")
-                st.caption(
-                    "Verdicts: "
-                    + ", ".join(f"{k}: {v.replace('_', ' ')}" for k, v in s.verdicts.items())
-                )
 
-with demos_tab:
+
+def _step(step: Step, presenter: bool) -> None:
+    st.subheader(f"Step {step.index + 1}: {step.label}")
+    left, right = st.columns([1, 2])
+    left.metric("P(POEMS)", _pct(step.p_poems))
+    if step.interval is not None:
+        left.caption(f"90% interval {_pct(step.interval[0])} to {_pct(step.interval[1])}")
+    left.markdown(f"Criteria (seed): **{plain(render.words(step.verdict))}**")
+    left.markdown(f"Most likely: **{plain(render.diagnosis_label(step.top_diagnosis))}**")
+    with right:
+        st.markdown("**New at this step:**")
+        st.markdown("\n".join(f"- {plain(line)}" for line in findings_summary(dict(step.added))))
+        st.markdown(f"**Teaching point.** {plain(step.teaching_note)}")
+        if not presenter:
+            st.caption(plain(step.note))
+        st.link_button(
+            "Open this step in the assessment page",
+            f"./?{LINK_PARAM}={encode_case(step.case)}",  # the app's own case link
+            icon=":material/open_in_new:",
+        )
+
+
+def _demos(priors: Any) -> None:
     demo = st.radio(
         "Demonstration",
         [
@@ -119,87 +215,119 @@ with demos_tab:
         ],
         key="teach_demo",
     )
+    fp = priors.fingerprint
+    if demo.startswith("Base rates"):
+        st.markdown(
+            "The same patient (demyelinating neuropathy, lambda M-protein, thrombocytosis, "
+            "leg edema) in each setting. The criteria verdict does not change; the "
+            "probability follows the base rate."
+        )
+        st.dataframe(
+            [
+                {
+                    "setting": r.label,
+                    "prior P(POEMS)": _pct(r.prior_poems),
+                    "P(POEMS | findings)": _pct(r.p_poems),
+                    "most likely": render.diagnosis_label(r.top_diagnosis),
+                    "criteria (seed)": render.words(r.verdict),
+                }
+                for r in _demo("base_rates", "", fp, priors)
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+    elif demo == "Explaining away":
+        mimic = st.selectbox(
+            "Mimic",
+            list(demos.EXPLAINING_AWAY),
+            key="teach_mimic",
+            format_func=lambda m: str(demos.EXPLAINING_AWAY[m]["title"]),
+        )
+        result = _demo("explaining_away", mimic, fp, priors)
+        st.markdown(result.lesson)
+        st.dataframe(
+            [
+                {
+                    "scenario": r.scenario,
+                    "P(POEMS)": _pct(r.p_poems),
+                    f"P({render.diagnosis_label(result.mimic)})": _pct(r.p_mimic),
+                    "P(cytokine raised)": _pct(r.p_cytokine_raised),
+                    "most likely": render.diagnosis_label(r.top_diagnosis),
+                    "criteria (seed)": render.words(r.verdict),
+                }
+                for r in result.rows
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+    elif demo == "Criteria versus probability":
+        found = _demo("disagreements", "", fp, priors)
+        for kind, title in (
+            ("met_but_modest", "Criteria met, probability modest"),
+            ("not_met_but_high", "Criteria not met, probability high"),
+        ):
+            st.subheader(title)
+            d = found.get(kind)
+            if d is None:
+                st.caption("The current priors give no such case among the candidates.")
+                continue
+            setting_label = priors.settings[d.setting].label if d.setting in priors.settings else ""
+            st.markdown(
+                f"**{plain(d.name)}**: P(POEMS) {_pct(d.p_poems)} ({plain(setting_label)})."
+            )
+            st.markdown(d.explanation)
+            st.markdown("\n".join(f"- {plain(x)}" for x in findings_summary(dict(d.findings))))
+            st.caption(
+                "Verdicts: "
+                + ", ".join(
+                    f"{render.tab_title(k)}: {render.words(v)}" for k, v in d.verdicts.items()
+                )
+            )
+    else:
+        st.markdown(
+            "One patient's VEGF measured in plasma and in serum (serum runs about 3.3 "
+            "times higher because platelets release VEGF during clotting). Read against "
+            "the right reference limit the two agree; a serum value entered as plasma "
+            "overstates the evidence."
+        )
+        st.dataframe(
+            [
+                {
+                    "reading": r.label,
+                    "VEGF (pg/mL)": r.vegf["value"],
+                    "specimen entered": r.vegf["specimen"],
+                    "x ULN": f"{r.multiple_of_uln:.1f}",
+                    "P(POEMS)": _pct(r.p_poems),
+                    "criteria (seed)": render.words(r.verdict),
+                }
+                for r in _demo("serum_versus_plasma", "", fp, priors)
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def main() -> None:
+    presenter = bool(st.session_state.get(PRESENTER_KEY, False))
+    if presenter:
+        st.html(PRESENTER_CSS)
+    st.title("Teaching: cases and demonstrations")
+    if not presenter:
+        render.disclaimer()
+    priors = active_priors.badge()
+    st.toggle(
+        "Presenter mode (large type, no sidebar)",
+        key=PRESENTER_KEY,
+        help="For a projector: hides the sidebar and the step's computed note, enlarges text.",
+    )
+    cases_tab, demos_tab = st.tabs(["Published cases", "Demonstrations"])
     try:
-        if demo.startswith("Base rates"):
-            st.markdown(
-                "The same patient (demyelinating neuropathy, lambda M-protein, thrombocytosis, "
-                "leg edema) in each setting. The criteria verdict does not change; the "
-                "probability follows the base rate."
-            )
-            st.dataframe(
-                [
-                    {
-                        "setting": r.label,
-                        "prior P(POEMS)": _pct(r.prior_poems),
-                        "P(POEMS | findings)": _pct(r.p_poems),
-                        "most likely": r.top_diagnosis,
-                        "criteria (seed)": r.verdict.replace("_", " "),
-                    }
-                    for r in _demo("base_rates")
-                ],
-                hide_index=True,
-                width="stretch",
-            )
-        elif demo == "Explaining away":
-            mimic = st.selectbox(
-                "Mimic",
-                list(demos.EXPLAINING_AWAY),
-                key="teach_mimic",
-                format_func=lambda m: str(demos.EXPLAINING_AWAY[m]["title"]),
-            )
-            result = _demo("explaining_away", mimic)
-            st.markdown(result.lesson)
-            st.dataframe(
-                [
-                    {
-                        "scenario": r.scenario,
-                        "P(POEMS)": _pct(r.p_poems),
-                        f"P({result.mimic})": _pct(r.p_mimic),
-                        "P(cytokine raised)": _pct(r.p_cytokine_raised),
-                        "most likely": r.top_diagnosis,
-                        "criteria (seed)": r.verdict.replace("_", " "),
-                    }
-                    for r in result.rows
-                ],
-                hide_index=True,
-                width="stretch",
-            )
-        elif demo == "Criteria versus probability":
-            found = _demo("disagreements")
-            for kind, title in (
-                ("met_but_modest", "Criteria met, probability modest"),
-                ("not_met_but_high", "Criteria not met, probability high"),
-            ):
-                st.subheader(title)
-                d = found.get(kind)
-                if d is None:
-                    st.caption("The current priors give no such case among the candidates.")
-                    continue
-                st.markdown(f"**{d.name}** — P(POEMS) {_pct(d.p_poems)} ({d.setting}).")
-                st.markdown(d.explanation)
-                st.caption("Verdicts: " + ", ".join(f"{k}: {v}" for k, v in d.verdicts.items()))
-                st.json(dict(d.findings), expanded=False)
-        else:
-            st.markdown(
-                "One patient's VEGF measured in plasma and in serum (serum runs about 3.3 "
-                "times higher because platelets release VEGF during clotting). Read against "
-                "the right reference limit the two agree; a serum value entered as plasma "
-                "overstates the evidence."
-            )
-            st.dataframe(
-                [
-                    {
-                        "reading": r.label,
-                        "VEGF (pg/mL)": r.vegf["value"],
-                        "specimen entered": r.vegf["specimen"],
-                        "x ULN": f"{r.multiple_of_uln:.1f}",
-                        "P(POEMS)": _pct(r.p_poems),
-                        "criteria (seed)": r.verdict.replace("_", " "),
-                    }
-                    for r in _demo("serum_versus_plasma")
-                ],
-                hide_index=True,
-                width="stretch",
-            )
+        with cases_tab:
+            _case_walk(priors, presenter)
+        with demos_tab:
+            _demos(priors)
     except PoemsError as err:
-        st.error(str(err))
+        st.error(plain(err))
+
+
+main()

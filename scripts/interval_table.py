@@ -18,8 +18,7 @@ sys.path.insert(0, str(ROOT))
 from model.analysis import credible_interval  # noqa: E402
 from model.assessment import percent  # noqa: E402
 from model.case import Case  # noqa: E402
-from model.inference.batch import engine_for  # noqa: E402
-from model.inference.exact import resolve  # noqa: E402
+from model.inference.engine import engine_for, resolve  # noqa: E402
 from model.network.evidence import evidence_for  # noqa: E402
 from model.teaching.library import load_library  # noqa: E402
 

@@ -1,4 +1,5 @@
-"""The Network and Priors pages, driven with AppTest and compared with the core."""
+"""The Network and Priors pages, driven with AppTest and compared with the core (the edit loop
+of the Priors page is in ``test_app_workspaces.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 import model.assessment  # noqa: F401  (pays pgmpy's slow import outside AppTest's timeout)
-from model.assessment import assess, percent
+from model.assessment import percent
 from model.case import Case
 from model.inference.exact import marginals
 from model.parameters import load_priors
@@ -51,48 +52,6 @@ def test_priors_page_lists_every_parameter_with_its_provenance() -> None:
     assert list(table["key"]) == [p.key for p in parameters]
     assert list(table["source"]) == [p.source for p in parameters]
     assert list(table["kind"]) == [p.kind for p in parameters]
-
-
-def test_an_override_changes_this_pages_posterior_and_leaves_the_default_alone() -> None:
-    at, case = on_page("pages/2_Priors.py")
-    key = "settings.hematology_clinic.probs.poems"
-    at.selectbox(key="override_key").set_value(key)
-    at.number_input(key="override_value").set_value(0.2)
-    at.button(key="apply_override").click().run()
-    assert not at.exception
-    default = load_priors()
-    modified = default.with_overrides({key: 0.2})
-    shown = {m.label: m.value for m in at.main.metric}
-    assert shown["P(POEMS), default priors"] == percent(assess(case).posterior_poems)
-    assert shown["P(POEMS), your priors"] == percent(assess(case, priors=modified).posterior_poems)
-    assert shown["P(POEMS), default priors"] != shown["P(POEMS), your priors"]
-    assert load_priors() == default  # nothing cached was changed
-    at.switch_page("app.py").run()
-    main = [m.value for m in at.main.metric if m.label.startswith("P(POEMS")]
-    assert main == [percent(assess(case).posterior_poems)]
-
-
-def test_removing_overrides_restores_the_default_answer() -> None:
-    at, case = on_page("pages/2_Priors.py")
-    at.selectbox(key="override_key").set_value("settings.hematology_clinic.probs.poems")
-    at.number_input(key="override_value").set_value(0.5)
-    at.button(key="apply_override").click().run()
-    at.button(key="clear_overrides").click().run()
-    shown = {m.label: m.value for m in at.main.metric}
-    expected = percent(assess(case).posterior_poems)
-    assert shown == {"P(POEMS), default priors": expected, "P(POEMS), your priors": expected}
-
-
-def test_an_override_the_priors_reject_is_an_error_not_an_exception() -> None:
-    at, _ = on_page("pages/2_Priors.py")
-    at.session_state["_priors_overrides"] = {"settings.hematology_clinic.probs.poem": 0.5}
-    at.run()
-    assert not at.exception
-    errors = [e.value.replace("\\", "") for e in at.error]
-    assert len(errors) == 1
-    assert (
-        "cannot be applied" in errors[0] and "settings.hematology_clinic.probs.poems" in errors[0]
-    )
 
 
 def test_downloaded_priors_zip_loads_back_to_the_same_priors() -> None:

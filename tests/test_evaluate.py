@@ -20,13 +20,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from model.case import Case
 from model.cli import main
 from model.evaluation import metrics as mx
-from model.evaluation.cohort import read_cohort
-from model.evaluation.evaluate import evaluate_cohort
+from model.evaluation.cohort import read_cohort, read_table
+from model.evaluation.evaluate import evaluate_table
 from model.inference.exact import posterior
 
 HEADER = (
@@ -47,7 +48,7 @@ r6,flu,neuropathy_clinic,present,,,,,,
 
 @pytest.fixture(scope="module")
 def result():  # type: ignore[no-untyped-def]
-    return evaluate_cohort(read_cohort(CSV.encode(), "dx"), n_bins=2)
+    return evaluate_table(read_table(CSV.encode()), "dx", n_bins=2)
 
 
 def test_rule_counts_by_hand(result) -> None:  # type: ignore[no-untyped-def]
@@ -124,23 +125,50 @@ def test_cli_unknown_setting_is_one_line(
 
 
 def test_forced_setting_changes_scores_not_verdicts() -> None:
-    cohort = read_cohort(CSV.encode(), "dx")
-    a = evaluate_cohort(cohort, setting="general_population")
-    b = evaluate_cohort(cohort, setting="paraproteinemic_neuropathy")
+    cohort = read_table(CSV.encode())
+    a = evaluate_table(cohort, "dx", setting="general_population")
+    b = evaluate_table(cohort, "dx", setting="paraproteinemic_neuropathy")
     assert a.verdicts == b.verdicts
     assert (a.scores < b.scores).all()
     assert Case.from_dict({"findings": {}}).setting is None
 
 
-def test_table_path_matches_the_row_path() -> None:
-    """evaluate_table (the batch path when model.inference.batch exists) and evaluate_cohort
-    (row by row) give the same scores, verdicts and bad rows."""
-    from model.evaluation.cohort import read_table
-    from model.evaluation.evaluate import evaluate_table
+def test_evaluate_and_compare_priors_read_the_parquet_simulate_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from model.evaluation.cohort import guess_label_column
+    from model.parameters import default_directory
 
-    rows = evaluate_cohort(read_cohort(CSV.encode(), "dx"))
-    table = evaluate_table(read_table(CSV.encode()), "dx")
-    assert table.scores.tolist() == pytest.approx(rows.scores.tolist(), abs=1e-9)
-    assert table.verdicts == rows.verdicts
-    assert [b.row for b in table.bad_rows] == [b.row for b in rows.bad_rows]
-    assert table.network.auc == pytest.approx(rows.network.auc)
+    cohort = tmp_path / "cohort.parquet"
+    assert (
+        main(["simulate", "--n", "150", "--setting", "neuropathy_clinic", "-o", str(cohort)]) == 0
+    )
+    columns = list(read_table(cohort).columns)
+    assert guess_label_column(columns) == "true_diagnosis" and "id" in columns
+    csv = tmp_path / "cohort.csv"
+    read_table(cohort).to_csv(csv, index=False)
+    capsys.readouterr()
+    assert main(["evaluate", str(cohort), "--label", "true_diagnosis", "--json"]) == 0
+    from_parquet = json.loads(capsys.readouterr().out)
+    assert main(["evaluate", str(csv), "--label", "true_diagnosis", "--json"]) == 0
+    from_csv = json.loads(capsys.readouterr().out)
+    assert from_parquet["network"] == from_csv["network"] and from_parquet["n_scored"] == 150
+    folder = str(default_directory())
+    code = main(
+        ["compare-priors", folder, folder, "--cohort", str(cohort), "--label", "true_diagnosis"]
+    )
+    assert code == 0 and "0 parameter(s) differ" in capsys.readouterr().out
+
+
+def test_bootstrap_intervals_and_roc_curve_follow_the_scores(result) -> None:  # type: ignore[no-untyped-def]
+    fpr, tpr, _ = result.roc()
+    assert fpr[0] == tpr[0] == 0.0 and fpr[-1] == tpr[-1] == 1.0
+    assert float(np.trapezoid(tpr, fpr)) == pytest.approx(result.network.auc)
+    intervals = result.intervals(n_boot=200)
+    for name in ("auc", "brier"):
+        ci = intervals[name]
+        assert ci.low <= ci.estimate <= ci.high
+    assert intervals["brier"].estimate == pytest.approx(result.network.brier)
+    per_dx = {r["diagnosis"]: r for r in result.per_diagnosis()}
+    assert per_dx["poems"]["n"] == 2 and per_dx["cidp"]["n"] == 2
+    assert per_dx["poems"]["seed: met"] == 0.5

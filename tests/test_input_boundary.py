@@ -378,3 +378,40 @@ def test_generated_malformed_cases_are_accepted_or_a_poems_error(
         assert str(err)
         return
     evaluate_all(case)
+
+
+def test_d10_a_platelet_count_per_litre_gets_the_per_litre_hint() -> None:
+    with pytest.raises(
+        CaseError, match=r"count per litre: 5\.2e\+11/L = 520 x 10\^9/L\. Enter 520"
+    ):
+        Case.from_dict({"findings": {"platelets": 5.2e11}})
+
+
+@settings(
+    max_examples=60,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.dictionaries(
+        st.sampled_from(["polyneuropathy", "organomegaly", "heavy_chain", "platelets", "vegf"]),
+        _json_values,
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_the_cli_exits_0_or_2_with_one_line_on_generated_case_files(
+    tmp_path_factory: pytest.TempPathFactory, findings: dict[str, Any]
+) -> None:
+    """Property: ``poems criteria`` on any generated case file exits 0, or 2 with one line
+    on stderr; never 1 (an internal error)."""
+    import contextlib
+    import io
+
+    path = tmp_path_factory.mktemp("fuzz") / "case.json"
+    path.write_text(json.dumps({"findings": findings}), encoding="utf-8")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(["criteria", str(path), "--quiet"])
+    assert code in (0, 2), err.getvalue()
+    if code == 2:
+        assert err.getvalue().count("\n") == 1 and "internal error" not in err.getvalue()

@@ -79,10 +79,6 @@ KNOWN: dict[tuple[str, str], str] = {
         "CaseColumns.evidence_codes() is a convenience over network.evidence_codes; callers "
         "can call evidence_codes(columns) directly and the method can go"
     ),
-    ("model.analysis.uncertainty", "model.assessment"): (
-        "CredibleInterval.describe() borrows the assessment's percent formatter; it moves to "
-        "the report layer's precision policy (a formatting module below analysis)"
-    ),
 }
 """Arrows that run back up today, each with the change that removes it. The test fails when
 one disappears, so the list is kept honest."""

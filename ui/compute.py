@@ -42,17 +42,30 @@ def default_priors() -> Priors:
     return load_priors()
 
 
+def active_priors() -> Priors:
+    """The session's prior set (``ui.active_priors``: the defaults until the user loads or
+    edits one); the case-level calls below use it."""
+    from ui.active_priors import current
+
+    return current()
+
+
 def setting_labels() -> Mapping[str, str]:
-    """Setting id -> label from the default priors."""
-    return {sid: setting.label for sid, setting in default_priors().settings.items()}
+    """Setting id -> label from the session's priors."""
+    return {sid: setting.label for sid, setting in active_priors().settings.items()}
+
+
+def assessment(case_json: str) -> Any:
+    """``model.assessment.assess`` on the session's priors, with every analysis."""
+    priors = active_priors()
+    return _assessment(case_json, priors.fingerprint, priors)
 
 
 @st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
-def assessment(case_json: str) -> Any:
-    """``model.assessment.assess`` on the default priors, with every analysis."""
+def _assessment(case_json: str, priors_fingerprint: str, _priors: Priors) -> Any:
     from model.assessment import assess
 
-    return assess(Case.from_json(case_json), priors=default_priors())
+    return assess(Case.from_json(case_json), priors=_priors)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -63,12 +76,19 @@ def assessment_with(case_json: str, priors_fingerprint: str, _priors: Any) -> An
     return assess(Case.from_json(case_json), priors=_priors)
 
 
-@st.cache_resource(max_entries=128, show_spinner=False)
 def marginals(case_json: str) -> Mapping[str, Mapping[str, float]]:
     """Posterior marginal of every network node (``model.inference.exact.marginals``)."""
+    priors = active_priors()
+    return _marginals(case_json, priors.fingerprint, priors)
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def _marginals(
+    case_json: str, priors_fingerprint: str, _priors: Priors
+) -> Mapping[str, Mapping[str, float]]:
     from model.inference.exact import marginals as node_marginals
 
-    return node_marginals(Case.from_json(case_json), priors=default_priors())
+    return node_marginals(Case.from_json(case_json), priors=_priors)
 
 
 def evidence(case_json: str) -> Mapping[str, str]:
@@ -92,9 +112,14 @@ def priors_zip(priors_fingerprint: str, _priors: Any) -> bytes:
     return make_zip(_priors)
 
 
-@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
 def what_if(case_json: str, setting: str) -> Any:
     """Each unassessed finding's effect if present / absent (``ui.whatif.what_if``)."""
+    priors = active_priors()
+    return _what_if(case_json, setting, priors.fingerprint, priors)
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _what_if(case_json: str, setting: str, priors_fingerprint: str, _priors: Priors) -> Any:
     from ui.whatif import what_if as compute_what_if
 
-    return compute_what_if(Case.from_json(case_json), default_priors(), setting)
+    return compute_what_if(Case.from_json(case_json), _priors, setting)

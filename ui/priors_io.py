@@ -38,7 +38,14 @@ def priors_zip(priors: Any) -> bytes:
 
 def priors_from_zip(data: bytes) -> Any:
     """Load priors from a zip made by :func:`priors_zip` (or any zip of the TOML files)."""
-    from model.parameters import load_priors
+    from model.parameters.texts import priors_from_texts
+
+    return priors_from_texts(texts_from_zip(data))
+
+
+def texts_from_zip(data: bytes) -> dict[str, str]:
+    """The four priors files' texts from a zip (bounded sizes; member folders ignored, so no
+    path outside the archive is ever read or written)."""
     from model.parameters.loader import FILES
 
     if len(data) > MAX_ZIP_BYTES:
@@ -54,14 +61,14 @@ def priors_from_zip(data: bytes) -> Any:
         raise PriorsError(
             "priors zip", "unreadable data", "a zip file", "Download it again."
         ) from None
-    with archive, tempfile.TemporaryDirectory(prefix="poems-priors-") as tmp:
-        found = {}
+    found: dict[str, bytes] = {}
+    with archive:
         for info in archive.infolist():
-            name = Path(info.filename).name
+            name = Path(info.filename.replace("\\", "/")).name
             if name in FILES and not info.is_dir():
                 if info.file_size > MAX_MEMBER_BYTES:
                     raise PriorsError(
-                        f"priors zip: {info.filename}",
+                        f"priors zip: {name}",
                         f"{info.file_size} bytes",
                         f"at most {MAX_MEMBER_BYTES} bytes",
                         "A priors file is tens of kilobytes.",
@@ -70,19 +77,25 @@ def priors_from_zip(data: bytes) -> Any:
                     found[name] = archive.read(info)
                 except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError):
                     raise PriorsError(
-                        f"priors zip: {info.filename}",
+                        f"priors zip: {name}",
                         "unreadable data",
                         "an intact, unencrypted zip member",
                         "Download the zip again.",
                     ) from None
-        missing = [f for f in FILES if f not in found]
-        if missing:
+    missing = [f for f in FILES if f not in found]
+    if missing:
+        raise PriorsError(
+            "priors zip",
+            ", ".join(sorted(found)) or "no TOML files",
+            "all of " + ", ".join(FILES),
+            f"Missing: {', '.join(missing)}.",
+        )
+    texts: dict[str, str] = {}
+    for name, content in found.items():
+        try:
+            texts[name] = content.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
             raise PriorsError(
-                "priors zip",
-                ", ".join(sorted(found)) or "no TOML files",
-                "all of " + ", ".join(FILES),
-                f"Missing: {', '.join(missing)}.",
-            )
-        for name, content in found.items():
-            (Path(tmp) / name).write_bytes(content)
-        return load_priors(tmp)
+                f"priors zip: {name}", f"byte {err.start}", "UTF-8 text", "Save the file as UTF-8."
+            ) from None
+    return texts

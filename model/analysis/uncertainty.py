@@ -75,15 +75,6 @@ class CredibleInterval:
     def meaning(self) -> str:
         return INTERVAL_MEANING
 
-    def describe(self) -> str:
-        """``90 % credible interval 12 % to 40 % (uncertainty in the parameters, ...)``."""
-        from model.assessment import percent
-
-        return (
-            f"{round(100 * self.level)} % credible interval {percent(self.low)} to "
-            f"{percent(self.high)} ({INTERVAL_LABEL}; {self.n_draws} parameter draws)"
-        )
-
     def to_dict(self) -> dict[str, float | str]:
         return {
             "low": self.low,

@@ -11,10 +11,12 @@ from model.assessment import (
     Assessment,
     assess,
     equals,
+    interval_text,
     percent,
 )
 from model.case import Case
 from model.cli.common import notices, print_json, safe
+from model.constants import DEFAULT_SETTING
 from model.inference.exact import default_priors
 from model.parameters import Priors, load_priors
 
@@ -37,13 +39,14 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def add_priors_options(parser: argparse.ArgumentParser) -> None:
+def add_priors_options(parser: argparse.ArgumentParser, *, with_case: bool = True) -> None:
     """``--setting`` and ``--priors``, shared by the network subcommands."""
+    default = f"the case's, else {DEFAULT_SETTING}" if with_case else DEFAULT_SETTING
     parser.add_argument(
         "--setting",
         metavar="S",
         default=None,
-        help="clinical setting id (default: the case's, else neuropathy_clinic)",
+        help=f"clinical setting id (default: {default})",
     )
     parser.add_argument(
         "--priors", metavar="DIR", default=None, help="priors folder (default: priors/)"
@@ -78,7 +81,13 @@ def format_text(a: Assessment) -> str:
     ]
     footer = ["", a.agreement]
     if a.credible_interval is not None:
-        footer += ["", a.credible_interval.describe() + "."]
+        footer += ["", interval_text(a.credible_interval) + "."]
+    if a.workup is not None:
+        footer += ["", "Next tests: " + a.workup.message]
+        footer += [
+            f"  {n}. [{item.tier}] {item.label}: {item.why}"
+            for n, item in enumerate(a.workup.items, start=1)
+        ]
     if a.evidence:
         footer += ["", "Evidence used: " + ", ".join(f"{k}={v}" for k, v in a.evidence.items())]
     footer += [f"Note: {n}" for n in a.notes]
@@ -88,9 +97,9 @@ def format_text(a: Assessment) -> str:
 
 def run(args: argparse.Namespace) -> int:
     case = Case.load(args.case)
-    notices(args, case.implied_units())
     priors = priors_from(args)
     result = assess(case, setting=args.setting, priors=priors)
+    notices(args, case.implied_units())  # after success: an error stays the only line
     if args.json:
         out = result.to_dict() | {"input_notices": list(case.implied_units())}
         print_json(out, priors or default_priors())

@@ -63,8 +63,8 @@ def format_trace(result: CriteriaResult) -> str:
 def run(args: argparse.Namespace) -> int:
     ids = tuple(RULE_SETS) if args.rule_set is None else (resolve_rule_set(args.rule_set).id,)
     case = Case.load(args.case)
-    notices(args, case.implied_units())
     results = {rule_id: evaluate(case, rule_id) for rule_id in ids}
+    notices(args, case.implied_units())  # after success: an error stays the only line
     if args.json:
         print_json({k: r.to_dict() for k, r in results.items()})
         return 0

@@ -1,4 +1,4 @@
-"""``poems export --format bif|xmlbif|xdsl -o FILE``: the network for other BN tools."""
+"""``poems export --format bif|xmlbif|xdsl|net -o FILE``: the network for other BN tools."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "-o", "--output", required=True, metavar="FILE", help="output file (- for standard output)"
     )
-    add_priors_options(parser)
+    add_priors_options(parser, with_case=False)
     parser.set_defaults(handler=run)
 
 

@@ -19,6 +19,7 @@ from model.criteria.engine import (
     evaluate,
     evaluate_all,
     resolve_rule_set,
+    verdict,
 )
 from model.criteria.rulesets import (
     DEFAULT_RULE_SET,
@@ -53,4 +54,5 @@ __all__ = [
     "evaluate",
     "evaluate_all",
     "resolve_rule_set",
+    "verdict",
 ]

@@ -1,4 +1,5 @@
-"""Read a labelled cohort CSV (docs/formats.md, "Cohorts") into cases, keeping bad rows as messages.
+"""Read a labelled cohort (CSV or Parquet; docs/formats.md, "Cohorts") into cases, keeping bad
+rows as messages.
 
 One column per finding id, plus ``id``, ``age``, ``sex``, ``setting`` and the VEGF columns
 ``vegf_value`` / ``vegf_unit`` / ``vegf_specimen`` / ``vegf_uln``; an empty cell means *not
@@ -54,10 +55,15 @@ class Cohort:
     label_column: str
 
 
+PARQUET_MAGIC = b"PAR1"
+
+
 def read_table(
     source: str | Path | bytes | io.IOBase, max_bytes: int = MAX_COHORT_BYTES
 ) -> pd.DataFrame:
-    """Read a CSV as strings (no type guessing: '0012' stays '0012', 'NA' stays 'NA')."""
+    """Read a cohort CSV or Parquet file as strings (no type guessing: '0012' stays '0012',
+    'NA' stays 'NA'; an empty or null cell is ''). Parquet is recognised by its magic bytes,
+    so an upload or a file of either kind is read whatever its name."""
     if isinstance(source, bytes):
         if len(source) > max_bytes:
             raise InputError(
@@ -68,35 +74,89 @@ def read_table(
             )
         buffer: Any = io.BytesIO(source)
         where = "uploaded cohort"
+        head = source[:4]
     elif isinstance(source, str | Path):
         path = Path(source)
         try:
             size = path.stat().st_size
+            with path.open("rb") as handle:
+                head = handle.read(4)
         except OSError as err:
             raise InputError(
-                "cohort file", str(path), "a readable CSV file", err.strerror or str(err)
+                "cohort file", path.name, "a readable CSV or Parquet file", err.strerror or str(err)
             ) from None
         if size > max_bytes:
             raise InputError(
-                "cohort file", f"{size} bytes", f"at most {max_bytes} bytes", where=str(path)
+                "cohort file", f"{size} bytes", f"at most {max_bytes} bytes", where=path.name
             )
         buffer = path
-        where = str(path)
+        where = path.name
     else:
         buffer = source
         where = "cohort"
-    try:
-        frame = pd.read_csv(
-            buffer, dtype=str, keep_default_na=False, na_filter=False, nrows=MAX_ROWS + 1
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise InputError(
-            "cohort file", where, "a comma-separated file with a header row", f"CSV parser: {err}"
-        ) from None
+        head = b""
+    if head == PARQUET_MAGIC:
+        frame = _read_parquet(buffer, where)
+    else:
+        try:
+            frame = pd.read_csv(
+                buffer, dtype=str, keep_default_na=False, na_filter=False, nrows=MAX_ROWS + 1
+            )
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+            raise InputError(
+                "cohort file",
+                where,
+                "a comma-separated file with a header row, or a Parquet file",
+                f"CSV parser: {err}",
+            ) from None
     if len(frame) > MAX_ROWS:
         raise InputError("cohort rows", f"more than {MAX_ROWS}", f"at most {MAX_ROWS}", where=where)
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def _read_parquet(buffer: Any, where: str) -> pd.DataFrame:
+    """A Parquet cohort as a frame of strings; nested or binary columns are refused by name."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(buffer)
+    except (pa.ArrowException, OSError, ValueError) as err:
+        raise InputError(
+            "cohort file", where, "a readable Parquet file", f"Parquet reader: {err}"
+        ) from None
+    if table.num_rows > MAX_ROWS:
+        raise InputError("cohort rows", f"{table.num_rows}", f"at most {MAX_ROWS}", where=where)
+    for column in table.schema:
+        kind = column.type
+        if pa.types.is_nested(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+            raise InputError(
+                f"cohort column {column.name}",
+                str(kind),
+                "text, numbers or booleans (one value per cell)",
+                "Write the column as text.",
+                where=where,
+            )
+    frame = table.to_pandas()
+    out = pd.DataFrame(
+        {
+            str(name): ["" if _missing(v) else _text(v) for v in frame[name].tolist()]
+            for name in frame.columns
+        },
+        dtype=str,
+    )
+    return out
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def ignored_columns(columns: Sequence[str], label_column: str) -> list[tuple[str, str]]:
@@ -149,3 +209,21 @@ def read_cohort(
     return Cohort(
         tuple(cases), tuple(labels), tuple(rows), tuple(bad), ignored, len(records), label_column
     )
+
+
+LABEL_COLUMN_NAMES: tuple[str, ...] = (
+    "true_diagnosis",
+    "diagnosis",
+    "final_diagnosis",
+    "label",
+    "dx",
+)
+"""Column names read as the diagnosis label, in order of preference (``poems simulate`` writes
+``true_diagnosis``)."""
+
+
+def guess_label_column(columns: Sequence[str]) -> str | None:
+    """The column named like a diagnosis label (case and spaces ignored), else None. Never
+    ``id`` or a finding: when nothing matches, the caller asks the user."""
+    lowered = {str(c).lower().strip(): str(c) for c in columns}
+    return next((lowered[name] for name in LABEL_COLUMN_NAMES if name in lowered), None)

@@ -210,7 +210,7 @@ def compare_priors(
     """Bundle the parameter differences with the effect on a case and/or cohort metrics.
 
     ``cohort_metrics`` is the pair (metrics under A, metrics under B) computed by the caller
-    (see :func:`model.evaluation.evaluate.evaluate_cohort`), so this module stays free of I/O.
+    (see :func:`model.evaluation.evaluate.evaluate_table`), so this module stays free of I/O.
     """
     shift = None if case is None else compare_case(case, a, b, setting)
     cohort_a = cohort_b = None
@@ -257,3 +257,44 @@ def priors_from_files(files: Mapping[str, bytes], base: str | None = None) -> Pr
         loaded = load_priors(tmp)
     label = "uploaded: " + ", ".join(sorted(files)) if files else str(source)
     return replace(loaded, directory=label)
+
+
+@dataclass(frozen=True)
+class EntryEffect:
+    """P(POEMS | case) under A, and under A with one entry (a parameter or a whole
+    distribution row) taken from B."""
+
+    key: str
+    p_a: float
+    p_with_b: float
+
+
+def effect_of_each(
+    case: Case, a: Priors, b: Priors, setting: str, limit: int = 40
+) -> list[EntryEffect]:
+    """What each differing entry alone does to the case's P(POEMS), largest change first.
+
+    States of one distribution row change together (a row is one entry of the files); keys
+    present in only one set are skipped. At most ``limit`` entries are measured.
+    """
+    from model.inference.exact import posterior
+
+    groups: dict[str, dict[str, float]] = {}
+    for d in diff_parameters(a, b):
+        if d.change != "value" or d.value_b is None:
+            continue
+        entry = d.key.split(".probs.", 1)[0] if ".probs." in d.key else d.key
+        groups.setdefault(entry, {})
+    values_b = b.point_values()
+    values_a = a.point_values()
+    for entry, overrides in groups.items():
+        prefix = entry + ".probs."
+        keys = [k for k in values_a if k.startswith(prefix)] if entry not in values_a else [entry]
+        overrides.update({k: values_b[k] for k in keys if k in values_b})
+    p_a = float(posterior(case, setting=setting, priors=a)["poems"])
+    out = []
+    for entry, overrides in list(groups.items())[:limit]:
+        p = float(posterior(case, setting=setting, priors=a.with_overrides(overrides))["poems"])
+        out.append(EntryEffect(entry, p_a, p))
+    out.sort(key=lambda e: abs(e.p_with_b - e.p_a), reverse=True)
+    return out

@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 
 from model.case import Case
+from model.cohort.score import score_frame
 from model.constants import DEFAULT_SETTING
 from model.constants import POEMS as POSITIVE
-from model.criteria.engine import evaluate as criteria_evaluate
 from model.criteria.rulesets import RULE_SETS
-from model.evaluation.cohort import BadRow, Cohort, ignored_columns, read_cohort
+from model.evaluation.cohort import BadRow, ignored_columns
 from model.evaluation.metrics import RulePerformance, ScoreMetrics, rule_performance, score_metrics
 from model.exceptions import InputError, PoemsError
 from model.network.evidence import evidence_for
@@ -161,6 +161,43 @@ class Evaluation:
             ]
         return out
 
+    def intervals(self, n_boot: int = 1000) -> dict[str, Any]:
+        """AUC and Brier score with 95 % bootstrap intervals (``metrics.bootstrap_metrics``)."""
+        from model.evaluation.metrics import bootstrap_metrics
+
+        return dict(bootstrap_metrics(self.y_true, self.scores, n_boot=n_boot))
+
+    def roc(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(fpr, tpr, thresholds) of the network's score (``metrics.roc_curve``)."""
+        from model.evaluation.metrics import roc_curve
+
+        return roc_curve(self.y_true, self.scores)
+
+    def per_diagnosis(self) -> list[dict[str, Any]]:
+        """One row per true diagnosis: count, mean and median P(positive), and for each rule
+        set the fraction of rows whose verdict is met (the criteria's hit rate in that group)."""
+        labels = np.array(self.row_labels, dtype=object)
+        out = []
+        for diagnosis in sorted(set(self.row_labels), key=lambda d: -int((labels == d).sum())):
+            rows = labels == diagnosis
+            row: dict[str, Any] = {
+                "diagnosis": diagnosis,
+                "n": int(rows.sum()),
+                f"mean P({self.positive})": float(self.scores[rows].mean()),
+                f"median P({self.positive})": float(np.median(self.scores[rows])),
+            }
+            for name, calls in self.verdicts.items():
+                met = np.array(calls, dtype=object)[rows] == "met"
+                row[f"{name}: met"] = float(met.mean())
+            out.append(row)
+        return out
+
+    def scored_rows(self) -> Any:
+        """The scored rows as a pandas frame (row, id, label, P(positive), each verdict)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.to_dict(with_rows=True)["rows"])
+
     def metrics_row(self) -> dict[str, Any]:
         """The headline network metrics (used to put two prior sets side by side)."""
         return {
@@ -230,98 +267,9 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
-def evaluate_cohort(
-    cohort: Cohort,
-    priors: Priors | None = None,
-    *,
-    setting: str | None = None,
-    positive: str = POSITIVE,
-    n_bins: int = 10,
-    rule_sets: Sequence[str] | None = None,
-) -> Evaluation:
-    """Score a parsed cohort with the network and every rule set, and compute the metrics."""
-
-    priors = priors if priors is not None else load_priors()
-    names = tuple(rule_sets) if rule_sets else tuple(RULE_SETS)
-    unknown_labels = sorted(set(cohort.labels) - set(_diagnoses(priors)))
-    bad = list(cohort.bad_rows)
-    keep = [i for i, lab in enumerate(cohort.labels) if lab not in unknown_labels]
-    for i, lab in enumerate(cohort.labels):
-        if lab in unknown_labels:
-            bad.append(
-                BadRow(
-                    cohort.rows[i],
-                    cohort.cases[i].id,
-                    f"{cohort.label_column} must be a diagnosis state ("
-                    + ", ".join(_diagnoses(priors))
-                    + f"). Got {lab!r} instead. {suggest(lab, _diagnoses(priors))}".rstrip(),
-                )
-            )
-    if cohort.labels and not keep:
-        raise InputError(
-            cohort.label_column,
-            ", ".join(repr(x) for x in unknown_labels[:3])
-            + (", ..." if len(unknown_labels) > 3 else ""),
-            "a column of diagnosis states (" + ", ".join(_diagnoses(priors)) + ")",
-            "Choose the column that holds each patient's diagnosis.",
-        )
-    cases = [cohort.cases[i] for i in keep]
-    labels = [cohort.labels[i] for i in keep]
-    rows = [cohort.rows[i] for i in keep]
-    scores = score_cases(cases, priors, setting, positive)
-    failed = {i for i, _ in scores.failed}
-    for i, message in scores.failed:
-        bad.append(BadRow(rows[i], cases[i].id, message))
-    ok = [i for i in range(len(cases)) if i not in failed]
-    if not ok:
-        raise InputError(
-            "cohort",
-            "no usable rows",
-            "at least one valid, labelled row",
-            "See the bad rows listed with --json.",
-        )
-    y = np.array([labels[i] == positive for i in ok], dtype=bool)
-    p = np.clip(scores.p_positive[ok], 0.0, 1.0)
-    verdicts: dict[str, tuple[str, ...]] = {}
-    rules: dict[str, RulePerformance] = {}
-    for name in names:
-        calls = tuple(str(criteria_evaluate(cases[i], name).verdict) for i in ok)
-        verdicts[name] = calls
-        rules[name] = rule_performance(y, calls)
-    return Evaluation(
-        label_column=cohort.label_column,
-        positive=positive,
-        n_rows=cohort.n_rows,
-        n_scored=len(ok),
-        network=score_metrics(y, p, n_bins=n_bins),
-        rules=rules,
-        settings_used=dict(Counter(scores.settings[i] for i in ok)),
-        label_counts=dict(Counter(labels[i] for i in ok)),
-        bad_rows=tuple(sorted(bad, key=lambda b: b.row)),
-        ignored_columns=cohort.ignored_columns,
-        priors_directory=priors.directory,
-        scores=p,
-        y_true=y,
-        verdicts=verdicts,
-        row_numbers=tuple(rows[i] for i in ok),
-        row_ids=tuple(cases[i].id or "" for i in ok),
-        row_labels=tuple(labels[i] for i in ok),
-    )
-
-
 def _diagnoses(priors: Priors) -> tuple[str, ...]:
     first = next(iter(priors.settings.values()))
     return tuple(first.base_rates)
-
-
-def _batch_module() -> Any:
-    """``model.inference.batch`` when it is installed (the vectorised path), else None."""
-    import importlib
-
-    try:
-        return importlib.import_module("model.inference.batch")
-    except ImportError:
-        return None
 
 
 def evaluate_table(
@@ -336,23 +284,12 @@ def evaluate_table(
 ) -> Evaluation:
     """Evaluate a cohort table of string cells (as read by :func:`cohort.read_table`).
 
-    Uses the batch path (``model.inference.batch.score_frame``: vectorised parsing, criteria
-    and compiled-engine posteriors, with the row path for any row it cannot parse plainly)
-    when that module exists, else :func:`evaluate_cohort` row by row. Both give the same
-    numbers; the batch path is what makes 5,000-row cohorts take seconds.
+    The one cohort evaluator: scoring goes through ``model.cohort.score.score_frame``
+    (vectorised parsing, criteria and compiled-engine posteriors, with the row path for any
+    row it cannot parse plainly), which is what makes 5,000-row cohorts take seconds.
     """
 
-    batch = _batch_module()
     priors = priors if priors is not None else load_priors()
-    if batch is None:
-        return evaluate_cohort(
-            read_cohort(frame, label_column),
-            priors,
-            setting=setting,
-            positive=positive,
-            n_bins=n_bins,
-            rule_sets=rule_sets,
-        )
     columns = [str(c) for c in frame.columns]
     if label_column not in columns:
         raise InputError(
@@ -375,7 +312,7 @@ def evaluate_table(
     scored = None
     verdicts: dict[str, np.ndarray] = {}
     for name in names:
-        out, _fast = batch.score_frame(features, priors, setting, rule_set=name)
+        out, _fast = score_frame(features, priors, setting, rule_set=name)
         verdicts[name] = out[f"{name}_verdict"].to_numpy(dtype=object)
         scored = out if scored is None else scored
     assert scored is not None

@@ -38,6 +38,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+from scipy import stats
 
 from model.exceptions import InputError
 
@@ -412,3 +413,103 @@ def score_metrics(
         calibration=tuple(bins),
         ece=expected_calibration_error(bins),
     )
+
+
+def roc_curve(y_true: Any, y_score: Any) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """False- and true-positive rates at every distinct threshold, from (0, 0) to (1, 1).
+
+    Returns ``(fpr, tpr, thresholds)``; a row is called positive when its score is at or above
+    the threshold (the first threshold is +inf: nobody called). Tied scores move together, so
+    the trapezoidal area under the curve equals :func:`roc_auc`.
+    """
+    labels, scores = _pair(y_true, y_score)
+    n_pos = int(labels.sum())
+    n_neg = labels.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        raise InputError(
+            "y_true",
+            f"{n_pos} positive and {n_neg} negative rows",
+            "at least one row of each class for a ROC curve",
+            "Use a cohort that holds both POEMS and non-POEMS patients.",
+        )
+    order = np.argsort(-scores, kind="mergesort")
+    sorted_scores, sorted_labels = scores[order], labels[order]
+    last_of_tie = np.r_[np.flatnonzero(np.diff(sorted_scores)), sorted_scores.size - 1]
+    tp = np.cumsum(sorted_labels)[last_of_tie]
+    fp = (last_of_tie + 1) - tp
+    fpr = np.r_[0.0, fp / n_neg]
+    tpr = np.r_[0.0, tp / n_pos]
+    thresholds = np.r_[np.inf, sorted_scores[last_of_tie]]
+    return fpr.astype(float), tpr.astype(float), thresholds.astype(float)
+
+
+@dataclass(frozen=True)
+class BootstrapInterval:
+    """A statistic with its percentile bootstrap interval (rows resampled with replacement)."""
+
+    estimate: float
+    low: float
+    high: float
+    n_boot: int
+    level: float
+
+    def describe(self) -> str:
+        return f"{self.estimate:.3f} ({self.low:.3f} to {self.high:.3f})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+BOOTSTRAP_SAMPLES = 1000
+
+
+def bootstrap_metrics(
+    y_true: Any,
+    y_score: Any,
+    n_boot: int = BOOTSTRAP_SAMPLES,
+    level: float = 0.95,
+    seed: int = 20261202,
+) -> dict[str, BootstrapInterval]:
+    """AUC and Brier score with percentile bootstrap intervals [ET93].
+
+    Resamples stratified by class (each resample keeps the cohort's positives and negatives
+    counts), so every resample has an AUC. Seeded: the same cohort gives the same interval.
+
+    References
+    ----------
+    .. [ET93] Efron B, Tibshirani RJ. An Introduction to the Bootstrap. Chapman & Hall, 1993.
+    """
+    labels, scores = _pair(y_true, y_score)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 10:
+        raise InputError("n_boot", n_boot, "a whole number of at least 10")
+    if not 0 < level < 1:
+        raise InputError("level", level, "a number between 0 and 1", "0.95 for 95 %.")
+    rng = np.random.default_rng(seed)
+    pos, neg = np.flatnonzero(labels), np.flatnonzero(~labels)
+    tail = (1 - level) / 2 * 100
+    briers, aucs = [], []
+    chunk = max(1, 4_000_000 // max(1, labels.size))  # bounded memory: resamples per batch
+    for start in range(0, n_boot, chunk):
+        size = min(chunk, n_boot - start)
+        idx = np.hstack([rng.choice(pos, (size, pos.size)), rng.choice(neg, (size, neg.size))])
+        sampled = scores[idx]
+        briers.append(np.mean((sampled - labels[idx]) ** 2, axis=1))
+        if pos.size and neg.size:  # Mann-Whitney AUC of each resample (positives come first)
+            ranks = stats.rankdata(sampled, axis=1)
+            rank_sum = ranks[:, : pos.size].sum(axis=1)
+            aucs.append((rank_sum - pos.size * (pos.size + 1) / 2) / (pos.size * neg.size))
+    out = {
+        "brier": BootstrapInterval(
+            brier_score(labels, scores), *_percentiles(np.concatenate(briers), tail), n_boot, level
+        )
+    }
+    if aucs:
+        out["auc"] = BootstrapInterval(
+            roc_auc(labels, scores), *_percentiles(np.concatenate(aucs), tail), n_boot, level
+        )
+    return out
+
+
+def _percentiles(values: FloatArray, tail: float) -> tuple[float, float]:
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)

@@ -82,3 +82,28 @@ def save_reliability_png(
     fig = reliability_figure(bins, scores, y_true, title)
     fig.savefig(out, dpi=120)
     return out
+
+
+def roc_figure(
+    fpr: np.ndarray, tpr: np.ndarray, auc_text: str = "", title: str = "ROC curve"
+) -> Figure:
+    """The ROC curve (true- against false-positive rate) with the chance diagonal."""
+    fig = Figure(figsize=(5.5, 5.0))
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="chance")
+    ax.step(
+        fpr,
+        tpr,
+        where="post",
+        color="C0",
+        label=f"network{': AUC ' + auc_text if auc_text else ''}",
+    )
+    ax.set_xlim(-0.01, 1.01)
+    ax.set_ylim(-0.01, 1.01)
+    ax.set_xlabel("false-positive rate (1 - specificity)")
+    ax.set_ylabel("true-positive rate (sensitivity)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -110,3 +110,53 @@ def apply_overrides(priors: Priors, overrides: Mapping[str, float]) -> Priors:
         latent=frozen_map({k: node(v) for k, v in priors.latent.items()}),
         findings=frozen_map({k: node(v) for k, v in priors.findings.items()}),
     )
+
+
+_NODE_TITLES: Mapping[str, str] = {
+    "plasma_cell_clone": "Plasma cell clone",
+    "cytokine_vegf": "Cytokine (VEGF) state",
+    "vegf_serum": "Serum VEGF (x ULN)",
+    "vegf_plasma": "Plasma VEGF (x ULN)",
+    "bone_marrow_plasma_cells": "Bone-marrow plasma cells",
+}
+
+
+def parameter_label(key: str, diagnosis_labels: Mapping[str, str] | None = None) -> str:
+    """A parameter's key path in clinical words (finding and diagnosis labels, not ids).
+
+    ``findings.hepatomegaly.given.poems`` -> "Hepatomegaly | POEMS syndrome";
+    ``settings.neuropathy_clinic.probs.poems`` -> "Base rate of POEMS syndrome (neuropathy
+    clinic)". Unknown shapes fall back to the key with spaces, never fail.
+    """
+    from model.vocabulary import FINDINGS
+    from model.vocabulary import label as finding_label
+
+    names = dict(diagnosis_labels or {})
+
+    def state(s: str) -> str:
+        return names.get(s, s.replace("_", " "))
+
+    def node(n: str) -> str:
+        if n in _NODE_TITLES:
+            return _NODE_TITLES[n]
+        return finding_label(n) if n in FINDINGS else n.replace("_", " ").capitalize()
+
+    parts = key.split(".")
+    try:
+        stem, name, *rest = parts
+        if stem == "settings" and rest[:1] == ["probs"]:
+            return f"Base rate of {state(rest[1])} ({name.replace('_', ' ')})"
+        title = node(name)
+        if rest == ["leak"]:
+            return f"{title}: background rate (no modelled cause)"
+        if rest[:2] == ["cause", "cytokine_vegf"]:
+            return f"{title}: caused by a {rest[2].replace('_', ' ')} VEGF"
+        if rest[:2] == ["cause", "diagnosis"]:
+            return f"{title}: caused by {state(rest[2])}"
+        if rest[:1] == ["given"] and len(rest) == 2:
+            return f"{title} | {state(rest[1])}"
+        if rest[:1] == ["given"] and len(rest) == 4 and rest[2] == "probs":
+            return f"{title} = {rest[3].replace('_', ' ')} | {state(rest[1])}"
+    except (ValueError, IndexError):
+        pass
+    return key.replace(".", " ").replace("_", " ")

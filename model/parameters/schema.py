@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-KINDS: tuple[str, ...] = ("literature", "inferred", "assumption")
-"""Allowed provenance kinds: published number, derived from published numbers, or a guess."""
+KINDS: tuple[str, ...] = ("literature", "inferred", "assumption", "user")
+"""Allowed provenance kinds: published number, derived from published numbers, a guess, or a
+value a user edited (:func:`model.parameters.writer.edited_texts` writes its who/when/why and
+the value it replaced into the note)."""
 
 SUM_TOLERANCE = 1e-9
 """Categorical probabilities must sum to one within this tolerance (pgmpy only checks 0.01)."""

@@ -3,13 +3,16 @@
 The output is canonical: sections in node order, fields in a fixed order, floats written with
 ``repr`` (shortest string that round-trips exactly). Writing the same priors twice gives
 byte-identical files; load -> write -> load gives equal priors (tests/test_priors_validation).
-Hand-written comments are not kept.
+Hand-written comments are not kept by :func:`write_priors`; :func:`edited_texts` instead edits
+the original files in place (comments, order and layout kept) and records each edit's provenance.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -158,3 +161,209 @@ def write_priors(priors: Priors, directory: str | Path) -> list[str]:
         path.write_text(dumps(data), encoding="utf-8")
         paths.append(str(path))
     return paths
+
+
+# --------------------------------------------------------------------------- documented edits
+USER_KIND = "user"
+USER_SOURCE = "user"
+USER_CITATION = (
+    "Value edited by a user of poems-dx: the parameter's note says who, when and why, and "
+    "the value, kind and source it replaced."
+)
+_SIGNIFICANT = 6
+"""Rescaled states of an edited row keep this many significant digits (no float noise)."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One user edit of a point value, with its provenance.
+
+    ``key`` is a key of :meth:`Priors.parameters` (``findings.hepatomegaly.leak``,
+    ``latent.cytokine_vegf.given.poems.probs.raised``, ``settings.neuropathy_clinic.probs.poems``).
+    Editing one state of a distribution rescales its other states so the row still sums to one.
+    """
+
+    key: str
+    value: float
+    who: str = ""
+    why: str = ""
+    when: str = ""
+
+
+def edited_texts(texts: Mapping[str, str], priors: Priors, edits: Sequence[Edit]) -> dict[str, str]:
+    """The priors files with ``edits`` applied, every comment and layout kept.
+
+    ``texts`` maps file name (``findings.toml`` ...) to the text ``priors`` was loaded from.
+    Only the edited numbers change; each edited entry gets ``kind = "user"``,
+    ``source = "user"`` (a reference added to ``references.toml`` when missing) and a note that
+    starts with who, when and why and keeps the previous value, kind, source and note. A value
+    outside the entry's ``[low, high]`` widens the range, and the note says so. Several edits of
+    one row are applied together.
+    """
+    import tomlkit
+
+    by_key = _entries_by_key(priors)
+    grouped: dict[str, list[Edit]] = {}
+    for edit in edits:
+        if edit.key not in by_key:
+            from model.exceptions import PriorsError
+            from model.vocabulary import suggest
+
+            raise PriorsError(
+                "parameter key", edit.key, "a key of Priors.parameters()", suggest(edit.key, by_key)
+            )
+        entry = by_key[edit.key]
+        grouped.setdefault(entry.key, []).append(edit)
+    docs: dict[str, Any] = {}
+    for entry_key, entry_edits in grouped.items():
+        entry = by_key[entry_edits[0].key]
+        stem, *path = entry_key.split(".")
+        name = f"{stem}.toml"
+        if name not in texts:
+            from model.exceptions import PriorsError
+
+            raise PriorsError("priors file", name, "one of " + ", ".join(texts))
+        if name not in docs:
+            docs[name] = tomlkit.parse(texts[name])
+        table = _locate(docs[name], stem, path)
+        if isinstance(entry, Categorical):
+            _edit_row(table, entry, entry_edits)
+        else:
+            _edit_parameter(table, entry, entry_edits[-1])
+    if grouped:
+        name = "references.toml"
+        doc = docs.get(name) or tomlkit.parse(texts[name])
+        if USER_SOURCE not in doc:
+            reference = tomlkit.table()
+            reference.add("citation", USER_CITATION)
+            doc.add(tomlkit.nl())
+            doc.add(tomlkit.comment("Added by poems-dx when a user edited a value (kind = user)."))
+            doc.add(USER_SOURCE, reference)
+        docs[name] = doc
+    out = dict(texts)
+    out.update({name: tomlkit.dumps(doc) for name, doc in docs.items()})
+    return out
+
+
+def _entries_by_key(priors: Priors) -> dict[str, Parameter | Categorical]:
+    """Parameter key -> the entry that holds it (a categorical row for ``...probs.<state>``)."""
+    out: dict[str, Parameter | Categorical] = {}
+    for entry in priors.entries():
+        if isinstance(entry, Categorical):
+            for state in entry.probs:
+                out[f"{entry.key}.probs.{state}"] = entry
+        else:
+            out[entry.key] = entry
+    return out
+
+
+def _locate(doc: Any, stem: str, path: list[str]) -> Any:
+    table = doc
+    if list(doc) == [stem]:  # the loader tolerates one wrapping [findings] table
+        table = doc[stem]
+    for part in path:
+        table = table[part]
+    return table
+
+
+def _clean(value: float) -> float:
+    """``value`` with at most :data:`_SIGNIFICANT` significant digits."""
+    return float(f"{value:.{_SIGNIFICANT}g}")
+
+
+MAX_NOTE_TEXT = 300
+"""Who and why are typed by a user: control characters dropped, one line, at most this long."""
+
+
+def _one_line(text: str) -> str:
+    import unicodedata
+
+    kept = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
+    return " ".join(kept.split())[:MAX_NOTE_TEXT]
+
+
+def _provenance_note(entry: Parameter | Categorical, edits: Sequence[Edit], extra: str) -> str:
+    last = edits[-1]
+    who = _one_line(last.who) or "an unnamed user"
+    when = _one_line(last.when) or "an unrecorded time"
+    why = _one_line(last.why).rstrip(".") or "no reason given"
+    if isinstance(entry, Categorical):
+        previous = "probs " + ", ".join(f"{s} = {v!r}" for s, v in entry.probs.items())
+    else:
+        previous = f"p = {entry.p!r}"
+        if entry.low is not None and entry.high is not None:
+            previous += f", range {entry.low!r} to {entry.high!r}"
+    note = (
+        f"Edited by {who} ({when}): {why}. Previous value: {previous} "
+        f"(kind {entry.kind}, source {entry.source})."
+    )
+    if extra:
+        note += f" {extra}"
+    if entry.note:
+        note += f" Previous note: {entry.note}"
+    return note
+
+
+def _set_provenance(table: Any, note: str) -> None:
+    import tomlkit
+
+    for name in ("p", "probs"):
+        if name in table:
+            value = table[name]
+            if isinstance(value, tomlkit.items.Item):
+                value.comment("user edit: see note")
+    table["kind"] = USER_KIND
+    table["source"] = USER_SOURCE
+    table["note"] = note
+
+
+def _edit_parameter(table: Any, entry: Parameter, edit: Edit) -> None:
+    from model.parameters.loader import probability
+
+    value = probability("edit", edit.key, edit.value)
+    table["p"] = value
+    extra = ""
+    if entry.low is not None and entry.high is not None and not entry.low <= value <= entry.high:
+        low, high = min(entry.low, value), max(entry.high, value)
+        table["low"], table["high"] = low, high
+        extra = f"The range was widened to {low!r} to {high!r} to hold the new value."
+    _set_provenance(table, _provenance_note(entry, [edit], extra))
+
+
+def _edit_row(table: Any, entry: Categorical, edits: Sequence[Edit]) -> None:
+    """Set the edited states; rescale the others in proportion, in clean decimals."""
+    from decimal import Decimal
+
+    from model.exceptions import PriorsError
+    from model.parameters.loader import probability
+
+    fixed = {e.key.rsplit(".", 1)[1]: probability("edit", e.key, e.value) for e in edits}
+    fixed_sum = math.fsum(fixed.values())
+    rest = [s for s in entry.probs if s not in fixed]
+    if fixed_sum > 1.0 + 1e-12 or (not rest and abs(fixed_sum - 1.0) > 1e-9):
+        raise PriorsError(
+            f"edits of {entry.key}",
+            f"states summing to {fixed_sum:g}",
+            "states that leave room for the others (at most 1 in all)"
+            if rest
+            else "states summing to 1",
+            "Lower one of the edited values.",
+        )
+    new: dict[str, Decimal] = {s: Decimal(repr(v)) for s, v in fixed.items()}
+    if rest:
+        rest_point = math.fsum(entry.probs[s] for s in rest)
+        for s in rest:
+            share = (
+                entry.probs[s] * (1.0 - fixed_sum) / rest_point
+                if rest_point > 0
+                else (1.0 - fixed_sum) / len(rest)
+            )
+            new[s] = Decimal(repr(_clean(share)))
+        largest = max(rest, key=lambda s: new[s])
+        new[largest] += Decimal(1) - sum(new.values(), Decimal(0))
+        if new[largest] < 0:
+            new[largest] = Decimal(0)
+    probs = table["probs"]
+    for state in entry.probs:
+        probs[state] = float(new[state])
+    _set_provenance(table, _provenance_note(entry, edits, ""))

@@ -1,0 +1,128 @@
+"""What the criteria engine returns: statuses, one criterion's result, a rule set's result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from model.criteria.rulesets import Citation
+from model.exceptions import InputError
+from model.vocabulary import suggest
+
+MET = "met"
+NOT_MET = "not_met"
+INDETERMINATE = "indeterminate"
+STATUSES: tuple[str, str, str] = (MET, NOT_MET, INDETERMINATE)
+INCONSISTENT = "inconsistent"
+"""Used in ``could_change_with`` when setting the finding would contradict the case."""
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    """The status of one criterion on one case.
+
+    Attributes
+    ----------
+    id : the criterion id (a :class:`~model.vocabulary.Criterion` value).
+    label : the rule set's wording.
+    role : ``mandatory``, ``major`` or ``minor``.
+    status : ``met``, ``not_met`` or ``indeterminate``.
+    satisfied_by : finding ids that made it met (empty otherwise).
+    note : why, in one line.
+    """
+
+    id: str
+    label: str
+    role: str
+    status: str
+    satisfied_by: tuple[str, ...]
+    note: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "role": self.role,
+            "status": self.status,
+            "satisfied_by": list(self.satisfied_by),
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class CriteriaResult:
+    """A rule set's verdict on one case, with the trace that explains it.
+
+    Attributes
+    ----------
+    rule_set : the rule set id.
+    title : its title.
+    citation : its source.
+    verdict : ``met``, ``not_met`` or ``indeterminate``.
+    criteria : every criterion's result, mandatory first, then major, then minor.
+    could_change_with : for an indeterminate verdict, each unassessed finding that alone
+        would decide it: ``{"finding", "if_present", "if_absent"}`` (verdicts after setting
+        the finding, found by re-evaluating; ``"inconsistent"`` when the case forbids it).
+    flags : ids from :data:`FLAG_TEXT`.
+    explanation : plain-language lines.
+    """
+
+    rule_set: str
+    title: str
+    citation: Citation
+    verdict: str
+    criteria: tuple[CriterionResult, ...]
+    could_change_with: tuple[dict[str, str], ...]
+    flags: tuple[str, ...]
+    explanation: tuple[str, ...]
+
+    def criterion(self, criterion_id: str) -> CriterionResult:
+        """The result of one criterion by id."""
+        for result in self.criteria:
+            if result.id == criterion_id:
+                return result
+        raise InputError(
+            "criterion id",
+            criterion_id,
+            "one of " + ", ".join(r.id for r in self.criteria),
+            suggest(criterion_id, [r.id for r in self.criteria]),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule_set": self.rule_set,
+            "title": self.title,
+            "citation": {
+                "text": self.citation.text,
+                "doi": self.citation.doi,
+                "url": self.citation.url,
+                "verified": self.citation.verified,
+            },
+            "verdict": self.verdict,
+            "criteria": [c.to_dict() for c in self.criteria],
+            "could_change_with": [dict(c) for c in self.could_change_with],
+            "flags": list(self.flags),
+            "explanation": list(self.explanation),
+        }
+
+    def to_markdown(self) -> str:
+        lines = [
+            f"### {self.title} — **{self.verdict.replace('_', ' ')}**",
+            "",
+            "| role | criterion | status | satisfied by |",
+            "|---|---|---|---|",
+        ]
+        for c in self.criteria:
+            by = ", ".join(c.satisfied_by) or "—"
+            lines.append(f"| {c.role} | {c.label} | {c.status.replace('_', ' ')} | {by} |")
+        if self.could_change_with:
+            lines += ["", "What would decide it:", ""]
+            lines += [
+                f"- `{c['finding']}`: if present → {c['if_present']}, if absent → {c['if_absent']}"
+                for c in self.could_change_with
+            ]
+        if self.explanation:
+            lines += ["", *[f"- {line}" for line in self.explanation]]
+        source = f"doi:{self.citation.doi}" if self.citation.doi else self.citation.url
+        lines += ["", f"Source: {self.citation.text}. {source}"]
+        return "\n".join(lines)
