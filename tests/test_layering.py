@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "model.vocabulary",
             "model.units",
             "model.codes",
+            "model.formatting",
         ),
     ),
     ("measurements", ("model.measurements",)),
