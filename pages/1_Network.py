@@ -6,6 +6,7 @@ browser draws it, so no system graphviz is needed.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from typing import Any
 
@@ -147,7 +148,7 @@ def _downloads(dot: str, priors: Any, case_setting: str | None) -> None:
     for column, (fmt, title) in zip(columns, EXPORT_LABELS.items(), strict=False):
         column.download_button(
             title,
-            lambda fmt=fmt: _export(priors.fingerprint, setting, fmt, priors),
+            functools.partial(_export, priors.fingerprint, setting, fmt, priors),
             file_name=f"poems-network-{setting}{SUFFIXES[fmt]}",
             mime=MEDIA_TYPES[fmt],
             on_click="ignore",
