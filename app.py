@@ -1,7 +1,12 @@
 """POEMS syndrome decision support: the formal criteria and the posterior, side by side.
 
-Run with ``make run`` (``.venv/bin/streamlit run app.py``). The app only wires: it reads the
-sidebar into a :class:`model.case.Case`, calls the core, and renders what the core returns.
+Run with ``make run`` (``.venv/bin/streamlit run app.py``). This file is the app's entry: it
+names the pages (the assessment page here, the others in ``pages/``) and draws the
+assessment page. The app only wires: it reads the sidebar into a :class:`model.case.Case`,
+calls the core, and renders what the core returns.
+The answer (P(POEMS) with its interval, every verdict, the one-line agreement) comes first,
+so it is on the first screen; an entry that cannot be used is named and left out, and
+everything that can still be computed is shown.
 """
 
 from __future__ import annotations
@@ -15,14 +20,14 @@ from model.case import Case
 from model.exceptions import PoemsError
 from ui import active_priors, compute, render
 from ui.state import plain
-from ui.widgets import case_entry, messages
+from ui.widgets import MAIN_PAGE_TITLE, case_entry, messages, page_titles
 
 RUN_SECONDS_KEY = "_run_seconds"
 ANSWER_SECONDS_KEY = "_answer_seconds"  # P(POEMS) and the verdict are on the page
+PAGE_TITLE = "POEMS syndrome: criteria and probability"
+PAGE_ICON = "🩺"  # an emoji is drawn locally; a ":material/...:" icon is fetched from a CDN
 
-st.set_page_config(
-    page_title="POEMS decision support", page_icon=":material/neurology:", layout="wide"
-)
+st.set_page_config(page_title=PAGE_TITLE, page_icon=PAGE_ICON, layout="wide")
 
 
 def _assessment(case: Case) -> Any:
@@ -30,7 +35,7 @@ def _assessment(case: Case) -> Any:
     try:
         return compute.assessment(case.to_json())
     except PoemsError as err:
-        st.error(f"The case cannot be assessed: {plain(err)}")
+        st.error(f"The probability cannot be computed for this case: {plain(err)}")
         return None
 
 
@@ -41,9 +46,9 @@ TAB_WHAT_IF = "What if"
 TAB_SENSITIVITY = "Which numbers matter"
 
 
-def _why_and_what_next(case: Case, assessment: Any) -> None:
-    """Next-best tests, contributions, the what-if table and sensitivity, all carried by the
-    assessment except the what-if table, which is computed only when its tab is open."""
+def _why_and_what_next(assessment: Any) -> None:
+    """Next tests, contributions, the what-if table and sensitivity: all carried by the
+    assessment (only the open tab is drawn)."""
     st.subheader("Why, and what next")
     names = [TAB_NEXT, TAB_WHY, TAB_WHAT_IF, TAB_SENSITIVITY]
     tabs = dict(zip(names, st.tabs(names, key=ANALYSIS_TAB_KEY, on_change="rerun"), strict=True))
@@ -55,12 +60,7 @@ def _why_and_what_next(case: Case, assessment: Any) -> None:
             render.contributions(assessment, assessment.contributions)
     if tabs[TAB_WHAT_IF].open:
         with tabs[TAB_WHAT_IF]:
-            try:
-                render.what_if_table(
-                    compute.what_if(case.to_json(), assessment.setting), assessment
-                )
-            except PoemsError as err:
-                st.error(f"The what-if table cannot be computed for the case: {plain(err)}")
+            render.what_if_table(assessment)
     if tabs[TAB_SENSITIVITY].open:
         with tabs[TAB_SENSITIVITY]:
             render.sensitivity(assessment, assessment.sensitivity)
@@ -68,46 +68,59 @@ def _why_and_what_next(case: Case, assessment: Any) -> None:
 
 def main() -> None:
     entry = case_entry("assessment")
-    st.title("POEMS syndrome: criteria and probability")
+    st.title(PAGE_TITLE)
     render.disclaimer()
     priors = active_priors.badge()  # the session's prior set, used by every call below
     messages(entry)
     case = entry.case
-    if case is None:
-        return
+    default = compute.default_rule_set()
+    answer_slot = st.container()  # the answer band, filled as soon as it is known
+    assessment = None
+    if compute.network_warm():
+        assessment = _assessment(case)
+    else:  # cold start: the criteria need no network, so they show while it loads
+        waiting = answer_slot.empty()
+        with waiting.container():
+            render.verdicts(compute.criteria_all(case.to_json()), default)
+            with st.spinner("Computing P(POEMS): loading the Bayesian network (first use only)"):
+                assessment = _assessment(case)
+        waiting.empty()
+    if assessment is not None:
+        with answer_slot:
+            render.answer(assessment, default)
+        st.session_state[ANSWER_SECONDS_KEY] = time.perf_counter() - _started
     if not case.findings:
         st.markdown(
             "Enter what is known in the sidebar and leave the rest *unknown* (not assessed), "
             "or open an example under **Load, save or share a case**. With no findings the "
-            "probabilities below are the setting's base rates."
+            "probabilities are the setting's base rates."
         )
-    render.case_summary(case)
-    agreement_slot = st.container()  # filled once the probability is known
     left, right = st.columns([2, 3], gap="large")
-    assessment = None
-    if compute.network_warm():  # one call answers both columns
-        assessment = _assessment(case)
     with right:
         st.subheader("Formal criteria")
-        if assessment is not None:
-            render.criteria_panel(assessment.criteria, compute.default_rule_set())
-        else:  # cold start: the criteria need no network, so they show while it loads
-            render.criteria_panel(compute.criteria_all(case.to_json()), compute.default_rule_set())
+        criteria = (
+            assessment.criteria if assessment is not None else compute.criteria_all(case.to_json())
+        )
+        render.criteria_panel(criteria, default)
     with left:
-        st.subheader("Probability")
-        if assessment is None:
-            with st.spinner("Loading the Bayesian network..."):
-                assessment = _assessment(case)
+        st.subheader("Differential")
         if assessment is not None:
             render.probability_panel(assessment)
-            st.session_state[ANSWER_SECONDS_KEY] = time.perf_counter() - _started
+        render.case_summary(case)
     if assessment is not None:
-        with agreement_slot:
-            render.agreement(assessment)
-            render.report_downloads(assessment, priors)
-        _why_and_what_next(case, assessment)
+        render.report_downloads(assessment, priors)
+        _why_and_what_next(assessment)
+        compute.prepare_ahead()  # once per process, after the first answer is drawn
+
+
+def assessment_page() -> None:
+    global _started
+    _started = time.perf_counter()
+    main()
+    st.session_state[RUN_SECONDS_KEY] = time.perf_counter() - _started  # read by measure_app
 
 
 _started = time.perf_counter()
-main()
-st.session_state[RUN_SECONDS_KEY] = time.perf_counter() - _started  # read by measure_app.py
+_pages = [st.Page(assessment_page, title=MAIN_PAGE_TITLE, default=True)]
+_pages += [st.Page(path, title=title) for path, title in page_titles().items() if path != "app.py"]
+st.navigation(_pages).run()

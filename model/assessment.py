@@ -1,7 +1,8 @@
 """One call that answers for a case: posterior, differential, criteria, and how they compare.
 
 :func:`assess` returns a frozen :class:`Assessment` that renders itself (``to_dict``,
-``to_markdown``); the CLI and the app only display it. Optional fields (``contributions``,
+the report of :func:`model.report.render_report`, the one renderer); the CLI and the app only
+display it. Optional fields (``contributions``,
 ``next_tests``, ``credible_interval``, ``sensitivity``) default to ``None`` so analyses can be
 attached later with :func:`dataclasses.replace` without changing this module's callers.
 
@@ -12,7 +13,6 @@ the team, not published decision thresholds.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -25,6 +25,14 @@ from model.case import Case
 from model.constants import DISCLAIMER
 from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult, evaluate_all
 from model.exceptions import InputError
+from model.formatting import (
+    DIAGNOSIS_LABELS,
+    diagnosis_label,
+    percent,
+    probability,
+    rule_set_name,
+    state_words,
+)
 from model.inference.engine import engine_for, resolve
 from model.inference.exact import posterior as exact_posterior
 from model.network.evidence import NOT_IN_NETWORK, evidence_for, setting_conflicts
@@ -35,25 +43,8 @@ from model.vocabulary import label
 LOW_PROBABILITY = 0.10
 HIGH_PROBABILITY = 0.50
 
-DIAGNOSIS_LABELS: Mapping[str, str] = MappingProxyType(
-    {
-        "poems": "POEMS syndrome",
-        "castleman_variant_poems": "Castleman-disease variant of POEMS",
-        "cidp": "CIDP",
-        "mgus_neuropathy": "MGUS neuropathy (incl. anti-MAG)",
-        "al_amyloidosis": "AL amyloidosis",
-        "multiple_myeloma": "Multiple myeloma",
-        "castleman_disease": "Castleman disease (iMCD, TAFRO, unicentric)",
-        "diabetic_neuropathy": "Diabetic neuropathy",
-        "other_neuropathy": "Other neuropathy",
-        "mgus_without_neuropathy": "MGUS or smouldering myeloma without neuropathy",
-        "solitary_plasmacytoma": "Solitary or osteosclerotic plasmacytoma (not POEMS)",
-        "mpn": "Myeloproliferative neoplasm",
-        "tempi": "TEMPI syndrome",
-        "scleromyxedema": "Scleromyxoedema",
-        "schnitzler_syndrome": "Schnitzler syndrome",
-    }
-)
+__all__ = ["DIAGNOSIS_LABELS", "Assessment", "assess", "equals", "percent"]
+"""``DIAGNOSIS_LABELS`` and ``percent`` live in :mod:`model.formatting`; re-exported here."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +71,7 @@ class Assessment:
     workup : :class:`model.analysis.workup.Workup`, the orderable tests in the order an
         expert orders them (tier, then value), or a plain "settled".
     engine : ``"compiled"`` or ``"pgmpy"`` (the reference), the engine behind ``posterior``.
+    priors_fingerprint : content fingerprint of the priors used (printed on the report).
     """
 
     case: Case
@@ -97,6 +89,7 @@ class Assessment:
     credible_interval: Any = None
     sensitivity: Any = None
     engine: str = "compiled"
+    priors_fingerprint: str = ""
     workup: Any = None
 
     @property
@@ -133,6 +126,7 @@ class Assessment:
             "notes": list(self.notes),
             "setting_conflicts": [dict(c) for c in self.setting_conflicts],
             "engine": self.engine,
+            "priors_fingerprint": self.priors_fingerprint,
             "disclaimer": DISCLAIMER,
         }
         for name in ("contributions", "next_tests", "credible_interval", "sensitivity", "workup"):
@@ -140,33 +134,6 @@ class Assessment:
             if value is not None:
                 out[name] = _plain(value)
         return out
-
-    def to_markdown(self) -> str:
-        title = self.case.id or "case"
-        lines = [
-            f"## POEMS assessment: {title}",
-            "",
-            f"**P(POEMS) {equals(self.posterior_poems)}** (base rate {_pct(self.prior_poems)} "
-            f"in the setting *{self.setting_label}*).",
-            "",
-            "| diagnosis | before findings | after findings |",
-            "|---|---|---|",
-        ]
-        for d, p in self.differential:
-            lines.append(f"| {DIAGNOSIS_LABELS[d]} | {_pct(self.prior[d])} | {_pct(p)} |")
-        lines += ["", "### Formal criteria", "", "| rule set | verdict |", "|---|---|"]
-        for rule_id, result in self.criteria.items():
-            lines.append(f"| {result.title} (`{rule_id}`) | {result.verdict.replace('_', ' ')} |")
-        lines += ["", "### Criteria and probability", "", self.agreement]
-        if self.credible_interval is not None:
-            ci = self.credible_interval
-            lines += ["", f"{interval_text(ci)}. {ci.meaning}"]
-        if self.workup is not None:
-            lines += ["", "### Next tests (work-up)", "", self.workup.to_markdown()]
-        if self.notes:
-            lines += ["", "### Notes", "", *[f"- {n}" for n in self.notes]]
-        lines += ["", f"*{DISCLAIMER}*"]
-        return "\n".join(lines) + "\n"
 
 
 def _plain(value: Any) -> Any:
@@ -179,25 +146,7 @@ def _plain(value: Any) -> Any:
 
 
 def _pct(p: float) -> str:
-    """A probability as a percentage, never claiming more than the model can say.
-
-    Near certainty is written as a bound ("> 99.9 %"), never "100.0 %"; tiny probabilities
-    keep two significant figures (the base-rate lesson needs "0.0003 %", not "0 %").
-    """
-    if p <= 0.0:
-        return "0 %"
-    if p >= 1.0:
-        return "100 %"
-    if p < 1e-6:
-        return "< 0.0001 %"
-    if p < 0.01:
-        return f"{100 * p:.2g} %"
-    if p < 0.1 or p > 0.9:
-        text = f"{100 * p:.1f}"
-        if text == "100.0":
-            return "> 99.99 %" if p > 0.9999 else "> 99.9 %"
-        return f"{text} %"
-    return f"{100 * p:.0f} %"
+    return percent(p)
 
 
 def _band(p: float) -> str:
@@ -222,39 +171,21 @@ def interval_text(ci: Any) -> str:
     )
 
 
-def percent(p: float) -> str:
-    """Public alias of the percentage formatting used in reports."""
-    return _pct(p)
-
-
-def strongest_findings(
-    priors: Priors, setting: str, evidence: Mapping[str, str], k: int = 2
-) -> tuple[list[str], list[str]]:
+def strongest_findings(contributions: Any, k: int = 2) -> tuple[list[str], list[str]]:
     """The ``k`` observed findings pushing P(POEMS) up most and down most.
 
-    Each finding's push is the change in log-odds of POEMS when it alone is left out
-    (exact: all leave-one-out patterns in one compiled-engine batch). Findings whose
-    removal changes nothing (an aggregate implied by a part that stays) are skipped.
+    Read from the assessment's contributions (:func:`model.analysis.contributions`, the
+    ordered chain drawn in the app's *Why* chart), so the text and the chart always name
+    the same findings. Pushes smaller than 1e-6 in log-odds are skipped.
     """
-    engine = engine_for(priors, setting)
-    nodes = list(evidence)
-    patterns = [dict(evidence)] + [{n: s for n, s in evidence.items() if n != x} for x in nodes]
-    k_poems = engine.query_states.index("poems")
-    p = engine.posterior_batch(engine.encode(patterns))[:, k_poems]
-    full = float(p[0])
-    pushes: list[tuple[float, str]] = []
-    for node, without in zip(nodes, p[1:], strict=True):
-        push = _logit(full) - _logit(float(without))
-        if abs(push) > 1e-6:
-            pushes.append((push, f"{label(node)} {evidence[node].replace('_', ' ')}"))
+    pushes = [
+        (float(c.log_odds_change), f"{c.label} {state_words(c.state)}")
+        for c in getattr(contributions, "items", ())
+        if abs(c.log_odds_change) > 1e-6
+    ]
     up = [name for push, name in sorted(pushes, reverse=True) if push > 0][:k]
     down = [name for push, name in sorted(pushes) if push < 0][:k]
     return up, down
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-300), 1 - 1e-16)
-    return math.log(p / (1 - p))
 
 
 def agreement_text(
@@ -262,13 +193,15 @@ def agreement_text(
     posterior: Mapping[str, float],
     prior: Mapping[str, float],
     drivers: tuple[list[str], list[str]] | None = None,
+    interval: tuple[float, float] | None = None,
 ) -> str:
     """Plain words comparing the criteria verdict with P(POEMS).
 
     ``drivers`` (findings pushing P(POEMS) up, down; see :func:`strongest_findings`) are
-    named when the two answers disagree.
+    named when the two answers disagree; ``interval`` (the credible interval) sets how many
+    digits P(POEMS) is written with (:func:`model.formatting.probability`).
     """
-    text = _agreement(result, posterior, prior)
+    text = _agreement(result, posterior, prior, interval)
     if drivers is not None and not text.startswith("Agree"):
         up, down = drivers
         if up:
@@ -279,20 +212,24 @@ def agreement_text(
 
 
 def _agreement(
-    result: CriteriaResult, posterior: Mapping[str, float], prior: Mapping[str, float]
+    result: CriteriaResult,
+    posterior: Mapping[str, float],
+    prior: Mapping[str, float],
+    interval: tuple[float, float] | None = None,
 ) -> str:
     p = posterior["poems"]
     band = _band(p)
     rival, rival_p = max(
         ((d, q) for d, q in posterior.items() if d != "poems"), key=lambda kv: kv[1]
     )
-    rival_text = f"{DIAGNOSIS_LABELS[rival]} ({_pct(rival_p)})"
-    prob = f"the network gives P(POEMS) {equals(p)}"
+    rival_text = f"{diagnosis_label(rival)} ({_pct(rival_p)})"
+    shown = probability(p, interval)
+    prob = f"the network gives P(POEMS) {shown if shown[0] in '<>' else '= ' + shown}"
     missing = [c.label for c in result.criteria if c.role == "mandatory" and c.status == "not_met"]
     unknown = [c.label for c in result.criteria if c.status == "indeterminate"]
     verdict = result.verdict
     if verdict == "met" and band == "high":
-        return f"Agree: the criteria ({result.rule_set}) are met and {prob}."
+        return f"Agree: the criteria ({rule_set_name(result.rule_set)}) are met and {prob}."
     if verdict == "not_met" and band == "low":
         why = f" (not met: {'; '.join(missing)})" if missing else ""
         return f"Agree: the criteria are not met{why} and {prob}; most likely is {rival_text}."
@@ -348,10 +285,9 @@ def _notes(
     case: Case,
     evidence: Mapping[str, str],
     criteria: Mapping[str, CriteriaResult],
-    setting: str,
+    setting_label: str,
     setting_from_case: bool,
     conflicts: tuple[Mapping[str, str], ...] = (),
-    setting_label: str = "",
 ) -> tuple[str, ...]:
     notes: list[str] = []
     if not evidence:
@@ -365,17 +301,22 @@ def _notes(
                 "specimen was used. Enter your lab's ULN for a firmer reading."
             )
         if case.entered("vegf_elevated") is not None:
-            notes.append("The network reads the measured VEGF; 'vegf_elevated' was not used.")
+            notes.append(
+                f"The network reads the measured VEGF; '{label('vegf_elevated')}' was not used."
+            )
     for fid in NOT_IN_NETWORK:
         if case.entered(fid) is not None:
-            notes.append(f"'{fid}' is used by the criteria only; the network does not read it.")
+            notes.append(
+                f"'{label(fid)}' is used by the criteria only; the network does not read "
+                "lesion size."
+            )
     notes.extend(conflict_text(c, setting_label) for c in conflicts)
     for flag in CRITERIA_NOTES:
         raised_by = [rule_id for rule_id, r in criteria.items() if flag in r.flags]
         if raised_by:
             notes.append(f"{FLAG_TEXT[flag]} ({', '.join(raised_by)})")
     if not setting_from_case:
-        notes.append(f"Setting '{setting}' used (the case names none).")
+        notes.append(f"Setting '{setting_label}' used (the case names none).")
     return tuple(notes)
 
 
@@ -417,11 +358,9 @@ def assess(
         post = compiled.posterior(evidence)
     base = dict(priors.setting(chosen).base_rates)
     criteria = evaluate_all(case)
-    agreement = agreement_text(criteria[DEFAULT_RULE_SET], post, base)
-    if evidence and not agreement.startswith("Agree"):  # name the drivers only when it helps
-        drivers = strongest_findings(priors, chosen, evidence)
-        agreement = agreement_text(criteria[DEFAULT_RULE_SET], post, base, drivers)
+    chain = analysis.contributions(compiled, evidence) if evidence else None
     chosen_setting = priors.setting(chosen)
+    setting_label = chosen_setting.label
     conflicts = tuple(
         MappingProxyType({"finding": node, "setting_state": wanted, "case_state": got})
         for node, (wanted, got) in setting_conflicts(evidence, chosen_setting.implies).items()
@@ -430,16 +369,17 @@ def assess(
         case,
         evidence,
         criteria,
-        chosen,
+        setting_label,
         setting is not None or case.setting is not None,
         conflicts,
-        chosen_setting.label,
     )
     extra: dict[str, Any] = {}
     if analyses:
         candidates = admissible_nodes(case, compiled, evidence)
         extra = {
-            "contributions": analysis.contributions(compiled, evidence),
+            "contributions": chain
+            if chain is not None
+            else analysis.contributions(compiled, evidence),
             "next_tests": settle(
                 analysis.next_tests(compiled, evidence, candidates), criteria[DEFAULT_RULE_SET]
             ),
@@ -449,10 +389,16 @@ def assess(
                 analysis.sensitivity(priors, chosen, evidence) if sensitivity else None
             ),
         }
+    ci = extra.get("credible_interval")
+    bounds = None if ci is None else (float(ci.low), float(ci.high))
+    drivers = None
+    if chain is not None and _agreement(criteria[DEFAULT_RULE_SET], post, base)[:5] != "Agree":
+        drivers = strongest_findings(chain)  # named only when the answers do not agree
+    agreement = agreement_text(criteria[DEFAULT_RULE_SET], post, base, drivers, bounds)
     return Assessment(
         case=case,
         setting=chosen,
-        setting_label=priors.setting(chosen).label,
+        setting_label=setting_label,
         prior=MappingProxyType({d: base[d] for d in DIAGNOSIS_STATES}),
         posterior=MappingProxyType(dict(post)),
         evidence=MappingProxyType(dict(evidence)),
@@ -461,6 +407,7 @@ def assess(
         notes=notes,
         setting_conflicts=conflicts,
         engine=engine,
+        priors_fingerprint=priors.fingerprint,
         **extra,
     )
 

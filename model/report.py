@@ -1,15 +1,17 @@
 """A one-page summary of an assessment for the chart: Markdown or self-contained HTML.
 
-:func:`render_report` is pure: the same assessment gives the same text, nothing is read from
-disk or the clock, and the assessment is not changed. Both formats are rendered from one list
-of blocks, so they say the same thing; in HTML every piece of text is escaped (a case id such
-as ``<script>`` is shown, never run), and in Markdown user text cannot break the tables.
+:func:`render_report` is pure: the same arguments give the same text, nothing is read from
+disk or the clock (the caller passes the time it was made), and the assessment is not
+changed. Both formats are rendered from one list of blocks, so they say the same thing; in
+HTML every piece of text is escaped (a case id such as ``<script>`` is shown, never run), and
+in Markdown user text cannot break the tables. This is the project's one renderer of an
+assessment (``Assessment.to_markdown`` calls it).
 
-The report holds the case as entered, the answer (P(POEMS) with its credible interval when
-computed, and the differential against the setting's base rates), the default rule set's
-criterion trace and every other rule set's verdict, the agreement text, the analyses that were
-computed (contributions, next tests), the sources, and the statement that this is decision
-support, not a diagnosis.
+The report fits one A4 page (``tests/test_browser.py`` prints it with Chromium and counts the
+pages): when and with what it was made (time, app version, priors fingerprint), the case as
+entered, P(POEMS) with its credible interval and the differential, every rule set's verdict,
+the agreement text, the strongest reasons, the next steps, and the statement that this is
+decision support, not a diagnosis.
 """
 
 from __future__ import annotations
@@ -18,13 +20,23 @@ import html
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from model.analysis.uncertainty import INTERVAL_LABEL, INTERVAL_MEANING
-from model.assessment import DIAGNOSIS_LABELS, Assessment, percent
-from model.constants import DISCLAIMER, STATUS_WORDS
+from model.assessment import Assessment, strongest_findings
+from model.constants import DISCLAIMER
 from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult
 from model.exceptions import InputError
+from model.formatting import (
+    clinical_text,
+    diagnosis_label,
+    interval_text,
+    percent,
+    probability,
+    rule_set_name,
+    state_words,
+)
 from model.vocabulary import FINDINGS, Kind, label, suggest
 
 FORMATS: tuple[str, str] = ("markdown", "html")
@@ -34,14 +46,45 @@ STATEMENT = (
     "findings entered. It does not replace clinical judgement, a haematologist's review, or "
     "the tests it suggests."
 )
-PRIORS_SOURCE = (
-    "Network parameters: the repository's priors/ files; every probability carries its "
-    "source, cohort and range (priors/references.toml)."
-)
-MAX_LIST_ITEMS = 6
-"""Longer rankings (contributions, next tests) are cut to keep the report to one page."""
+MAX_LIST_ITEMS = 4
+"""Longer rankings (reasons, next tests) are cut to keep the report to one page."""
+DECISIVE_CHANGE = 0.01
+"""A next test "changes the answer" when it is expected to move P(POEMS) by at least one
+percentage point, or may settle the default rule set's verdict (a reading aid chosen by the
+team, not a published threshold)."""
+DECISIVE_SETTLE = 0.05
 
-_STATUS_WORDS = STATUS_WORDS
+
+def app_version() -> str:
+    """The installed version of poems-dx (``"unknown"`` when run from an unpacked tree)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("poems-dx")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def decisive_tests(tests: Iterable[Any] | None, limit: int = MAX_LIST_ITEMS) -> list[Any]:
+    """The next tests that could change the answer, best first (at most ``limit``).
+
+    A test counts when its expected change in P(POEMS) is at least :data:`DECISIVE_CHANGE`
+    or its chance of settling the default rule set's verdict is at least
+    :data:`DECISIVE_SETTLE`. Reads whatever fields a test carries (missing ones count 0).
+    """
+    out = []
+    for test in tests or ():
+        change = getattr(test, "expected_abs_change_poems", None) or 0.0
+        settles = getattr(test, "p_settles_seed", None) or 0.0
+        if change >= DECISIVE_CHANGE or settles >= DECISIVE_SETTLE:
+            out.append(test)
+    return out[:limit]
+
+
+NO_DECISIVE_TEST = (
+    "No remaining test is expected to change the answer: each would move P(POEMS) by less "
+    "than one percentage point on average and none would settle the criteria."
+)
 
 
 # ---------------------------------------------------------------- blocks
@@ -56,6 +99,7 @@ class _Paragraph:
     text: str
     strong: bool = False
     boxed: bool = False
+    small: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,13 +116,21 @@ class _Bullets:
 _Block = _Heading | _Paragraph | _Table | _Bullets
 
 
-def render_report(assessment: Assessment, fmt: str = "markdown") -> str:
+def render_report(
+    assessment: Assessment,
+    fmt: str = "markdown",
+    *,
+    generated_at: datetime | None = None,
+    version: str | None = None,
+) -> str:
     """The one-page report of ``assessment`` as Markdown (``fmt="markdown"``) or HTML.
 
     Parameters
     ----------
     assessment : the object :func:`model.assessment.assess` returns.
     fmt : ``"markdown"`` or ``"html"`` (a complete, self-contained, escaped HTML page).
+    generated_at : when the report was made (printed; omitted when ``None``).
+    version : the app version printed (default: the installed package's).
 
     Returns
     -------
@@ -87,20 +139,32 @@ def render_report(assessment: Assessment, fmt: str = "markdown") -> str:
     """
     if fmt not in FORMATS:
         raise InputError("report format", fmt, "'markdown' or 'html'", suggest(str(fmt), FORMATS))
-    blocks = _blocks(assessment)
+    blocks = _blocks(assessment, generated_at, version or app_version())
     return _markdown(blocks) if fmt == "markdown" else _html(blocks)
 
 
-def _blocks(a: Assessment) -> list[_Block]:
-    blocks: list[_Block] = [_Heading(1, TITLE), _Paragraph(STATEMENT, strong=True, boxed=True)]
+def _blocks(a: Assessment, generated_at: datetime | None, version: str) -> list[_Block]:
+    made = [f"poems-dx {version}"]
+    fingerprint = getattr(a, "priors_fingerprint", "")
+    if fingerprint:
+        made.append(f"priors {fingerprint[:12]}")
+    made.append(f"{a.engine} engine")
+    if generated_at is not None:
+        made.insert(0, "Made " + generated_at.strftime("%Y-%m-%d %H:%M %Z").strip())
+    blocks: list[_Block] = [
+        _Heading(1, TITLE),
+        _Paragraph(" · ".join(made), small=True),
+        _Paragraph(STATEMENT, strong=True, boxed=True),
+    ]
     blocks += _case_blocks(a)
     blocks += _answer_blocks(a)
     blocks += _criteria_blocks(a.criteria)
-    blocks += [_Heading(2, "Criteria and probability"), _Paragraph(a.agreement)]
     blocks += _analysis_blocks(a)
-    if a.notes:
-        blocks += [_Heading(2, "How the case was read"), _Bullets(tuple(a.notes))]
-    blocks += [_Heading(2, "Sources"), _Bullets(_sources(a.criteria))]
+    flags = {FLAG_TEXT.get(f, f) for r in a.criteria.values() for f in r.flags}
+    notes = tuple(_words(n) for n in a.notes if n not in flags)  # flags are printed above
+    if notes:
+        blocks += [_Heading(2, "How the case was read"), _Bullets(notes)]
+    blocks += [_Paragraph("Sources: " + " ".join(_sources(a.criteria)), small=True)]
     blocks.append(_Paragraph(STATEMENT, strong=True, boxed=True))
     return blocks
 
@@ -108,31 +172,26 @@ def _blocks(a: Assessment) -> list[_Block]:
 def _case_blocks(a: Assessment) -> list[_Block]:
     case = a.case
     facts = [
-        f"Case: {case.id or 'unnamed'}",
-        f"age: {_number(case.age) if case.age is not None else 'not given'}",
-        f"sex: {case.sex or 'not given'}",
-        f"setting: {a.setting_label}",
+        f"Case: {case.id or 'no id given'}",
+        f"age {_number(case.age)} years" if case.age is not None else "age not given",
+        f"sex {case.sex}" if case.sex else "sex not given",
+        f"setting: {a.setting_label} (base rate of POEMS {percent(a.prior_poems)})",
     ]
-    rows = tuple(
-        (label(fid), _entered(a, fid)) for fid in FINDINGS if case.entered(fid) is not None
-    )
+    entered = [f"{label(fid)}: {_entered(a, fid)}" for fid in FINDINGS if case.entered(fid)]
     missing = sum(
         1
         for fid, spec in FINDINGS.items()
         if spec.kind is not Kind.AGGREGATE and case.entered(fid) is None
     )
-    out: list[_Block] = [_Heading(2, "Case"), _Paragraph("; ".join(facts) + ".")]
-    if rows:
-        out.append(_Table(("finding", "entered"), rows))
-    else:
-        out.append(_Paragraph("No findings entered."))
-    out.append(
+    findings = "; ".join(entered) + "." if entered else "No findings entered."
+    return [
+        _Heading(2, "Case"),
+        _Paragraph("; ".join(facts) + "."),
         _Paragraph(
-            f"{missing} findings were not assessed; they are left out of both answers, never "
-            "counted as absent."
-        )
-    )
-    return out
+            f"Entered: {findings} {missing} findings were not assessed; they are left out of "
+            "both answers, never counted as absent."
+        ),
+    ]
 
 
 def _entered(a: Assessment, finding_id: str) -> str:
@@ -144,63 +203,64 @@ def _entered(a: Assessment, finding_id: str) -> str:
     if spec.kind is Kind.NUMBER:
         value = case.number(finding_id)
         return f"{_number(value)} {spec.unit}" if value is not None else "not measured"
-    return str(case.entered(finding_id))
+    return state_words(case.entered(finding_id))
 
 
 def _answer_blocks(a: Assessment) -> list[_Block]:
-    headline = f"P(POEMS | findings) = {percent(a.posterior_poems)}"
-    if a.credible_interval is not None:
-        low, high = _bounds(a.credible_interval)
-        headline += f" (90% credible interval {percent(low)} to {percent(high)}: {INTERVAL_LABEL})"
+    interval = None if a.credible_interval is None else _bounds(a.credible_interval)
+    headline = f"P(POEMS | findings) = {probability(a.posterior_poems, interval)}"
+    if interval is not None:
+        headline += f" (90% credible interval {interval_text(*interval)}: {INTERVAL_LABEL})"
     else:
         headline += " (credible interval not computed)"
-    rows = tuple(
-        (DIAGNOSIS_LABELS.get(d, d), percent(a.prior[d]), percent(p)) for d, p in a.differential
-    )
+    order = [d for d, _ in a.differential]
     return [
         _Heading(2, "Answer"),
         _Paragraph(headline + ".", strong=True),
-        _Paragraph(
-            f"Base rate of POEMS before any finding: {percent(a.prior_poems)} in the setting "
-            f"'{a.setting_label}'."
+        _Paragraph(_words(a.agreement)),
+        _Table(
+            ("", *(diagnosis_label(d) for d in order)),
+            (
+                ("after findings", *(percent(a.posterior[d]) for d in order)),
+                ("base rate", *(percent(a.prior[d]) for d in order)),
+            ),
         ),
-        _Table(("diagnosis", "base rate", "after findings"), rows),
-        *([_Paragraph(INTERVAL_MEANING)] if a.credible_interval is not None else []),
+        *([_Paragraph(INTERVAL_MEANING, small=True)] if a.credible_interval is not None else []),
     ]
 
 
 def _criteria_blocks(results: Mapping[str, CriteriaResult]) -> list[_Block]:
     default = results.get(DEFAULT_RULE_SET) or next(iter(results.values()))
-    trace = tuple(
-        (c.role, c.label, _STATUS_WORDS.get(c.status, c.status), _because(c))
-        for c in default.criteria
-    )
+    names = [
+        rule_set_name(rid) + (" (default)" if rid == default.rule_set else "") for rid in results
+    ]
     out: list[_Block] = [
         _Heading(2, "Formal criteria"),
-        _Paragraph(
-            f"{default.title}: {_STATUS_WORDS.get(default.verdict, default.verdict)}.", strong=True
-        ),
-        _Table(("role", "criterion", "status", "because"), trace),
+        _Table(tuple(names), (tuple(state_words(r.verdict) for r in results.values()),)),
     ]
-    if default.could_change_with:
-        out.append(_Paragraph("What would decide it (each finding alone):"))
+    if default.verdict == "indeterminate":
         out.append(
-            _Bullets(
-                tuple(
-                    f"{label(c['finding'])}: if present {_words(c['if_present'])}, "
-                    f"if absent {_words(c['if_absent'])}"
-                    for c in default.could_change_with
-                )
+            _Paragraph(
+                f"Not yet decided for {rule_set_name(default.rule_set)}: {_open_criteria(default)}."
             )
         )
+    if default.could_change_with:
+        decide = [
+            f"{label(c['finding'])} (present: {state_words(c['if_present'])}, absent: "
+            f"{state_words(c['if_absent'])})"
+            for c in default.could_change_with[:MAX_LIST_ITEMS]
+        ]
+        out.append(
+            _Paragraph(f"What would decide {rule_set_name(default.rule_set)}: " + "; ".join(decide))
+        )
     if default.flags:
-        out.append(_Bullets(tuple(FLAG_TEXT.get(f, f) for f in default.flags)))
-    others = tuple(
-        (r.title, _words(r.verdict)) for rid, r in results.items() if rid != default.rule_set
-    )
-    if others:
-        out += [_Paragraph("Other rule sets:"), _Table(("rule set", "verdict"), others)]
+        out.append(_Bullets(tuple(_words(FLAG_TEXT.get(f, f)) for f in default.flags)))
     return out
+
+
+def _open_criteria(result: CriteriaResult) -> str:
+    open_ = [c.label for c in result.criteria if c.status == "indeterminate"]
+    return ", ".join(open_) or "-"
 
 
 def _bounds(interval: Any) -> tuple[float, float]:
@@ -210,56 +270,53 @@ def _bounds(interval: Any) -> tuple[float, float]:
     return float(interval[0]), float(interval[1])
 
 
-def _because(c: Any) -> str:
-    parts = []
-    if c.satisfied_by:
-        parts.append(", ".join(label(f) for f in c.satisfied_by))
-    if c.note:
-        parts.append(c.note)
-    return "; ".join(parts) or "-"
-
-
 def _analysis_blocks(a: Assessment) -> list[_Block]:
     out: list[_Block] = []
-    contributions = getattr(a.contributions, "items", None)
-    if contributions:
-        ranked = sorted(contributions, key=lambda c: -abs(c.log_odds_change))
+    if a.contributions is not None and getattr(a.contributions, "items", None):
+        up, down = strongest_findings(a.contributions, MAX_LIST_ITEMS)
+        lines = []
+        if up:
+            lines.append("For POEMS: " + "; ".join(up) + ".")
+        if down:
+            lines.append("Against: " + "; ".join(down) + ".")
         out += [
-            _Heading(2, "Why: what moved the probability"),
+            _Heading(2, "Why: the strongest reasons"),
             _Paragraph(
-                "Each observed finding multiplies the odds of POEMS by its likelihood ratio "
-                "(largest effects first):"
+                " ".join(lines) + " (Each finding's push on the odds of POEMS, in the order "
+                "shown in the app's Why chart.)"
             ),
-            _Bullets(tuple(_contribution(c) for c in ranked[:MAX_LIST_ITEMS])),
         ]
-    if a.workup is not None:
-        items = tuple(f"[{item.tier}] {item.label}: {item.why}" for item in a.workup.items)
+    workup = getattr(a, "workup", None)
+    steps = tuple(getattr(workup, "items", ()) or ())
+    if workup is not None:  # the tiered work-up, in the order an expert orders the tests
         out += [
             _Heading(2, "Next tests, in the order an expert orders them"),
-            _Paragraph(a.workup.message),
+            _Paragraph(_words(str(getattr(workup, "message", "")))),
+            _Bullets(
+                tuple(
+                    _words(f"{getattr(i, 'label', '')}: {getattr(i, 'why', '')}")
+                    for i in steps[:MAX_LIST_ITEMS]
+                )
+            ),
         ]
-        if items:
-            out += [_Bullets(items), _Paragraph(a.workup.order_rule)]
-    next_tests = list(a.next_tests or ())
-    if next_tests:
-        out += [
-            _Heading(2, "What to test next"),
-            _Paragraph("Single unassessed findings by expected information about the diagnosis:"),
-            _Bullets(tuple(_next_test(t) for t in next_tests[:MAX_LIST_ITEMS])),
-        ]
+    elif a.next_tests is not None:
+        useful = decisive_tests(a.next_tests)
+        items = tuple(_next_test(t) for t in useful) if useful else (NO_DECISIVE_TEST,)
+        out += [_Heading(2, "Next steps"), _Bullets(items)]
     return out
 
 
-def _contribution(c: Any) -> str:
-    state = str(c.state).replace("_", " ")
-    return f"{c.label} ({state}): odds x {c.likelihood_ratio:.3g}"
-
-
 def _next_test(t: Any) -> str:
-    outcomes = "; ".join(
-        f"if {str(s).replace('_', ' ')} {percent(p)}" for s, p in t.p_poems_if.items()
-    )
-    return f"{t.label}: {t.expected_entropy_reduction_bits:.2g} bits expected; P(POEMS) {outcomes}"
+    text = str(getattr(t, "label", "") or label(str(getattr(t, "finding", ""))))
+    outcomes = getattr(t, "p_poems_if", None) or {}
+    if outcomes:
+        text += ": P(POEMS) " + "; ".join(
+            f"if {state_words(s)} {percent(p)}" for s, p in outcomes.items()
+        )
+    settles = getattr(t, "p_settles_seed", None)
+    if settles:
+        text += f"; settles the criteria {percent(settles)} of the time"
+    return text
 
 
 def _sources(results: Mapping[str, CriteriaResult]) -> tuple[str, ...]:
@@ -267,13 +324,13 @@ def _sources(results: Mapping[str, CriteriaResult]) -> tuple[str, ...]:
     for result in results.values():
         citation = result.citation
         where = f"doi:{citation.doi}" if citation.doi else citation.url
-        lines.append(f"{result.title}: {citation.text}. {where}")
-    lines.append(PRIORS_SOURCE)
+        lines.append(f"{rule_set_name(result.rule_set)}: {where}.")
+    lines.append("Network parameters: the priors/ files, each number with its source and range.")
     return tuple(lines)
 
 
-def _words(status: str) -> str:
-    return _STATUS_WORDS.get(status, status.replace("_", " "))
+def _words(text: str) -> str:
+    return clinical_text(text)
 
 
 def _number(value: float | int | None) -> str:
@@ -310,13 +367,16 @@ def _markdown(blocks: Iterable[_Block]) -> str:
 
 # ---------------------------------------------------------------- HTML
 _STYLE = (
-    "body{font-family:system-ui,sans-serif;max-width:48rem;margin:1.5rem auto;"
-    "font-size:10.5pt;line-height:1.3;color:#222}"
-    "table{border-collapse:collapse;margin:.4rem 0 .8rem;width:100%}"
-    "th,td{border:1px solid #bbb;padding:.2rem .4rem;text-align:left;vertical-align:top}"
-    "th{background:#f0f0f0}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.2rem}"
-    ".statement{border:1px solid #4c78a8;background:#eef4fb;padding:.5rem}"
-    "@media print{body{margin:0}}"
+    "@page{size:A4;margin:10mm}"
+    "body{font-family:system-ui,sans-serif;max-width:48rem;margin:1rem auto;"
+    "font-size:8.8pt;line-height:1.2;color:#222}"
+    "table{border-collapse:collapse;margin:.2rem 0 .4rem;width:100%}"
+    "th,td{border:1px solid #bbb;padding:.1rem .3rem;text-align:left;vertical-align:top}"
+    "th{background:#f0f0f0}h1{font-size:1.25rem;margin:0 0 .2rem}"
+    "h2{font-size:1rem;margin:.5rem 0 .2rem}p{margin:.2rem 0}ul{margin:.2rem 0}"
+    ".statement{border:1px solid #4c78a8;background:#eef4fb;padding:.2rem .3rem}"
+    ".small{font-size:8pt;color:#444}"
+    "@media print{body{margin:0;max-width:none}}"
 )
 
 
@@ -331,7 +391,7 @@ def _html(blocks: Iterable[_Block]) -> str:
             body.append(f"<h{block.level}>{_e(block.text)}</h{block.level}>")
         elif isinstance(block, _Paragraph):
             text = f"<strong>{_e(block.text)}</strong>" if block.strong else _e(block.text)
-            css = ' class="statement"' if block.boxed else ""
+            css = ' class="statement"' if block.boxed else ' class="small"' if block.small else ""
             body.append(f"<p{css}>{text}</p>")
         elif isinstance(block, _Table):
             head = "".join(f"<th>{_e(h)}</th>" for h in block.header)

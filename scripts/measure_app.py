@@ -4,6 +4,7 @@ Usage::
 
     .venv/bin/python scripts/measure_app.py                # reruns + cold start (AppTest)
     .venv/bin/python scripts/measure_app.py --browser      # also: real server + chromium
+    .venv/bin/python scripts/measure_app.py --browser-only # only the browser figures
     .venv/bin/python scripts/measure_app.py --json
 
 Rerun
@@ -21,8 +22,14 @@ Cold start
     ``appTest``: a fresh Python process imports the app and runs it once with the example
     case (imports of pgmpy and friends included), timed from process start.
     ``browser``: ``.venv/bin/streamlit run app.py`` on a free port, then Debian's chromium
-    opens the case link; timed from launching streamlit until the P(POEMS) metric is drawn.
-    Target: <= 10 s.
+    opens the case link; timed from launching streamlit until the criteria and then the
+    P(POEMS) metric are drawn, and from opening the page.
+
+Browser, warm server
+    *new session*: a new browser context (a new Streamlit session) opens the case link on the
+    server that is already running, timed from navigation to P(POEMS) on screen (n times).
+    *toggle to answer*: in one session, click a finding in the sidebar and time until the
+    P(POEMS) metric shows the core's answer for the new case (n toggles, each a new case).
 
 Wall times depend on the machine and its load; the script prints the load average with the
 numbers. Tests never assert wall time.
@@ -166,13 +173,25 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def measure_cold_browser() -> dict[str, float]:
+def _case_in(url: str, state: Any) -> dict[str, Any] | None:
+    import urllib.parse
+
+    codes = urllib.parse.parse_qs(urllib.parse.urlparse(url).query).get(state.LINK_PARAM)
+    return state.decode_case(codes[-1]).to_dict() if codes else None
+
+
+def measure_browser(sessions: int = 5, toggles: int = 10) -> dict[str, Any]:
+    """Cold start, warm new sessions and toggle-to-answer, all in the browser."""
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT))
+    from model.assessment import assess
     from model.case import Case
-    from ui import state
+    from ui import render, state
 
+    case = Case.load(EXAMPLE)
+    link = f"?{state.LINK_PARAM}={state.encode_case(case)}"
+    expected = render.headline(assess(case))
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     start = time.time()
@@ -195,21 +214,58 @@ def measure_cold_browser() -> dict[str, float]:
         healthy = time.time() - start
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            page.set_default_timeout(120_000)
-            opened = time.time()
-            page.goto(f"{url}/?{state.LINK_PARAM}={state.encode_case(Case.load(EXAMPLE))}")
-            main = page.get_by_test_id("stMain")
-            main.get_by_test_id("stTable").filter(has_text="because").first.wait_for()
-            criteria = time.time() - start
-            main.get_by_test_id("stMetric").first.wait_for()
-            answer = time.time() - start
+
+            def open_case() -> tuple[Any, Any, float, float]:
+                context = browser.new_context(viewport={"width": 1440, "height": 1000})
+                page = context.new_page()
+                page.set_default_timeout(120_000)
+                opened = time.time()
+                page.goto(url + "/" + link)
+                main = page.get_by_test_id("stMain")
+                main.get_by_text(render.tab_title("seed") + ":").first.wait_for()
+                criteria = time.time() - opened
+                main.get_by_test_id("stMetricValue").filter(has_text=expected).wait_for()
+                return context, page, criteria, time.time() - opened
+
+            context, page, criteria, answer = open_case()
+            cold = {
+                "server_healthy_s": round(healthy, 2),
+                "page_open_to_criteria_s": round(criteria, 2),
+                "page_open_to_posterior_s": round(answer, 2),
+                "launch_to_posterior_s": round(healthy + answer, 2),
+            }
+            context.close()
+            warm: list[float] = []
+            for _ in range(sessions):
+                context, page, _, answer = open_case()
+                warm.append(answer)
+                context.close()
+            context, page, _, _ = open_case()
+            sidebar = page.get_by_test_id("stSidebar")
+            for title in ("Minor criteria", "Other signs"):
+                sidebar.get_by_text(title, exact=True).click()
+            current = case
+            toggle_times: list[float] = []
+            for fid in TOGGLES:
+                if len(toggle_times) == toggles:
+                    break
+                control = page.locator(f".st-key-{state.widget_key(fid)}")
+                if control.count() == 0 or not control.is_visible():
+                    continue
+                current = current.with_finding(fid, "present")
+                want = render.headline(assess(current))
+                metric = page.get_by_test_id("stMetricValue")
+                clicked = time.time()
+                control.get_by_role("radio", name="Yes", exact=True).click()
+                page.wait_for_url(lambda u, c=current: _case_in(u, state) == c.to_dict())
+                metric.filter(has_text=want).wait_for()
+                toggle_times.append(time.time() - clicked)
+            context.close()
             browser.close()
         return {
-            "server_healthy_s": round(healthy, 2),
-            "criteria_drawn_s": round(criteria, 2),
-            "posterior_drawn_s": round(answer, 2),
-            "page_open_to_posterior_s": round(time.time() - opened, 2),
+            "cold_start": cold,
+            "warm_new_session": _summary(warm),
+            "toggle_to_answer": _summary(toggle_times),
         }
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -219,38 +275,53 @@ def measure_cold_browser() -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reruns", type=int, default=30, help="toggles per series (30)")
-    parser.add_argument("--browser", action="store_true", help="also time a real cold start")
+    parser.add_argument("--browser", action="store_true", help="also time the real browser")
+    parser.add_argument(
+        "--browser-only", action="store_true", help="only the browser figures (no AppTest)"
+    )
+    parser.add_argument("--sessions", type=int, default=5, help="warm new sessions (5)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
 
     result: dict[str, Any] = {"load_average_before": os.getloadavg()}
-    result["cold_start_apptest_s"] = round(measure_cold_apptest(), 2)
-    result["rerun"] = measure_reruns(args.reruns)
-    if args.browser:
+    if not args.browser_only:
+        result["cold_start_apptest_s"] = round(measure_cold_apptest(), 2)
+        result["rerun"] = measure_reruns(args.reruns)
+    if args.browser or args.browser_only:
         if not CHROMIUM.exists():
             raise SystemExit(f"{CHROMIUM} is not installed")
-        result["cold_start_browser"] = measure_cold_browser()
+        result["browser"] = measure_browser(args.sessions)
     result["load_average_after"] = os.getloadavg()
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     print(f"load average before: {result['load_average_before']}")
-    print(
-        f"cold start, fresh process to first full AppTest run: {result['cold_start_apptest_s']} s"
-    )
-    for series, stats in result["rerun"].items():
+    if "cold_start_apptest_s" in result:
+        print(
+            "cold start, fresh process to first full AppTest run: "
+            f"{result['cold_start_apptest_s']} s"
+        )
+    for series, stats in result.get("rerun", {}).items():
         print(
             f"rerun after a toggle ({series}): median {stats['median_ms']} ms, p90 "
             f"{stats['p90_ms']} ms, min {stats['min_ms']} ms, max {stats['max_ms']} ms "
             f"(n={stats['n']})"
         )
-    if "cold_start_browser" in result:
-        cold = result["cold_start_browser"]
+    if "browser" in result:
+        cold = result["browser"]["cold_start"]
         print(
-            f"cold start, real server + chromium: server healthy {cold['server_healthy_s']} s, "
-            f"criteria drawn {cold['criteria_drawn_s']} s, P(POEMS) drawn "
-            f"{cold['posterior_drawn_s']} s"
+            f"browser cold start: server healthy {cold['server_healthy_s']} s after launch; "
+            f"page open -> criteria {cold['page_open_to_criteria_s']} s, -> P(POEMS) "
+            f"{cold['page_open_to_posterior_s']} s (launch -> P(POEMS) "
+            f"{cold['launch_to_posterior_s']} s)"
         )
+        for series in ("warm_new_session", "toggle_to_answer"):
+            stats = result["browser"][series]
+            print(
+                f"browser {series.replace('_', ' ')}: median {stats['median_ms']} ms, p90 "
+                f"{stats['p90_ms']} ms, min {stats['min_ms']} ms, max {stats['max_ms']} ms "
+                f"(n={stats['n']})"
+            )
     print(f"load average after: {result['load_average_after']}")
     return 0
 

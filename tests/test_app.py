@@ -6,6 +6,7 @@ these tests follow the model as it changes.
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import model.assessment  # noqa: F401  (pays pgmpy's slow import outside AppTest's timeout)
-from model.assessment import assess, percent
+from model.assessment import assess
 from model.case import Case
 from model.criteria import evaluate
+from model.formatting import clinical_text, interval_text, percent
+from model.report import decisive_tests
 from model.vocabulary import label
 from ui import render, state
 
@@ -58,6 +61,11 @@ def errors(at: AppTest) -> list[str]:
     return [re.sub(r"\\(.)", r"\1", e.value) for e in at.error]
 
 
+def headline(case: Case) -> str:
+    """P(POEMS) as the app writes it: rounded to what the credible interval supports."""
+    return render.headline(assess(case))
+
+
 def test_empty_app_says_it_is_decision_support_and_shows_no_error() -> None:
     at = start()
     assert any("Decision support, not a diagnosis" in i.value for i in at.info)
@@ -88,7 +96,7 @@ def test_toggling_a_finding_updates_case_link_and_verdict() -> None:
 
 
 def shown_probability(at: AppTest) -> str:
-    metrics = [m for m in at.main.metric if m.label.startswith("P(POEMS")]
+    metrics = [m for m in at.main.metric if m.label == render.METRIC_LABEL]
     assert len(metrics) == 1
     return str(metrics[0].value)
 
@@ -97,35 +105,41 @@ def shown_probability(at: AppTest) -> str:
 def test_posterior_on_screen_is_the_cores_before_and_after_a_toggle(name: str) -> None:
     at = load_example(start(), name)
     case = case_on_screen(at)
-    assert shown_probability(at) == percent(assess(case).posterior_poems)
+    assert shown_probability(at) == headline(case)
     at.segmented_control(key=state.widget_key("hypertrichosis")).set_value("present").run()
     changed = case_on_screen(at)
     assert changed.to_dict() == case.with_finding("hypertrichosis", "present").to_dict()
     answer = assess(changed)
-    assert shown_probability(at) == percent(answer.posterior_poems)
+    assert shown_probability(at) == headline(changed)
     assert shown_verdict(at) == f"#### {render.VERDICT_BADGE[answer.verdict]}"
-    assert any(answer.agreement in a.value for a in [*at.main.info, *at.main.warning])
+    agreement = clinical_text(answer.agreement)
+    assert any(agreement in a.value for a in [*at.main.info, *at.main.warning])
     labels = [b.label for b in at.main.download_button]
     assert "One-page report (HTML)" in labels
 
 
-def test_what_if_table_matches_the_core_for_every_unassessed_finding() -> None:
+def test_what_if_table_is_the_assessments_own_next_test_figures() -> None:
     at = load_example(start(), "early_workup_vegf_pending")
     at.session_state["analysis_tab"] = "What if"  # open the tab (AppTest cannot click tabs)
     at.run()
     case = case_on_screen(at)
+    a = assess(case)
     table = _what_if_frame(at)
-    from ui.whatif import candidates
-
-    assert list(table["finding"]) == [label(f) for f in candidates(case)]
-    for fid, row in zip(candidates(case)[:6], table.itertuples(index=False), strict=False):
-        for finding_state, posterior_column, verdict_column in (
-            ("present", 2, 3),
-            ("absent", 4, 5),
-        ):
-            variant = assess(case.with_finding(fid, finding_state))
-            assert row[posterior_column] == pytest.approx(variant.posterior_poems, abs=1e-9)
-            assert row[verdict_column] == render.words(variant.verdict)
+    binary = {t.label: t for t in a.next_tests if set(t.p_poems_if) == {"present", "absent"}}
+    assert set(table["finding"]) == set(binary)
+    swings = []
+    for row in table.itertuples(index=False):
+        test = binary[row[0]]
+        assert row[1] == pytest.approx(test.p_poems_if["present"], abs=1e-12)
+        assert row[3] == pytest.approx(test.p_poems_if["absent"], abs=1e-12)
+        assert row[2] == render.words(test.seed_verdict_if["present"])
+        swings.append(max(abs(v - a.posterior_poems) for v in test.p_poems_if.values()))
+    assert swings == sorted(swings, reverse=True)  # largest effect first
+    for fid, finding_state in (("sclerotic_bone_lesion", "present"), ("papilledema", "absent")):
+        row = table[table["finding"] == label(fid)].iloc[0]
+        variant = assess(case.with_finding(fid, finding_state))
+        column = f"P(POEMS) if {finding_state}"
+        assert row[column] == pytest.approx(variant.posterior_poems, abs=1e-9)
 
 
 def test_interval_and_next_tests_on_screen_are_the_analysis_modules() -> None:
@@ -134,15 +148,15 @@ def test_interval_and_next_tests_on_screen_are_the_analysis_modules() -> None:
     a = assess(case)
     interval = a.credible_interval
     assert interval.n_draws == 2000
-    line = f"credible interval: **{percent(interval.low)} to {percent(interval.high)}**"
+    line = f"credible interval: **{interval_text(interval.low, interval.high)}**"
     assert any(line in m.value for m in at.main.markdown), line
-    tests = a.next_tests
-    shown = [d.value for d in at.main.dataframe if "expected information (bits)" in d.value]
+    useful = decisive_tests(a.next_tests, 8)
+    assert useful
+    shown = [d.value for d in at.main.dataframe if "settles the criteria" in d.value]
     assert len(shown) == 1
-    assert list(shown[0]["test"]) == [t.label for t in tests[:10]]
-    settles = list(shown[0]["chance it settles the seed verdict"])
-    assert settles == pytest.approx([t.p_settles_seed for t in tests[:10]])
-    assert a.verdict != "indeterminate" or max(settles) > 0
+    assert list(shown[0]["test"]) == [t.label for t in useful]
+    assert list(shown[0]["settles the criteria"]) == [percent(t.p_settles_seed) for t in useful]
+    assert "None" not in shown[0].to_string()
     for tab in ("Why: what moved it", "Which numbers matter"):
         at.session_state["analysis_tab"] = tab
         at.run()
@@ -161,7 +175,7 @@ def test_the_setting_changes_the_base_rate_and_the_posterior() -> None:
     at.selectbox(key=state.KEY_SETTING).set_value("general_population").run()
     case = case_on_screen(at)
     assert case.setting == "general_population"
-    assert shown_probability(at) == percent(assess(case).posterior_poems)
+    assert shown_probability(at) == headline(case)
 
 
 def test_not_assessed_removes_the_finding_from_the_case() -> None:
@@ -185,7 +199,7 @@ def test_a_link_reopens_the_same_case() -> None:
     [
         ("not-a-case", "This link could not be opened"),
         ("v1.e30ZZZ", "intact case code"),
-        ("v1.eyJmaW5kaW5ncyI6eyJ4eCI6MX19", "finding id"),  # {"findings":{"xx":1}}
+        ("v1.eyJmaW5kaW5ncyI6eyJ4eCI6MX19", "Unknown finding"),  # {"findings":{"xx":1}}
     ],
 )
 def test_a_bad_link_shows_a_clear_error_and_no_exception(code: str, expected: str) -> None:
@@ -255,7 +269,8 @@ def test_an_implausible_number_is_an_error_naming_the_field_not_an_exception() -
     at = start()
     at.number_input(key=state.widget_key("platelets")).set_value(45000).run()
     assert not at.exception
-    assert any("platelets" in e and "10^9/L" in e for e in errors(at)), errors(at)
+    assert any("Platelet count" in e and "Enter 45" in e for e in errors(at)), errors(at)
+    assert shown_probability(at)  # the answer stays on screen, computed without the count
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -268,3 +283,50 @@ def test_every_page_runs_and_keeps_the_case(page: str) -> None:
     at.switch_page("app.py").run()
     assert at.segmented_control(key=state.widget_key("polyneuropathy")).value == "present"
     assert case_on_screen(at).to_dict() == case.to_dict()
+
+
+def test_a_bad_field_is_marked_at_the_field_and_the_answer_stays() -> None:
+    at = load_example(start(), "classic_poems")
+    case = case_on_screen(at)
+    at.number_input(key=state.KEY_VEGF_VALUE).set_value(-50).run()
+    assert not at.exception
+    without = case.with_finding("vegf", None)
+    assert case_on_screen(at).to_dict() == without.to_dict()
+    assert shown_probability(at) == headline(without)
+    assert shown_verdict(at) == f"#### {render.VERDICT_BADGE[evaluate(without).verdict]}"
+    assert any("VEGF" in e.value for e in at.sidebar.error)
+    assert any("Left out of the answer below: VEGF" in w.value for w in at.main.warning)
+
+
+def test_a_platelet_count_sets_thrombocytosis_shown_as_such() -> None:
+    at = start()
+    at.number_input(key=state.widget_key("platelets")).set_value(650).run()
+    control = at.segmented_control(key=state.widget_key("thrombocytosis"))
+    assert control.value == "present" and control.disabled
+    assert any("platelet count" in c.value for c in at.sidebar.caption)
+    assert "thrombocytosis" not in case_on_screen(at).findings
+    at.number_input(key=state.widget_key("platelets")).set_value(None).run()
+    control = at.segmented_control(key=state.widget_key("thrombocytosis"))
+    assert control.value == state.NOT_ASSESSED and not control.disabled
+
+
+def test_a_crafted_link_leaves_the_session_usable() -> None:
+    raw = b'{"age": ' + b"9" * 400 + b', "findings": {"polyneuropathy": []}}'
+    code = state.LINK_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    at = start({state.LINK_PARAM: code})
+    assert not at.exception
+    assert any("Polyneuropathy" in e and "Age" in e for e in errors(at)), errors(at)
+    at.run()  # a rerun (the old crash: the case values were lost)
+    assert not at.exception
+    at.segmented_control(key=state.widget_key("papilledema")).set_value("present").run()
+    assert case_on_screen(at).findings == {"papilledema": "present"}
+    assert shown_probability(at)
+
+
+def test_the_pages_have_proper_names_and_the_main_page_is_not_app() -> None:
+    from ui.widgets import page_titles
+
+    titles = page_titles()
+    assert titles["app.py"] == "Assessment"
+    assert set(titles) == {"app.py", *PAGES}
+    assert all(t and "_" not in t and not t[0].isdigit() for t in titles.values())

@@ -155,3 +155,117 @@ def test_plain_escapes_markdown_links_colours_and_maths() -> None:
     assert state.plain("[a](http://x) :red[b] $c$ *d* <e> f_g | h") == (
         r"\[a\](http\://x) \:red\[b\] \$c\$ \*d\* \<e\> f\_g \| h"
     )
+
+
+# ---------------------------------------------------------------- partial cases and links
+def _code(data: object) -> str:
+    raw = json.dumps(data).encode("utf-8")
+    return state.LINK_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("data", "kept", "named"),
+    [
+        ({"findings": {"polyneuropathy": []}}, {"findings": {}}, "Polyneuropathy"),
+        ({"findings": {"polyneuropathy": {}}}, {"findings": {}}, "Polyneuropathy"),
+        (
+            {"age": int("9" * 400), "findings": {"papilledema": "present"}},
+            {"findings": {"papilledema": "present"}},
+            "Age",
+        ),
+        (
+            {"findings": {"platelets": int("9" * 400), "papilledema": "present"}},
+            {"findings": {"papilledema": "present"}},
+            "Platelet count",
+        ),
+        (
+            {"findings": {"hepatomegaly": "present", "organomegaly": "absent"}},
+            {"findings": {"hepatomegaly": "present"}},
+            "Organomegaly",
+        ),
+        (
+            {"findings": {"platelets": 650, "thrombocytosis": "absent"}},
+            {"findings": {"platelets": 650}},
+            "Thrombocytosis",
+        ),
+        (
+            {"sex": "m", "findings": {"xx": "present", "papilledema": "absent"}},
+            {"findings": {"papilledema": "absent"}},
+            "Unknown finding",
+        ),
+        ({"findings": [1, 2]}, {"findings": {}}, "Findings"),
+    ],
+)
+def test_a_link_opens_with_its_good_parts_and_names_the_bad_one(
+    data: object, kept: dict[str, object], named: str
+) -> None:
+    case, problems = state.decode_link(_code(data))
+    assert case.to_dict() == kept
+    assert problems and any(named in p.name for p in problems), problems
+    assert all("Traceback" not in p.message for p in problems)
+
+
+def test_a_damaged_link_opens_an_empty_case_with_one_message() -> None:
+    for code in ("v1.!!!", "nonsense", ["v1."], "v1." + "A" * 9000, _code([1])):
+        case, problems = state.decode_link(code)
+        assert case.to_dict() == {"findings": {}}
+        assert len(problems) == 1
+
+
+def test_a_link_with_a_key_twice_is_refused_not_read_as_the_last_copy() -> None:
+    raw = b'{"findings": {"polyneuropathy": "present", "polyneuropathy": "absent"}}'
+    code = state.LINK_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii")
+    case, problems = state.decode_link(code)
+    assert case.findings == {} and "twice" in problems[0].message
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True)
+    | st.text(max_size=12)
+    | st.sampled_from(["present", "absent", "unknown", "lambda", "IgA"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=8,
+)
+
+
+@given(
+    st.dictionaries(st.sampled_from([*FINDINGS, "xx"]), _json_values, max_size=6),
+    st.dictionaries(st.sampled_from(["age", "sex", "setting", "id", "zz"]), _json_values),
+)
+def test_no_crafted_link_raises_and_every_kept_part_is_valid(
+    findings: dict[str, object], fields: dict[str, object]
+) -> None:
+    case, problems = state.decode_link(_code({**fields, "findings": findings}))
+    assert Case.from_dict(case.to_dict()).to_dict() == case.to_dict()
+    assert set(case.findings) <= set(findings)
+    assert len(case.findings) == len(findings) or problems  # nothing dropped silently
+    state.values_from_case(case)  # the widgets can show it
+
+
+def test_a_measured_value_decides_the_derived_control_and_is_the_cases_only_entry() -> None:
+    values = state.default_values()
+    values[state.widget_key("platelets")] = 650.0
+    values[state.widget_key("thrombocytosis")] = "absent"  # would contradict the count
+    values[state.widget_key("hepatomegaly")] = "present"
+    derived = state.derived_states(values)
+    assert derived["thrombocytosis"].state == "present"
+    assert "platelet" in derived["thrombocytosis"].because
+    assert derived["organomegaly"].state == "present"
+    case, problems = state.case_and_problems(values)
+    assert problems == ()
+    assert case.findings == {"hepatomegaly": "present", "platelets": 650}
+    assert case.state("thrombocytosis") == "present"
+
+
+def test_out_of_range_entries_are_left_out_and_named_at_their_widget() -> None:
+    values = state.default_values()
+    values[state.KEY_AGE] = 250.0
+    values[state.KEY_VEGF_VALUE] = -50.0
+    values[state.widget_key("polyneuropathy")] = "present"
+    case, problems = state.case_and_problems(values)
+    assert case.to_dict() == {"findings": {"polyneuropathy": "present"}}
+    assert {p.key for p in problems} == {state.KEY_AGE, state.KEY_VEGF_VALUE}
+    assert all("findings." not in p.message for p in problems)

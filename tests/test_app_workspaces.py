@@ -17,7 +17,7 @@ from model.inference.exact import marginals
 from model.parameters import load_priors
 from model.parameters.texts import priors_from_texts, source_texts
 from model.parameters.writer import Edit, edited_texts
-from ui import state
+from ui import render, state
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "early_workup_vegf_pending.json"
@@ -90,8 +90,8 @@ def test_three_edits_reach_the_assessment_and_network_pages_and_one_click_undoes
     at.switch_page("app.py").run()
     assert active.fingerprint[:12] in _badge(at)
     main = [m.value for m in at.main.metric if m.label.startswith("P(POEMS")]
-    assert main == [percent(assess(case, priors=expected).posterior_poems)]
-    assert main != [percent(assess(case).posterior_poems)]
+    assert main == [render.headline(assess(case, priors=expected))]
+    assert main != [render.headline(assess(case))]
     at.switch_page("pages/1_Network.py").run()
     table = at.main.dataframe[0].value
     want = marginals(case, priors=expected)["diagnosis"]
@@ -101,7 +101,7 @@ def test_three_edits_reach_the_assessment_and_network_pages_and_one_click_undoes
     assert DEFAULT.fingerprint[:12] in _badge(at)
     at.switch_page("app.py").run()
     main = [m.value for m in at.main.metric if m.label.startswith("P(POEMS")]
-    assert main == [percent(assess(case).posterior_poems)]
+    assert main == [render.headline(assess(case))]
 
 
 def test_the_downloaded_set_is_documented_and_loads_back_on_the_page() -> None:

@@ -1,9 +1,13 @@
-"""Real-browser smoke test: the app started the README's way, driven by Debian's chromium.
+"""Real-browser tests: the app started the README's way, driven by Debian's chromium.
 
-Starts ``.venv/bin/streamlit run app.py`` on a free port (everything else from
-``.streamlit/config.toml``), opens a case link in ``/usr/bin/chromium`` through Playwright's
-sync API, toggles a finding in the sidebar, and checks that the answer on the page changes to
-the core's answer for the new case. Screenshots go to ``artifacts/`` (git-ignored).
+One ``.venv/bin/streamlit run app.py`` on a free port (everything else from
+``.streamlit/config.toml``) serves every test in this module; ``/usr/bin/chromium`` drives it
+through Playwright's sync API. The tests check behaviour a clinician sees: a toggle changes
+the answer to the core's; a bad field leaves the answer on screen with the error at the
+field; a link with a bad part opens with its good parts; no raw id on the page or in the
+report; every bar of the *Why* chart labelled with its number; the report prints on one A4
+page; Back returns to the previous case; the answer is in the first screen; and no request
+leaves 127.0.0.1. Screenshots go to ``artifacts/`` (git-ignored).
 
 Without chromium the test is skipped locally, but fails when ``POEMS_REQUIRE_BROWSER=1``
 (CI sets it). Playwright's own browser downloads are never used.
@@ -11,7 +15,10 @@ Without chromium the test is skipped locally, but fails when ``POEMS_REQUIRE_BRO
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -25,8 +32,11 @@ from typing import Any
 
 import pytest
 
-from model.assessment import assess, percent
+from model.assessment import assess
 from model.case import Case
+from model.formatting import DIAGNOSIS_LABELS, RULE_SET_NAMES, STATE_WORDS
+from model.report import render_report
+from model.vocabulary import FINDINGS
 from ui import render, state
 
 pytestmark = pytest.mark.browser
@@ -110,19 +120,39 @@ def app_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser_page(app_url: str) -> Iterator[Any]:
+def browser(app_url: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
+        chromium = pw.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        page.set_default_timeout(UI_TIMEOUT_MS)
         try:
-            yield page
+            yield chromium
         finally:
-            browser.close()
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser_page(browser: Any) -> Iterator[Any]:
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+@pytest.fixture()
+def fresh_page(browser: Any) -> Iterator[Any]:
+    """A new browser context (its own session and history) for one test."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def _badge_text(verdict: str) -> str:
@@ -150,8 +180,10 @@ def test_toggling_a_finding_in_the_browser_changes_the_answer(
     main = page.get_by_test_id("stMain")
     before = assess(case)
     main.get_by_text(_badge_text(before.verdict), exact=True).first.wait_for()
-    main.get_by_test_id("stMetricValue").filter(has_text=percent(before.posterior_poems)).wait_for()
+    main.get_by_test_id("stMetricValue").filter(has_text=render.headline(before)).wait_for()
     main.get_by_test_id("stTable").filter(has_text="because").first.wait_for()
+    nav = page.get_by_test_id("stSidebarNav").inner_text().split("\n")
+    assert nav[0] == "Assessment" and "app" not in nav and "Network" in nav, nav
     page.screenshot(path=str(ARTIFACTS / "browser-before.png"))
 
     page.get_by_test_id("stSidebar").get_by_text("Major criteria", exact=True).click()
@@ -161,10 +193,10 @@ def test_toggling_a_finding_in_the_browser_changes_the_answer(
     changed = case.with_finding("sclerotic_bone_lesion", "present")
     after = assess(changed)
     assert after.verdict != before.verdict
-    assert percent(after.posterior_poems) != percent(before.posterior_poems)
+    assert render.headline(after) != render.headline(before)
     main.get_by_text(_badge_text(after.verdict), exact=True).first.wait_for()
-    main.get_by_test_id("stMetricValue").filter(has_text=percent(after.posterior_poems)).wait_for()
-    assert _metric_value(page) == percent(after.posterior_poems)
+    main.get_by_test_id("stMetricValue").filter(has_text=render.headline(after)).wait_for()
+    assert _metric_value(page) == render.headline(after)
     page.wait_for_url(lambda url: _case_in(url) == changed.to_dict())
     main.get_by_test_id("stTable").filter(has_text="because").first.wait_for()
     page.screenshot(path=str(ARTIFACTS / "browser-after.png"))
@@ -194,6 +226,276 @@ def test_a_bad_link_shows_an_error_in_the_browser(app_url: str, browser_page: An
     page.goto(f"{app_url}/?{state.LINK_PARAM}=v1.damaged")
     page.get_by_test_id("stAlert").filter(has_text="could not be opened").first.wait_for()
     assert page.get_by_test_id("stException").count() == 0
+
+
+# ---------------------------------------------------------------- helpers
+EXAMPLES = [p.stem for p in state.example_paths()]
+
+
+def _link(app_url: str, case: Case | dict[str, Any]) -> str:
+    if isinstance(case, Case):
+        return f"{app_url}/?{state.LINK_PARAM}={state.encode_case(case)}"
+    raw = json.dumps(case).encode("utf-8")
+    code = state.LINK_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    return f"{app_url}/?{state.LINK_PARAM}={code}"
+
+
+def _wait_answer(page: Any, case: Case) -> Any:
+    """Wait until the metric shows the core's P(POEMS) for ``case``; return the assessment."""
+    answer = assess(case)
+    main = page.get_by_test_id("stMain")
+    main.get_by_test_id("stMetricValue").filter(has_text=render.headline(answer)).wait_for()
+    return answer
+
+
+def _raw_ids() -> set[str]:
+    """Ids that must never reach a clinician's eyes (words joined by '_', and 'cidp')."""
+    from model.criteria import FLAG_TEXT
+    from model.parameters import load_priors
+
+    ids = {f for f in FINDINGS if "_" in f}
+    ids |= {d for d in DIAGNOSIS_LABELS if "_" in d} | {"cidp"}
+    ids |= {r for r in RULE_SET_NAMES if "_" in r}
+    ids |= {s for s in STATE_WORDS if "_" in s}
+    ids |= set(load_priors().settings) | {f for f in FLAG_TEXT if "_" in f}
+    return ids
+
+
+RAW_ID = re.compile(r"(?<![A-Za-z0-9_./-])([a-z][a-z0-9]*(?:_[a-z0-9]+)+|cidp)(?![A-Za-z0-9_])")
+
+
+def _raw_ids_in(text: str) -> list[str]:
+    known = _raw_ids()
+    found = {m.group(1) for m in RAW_ID.finditer(text)}
+    return sorted(t for t in found if t in known or "_" in t) + (
+        ["[UNVERIFIED]"] if "[UNVERIFIED]" in text else []
+    )
+
+
+TEXT_JS = """root => {
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+    acceptNode: n => n.parentElement && n.parentElement.closest('[data-testid*=Icon]')
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
+  });
+  const out = [];
+  while (walker.nextNode()) out.push(walker.currentNode.textContent);
+  return out.join(' ');
+}"""
+"""Every text the user can read under ``root`` (SVG chart text included), without the names
+of Material icons (drawn from the locally served icon font as ligatures)."""
+
+
+def _pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+
+
+def _click_tab(page: Any, name: str) -> None:
+    page.get_by_test_id("stMain").get_by_role("tab", name=name).click()
+
+
+# ---------------------------------------------------------------- behaviour
+def test_no_request_leaves_localhost(app_url: str, fresh_page: Any) -> None:
+    page = fresh_page
+    hosts: list[str] = []
+    page.on("request", lambda request: hosts.append(request.url))
+    case = Case.load(ROOT / "examples" / "classic_poems.json")
+    page.goto(_link(app_url, case))
+    _wait_answer(page, case)
+    _click_tab(page, "Why: what moved it")
+    page.get_by_test_id("stMain").get_by_test_id("stVegaLiteChart").first.wait_for()
+    page.wait_for_load_state("networkidle")
+    outside = [
+        url
+        for url in hosts
+        if urllib.parse.urlparse(url).scheme not in ("data", "blob")
+        and urllib.parse.urlparse(url).hostname not in ("127.0.0.1", "localhost")
+    ]
+    assert hosts and outside == []
+
+
+def test_a_bad_field_leaves_the_answer_on_screen_with_the_error_at_the_field(
+    app_url: str, fresh_page: Any
+) -> None:
+    page = fresh_page
+    case = Case.load(ROOT / "examples" / "classic_poems.json")
+    page.goto(_link(app_url, case))
+    _wait_answer(page, case)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Major criteria", exact=True).click()
+    box = page.locator(f".st-key-{state.KEY_VEGF_VALUE} input")
+    box.fill("-50")
+    box.press("Enter")
+    without_vegf = case.with_finding("vegf", None)
+    sidebar.get_by_test_id("stAlert").filter(has_text="VEGF").first.wait_for()
+    _wait_answer(page, without_vegf)
+    main = page.get_by_test_id("stMain")
+    main.get_by_test_id("stAlert").filter(has_text="Left out of the answer below").wait_for()
+    main.get_by_test_id("stTable").filter(has_text="because").first.wait_for()
+    assert page.get_by_test_id("stException").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "browser-bad-field.png"))
+
+
+@pytest.mark.parametrize(
+    ("data", "good", "named"),
+    [
+        (
+            {
+                "findings": {
+                    "polyneuropathy": "present",
+                    "platelets": 650,
+                    "thrombocytosis": "absent",
+                }
+            },
+            {"findings": {"polyneuropathy": "present", "platelets": 650}},
+            "Thrombocytosis",
+        ),
+        (
+            {"findings": {"polyneuropathy": [], "monoclonal_protein": "present"}},
+            {"findings": {"monoclonal_protein": "present"}},
+            "Polyneuropathy",
+        ),
+        (
+            {"age": int("9" * 400), "findings": {"polyneuropathy": "present"}},
+            {"findings": {"polyneuropathy": "present"}},
+            "Age",
+        ),
+    ],
+    ids=["contradiction", "list-value", "400-digit-age"],
+)
+def test_a_link_with_a_bad_part_opens_with_the_good_parts(
+    app_url: str, fresh_page: Any, data: dict[str, Any], good: dict[str, Any], named: str
+) -> None:
+    page = fresh_page
+    page.goto(_link(app_url, data))
+    kept = Case.from_dict(good)
+    _wait_answer(page, kept)
+    page.get_by_test_id("stMain").get_by_test_id("stAlert").filter(has_text=named).first.wait_for()
+    assert page.get_by_test_id("stException").count() == 0
+    # the session stays usable: a toggle still gives the core's answer
+    toggle = page.locator(f".st-key-{state.widget_key('papilledema')}")
+    page.get_by_test_id("stSidebar").get_by_text("Minor criteria", exact=True).click()
+    toggle.get_by_role("radio", name="Yes", exact=True).click()
+    _wait_answer(page, kept.with_finding("papilledema", "present"))
+    assert page.get_by_test_id("stException").count() == 0
+
+
+def test_back_returns_to_the_previous_case(app_url: str, fresh_page: Any) -> None:
+    page = fresh_page
+    case = Case.load(ROOT / "examples" / "early_workup_vegf_pending.json")
+    page.goto(_link(app_url, case))
+    _wait_answer(page, case)
+    page.get_by_test_id("stSidebar").get_by_text("Major criteria", exact=True).click()
+    toggle = page.locator(f".st-key-{state.widget_key('sclerotic_bone_lesion')}")
+    toggle.get_by_role("radio", name="Yes", exact=True).click()
+    changed = case.with_finding("sclerotic_bone_lesion", "present")
+    _wait_answer(page, changed)
+    page.wait_for_url(lambda url: _case_in(url) == changed.to_dict())
+    page.go_back()
+    page.wait_for_url(lambda url: _case_in(url) == case.to_dict())
+    _wait_answer(page, case)
+    unknown = toggle.get_by_role("radio", name="Unknown", exact=True)
+    page.wait_for_function(
+        "el => el.getAttribute('aria-checked') === 'true'", arg=unknown.element_handle()
+    )
+    assert _case_in(page.url) == case.to_dict()
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (400, 800)], ids=["1366x768", "400px"])
+def test_the_answer_is_in_the_first_screen(
+    app_url: str, browser: Any, size: tuple[int, int]
+) -> None:
+    width, height = size
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(UI_TIMEOUT_MS)
+        case = Case.load(ROOT / "examples" / "classic_poems.json")
+        page.goto(_link(app_url, case))
+        answer = _wait_answer(page, case)
+        main = page.get_by_test_id("stMain")
+        parts = [
+            main.get_by_test_id("stMetric").first,
+            main.get_by_text("credible interval").first,
+            main.get_by_text(render.tab_title("seed") + ":").first,
+            main.get_by_test_id("stAlert").filter(has_text=answer.agreement.split(":")[0]).first,
+        ]
+        for part in parts:
+            box = part.bounding_box()
+            assert box is not None
+            assert box["y"] + box["height"] <= height, (part, box)
+        page.screenshot(path=str(ARTIFACTS / f"browser-first-screen-{width}.png"))
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_no_raw_id_on_the_page_or_in_the_report(app_url: str, browser_page: Any, name: str) -> None:
+    page = browser_page
+    case = Case.load(ROOT / "examples" / f"{name}.json")
+    page.goto(_link(app_url, case))
+    answer = _wait_answer(page, case)
+    main = page.get_by_test_id("stMain")
+    main.get_by_test_id("stTable").filter(has_text="because").first.wait_for()
+    texts = [main.evaluate(TEXT_JS), page.get_by_test_id("stSidebar").evaluate(TEXT_JS)]
+    for tab in ("Why: what moved it", "What if", "Which numbers matter"):
+        _click_tab(page, tab)
+        panel = main.get_by_role("tabpanel", name=tab)
+        panel.get_by_test_id("stVegaLiteChart").or_(panel.get_by_test_id("stDataFrame")).or_(
+            panel.get_by_test_id("stCaptionContainer")
+        ).first.wait_for()
+        page.wait_for_timeout(500)  # let the chart draw its text
+        texts.append(main.evaluate(TEXT_JS))
+    _click_tab(page, "Which test next")
+    page.set_content(render_report(answer, "html"))
+    texts.append(page.locator("body").inner_text())
+    shown = "\n".join(texts).replace(str(case.id), "")  # the case id is the user's own text
+    assert _raw_ids_in(shown) == []
+
+
+def test_every_contribution_bar_has_its_label_and_number(app_url: str, browser_page: Any) -> None:
+    page = browser_page
+    case = Case.load(ROOT / "examples" / "classic_poems.json")
+    page.goto(_link(app_url, case))
+    answer = _wait_answer(page, case)
+    _click_tab(page, "Why: what moved it")
+    panel = page.get_by_test_id("stMain").get_by_role("tabpanel", name="Why: what moved it")
+    chart = panel.get_by_test_id("stVegaLiteChart").first
+    chart.locator("svg text").first.wait_for()
+    texts = set(chart.locator("svg text").all_text_contents())
+    rows = render.contribution_rows(answer, answer.contributions)
+    assert len(rows) == len(answer.contributions.items) + 2
+    missing = [r["step"] for r in rows if r["step"] not in texts]
+    unnumbered = [r["number"] for r in rows[1:-1] if r["number"] not in texts]
+    assert missing == [] and unnumbered == []
+    page.screenshot(path=str(ARTIFACTS / "browser-why.png"))
+
+
+def test_the_report_prints_on_one_a4_page(app_url: str, browser: Any) -> None:
+    page = browser.new_page()
+    try:
+        for name in EXAMPLES:
+            report = render_report(assess(Case.load(ROOT / "examples" / f"{name}.json")), "html")
+            page.set_content(report)
+            pdf = page.pdf(format="A4")
+            assert _pdf_pages(pdf) == 1, name
+        (ARTIFACTS / "report-classic.pdf").write_bytes(pdf)
+    finally:
+        page.close()
+
+
+def test_the_downloaded_report_is_the_cores_and_fits_one_page(
+    app_url: str, fresh_page: Any
+) -> None:
+    page = fresh_page
+    case = Case.load(ROOT / "examples" / "classic_poems.json")
+    page.goto(_link(app_url, case))
+    _wait_answer(page, case)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="One-page report (HTML)").click()
+    html_text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "Made 20" in html_text and "poems-dx" in html_text and "priors " in html_text
+    page.set_content(html_text)
+    assert _pdf_pages(page.pdf(format="A4")) == 1
 
 
 def _sidebar_page(page: Any, name: str) -> None:
@@ -226,7 +528,7 @@ def test_three_edited_parameters_change_the_main_page_and_the_badge(
         )
     )
     before, after = assess(case), assess(case, priors=expected)
-    assert percent(before.posterior_poems) != percent(after.posterior_poems)
+    assert render.headline(before) != render.headline(after)
     page.goto(f"{app_url}/Priors?{state.LINK_PARAM}={state.encode_case(case)}")
     main = page.get_by_test_id("stMain")
     main.get_by_text(default.fingerprint[:12]).first.wait_for()
@@ -244,12 +546,12 @@ def test_three_edited_parameters_change_the_main_page_and_the_badge(
     badge.wait_for()
     fingerprint = badge.inner_text().split("fingerprint")[1].split()[0].strip("`· ")
     assert len(fingerprint) == 12 and fingerprint != default.fingerprint[:12]
-    _sidebar_page(page, "app")
-    main.get_by_test_id("stMetricValue").filter(has_text=percent(after.posterior_poems)).wait_for()
+    _sidebar_page(page, "Assessment")
+    main.get_by_test_id("stMetricValue").filter(has_text=render.headline(after)).wait_for()
     main.get_by_text(fingerprint).first.wait_for()
     page.screenshot(path=str(ARTIFACTS / "browser-edited-priors.png"))
     main.get_by_role("button", name="Back to the default priors").click()
-    main.get_by_test_id("stMetricValue").filter(has_text=percent(before.posterior_poems)).wait_for()
+    main.get_by_test_id("stMetricValue").filter(has_text=render.headline(before)).wait_for()
     assert page.get_by_test_id("stException").count() == 0
 
 

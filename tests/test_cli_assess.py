@@ -13,9 +13,8 @@ from model.assessment import DISCLAIMER, Assessment, agreement_text, assess, str
 from model.case import Case
 from model.cli import main
 from model.criteria import criteria_json, evaluate
-from model.inference.exact import default_priors
-from model.network.evidence import evidence_for
 from model.network.structure import DIAGNOSIS_STATES
+from model.report import render_report
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 FIXTURE = Path(__file__).parent / "fixtures" / "priors_minimal"
@@ -105,7 +104,7 @@ def test_assessment_is_frozen_and_renders() -> None:
         a.setting = "x"  # type: ignore[misc]
     with pytest.raises(TypeError):
         a.posterior["poems"] = 0.0  # type: ignore[index]
-    md = a.to_markdown()
+    md = render_report(a, "markdown")  # the one renderer of an assessment
     assert DISCLAIMER in md and "P(POEMS)" in md
     json.dumps(a.to_dict())  # JSON-serialisable
     interval = a.to_dict()["credible_interval"]
@@ -188,9 +187,8 @@ def test_strongest_findings_and_disagreement_names_them() -> None:
             }
         }
     )
-    priors, setting = default_priors(), "neuropathy_clinic"
-    up, down = strongest_findings(priors, setting, evidence_for(case))
-    assert {u.split()[0] for u in up[:2]} == {"Sclerotic", "Papilledema"}
+    up, down = strongest_findings(assess(case).contributions)
+    assert up[0].startswith("Sclerotic")
     assert down[0].startswith("Monoclonal protein")
     text = assess(case).agreement
     assert "Strongest for POEMS: " in text and "Sclerotic" in text

@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "model.vocabulary",
             "model.units",
             "model.codes",
+            "model.formatting",
         ),
     ),
     ("measurements", ("model.measurements",)),
@@ -59,7 +60,14 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("assessment", ("model.assessment",)),
     (
         "products",
-        ("model.report", "model.export", "model.bench", "model.evaluation", "model.teaching"),
+        (
+            "model.report",
+            "model.export",
+            "model.bench",
+            "model.bench_cohort",
+            "model.evaluation",
+            "model.teaching",
+        ),
     ),
     ("interface", ("model.cli", "model.__main__", "ui", "pages", "app")),
 )

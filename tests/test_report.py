@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from model.assessment import Assessment, assess, percent
+from model.assessment import Assessment, assess
 from model.case import Case
 from model.criteria import DEFAULT_RULE_SET
 from model.exceptions import InputError
-from model.report import STATEMENT, render_report
+from model.formatting import clinical_text, interval_text, probability, rule_set_name
+from model.report import NO_DECISIVE_TEST, STATEMENT, decisive_tests, render_report
 from model.vocabulary import label
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,18 +59,22 @@ def test_report_holds_case_answer_trace_sources_and_statement(
         text = "".join(parser.text)
     plain = text.replace("\\", "")  # Markdown escapes
     assert plain.count(STATEMENT) == 2  # top and bottom
-    assert percent(assessment.posterior_poems) in plain
+    interval = (assessment.credible_interval.low, assessment.credible_interval.high)
+    assert probability(assessment.posterior_poems, interval) in plain
     seed = assessment.criteria[DEFAULT_RULE_SET]
-    assert seed.title in plain
+    for result in assessment.criteria.values():
+        assert rule_set_name(result.rule_set) in plain
+        citation = result.citation
+        assert (f"doi:{citation.doi}" if citation.doi else citation.url) in plain
     for criterion in seed.criteria:
-        assert criterion.label in plain
+        if criterion.status == "indeterminate":
+            assert criterion.label in plain
     for fid in assessment.case.assessed():
         assert label(fid) in plain
-    for change in seed.could_change_with:
+    for change in seed.could_change_with[:4]:
         assert label(change["finding"]) in plain
-    for result in assessment.criteria.values():
-        assert result.citation.text in plain
-    assert assessment.agreement in plain
+    assert clinical_text(assessment.agreement) in plain
+    assert rule_set_name(DEFAULT_RULE_SET) in plain
     if assessment.credible_interval is None:
         assert "credible interval not computed" in plain
     else:
@@ -78,7 +84,7 @@ def test_report_holds_case_answer_trace_sources_and_statement(
 def test_credible_interval_is_reported_when_computed(assessment: Assessment) -> None:
     with_interval = dataclasses.replace(assessment, credible_interval=(0.61, 0.93))
     text = render_report(with_interval)
-    assert f"90% credible interval {percent(0.61)} to {percent(0.93)}" in text
+    assert f"90% credible interval {interval_text(0.61, 0.93)}" in text
     assert "not computed" not in text
 
 
@@ -119,10 +125,31 @@ def test_report_carries_interval_contributions_and_next_tests(
     assert full.credible_interval is not None and full.next_tests is not None
     text = render_report(full)
     low, high = full.credible_interval.low, full.credible_interval.high
-    shown = text.replace("\\>", ">")  # Markdown escapes a leading '>' as '\>'
-    assert f"90% credible interval {percent(low)} to {percent(high)}" in shown
-    assert "## Why: what moved the probability" in text
-    assert "## What to test next" in text
+    assert f"90% credible interval {interval_text(low, high)}" in text
+    assert "## Why: the strongest reasons" in text
+    assert "## Next tests, in the order an expert orders them" in text
     strongest = max(full.contributions.items, key=lambda c: abs(c.log_odds_change))
     assert strongest.label in text
-    assert full.next_tests[0].label in text
+
+
+def test_report_names_when_and_with_what_it_was_made(assessment: Assessment) -> None:
+    made = datetime(2026, 12, 2, 1, 30, tzinfo=UTC)
+    text = render_report(assessment, "markdown", generated_at=made, version="9.9.9")
+    assert "Made 2026-12-02 01:30 UTC" in text
+    assert "poems-dx 9.9.9" in text
+    assert f"priors {assessment.priors_fingerprint[:12]}" in text
+
+
+def test_next_steps_say_plainly_when_no_test_changes_the_answer() -> None:
+    settled = dataclasses.replace(
+        assess(Case.load(ROOT / "examples" / "classic_poems.json")), workup=None
+    )
+    useful = decisive_tests(settled.next_tests)
+    text = render_report(settled, "markdown")
+    if useful:
+        assert useful[0].label in text
+    else:
+        assert NO_DECISIVE_TEST in text
+    assert "bits" not in text
+    none_left = dataclasses.replace(settled, next_tests=(), workup=None)
+    assert NO_DECISIVE_TEST in render_report(none_left, "markdown")

@@ -8,7 +8,10 @@ so on a cold start the criteria, which need no network, are on screen first.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -112,14 +115,29 @@ def priors_zip(priors_fingerprint: str, _priors: Any) -> bytes:
     return make_zip(_priors)
 
 
-def what_if(case_json: str, setting: str) -> Any:
-    """Each unassessed finding's effect if present / absent (``ui.whatif.what_if``)."""
-    priors = active_priors()
-    return _what_if(case_json, setting, priors.fingerprint, priors)
+@st.cache_resource(show_spinner=False)
+def prepare_ahead() -> threading.Thread:
+    """Once per server process, in the background: every setting's engine, parameter draws
+    and sensitivity tables for the default priors (the model caches them by priors and
+    setting), so a new session or a change of setting does not pay for them.
 
+    Started after the first answer is on screen, so it never delays that answer.
+    """
 
-@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
-def _what_if(case_json: str, setting: str, priors_fingerprint: str, _priors: Priors) -> Any:
-    from ui.whatif import what_if as compute_what_if
+    def work() -> None:
+        from model.assessment import assess
 
-    return compute_what_if(Case.from_json(case_json), _priors, setting)
+        # Linux: the lowest CPU priority for this thread only, so sessions come first
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+        priors = default_priors()
+        for setting in priors.settings:
+            try:
+                assess(Case(), setting=setting, priors=priors)
+            except Exception:  # warming is best effort; a real call reports its own error
+                continue
+
+    thread = threading.Thread(target=work, name="poems-prepare-ahead", daemon=True)
+    thread.start()
+    return thread

@@ -8,15 +8,25 @@ from typing import Any
 
 import streamlit as st
 
-from model.analysis.uncertainty import INTERVAL_LABEL, INTERVAL_MEANING
+from model.analysis.uncertainty import INTERVAL_MEANING
 from model.constants import DISCLAIMER as CORE_DISCLAIMER
-from model.constants import STATUS_WORDS as CORE_STATUS_WORDS
+from model.criteria import DEFAULT_RULE_SET
+from model.formatting import (
+    clinical_text,
+    diagnosis_label,
+    interval_text,
+    parameter_label,
+    percent,
+    probability,
+    rule_set_name,
+    state_words,
+)
 from model.vocabulary import label
 
 DISCLAIMER = (
-    f"**{CORE_DISCLAIMER}** This is a structured second look at the findings "
-    "you entered. It does not replace clinical judgement, a haematologist's review, or the "
-    "tests it suggests."
+    f"**{CORE_DISCLAIMER}** A structured second look at the findings you "
+    "entered; it does not replace clinical judgement, a haematologist's review, or the tests "
+    "it suggests."
 )
 
 VERDICT_BADGE: Mapping[str, str] = {
@@ -24,45 +34,56 @@ VERDICT_BADGE: Mapping[str, str] = {
     "not_met": ":gray-badge[criteria not met]",
     "indeterminate": ":orange-badge[indeterminate]",
 }
-STATUS_WORDS: Mapping[str, str] = {
-    **CORE_STATUS_WORDS,
-    "inconsistent": "contradicts the case",
-}
+METRIC_LABEL = "P(POEMS syndrome | findings)"
 
 
-def percent(p: float) -> str:
-    """A probability as the core formats it (one formatter for app, CLI and report)."""
-    from model.assessment import percent as core_percent
-
-    return str(core_percent(p))
+def words(status: str) -> str:
+    """A status id in plain words."""
+    return state_words(status)
 
 
-def diagnosis_label(diagnosis: str) -> str:
-    from model.assessment import DIAGNOSIS_LABELS
+def interval_bounds(interval: Any) -> tuple[float, float]:
+    """(low, high) of a credible interval given as an object or as a pair."""
+    if hasattr(interval, "low"):
+        return float(interval.low), float(interval.high)
+    return float(interval[0]), float(interval[1])
 
-    return str(DIAGNOSIS_LABELS.get(diagnosis, diagnosis.replace("_", " ")))
+
+def headline(assessment: Any) -> str:
+    """P(POEMS) as shown in the metric: rounded to what its credible interval supports."""
+    interval = assessment.credible_interval
+    bounds = None if interval is None else interval_bounds(interval)
+    return probability(assessment.posterior_poems, bounds)
 
 
-def probability_panel(assessment: Any) -> Any:
-    """P(POEMS), the base rate and the differential chart.
+def answer(assessment: Any, default: str) -> None:
+    """The answer in one band: P(POEMS) with its interval, every verdict, the agreement."""
+    left, right = st.columns([1, 2], gap="medium")
+    with left:
+        st.metric(
+            METRIC_LABEL,
+            headline(assessment),
+            help="Posterior probability from the Bayesian network, given the findings entered.",
+        )
+        interval_line(st.empty(), assessment.credible_interval)
+    with right:
+        verdicts(assessment.criteria, default)
+        agreement(assessment)
 
-    Returns the slot where :func:`interval_line` writes the credible interval (it may be
-    computed after the rest of the page is drawn).
-    """
-    st.metric(
-        "P(POEMS | findings)",
-        percent(assessment.posterior_poems),
-        help="Posterior probability from the Bayesian network, given the findings entered.",
-    )
-    slot = st.empty()
-    if assessment.credible_interval is not None:
-        interval_line(slot, assessment.credible_interval)
+
+def verdicts(results: Mapping[str, Any], default: str) -> None:
+    """Every rule set's verdict on one line, the default first."""
+    ids = [default, *[r for r in results if r != default]]
+    st.markdown(" · ".join(f"{tab_title(rid)}: **{words(results[rid].verdict)}**" for rid in ids))
+
+
+def probability_panel(assessment: Any) -> None:
+    """The base rate and the differential chart."""
     st.caption(
         f"Base rate before any finding: {percent(assessment.prior_poems)} "
         f"(setting: {assessment.setting_label})."
     )
     differential_chart(assessment)
-    return slot
 
 
 def interval_line(slot: Any, interval: Any) -> None:
@@ -73,11 +94,10 @@ def interval_line(slot: Any, interval: Any) -> None:
     low, high = interval_bounds(interval)
     draws = getattr(interval, "n_draws", None)
     level = getattr(interval, "level", 0.9)
-    source = f" ({draws} parameter draws)" if draws else ""
+    source = f" From {draws} parameter draws." if draws else ""
     slot.markdown(
-        f"{level:.0%} credible interval: **{percent(low)} to {percent(high)}**{source}, "
-        f"{INTERVAL_LABEL}",
-        help=INTERVAL_MEANING,
+        f"{level:.0%} credible interval: **{interval_text(low, high)}**",
+        help=INTERVAL_MEANING + source,  # opens with INTERVAL_LABEL: what the interval shows
     )
 
 
@@ -139,7 +159,7 @@ def differential_chart(assessment: Any) -> None:
 
 def agreement(assessment: Any) -> None:
     """The assessment's plain words on whether criteria and probability agree."""
-    text = assessment.agreement
+    text = clinical_text(assessment.agreement)
     if text.startswith("Disagree"):
         st.warning(text, icon=":material/compare_arrows:")
     else:
@@ -147,7 +167,7 @@ def agreement(assessment: Any) -> None:
     if assessment.notes:
         with st.expander("How the case was read"):
             for note in assessment.notes:
-                st.markdown(f"- {note}")
+                st.markdown(f"- {clinical_text(note)}")
 
 
 def report_downloads(assessment: Any, priors: Any) -> None:
@@ -156,13 +176,15 @@ def report_downloads(assessment: Any, priors: Any) -> None:
     The report is built when the button is clicked, from the assessment itself (it carries
     the contributions, next tests and the interval).
     """
+    from datetime import UTC, datetime
+
     from model.report import render_report
     from ui.state import file_stem
 
     name = file_stem(assessment.case.id)
 
     def build(fmt: str) -> str:
-        return str(render_report(assessment, fmt))
+        return str(render_report(assessment, fmt, generated_at=datetime.now(UTC)))
 
     left, right, _ = st.columns([1, 1, 2])
     left.download_button(
@@ -182,64 +204,76 @@ def report_downloads(assessment: Any, priors: Any) -> None:
     )
 
 
-def interval_bounds(interval: Any) -> tuple[float, float]:
-    """(low, high) of a credible interval given as an object or as a pair."""
-    if hasattr(interval, "low"):
-        return float(interval.low), float(interval.high)
-    return float(interval[0]), float(interval[1])
+ROW_PX = 30
 
 
-def contributions(assessment: Any, result: Any) -> None:
-    """Log-odds waterfall: the base rate, then each observed finding's push, in chain order."""
-
+def contribution_rows(assessment: Any, result: Any) -> list[dict[str, Any]]:
+    """One row per bar of the *Why* chart, each with its label and its number."""
     rows = [
         {
-            "step": "Base rate (setting)",
+            "step": f"Base rate ({percent(assessment.prior_poems)})",
             "from": result.prior_log_odds,
             "to": result.prior_log_odds,
             "direction": "start",
-            "detail": f"prior P(POEMS) {percent(assessment.prior_poems)}",
+            "number": f"P(POEMS) {percent(assessment.prior_poems)}",
         }
     ]
     before = result.prior_log_odds
     for item in result.items:
+        change = float(item.log_odds_change)
         rows.append(
             {
-                "step": f"{item.label}: {item.state.replace('_', ' ')}",
+                "step": f"{item.label}: {state_words(item.state)}",
                 "from": before,
                 "to": item.log_odds_after,
-                "direction": "towards POEMS" if item.log_odds_change > 0 else "away from POEMS",
-                "detail": f"likelihood ratio {item.likelihood_ratio:.3g}",
+                "direction": "towards POEMS" if change > 0 else "away from POEMS",
+                "number": f"{change:+.1f} (odds x{item.likelihood_ratio:.2g})",
             }
         )
         before = item.log_odds_after
     rows.append(
         {
-            "step": "After all findings",
+            "step": f"After all findings ({headline(assessment)})",
             "from": result.posterior_log_odds,
             "to": result.posterior_log_odds,
             "direction": "end",
-            "detail": f"P(POEMS) {percent(assessment.posterior_poems)}",
+            "number": f"P(POEMS) {headline(assessment)}",
         }
     )
+    return rows
+
+
+def contributions(assessment: Any, result: Any) -> None:
+    """Log-odds waterfall: the base rate, then each observed finding's push, in chain order.
+
+    Every bar carries its label on the axis and its number beside it (log-odds change and
+    the odds factor); the chart is tall enough that no label is dropped.
+    """
+    rows = contribution_rows(assessment, result)
+    finite = [v for r in rows for v in (r["from"], r["to"]) if abs(v) < 1e9]
+    low, high = min([*finite, 0.0]), max([*finite, 0.0])
+    pad = max(1.0, 0.35 * (high - low))  # room for the numbers at the bar ends
     step = {
         "field": "step",
         "type": "nominal",
         "sort": [r["step"] for r in rows],
         "title": None,
-        "axis": {"labelLimit": 320},
+        "axis": {"labelLimit": 340, "labelOverlap": False, "labelFontSize": 12},
     }
+    x_scale = {"domain": [low - 0.1, high + pad], "nice": False, "clamp": True}
+    height = ROW_PX * len(rows) + 50
     spec = {
-        "height": 26 * len(rows) + 40,
+        "height": height,
         "data": {"values": rows},
+        "encoding": {"y": step},
         "layer": [
             {
-                "mark": {"type": "bar", "height": 14},
+                "mark": {"type": "bar", "height": 16},
                 "encoding": {
-                    "y": step,
                     "x": {
                         "field": "from",
                         "type": "quantitative",
+                        "scale": x_scale,
                         "title": "log-odds of POEMS (0 = 50 %, +2.2 = 90 %, -2.2 = 10 %)",
                     },
                     "x2": {"field": "to"},
@@ -252,65 +286,85 @@ def contributions(assessment: Any, result: Any) -> None:
                         },
                         "legend": {"title": None, "orient": "top"},
                     },
-                    "tooltip": [{"field": "step"}, {"field": "detail"}],
+                    "tooltip": [{"field": "step"}, {"field": "number"}],
                 },
             },
             {
-                "mark": {"type": "tick", "thickness": 3, "size": 16, "color": "#333333"},
-                "encoding": {"y": step, "x": {"field": "to", "type": "quantitative"}},
+                "mark": {"type": "tick", "thickness": 3, "size": 18, "color": "#333333"},
+                "encoding": {"x": {"field": "to", "type": "quantitative", "scale": x_scale}},
+            },
+            {
+                "transform": [{"calculate": "max(datum['from'], datum['to'])", "as": "end"}],
+                "mark": {"type": "text", "align": "left", "dx": 6, "fontSize": 12},
+                "encoding": {
+                    "x": {"field": "end", "type": "quantitative", "scale": x_scale},
+                    "text": {"field": "number"},
+                },
             },
             {
                 "data": {"values": [{"zero": 0}]},
                 "mark": {"type": "rule", "strokeDash": [4, 3]},
-                "encoding": {"x": {"field": "zero", "type": "quantitative"}},
+                "encoding": {"x": {"field": "zero", "type": "quantitative", "scale": x_scale}},
             },
         ],
     }
-    st.vega_lite_chart(spec, width="stretch")
+    st.vega_lite_chart(spec, width="stretch", height=height, key="why_chart")
     st.caption(
-        "Each bar is one finding's push on the log-odds of POEMS, in the order the network "
-        "added them (the order matters when findings share a cause; the pushes always add up "
-        "from the base rate to the final answer)."
+        "Each bar is one finding's push on the log-odds of POEMS (the number beside it, and "
+        "the factor it multiplies the odds by), in the order the network added them. The "
+        "order matters when findings share a cause; the pushes always add up from the base "
+        "rate to the final answer. The agreement text names the largest of these pushes."
     )
 
 
-def next_tests(tests: Any, limit: int = 10) -> None:
-    """The unassessed findings that would tell the most, by expected information gain."""
+def next_tests(tests: Any, limit: int = 8) -> None:
+    """The unassessed findings that could change the answer, with the decisive columns first.
 
-    ranked = list(tests)[:limit]
-    if not ranked:
-        st.caption("Nothing left to test in the network.")
+    Reads whatever fields each test carries (a missing one shows as an empty cell, never
+    "None"); says so plainly when no remaining test changes the answer.
+    """
+    from model.report import NO_DECISIVE_TEST, decisive_tests
+
+    useful = decisive_tests(tests, limit)
+    if not useful:
+        st.success(NO_DECISIVE_TEST, icon=":material/check_circle:")
         return
     rows = []
-    for test in ranked:
-        states = list(test.p_poems_if)
+    for test in useful:
+        outcomes = getattr(test, "p_poems_if", None) or {}
+        settles_to = getattr(test, "p_settles_seed_to", None) or {}
+        settles = getattr(test, "p_settles_seed", None)
         rows.append(
             {
-                "test": test.label,
-                "expected information (bits)": test.expected_entropy_reduction_bits,
-                "expected change in P(POEMS)": test.expected_abs_change_poems,
-                "chance it is present": test.p_present,
+                "test": str(getattr(test, "label", "") or label(str(test.finding))),
                 "P(POEMS) by result": "; ".join(
-                    f"{s.replace('_', ' ')}: {percent(test.p_poems_if[s])}" for s in states
+                    f"{state_words(s)}: {percent(p)}" for s, p in outcomes.items()
                 ),
-                "chance it settles the seed verdict": test.p_settles_seed,
-                "settles it as": "; ".join(
-                    f"{v.replace('_', ' ')}: {percent(p)}"
-                    for v, p in sorted(test.p_settles_seed_to.items())
-                )
-                or "-",
+                "settles the criteria": "" if settles is None else percent(settles),
+                "as": "; ".join(f"{words(v)} {percent(p)}" for v, p in sorted(settles_to.items())),
+                "expected change": percent(getattr(test, "expected_abs_change_poems", 0.0)),
             }
         )
     st.dataframe(
         rows,
         hide_index=True,
         key="next_tests_table",
+        width="stretch",
         column_config={
-            "expected information (bits)": st.column_config.NumberColumn(format="%.3f"),
-            "expected change in P(POEMS)": st.column_config.NumberColumn(format="percent"),
-            "chance it is present": st.column_config.NumberColumn(format="percent"),
-            "chance it settles the seed verdict": st.column_config.NumberColumn(format="percent"),
+            "test": st.column_config.TextColumn(width="medium"),
+            "P(POEMS) by result": st.column_config.TextColumn(width="medium"),
+            "settles the criteria": st.column_config.TextColumn(
+                width="small", help="Chance the test settles the default rule set's verdict."
+            ),
+            "as": st.column_config.TextColumn(width="small"),
+            "expected change": st.column_config.TextColumn(
+                width="small", help="Expected absolute change in P(POEMS)."
+            ),
         },
+    )
+    st.caption(
+        "Tests that would move P(POEMS) by at least one percentage point on average, or could "
+        "settle the default rule set's verdict, ranked by expected information."
     )
 
 
@@ -318,12 +372,12 @@ def sensitivity(assessment: Any, swings: Any) -> None:
     """One-way sensitivity: P(POEMS) at each end of the parameters that move it most."""
     rows = [
         {
-            "parameter": s.key,
+            "parameter": parameter_label(s.key),
             "at low": s.p_at_low,
             "at high": s.p_at_high,
             "range": f"{s.low:.3g} to {s.high:.3g}",
-            "kind": s.kind,
-            "source": s.source,
+            "kind": str(s.kind),
+            "source": "assumption" if str(s.source) == "ASSUMPTION" else str(s.source),
         }
         for s in swings
     ]
@@ -342,7 +396,7 @@ def sensitivity(assessment: Any, swings: Any) -> None:
                         "type": "nominal",
                         "sort": None,
                         "title": None,
-                        "axis": {"labelLimit": 360},
+                        "axis": {"labelLimit": 360, "labelOverlap": False},
                     },
                     "x": {
                         "field": "at low",
@@ -366,7 +420,7 @@ def sensitivity(assessment: Any, swings: Any) -> None:
             },
         ],
     }
-    st.vega_lite_chart(spec, width="stretch")
+    st.vega_lite_chart(spec, width="stretch", height=24 * len(rows) + 40)
     st.caption(
         "Each bar spans P(POEMS) with one parameter at the low and at the high end of its "
         "range, everything else at its point value; the dashed line is the current answer. "
@@ -374,43 +428,54 @@ def sensitivity(assessment: Any, swings: Any) -> None:
     )
 
 
-def what_if_table(rows: Any, assessment: Any) -> None:
-    """For each unassessed finding: P(POEMS) and the seed verdict if present / if absent."""
-    from model.vocabulary import FINDINGS
+def what_if_rows(assessment: Any) -> list[dict[str, Any]]:
+    """For each unassessed yes/no finding: P(POEMS) and the default verdict if present or
+    absent, read from the assessment's next tests (nothing recomputed), largest effect
+    first."""
+    now = assessment.posterior_poems
+    rows = []
+    for test in assessment.next_tests or ():
+        outcomes = getattr(test, "p_poems_if", None) or {}
+        verdict_if = getattr(test, "seed_verdict_if", None) or {}
+        if set(outcomes) != {"present", "absent"}:
+            continue
+        swing = max(abs(outcomes["present"] - now), abs(outcomes["absent"] - now))
+        rows.append(
+            {
+                "finding": str(getattr(test, "label", "") or label(test.finding)),
+                "P(POEMS) if present": outcomes["present"],
+                "verdict if present": words(verdict_if.get("present", "")) or "-",
+                "P(POEMS) if absent": outcomes["absent"],
+                "verdict if absent": words(verdict_if.get("absent", "")) or "-",
+                "_swing": swing,
+            }
+        )
+    rows.sort(key=lambda r: -float(r["_swing"]))
+    for row in rows:
+        del row["_swing"]
+    return rows
 
+
+def what_if_table(assessment: Any) -> None:
+    """The what-if table, drawn from the assessment."""
     st.caption(
-        f"Now: P(POEMS) {percent(assessment.posterior_poems)}, seed verdict "
-        f"{words(assessment.verdict)}. Each row sets one unassessed finding and leaves "
-        "everything else as entered; click a column header to sort. Set the finding in the "
-        "sidebar to make it part of the case."
+        f"Now: P(POEMS) {headline(assessment)}, {rule_set_name(DEFAULT_RULE_SET)} "
+        f"verdict {words(assessment.verdict)}. Each row sets one unassessed finding and "
+        "leaves everything else as entered; the largest effects come first. Set the finding "
+        "in the sidebar to make it part of the case."
     )
+    rows = what_if_rows(assessment)
     if not rows:
         st.caption("Every finding is assessed: nothing left to try.")
         return
-    data = [
-        {
-            "finding": label(r.finding),
-            "group": str(FINDINGS[r.finding].group.value),
-            "P(POEMS) if present": r.if_present.posterior_poems,
-            "verdict if present": _outcome_verdict(r.if_present),
-            "P(POEMS) if absent": r.if_absent.posterior_poems,
-            "verdict if absent": _outcome_verdict(r.if_absent),
-        }
-        for r in rows
-    ]
     bar = st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)
     st.dataframe(
-        data,
+        rows,
         hide_index=True,
+        width="stretch",
         column_config={"P(POEMS) if present": bar, "P(POEMS) if absent": bar},
         key="what_if_table",
     )
-
-
-def _outcome_verdict(outcome: Any) -> str:
-    if outcome.verdict is None:
-        return "impossible: " + outcome.reason
-    return words(outcome.verdict)
 
 
 def case_summary(case: Any) -> None:
@@ -427,21 +492,22 @@ def case_summary(case: Any) -> None:
         elif spec.kind is Kind.NUMBER:
             shown = f"{case.number(fid):g} {spec.unit}"
         else:
-            shown = str(value)
-        rows.append({"finding": spec.label, "entered": shown, "group": str(spec.group.value)})
+            shown = state_words(value)
+        group = str(spec.group.value).replace("_", " ")
+        rows.append({"finding": spec.label, "entered": shown, "group": group})
     with st.expander("The case as entered"):  # a stable label keeps it open across toggles
         st.caption(f"{len(rows)} findings entered; everything else is not assessed.")
         if rows:
             st.table(rows)
 
 
+_TIGHT_TOP = "<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>"
+"""Less empty space above the title, so the answer fits the first screen (static CSS only)."""
+
+
 def disclaimer() -> None:
+    st.html(_TIGHT_TOP)
     st.info(DISCLAIMER, icon=":material/info:")
-
-
-def words(status: str) -> str:
-    """A status id in plain words."""
-    return STATUS_WORDS.get(status, status.replace("_", " "))
 
 
 def labels(finding_ids: Iterable[str]) -> str:
@@ -452,17 +518,17 @@ def verdict_line(result: Any) -> None:
     """The rule set's verdict as a badge with the rule set's title."""
     badge = VERDICT_BADGE.get(result.verdict, result.verdict)
     st.markdown(f"#### {badge}")
-    st.caption(result.title)
+    st.caption(clinical_text(result.title))
 
 
 def criteria_trace(result: Any) -> None:
     """Every criterion with its status and what satisfied it, then what would decide it."""
     rows = [
         {
-            "role": c.role,
+            "role": str(c.role),
             "criterion": c.label,
             "status": words(c.status),
-            "because": _because(c),
+            "because": clinical_text(_because(c)),
         }
         for c in result.criteria
     ]
@@ -479,10 +545,10 @@ def criteria_trace(result: Any) -> None:
         ]
         st.table(decide)
     for flag in result.flags:
-        st.warning(_flag_text(flag), icon=":material/flag:")
+        st.warning(clinical_text(_flag_text(flag)), icon=":material/flag:")
     with st.expander("Explanation and source"):
         for line in result.explanation:
-            st.markdown(f"- {line}")
+            st.markdown(f"- {clinical_text(line)}")
         citation = result.citation
         link = f"https://doi.org/{citation.doi}" if citation.doi else citation.url
         st.caption(f"Source: {citation.text}. {link}")
@@ -508,10 +574,9 @@ RULE_SET_TAB_KEY = "rule_set_tab"
 
 
 def criteria_panel(results: Mapping[str, Any], default: str) -> None:
-    """Every rule set's verdict in one line; the default rule set's trace first and the
-    others one click away in tabs (only the open tab is drawn)."""
+    """The default rule set's trace first and the others one click away in tabs (only the
+    open tab is drawn)."""
     ids = [default, *[r for r in results if r != default]]
-    st.markdown(" · ".join(f"{tab_title(rid)}: **{words(results[rid].verdict)}**" for rid in ids))
     tabs = st.tabs([tab_title(rid) for rid in ids], key=RULE_SET_TAB_KEY, on_change="rerun")
     for tab, rid in zip(tabs, ids, strict=True):
         with tab:
@@ -522,4 +587,4 @@ def criteria_panel(results: Mapping[str, Any], default: str) -> None:
 
 def tab_title(rule_id: str) -> str:
     """A rule set's short name (stable, so the selected tab survives a new verdict)."""
-    return rule_id.replace("_", " ").capitalize()
+    return rule_set_name(rule_id)

@@ -18,14 +18,18 @@ import binascii
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from model import measurements as m
 from model.case import MAX_CASE_BYTES, Case
-from model.exceptions import CaseError
+from model.exceptions import CaseError, InputError
+from model.formatting import clinical_text
 from model.inputs import parse_json
 from model.vocabulary import (
     ABSENT,
+    AGGREGATES,
     FINDINGS,
     PRESENT,
     SEXES,
@@ -148,9 +152,17 @@ def values_from_case(case: Case) -> dict[str, Any]:
 
 
 def case_dict_from_values(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The case JSON object the widgets describe (not yet validated)."""
+    """The case JSON object the widgets describe (not yet validated).
+
+    A finding whose state another entry decides (:func:`derived_states`: thrombocytosis
+    from the platelet count, an aggregate from its parts) is left out: the entry that
+    decides it is the case's single source.
+    """
     findings: dict[str, Any] = {}
+    derived = derived_states(values)
     for fid, spec in FINDINGS.items():
+        if fid in derived:
+            continue
         if spec.kind is Kind.MEASUREMENT:
             value = values.get(KEY_VEGF_VALUE)
             if value is None:
@@ -191,6 +203,209 @@ def case_from_values(values: Mapping[str, Any]) -> Case:
     return Case.from_dict(case_dict_from_values(values))
 
 
+# ---------------------------------------------------------------- one control per fact
+@dataclass(frozen=True)
+class Derived:
+    """A finding whose state another entry decides, and the words that say which."""
+
+    state: str
+    because: str
+
+
+def _number_value(values: Mapping[str, Any], key: str) -> float | None:
+    value = values.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def derived_states(values: Mapping[str, Any]) -> dict[str, Derived]:
+    """Findings decided by another entry: shown in their control, never entered twice.
+
+    Thrombocytosis follows the platelet count, polycythemia and anemia the hemoglobin /
+    hematocrit, and an aggregate "(any)" its parts once they decide it (one part present, or
+    every part absent). Values outside the plausible range decide nothing (they are errors).
+    """
+    out: dict[str, Derived] = {}
+    plausible = {fid: FINDINGS[fid].plausible for fid in ("platelets", "hemoglobin", "hematocrit")}
+
+    def measured(fid: str) -> float | None:
+        value = _number_value(values, widget_key(fid))
+        bounds = plausible[fid]
+        if value is None or bounds is None or not bounds[0] <= value <= bounds[1]:
+            return None
+        return value
+
+    platelets = measured("platelets")
+    if platelets is not None:
+        out["thrombocytosis"] = Derived(
+            m.thrombocytosis_from_platelets(platelets),
+            f"set by the platelet count ({platelets:g} x 10^9/L)",
+        )
+    hb, hct = measured("hemoglobin"), measured("hematocrit")
+    sex = values.get(KEY_SEX)
+    sex = sex if sex in SEXES else None
+    if hb is not None or hct is not None:
+        for fid, state in (
+            ("polycythemia", m.polycythemia_from_blood(hb, hct, sex)),
+            ("anemia", m.anemia_from_hemoglobin(hb, sex)),
+        ):
+            if state is not None:
+                out[fid] = Derived(state, "set by the hemoglobin / hematocrit entered")
+    for agg, parts in AGGREGATES.items():
+        if agg == "vegf_elevated":
+            continue  # a statement about VEGF is the clinician's reading; see the VEGF help
+        states = {p: _entered_state(values, p, out) for p in parts}
+        present = [p for p, st in states.items() if st == PRESENT]
+        if present:
+            names = ", ".join(FINDINGS[p].label for p in present)
+            out[agg] = Derived(PRESENT, f"set by its part: {names}")
+        elif states and all(st == ABSENT for st in states.values()):
+            out[agg] = Derived(ABSENT, "set by its parts (all absent)")
+    return out
+
+
+def _entered_state(values: Mapping[str, Any], fid: str, derived: Mapping[str, Derived]) -> Any:
+    if fid in derived:
+        return derived[fid].state
+    value = values.get(widget_key(fid))
+    return None if value in (None, NOT_ASSESSED) else value
+
+
+# ---------------------------------------------------------------- what can still be used
+@dataclass(frozen=True)
+class Problem:
+    """One entry that could not be used: where it is, and what to do about it."""
+
+    key: str  # the widget key of the entry ("" when no widget holds it)
+    name: str  # the entry's clinical name
+    message: str
+
+
+def widget_for(field: str) -> str:
+    """The widget key that enters an error's field (``"findings.vegf.uln"`` -> ULN box)."""
+    if field in ("age", "sex", "setting", "id"):
+        return {"age": KEY_AGE, "sex": KEY_SEX, "setting": KEY_SETTING, "id": KEY_ID}[field]
+    if field.startswith("findings."):
+        parts = field.split(".")
+        fid = parts[1]
+        if fid in FINDINGS and FINDINGS[fid].kind is Kind.MEASUREMENT:
+            return KEY_VEGF_ULN if parts[-1] == "uln" else KEY_VEGF_VALUE
+        if fid in FINDINGS:
+            return widget_key(fid)
+    return ""
+
+
+_FIELD_NAMES = {
+    "age": "Age",
+    "sex": "Sex",
+    "setting": "Clinical setting",
+    "id": "Case id",
+    "findings": "Findings",
+    "link": "Link",
+    "case": "Case",
+}
+
+
+def field_name(field: str) -> str:
+    """An error's field in clinical words (``"findings.vegf.value"`` -> ``"VEGF value"``)."""
+    if field in _FIELD_NAMES:
+        return _FIELD_NAMES[field]
+    if field.startswith("findings."):
+        parts = field.split(".")
+        fid = parts[1]
+        if fid in FINDINGS:
+            name = FINDINGS[fid].label
+            extra = {"uln": " upper limit of normal", "unit": " unit", "specimen": " specimen"}
+            if FINDINGS[fid].kind is Kind.MEASUREMENT and parts[-1] in extra:
+                name += extra[parts[-1]]
+            return name
+    return clinical_text(field)
+
+
+def problem_from(err: Exception, field: str, value: Any) -> Problem:
+    """A :class:`Problem` from any error raised while reading ``field``."""
+    if isinstance(err, InputError) and err.field in ("finding id", "case key"):
+        what = "finding" if err.field == "finding id" else "case field"
+        return Problem(
+            "",
+            f"Unknown {what} {_short(err.value)}",
+            f"Unknown {what} {_short(err.value)}: not one this app knows. "
+            f"{clinical_text(err.hint)}".strip(),
+        )
+    if isinstance(err, InputError):
+        name = field_name(err.field if err.field.startswith("findings.") else field)
+        key = widget_for(err.field) or widget_for(field)
+        message = (
+            f"{name} must be {clinical_text(err.allowed)}. Got {_short(err.value)} instead. "
+            f"{clinical_text(err.hint)}"
+        ).strip()
+        return Problem(key, name, message)
+    name = field_name(field)
+    return Problem(
+        widget_for(field),
+        name,
+        f"{name} could not be read: got {_short(value)} ({type(value).__name__}), which is "
+        "not a value this entry takes. Enter it again in the sidebar.",
+    )
+
+
+def salvage(data: Any) -> tuple[Case, tuple[Problem, ...]]:
+    """The case made of every usable part of ``data``, and what was left out and why.
+
+    Each case field and each finding is checked on its own (any error, not only the
+    project's, becomes a :class:`Problem`), then the good parts together; an entry that
+    contradicts another (the error names it) is left out and the rest tried again. The
+    result is always a valid case, possibly empty.
+    """
+    if not isinstance(data, Mapping):
+        return Case(), (problem_from(TypeError(), "case", data),)
+    problems: list[Problem] = []
+    fields: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "findings":
+            continue
+        try:
+            Case.from_dict({key: value})
+        except Exception as err:
+            problems.append(problem_from(err, str(key), value))
+        else:
+            fields[key] = value
+    raw = data.get("findings", {})
+    if not isinstance(raw, Mapping):
+        problems.append(problem_from(TypeError(), "findings", raw))
+        raw = {}
+    findings: dict[str, Any] = {}
+    for fid, value in raw.items():
+        try:
+            Case.from_dict({"findings": {fid: value}})
+        except Exception as err:
+            problems.append(problem_from(err, f"findings.{fid}", value))
+        else:
+            findings[fid] = value
+    for _ in range(len(findings) + 1):
+        try:
+            return Case.from_dict({**fields, "findings": findings}), tuple(problems)
+        except CaseError as err:
+            fid = err.field.split(".")[1] if err.field.startswith("findings.") else ""
+            if fid not in findings:
+                break
+            problems.append(problem_from(err, err.field, findings.pop(fid)))
+        except Exception:
+            break
+    problems.append(Problem("", "Findings", "The findings could not be combined; none were used."))
+    return Case.from_dict(fields), tuple(problems)
+
+
+def case_and_problems(values: Mapping[str, Any]) -> tuple[Case, tuple[Problem, ...]]:
+    """The widgets' case; entries that cannot be used are left out and named."""
+    data = case_dict_from_values(values)
+    try:
+        return Case.from_dict(data), ()
+    except Exception:
+        return salvage(data)
+
+
 def _tidy_number(value: Any) -> Any:
     """Whole floats from number inputs become ints, so files and links stay short."""
     if isinstance(value, float) and value.is_integer():
@@ -207,6 +422,29 @@ def encode_case(case: Case) -> str:
 
 def decode_case(text: Any) -> Case:
     """Read a link parameter back into a case; anything damaged raises :class:`CaseError`."""
+    return Case.from_dict(_link_data(text), where="link")
+
+
+def decode_link(text: Any) -> tuple[Case, tuple[Problem, ...]]:
+    """A link's case made of its good parts, and what was left out (never raises).
+
+    A damaged code (not base64, not JSON, too long) gives an empty case and one problem;
+    a code whose case has bad entries opens with the good ones.
+    """
+    try:
+        data = _link_data(text)
+    except CaseError as err:
+        return Case(), (Problem("", "Link", str(err)),)
+    except Exception as err:
+        return Case(), (problem_from(err, "link", text),)
+    try:
+        return Case.from_dict(data), ()
+    except Exception:
+        return salvage(data)
+
+
+def _link_data(text: Any) -> Any:
+    """The JSON object a link parameter carries (checked for length, base64 and JSON)."""
     where = "link"
     if isinstance(text, list):
         text = text[-1] if text else ""
@@ -215,7 +453,7 @@ def decode_case(text: Any) -> Case:
             f"{LINK_PARAM} parameter",
             _short(text),
             f"a case code starting with {LINK_PREFIX!r}",
-            "The link is not from this app or was cut off; copy it again from 'Share'.",
+            "The link is not from this app or was cut off; copy the whole address again.",
             where=where,
         )
     if len(text) > MAX_LINK_CHARS:
@@ -237,26 +475,28 @@ def decode_case(text: Any) -> Case:
             f"{LINK_PARAM} parameter",
             _short(text),
             "an intact case code",
-            "The link was damaged or cut off (for example by an e-mail client); copy it again "
-            f"from 'Share'. ({type(err).__name__})",
+            "The link was damaged or cut off (for example by an e-mail client); copy the "
+            f"whole address again. ({type(err).__name__})",
             where=where,
         ) from None
     try:
-        data = parse_json(decoded, what=f"{LINK_PARAM} parameter", error=CaseError)
+        return parse_json(decoded, what=f"{LINK_PARAM} parameter", error=CaseError)
     except CaseError as err:
         raise CaseError(
             f"{LINK_PARAM} parameter",
             _short(text),
             "an intact case code",
-            "The link was damaged or cut off (for example by an e-mail client); copy it again "
-            f"from 'Share'. ({err.field} must be {err.allowed})",
+            "The link was damaged or cut off (for example by an e-mail client); copy the "
+            f"whole address again. ({err.field} must be {err.allowed}; got {err.value})",
             where=where,
         ) from None
-    return Case.from_dict(data, where=where)
 
 
 def _short(value: Any, limit: int = 40) -> str:
-    text = str(value)
+    try:
+        text = repr(value) if isinstance(value, str) else str(value)
+    except ValueError:  # an integer too long to print
+        text = "a number too long to read"
     return text if len(text) <= limit else text[:limit] + "..."
 
 

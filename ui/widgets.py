@@ -2,7 +2,10 @@
 
 The widgets' values live in session state; a copy (``_case_values``) survives page switches
 and is what a loaded file, example or link writes. :func:`case_entry` draws the sidebar and
-returns the validated case, or the error message that names the field and the fix.
+returns the case made of every usable entry; an entry that cannot be used (out of range, or
+contradicting another) is marked at its control with the fix, and left out of the case.
+A finding that another entry decides (thrombocytosis from the platelet count, an aggregate
+from its parts) is shown in its control, greyed, with what set it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import streamlit as st
 
 from model.case import Case
 from model.exceptions import PoemsError
+from model.formatting import state_words
 from model.vocabulary import FINDINGS, SEXES, Group, Kind
 from ui import state as s
 
@@ -23,6 +27,7 @@ BOOTED_KEY = "_booted"
 LOAD_ERROR_KEY = "_load_error"
 NOTICE_KEY = "_notice"
 PAGE_KEY = "_page"
+DERIVED_KEY = "_derived"
 UPLOAD_KEY = "case_upload"
 EXAMPLE_KEY = "example_choice"
 PASTE_KEY = "case_paste"
@@ -35,10 +40,18 @@ never absent). Short, so the three fit on one line in the sidebar."""
 
 @dataclass(frozen=True)
 class Entry:
-    """What case entry produced this run: a case, or the message saying what to fix."""
+    """What case entry produced this run: the case of every usable entry, and the entries
+    left out (each with its fix)."""
 
-    case: Case | None
-    error: str | None
+    case: Case
+    problems: tuple[s.Problem, ...] = ()
+
+    @property
+    def error(self) -> str | None:
+        """All problems in one message (``None`` when every entry was used)."""
+        if not self.problems:
+            return None
+        return " ".join(p.message for p in self.problems)
 
 
 def _all_keys() -> tuple[str, ...]:
@@ -48,18 +61,59 @@ def _all_keys() -> tuple[str, ...]:
 def _boot() -> None:
     """First run of a session: start empty, or from the case in the link."""
     ss = st.session_state
-    if BOOTED_KEY in ss:
+    if BOOTED_KEY in ss and VALUES_KEY in ss:
         return
-    ss[BOOTED_KEY] = True
     values = s.default_values()
     link = st.query_params.get_all(s.LINK_PARAM)
     if link:
-        try:
-            values = s.values_from_case(s.decode_case(link[-1]))
+        values, error = _values_from_link(link[-1])
+        if error:
+            ss[LOAD_ERROR_KEY] = error
+        else:
             ss[NOTICE_KEY] = "Case opened from the link."
-        except PoemsError as err:
-            ss[LOAD_ERROR_KEY] = f"This link could not be opened. {s.plain(err)}"
     ss[VALUES_KEY] = values
+    ss[BOOTED_KEY] = True
+
+
+def _values_from_link(code: str) -> tuple[dict[str, Any], str]:
+    """Widget values from a link's good parts, and the message naming what was left out."""
+    case, problems = s.decode_link(code)
+    try:
+        values = s.values_from_case(case)
+    except Exception:  # the app's boundary: a link never breaks the session
+        values, problems = s.default_values(), (*problems, s.Problem("", "Link", "unreadable"))
+    if not problems:
+        return values, ""
+    if not case.findings and case.to_dict() == {"findings": {}}:
+        lead = "This link could not be opened."
+    else:
+        lead = "The link was opened without the parts that could not be used."
+    return values, lead + " " + " ".join(s.plain(p.message) for p in problems)
+
+
+LINK_WRITTEN_KEY = "_link_written"
+
+
+def _follow_history() -> None:
+    """Back / Forward changed the address: show the case it holds (before widgets draw).
+
+    The app writes the case into the address after every change and remembers what it
+    wrote; an address it did not write came from the browser's history.
+    """
+    ss = st.session_state
+    if LINK_WRITTEN_KEY not in ss:
+        return
+    code = st.query_params.get(s.LINK_PARAM)
+    if code == ss[LINK_WRITTEN_KEY]:
+        return
+    values, error = _values_from_link(code) if code else (s.default_values(), "")
+    for key, value in values.items():
+        ss[key] = value
+    ss[VALUES_KEY] = values
+    ss.pop(DERIVED_KEY, None)
+    ss[LINK_WRITTEN_KEY] = code
+    if error:
+        ss[LOAD_ERROR_KEY] = error
 
 
 def _restore(page: str) -> None:
@@ -87,6 +141,7 @@ def load_case(case: Case, notice: str) -> None:
     ss[VALUES_KEY] = values
     ss[NOTICE_KEY] = notice
     ss.pop(LOAD_ERROR_KEY, None)
+    ss.pop(DERIVED_KEY, None)
 
 
 def _on_upload() -> None:
@@ -135,12 +190,12 @@ def _settings() -> Mapping[str, str]:
     return compute.setting_labels()
 
 
-def _tri_state(fid: str) -> None:
+def _tri_state(fid: str, derived: s.Derived | None) -> None:
     spec = FINDINGS[fid]
     options: tuple[str, ...]
     if spec.kind is Kind.CATEGORY:
         options = (*spec.states, s.NOT_ASSESSED)
-        labels = {o: _TRI_LABELS.get(o, o) for o in options}
+        labels = {o: _TRI_LABELS.get(o, state_words(o)) for o in options}
     else:
         options = s.TRI_STATES
         labels = _TRI_LABELS
@@ -150,7 +205,10 @@ def _tri_state(fid: str) -> None:
         key=s.widget_key(fid),
         format_func=labels.__getitem__,
         help=spec.note or None,
+        disabled=derived is not None,
     )
+    if derived is not None:
+        st.caption(f"{state_words(derived.state).capitalize()}: {derived.because}.")
 
 
 def _number(fid: str) -> None:
@@ -193,14 +251,24 @@ def _vegf() -> None:
     )
 
 
-def _finding(fid: str) -> None:
+def _finding(fid: str, derived: Mapping[str, s.Derived], problems: Mapping[str, str]) -> None:
     kind = FINDINGS[fid].kind
     if kind is Kind.MEASUREMENT:
         _vegf()
-    elif kind is Kind.NUMBER:
+        for key in (s.KEY_VEGF_VALUE, s.KEY_VEGF_ULN):
+            _field_problem(problems.get(key))
+        return
+    if kind is Kind.NUMBER:
         _number(fid)
     else:
-        _tri_state(fid)
+        _tri_state(fid, derived.get(fid))
+    _field_problem(problems.get(s.widget_key(fid)))
+
+
+def _field_problem(message: str | None) -> None:
+    """The problem with the entry just drawn, right under it."""
+    if message:
+        st.error(s.plain(message), icon=":material/error:")
 
 
 def _load_and_save(case: Case | None) -> None:
@@ -238,11 +306,12 @@ def _load_and_save(case: Case | None) -> None:
         st.caption("The address bar always holds the current case: copy it to share.")
 
 
-def _demographics() -> None:
+def _demographics(problems: Mapping[str, str]) -> None:
     st.text_input("Case id (optional)", key=s.KEY_ID)
     st.number_input(
         "Age (years)", value=None, key=s.KEY_AGE, placeholder="not given", step=1.0, format="%g"
     )
+    _field_problem(problems.get(s.KEY_AGE))
     st.segmented_control(
         "Sex",
         SEXES,
@@ -262,40 +331,70 @@ def _demographics() -> None:
         format_func=lambda sid: settings.get(sid, sid),
         placeholder="default setting" if settings else "available when the priors land",
     )
+    _field_problem(problems.get(s.KEY_SETTING))
 
 
 def case_entry(page: str) -> Entry:
-    """Draw the sidebar case entry and return this run's case (or what to fix).
+    """Draw the sidebar case entry and return this run's case and the entries left out.
 
     ``page`` names the calling page, so a page switch restores the entered values.
     """
     _boot()
+    _follow_history()
     _restore(page)
-    values = st.session_state.to_dict()
+    ss = st.session_state
+    values = ss.to_dict()
+    derived = s.derived_states(values)
+    for key in ss.get(DERIVED_KEY, ()):  # a control no longer decided elsewhere starts empty
+        if key not in derived:
+            ss[s.widget_key(key)] = s.NOT_ASSESSED
+            values[s.widget_key(key)] = s.NOT_ASSESSED
+    for fid, fact in derived.items():
+        ss[s.widget_key(fid)] = fact.state
+        values[s.widget_key(fid)] = fact.state
+    ss[DERIVED_KEY] = tuple(derived)
     try:
-        case: Case | None = s.case_from_values(values)
-        error = None
-    except PoemsError as err:
-        case, error = None, str(err)
+        case, problems = s.case_and_problems(values)
+    except Exception:  # the app's boundary: entry never breaks the session
+        case, problems = Case(), (s.Problem("", "Case", "The entries could not be read."),)
+    at_field = {p.key: p.message for p in problems if p.key}
     with st.sidebar:
         st.header("Case")
         _load_and_save(case)
-        _demographics()
+        _demographics(at_field)
         for title, groups in s.SECTIONS:
-            with st.expander(title, expanded=title == "Mandatory criteria"):
+            keys = {s.widget_key(f) for g in groups for f in s.findings_in(g)}
+            if any(f == "vegf" for g in groups for f in s.findings_in(g)):
+                keys |= {s.KEY_VEGF_VALUE, s.KEY_VEGF_ULN}
+            open_ = title == "Mandatory criteria" or bool(keys & set(at_field))
+            with st.expander(title, expanded=open_):
                 for group in groups:
                     if len(groups) > 1:
                         st.markdown(f"**{_group_title(group)}**")
                     for fid in s.findings_in(group):
-                        _finding(fid)
+                        _finding(fid, derived, at_field)
     _remember(values)
-    if case is not None:
-        _sync_link(case)
-    return Entry(case, error)
+    _sync_link(case)
+    return Entry(case, problems)
+
+
+MAIN_PAGE = "app.py"
+MAIN_PAGE_TITLE = "Assessment"
+
+
+def page_titles() -> dict[str, str]:
+    """Page file -> its name in the navigation (the main page is "Assessment", not "app";
+    ``app.py`` builds the navigation from this)."""
+    pages = sorted((s.EXAMPLES_DIR.parent / "pages").glob("*.py"))
+    titles = {MAIN_PAGE: MAIN_PAGE_TITLE}
+    for path in pages:
+        words = path.stem.split("_", 1)[-1] if path.stem[:1].isdigit() else path.stem
+        titles[f"pages/{path.name}"] = words.replace("_", " ")
+    return titles
 
 
 def _group_title(group: Group) -> str:
-    return str(group.value).capitalize()
+    return str(group.value).replace("_", " ").capitalize()
 
 
 def _sync_link(case: Case) -> None:
@@ -303,10 +402,12 @@ def _sync_link(case: Case) -> None:
     if case.to_dict() == {"findings": {}}:
         if s.LINK_PARAM in st.query_params:
             del st.query_params[s.LINK_PARAM]
+        st.session_state[LINK_WRITTEN_KEY] = None
         return
     code = s.encode_case(case)
     if st.query_params.get(s.LINK_PARAM) != code:
         st.query_params[s.LINK_PARAM] = code
+    st.session_state[LINK_WRITTEN_KEY] = code
 
 
 def messages(entry: Entry) -> None:
@@ -318,5 +419,10 @@ def messages(entry: Entry) -> None:
     notice = ss.pop(NOTICE_KEY, None)
     if notice:
         st.toast(notice)
-    if entry.error:
-        st.error(f"Case entry: {s.plain(entry.error)}")
+    if entry.problems:
+        names = ", ".join(s.plain(p.name) for p in entry.problems)
+        st.warning(
+            f"**Left out of the answer below: {names}.** Everything shown is computed without "
+            "these entries; the sidebar marks each one with its fix.",
+            icon=":material/error:",
+        )
