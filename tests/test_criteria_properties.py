@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from model.case import Case
 from model.criteria import INDETERMINATE, MET, NOT_MET, RULE_SETS, CriteriaResult, evaluate
 from model.exceptions import CaseError
-from model.vocabulary import AGGREGATES, BINARY_FINDINGS
+from model.vocabulary import AGGREGATES, BINARY_FINDINGS, Criterion
 
 P, A = "present", "absent"
 STATE = st.sampled_from([None, None, P, A])
@@ -103,7 +103,15 @@ def test_never_met_without_every_mandatory_criterion(case: Case, rule_set: str) 
     mandatory = [c for c in result.criteria if c.role == "mandatory"]
     if any(c.status != MET for c in mandatory):
         assert result.verdict != MET
-    if case.state("polyneuropathy") == A or case.state("monoclonal_protein") == A:
+    # The clonal criterion has a second route where the rule set lists it: light-chain-
+    # restricted plasma cells on biopsy meet it even when no M-protein is found.
+    biopsy = "clonal_plasma_cells_on_biopsy"
+    clone_on_biopsy = case.state(biopsy) == P and biopsy in RULE_SETS[rule_set].findings()
+    if clone_on_biopsy:
+        clonal = [c for c in mandatory if c.id == Criterion.MONOCLONAL_PCD]
+        assert [c.status for c in clonal] == [MET]
+    no_clone = case.state("monoclonal_protein") == A and not clone_on_biopsy
+    if case.state("polyneuropathy") == A or no_clone:
         assert result.verdict == NOT_MET
     assert result.verdict == _recomputed_verdict(result)
     if result.verdict != INDETERMINATE:
