@@ -46,7 +46,7 @@ with warnings.catch_warnings():
     from pgmpy.readwrite import BIFWriter, NETWriter, XMLBIFWriter
 
 
-class _FullPrecisionNETWriter(NETWriter):  # type: ignore[misc]
+class _FullPrecisionNETWriter(NETWriter):
     """pgmpy's NET writer rounds to 8 decimals; write every table value round-trip exact."""
 
     def net_cpd(self, var_name: str) -> str:
