@@ -10,8 +10,11 @@ underscores). Deterministic aggregates are written as ordinary CPTs of zeros and
 
 A setting defined by findings (``Setting.implies``, e.g. a polyneuropathy in a neuropathy
 clinic) exports its diagnosis table as the population *before* that selection; enter the
-defining findings as evidence in the other tool to get this tool's posteriors
-(``poems export`` prints them).
+defining findings as evidence in the other tool (those in ``priors/settings.toml``, i.e.
+``priors.setting(setting).implies``; :func:`model.network.evidence.with_setting` adds them to an
+evidence dict), except the ones the patient's findings contradict, to get this tool's posteriors.
+The tables are written in full precision (pgmpy's own NET writer rounds to 8 decimals, too
+coarse for a root divided by the selection's probability).
 
 Readers (checked in ``tests/test_export.py``): pgmpy reads all four back to the same
 posteriors. pyAgrum reads BIF, Hugin NET and XMLBIF (pyAgrum only knows XMLBIF by the file
@@ -24,9 +27,12 @@ BIF, NET or ``.bifxml`` with pyAgrum; use XDSL for GeNIe/SMILE.
 from __future__ import annotations
 
 import re
+import sys
 import warnings
 from pathlib import Path
 from xml.etree import ElementTree as ET
+
+import numpy as np
 
 from model.exceptions import InputError
 from model.network.builder import build_network
@@ -38,6 +44,22 @@ from model.vocabulary import suggest
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)
     from pgmpy.readwrite import BIFWriter, NETWriter, XMLBIFWriter
+
+
+class _FullPrecisionNETWriter(NETWriter):
+    """pgmpy's NET writer rounds to 8 decimals; write every table value round-trip exact."""
+
+    def net_cpd(self, var_name: str) -> str:
+        cpt = np.moveaxis(np.asarray(self.tables[var_name], dtype=float), 0, -1)
+        text = np.array2string(
+            cpt,
+            threshold=sys.maxsize,
+            max_line_width=sys.maxsize,
+            floatmode="unique",
+            formatter={"float_kind": lambda v: repr(float(v))},
+        )
+        return text.replace("[", "(").replace("]", ")")
+
 
 FORMATS: tuple[str, ...] = ("bif", "xmlbif", "xdsl", "net")
 SUFFIXES: dict[str, str] = {"bif": ".bif", "xmlbif": ".bifxml", "xdsl": ".xdsl", "net": ".net"}
@@ -144,7 +166,7 @@ def network_text(priors: Priors, setting: str, fmt: str) -> str:
         return to_xdsl(build_tables(priors, setting))
     model = build_network(priors, setting).copy()  # the cached model is shared: name a copy
     model.name = f"poems_{setting}"
-    writers = {"bif": BIFWriter, "xmlbif": XMLBIFWriter, "net": NETWriter}
+    writers = {"bif": BIFWriter, "xmlbif": XMLBIFWriter, "net": _FullPrecisionNETWriter}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return str(writers[fmt](model))

@@ -136,10 +136,11 @@ def test_cli_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def _pyagrum_posteriors(path: Path) -> list[dict[str, float]]:
     gum = pytest.importorskip("pyagrum")
     bn = gum.loadBN(str(path))
+    implies = default_priors().setting(SETTING).implies  # entered as evidence, as in pgmpy
     out = []
     for ev in EVIDENCE:
         engine = gum.LazyPropagation(bn)
-        engine.setEvidence(dict(ev))
+        engine.setEvidence(with_setting(ev, implies))
         engine.makeInference()
         posterior = engine.posterior("diagnosis")
         variable = bn.variable("diagnosis")

@@ -14,10 +14,15 @@ from model.inference.exact import resolve
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "export",
-        help="write the network as BIF, XMLBIF or GeNIe XDSL",
+        help="write the network as BIF, XMLBIF, Hugin NET or GeNIe XDSL",
         description=(
             "Write the Bayesian network (point values of the priors, one clinical setting's "
-            "base rates) for other tools: BIF and XMLBIF via pgmpy, XDSL for GeNIe/SMILE."
+            "base rates) for other tools: BIF, XMLBIF and Hugin NET via pgmpy, XDSL for "
+            "GeNIe/SMILE. A setting defined by findings (e.g. the neuropathy clinic: a "
+            "polyneuropathy with demyelinating nerve conduction) is exported as the population "
+            "before that selection: enter its defining findings as evidence in the other tool, "
+            "unless the patient's findings say otherwise, to get this tool's posteriors "
+            "(docs/network-contract.md)."
         ),
     )
     parser.add_argument("--format", required=True, choices=FORMATS, help="file format")
@@ -35,13 +40,4 @@ def run(args: argparse.Namespace) -> int:
     status(
         args, f"Wrote {args.format} network for setting '{setting}' to {shown_path(args.output)}"
     )
-    implies = priors.setting(setting).implies
-    if implies:
-        defining = ", ".join(f"{k} = {v}" for k, v in implies.items())
-        status(
-            args,
-            f"The setting is defined by {defining}: enter these as evidence in the other tool "
-            "unless the patient's findings say otherwise (the exported diagnosis table is the "
-            "population before that selection).",
-        )
     return 0

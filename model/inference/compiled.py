@@ -459,9 +459,16 @@ class CompiledEngine:
                 out[unobserved, column] = code
         return out
 
+    def with_implied(self, evidence: Mapping[str, str]) -> dict[str, str]:
+        """``evidence`` plus the implied evidence it does not state (the setting's defining
+        findings; the same rule as :func:`model.network.evidence.with_setting`)."""
+        return {**self.implied, **evidence}
+
     # ------------------------------------------------------------------ scoring
     def posterior(self, evidence: Mapping[str, str]) -> dict[str, float]:
-        """Posterior over the query states for one evidence dict (node -> state)."""
+        """Posterior over the query states for one evidence dict (node -> state), with the
+        implied evidence added where the dict does not state it."""
+        evidence = self.with_implied(evidence)
         rows = list(self._offsets_list)  # one row per table group, from the evidence
         for node, state in evidence.items():
             j = self._column.get(node)
@@ -610,7 +617,7 @@ class CompiledEngine:
         aggregate with its parts in closed form (linear, not exponential, in the parts).
         """
         self.encode([evidence])  # validates node and state names
-        evidence = {**self.implied, **evidence}
+        evidence = self.with_implied(evidence)
         batch = tables if isinstance(tables, TableBatch) else self.prepare(tables)
         nodes, n_batch = batch.nodes, batch.n_batch
         observed = {n: self.states[n].index(s) for n, s in evidence.items()}
