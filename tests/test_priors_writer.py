@@ -26,7 +26,12 @@ def _first(pattern: str) -> str:
 
 
 LEAK = _first(r"findings\.[a-z_]+\.leak")
-STATE = _first(r"latent\.[a-z_]+\.given\.[a-z_]+\.probs\.[a-z_]+")
+STATE = next(  # a state of a row with three or more states (two edited states leave room)
+    p.key
+    for p in PRIORS.parameters()
+    if re.fullmatch(r"latent\.[a-z_]+\.given\.[a-z_]+\.probs\.[a-z_]+", p.key)
+    and len(next(e for e in PRIORS.entries() if e.key == p.key.rsplit(".probs.", 1)[0]).probs) >= 3
+)
 BASE_RATE = _first(r"settings\.[a-z_]+\.probs\.poems")
 WHEN = "2026-12-02 01:00 UTC"
 
@@ -49,7 +54,9 @@ def _changed_lines(before: str, after: str) -> list[str]:
 
 
 def test_edited_files_keep_every_comment_and_change_only_the_edited_entries() -> None:
-    out = edited_texts(TEXTS, PRIORS, _edits())
+    edits = _edits()
+    out = edited_texts(TEXTS, PRIORS, edits)
+    edited_names = {e.key.split(".probs.")[0].rsplit(".", 1)[1] for e in edits}
     for name, before in TEXTS.items():
         after = out[name]
         comments_before = [x for x in before.splitlines() if x.lstrip().startswith("#")]
@@ -60,7 +67,12 @@ def test_edited_files_keep_every_comment_and_change_only_the_edited_entries() ->
             if name == "references.toml":
                 assert line.startswith("+")  # only the added 'user' reference
                 continue
-            assert re.match(r"[+-](p|probs|low|high|kind|source|note) = ", line), line
+            # a field of a [section] entry, or a whole one-line {inline} entry that was edited
+            field = re.match(r"[+-](p|probs|low|high|kind|source|note) = ", line)
+            inline = re.match(r"[+-]([A-Za-z0-9_]+) = \{", line)
+            assert field or (inline and inline.group(1) in edited_names), line
+            if not field and inline and line.startswith("+"):
+                assert 'kind = "user"' in line and 'source = "user"' in line, line
     changed = {n for n in TEXTS if out[n] != TEXTS[n]}
     assert changed == {"references.toml", "settings.toml", "latent.toml", "findings.toml"}
 
@@ -164,3 +176,27 @@ def test_who_and_why_are_kept_as_one_clean_line() -> None:
     note = next(p.note for p in back.parameters() if p.key == LEAK) or ""
     assert note.startswith('Edited by Dr "Q" <b> (2026-12-02 01:00 UTC): why\\ [31mxxx')
     assert not any(ord(c) < 32 or ord(c) == 127 for c in note)
+
+
+def test_an_entry_written_as_a_section_table_is_edited_like_an_inline_one() -> None:
+    """A researcher may write ``[findings.x.leak]`` or ``leak = {...}``: both edit alike."""
+    node = LEAK.split(".")[1]
+    text = TEXTS["findings.toml"]
+    line = next(x for x in text.splitlines() if x.startswith("leak = {"))
+    assert f"\n[{node}]\n" in text  # the node's section, holding the inline leak
+    fields = line.split("{", 1)[1].rsplit("}", 1)[0]
+    as_section = text.replace(line, "")
+    as_section += (
+        f"\n[{node}.leak]\n"
+        + "\n".join(part.strip() for part in re.split(r", (?=[a-z]+ = )", fields))
+        + "\n"
+    )
+    texts = {**TEXTS, "findings.toml": as_section}
+    reloaded = priors_from_texts(texts)
+    assert reloaded.point_values() == PRIORS.point_values()
+    for source in (TEXTS, texts):
+        edited = edited_texts(source, reloaded, [Edit(LEAK, 0.2, "A", "why", WHEN)])
+        back = next(p for p in priors_from_texts(edited).parameters() if p.key == LEAK)
+        assert (back.p, back.kind, back.source) == (0.2, "user", "user")
+    section_edit = edited_texts(texts, reloaded, [Edit(LEAK, 0.2, "A", "why", WHEN)])
+    assert "p = 0.2 # user edit: see note" in section_edit["findings.toml"]

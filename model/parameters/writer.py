@@ -321,11 +321,14 @@ def _provenance_note(entry: Parameter | Categorical, edits: Sequence[Edit], extr
 def _set_provenance(table: Any, note: str) -> None:
     import tomlkit
 
-    for name in ("p", "probs"):
-        if name in table:
-            value = table[name]
-            if isinstance(value, tomlkit.items.Item):
-                value.comment("user edit: see note")
+    # A comment ends its line, so only a section table ([x.y]) can carry one; an inline
+    # table ({p = ..., ...}) is one line and a comment inside it would break the TOML.
+    if not isinstance(table, tomlkit.items.InlineTable):
+        for name in ("p", "probs"):
+            if name in table:
+                value = table[name]
+                if isinstance(value, tomlkit.items.Item):
+                    value.comment("user edit: see note")
     table["kind"] = USER_KIND
     table["source"] = USER_SOURCE
     table["note"] = note
