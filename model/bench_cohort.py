@@ -67,6 +67,10 @@ def posterior_comparison(
     infer = inference_for(priors, setting)
     agrum = _pyagrum_engine(priors, setting)
 
+    # Every engine gets the same evidence: the pattern plus the setting's defining findings
+    # (the compiled engine adds them itself; the pgmpy and pyAgrum networks do not).
+    patterns = [engine.with_implied(ev) for ev in patterns]
+
     def compiled(ev: dict[str, str]) -> np.ndarray:
         post = engine.posterior(ev)
         return np.array([post[s] for s in states])

@@ -232,6 +232,11 @@ def clinical_text(text: object, extra: Mapping[str, str] | None = None) -> str:
 _NODE_NAMES: Mapping[str, str] = MappingProxyType(
     {
         "cytokine_vegf": "VEGF-driving cytokine",
+        "poems_activity": "POEMS cytokine activity",
+        "vegf_other_cause": "VEGF raised by another cause",
+        "incidental_mgus": "Incidental MGUS",
+        "age_band": "Age band",
+        "sclerotic_lesion_size": "Sclerotic lesion size",
         "plasma_cell_clone": "Plasma-cell clone",
         "vegf_serum": "Serum VEGF",
         "vegf_plasma": "Plasma VEGF",
@@ -256,7 +261,9 @@ def parameter_label(key: str, settings: Mapping[str, str] | None = None) -> str:
     if parts[0] not in ("findings", "latent") or len(parts) < 2:
         return clinical_text(key)
     node = parts[1]
-    subject = _NODE_NAMES.get(node) or (FINDINGS[node].label if node in FINDINGS else node)
+    subject = _NODE_NAMES.get(node) or (
+        FINDINGS[node].label if node in FINDINGS else _words_of(node).capitalize()
+    )
     rest = parts[2:]
     given = ""
     if len(rest) >= 2 and rest[0] == "given":

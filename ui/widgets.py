@@ -94,17 +94,20 @@ def _values_from_link(code: str) -> tuple[dict[str, Any], str]:
 LINK_WRITTEN_KEY = "_link_written"
 
 
-def _follow_history() -> None:
+def _follow_history(page: str) -> None:
     """Back / Forward changed the address: show the case it holds (before widgets draw).
 
     The app writes the case into the address after every change and remembers what it
-    wrote; an address it did not write came from the browser's history.
+    wrote; an address it did not write came from the browser's history. A switch to another
+    page drops the address's query, which is not a step back: the session's case stays.
     """
     ss = st.session_state
     if LINK_WRITTEN_KEY not in ss:
         return
     code = st.query_params.get(s.LINK_PARAM)
     if code == ss[LINK_WRITTEN_KEY]:
+        return
+    if not code and ss.get(PAGE_KEY) != page:
         return
     values, error = _values_from_link(code) if code else (s.default_values(), "")
     for key, value in values.items():
@@ -340,7 +343,7 @@ def case_entry(page: str) -> Entry:
     ``page`` names the calling page, so a page switch restores the entered values.
     """
     _boot()
-    _follow_history()
+    _follow_history(page)
     _restore(page)
     ss = st.session_state
     values = ss.to_dict()
