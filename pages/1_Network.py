@@ -19,7 +19,7 @@ from ui.dot import network_dot
 from ui.state import plain
 from ui.widgets import case_entry, messages
 
-st.set_page_config(page_title="POEMS network", page_icon=":material/hub:", layout="wide")
+st.set_page_config(page_title="POEMS network", page_icon="🕸️", layout="wide")
 
 TITLES = {
     "diagnosis": "Diagnosis",

@@ -21,7 +21,7 @@ from ui import active_priors, compute, render
 from ui.state import plain
 from ui.widgets import case_entry, messages
 
-st.set_page_config(page_title="POEMS priors", page_icon=":material/tune:", layout="wide")
+st.set_page_config(page_title="POEMS priors", page_icon="🎛️", layout="wide")
 
 SEARCH_KEY = "priors_search"
 PICK_KEY = "priors_pick"

@@ -24,7 +24,7 @@ from model.vocabulary import FINDINGS, label
 from ui import active_priors, render
 from ui.state import LINK_PARAM, encode_case, plain
 
-st.set_page_config(page_title="POEMS teaching", page_icon=":material/school:", layout="wide")
+st.set_page_config(page_title="POEMS teaching", page_icon="🎓", layout="wide")
 
 LIBRARY = load_library()
 PRESENTER_KEY = "teach_presenter"

@@ -29,7 +29,7 @@ from ui.state import plain
 MAX_UPLOAD_BYTES = 1024 * 1024
 EACH_ROW = "each row's own setting"
 
-st.set_page_config(page_title="POEMS evaluation", page_icon=":material/query_stats:", layout="wide")
+st.set_page_config(page_title="POEMS evaluation", page_icon="📈", layout="wide")
 
 
 @st.cache_resource(max_entries=8, show_spinner="Scoring the cohort...")

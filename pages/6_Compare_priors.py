@@ -22,7 +22,7 @@ from ui import active_priors, compute, render
 from ui.state import plain
 from ui.widgets import case_entry, messages
 
-st.set_page_config(page_title="Compare priors", page_icon=":material/compare:", layout="wide")
+st.set_page_config(page_title="Compare priors", page_icon="⚖️", layout="wide")
 
 MAX_UPLOAD_BYTES = 1024 * 1024
 

@@ -304,6 +304,12 @@ def test_no_request_leaves_localhost(app_url: str, fresh_page: Any) -> None:
     _click_tab(page, "Why: what moved it")
     page.get_by_test_id("stMain").get_by_test_id("stVegaLiteChart").first.wait_for()
     page.wait_for_load_state("networkidle")
+    for name in ("Network", "Priors", "Teaching", "Evaluation", "Compare priors"):
+        # every page, with its own icon: a ":material/...:" page icon is fetched from a CDN
+        _sidebar_page(page, name)
+        page.wait_for_url(f"**/{name.replace(' ', '_')}**")
+        page.get_by_test_id("stMain").get_by_role("heading").first.wait_for()
+        page.wait_for_load_state("networkidle")
     outside = [
         url
         for url in hosts
