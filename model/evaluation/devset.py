@@ -44,6 +44,7 @@ from model.evaluation.metrics import (
     rule_performance,
 )
 from model.exceptions import InputError
+from model.network.structure import DIAGNOSIS_STATES
 from model.parameters import Priors
 from model.vocabulary import FINDINGS, suggest
 
@@ -53,23 +54,8 @@ DEVSET_DIRECTORY = Path(__file__).with_name("devset")
 POSITIVE_LABEL = "poems"
 """The positive class: every other label (the Castleman variant included) is 'not POEMS'."""
 
-DEVSET_LABELS: tuple[str, ...] = (
-    "poems",
-    "castleman_variant_poems",
-    "cidp",
-    "mgus_neuropathy",
-    "al_amyloidosis",
-    "multiple_myeloma",
-    "castleman_disease",
-    "diabetic_neuropathy",
-    "other_neuropathy",
-    "mgus_without_neuropathy",
-    "solitary_plasmacytoma",
-    "mpn",
-    "tempi",
-    "scleromyxedema",
-    "schnitzler_syndrome",
-)
+DEVSET_LABELS: tuple[str, ...] = DIAGNOSIS_STATES
+"""The labels a patient may carry: the network's diagnosis states."""
 """Allowed labels: the agreed network-v2 diagnosis ids (a superset of v1's states)."""
 
 _BINARY = ("present", "absent")
