@@ -229,20 +229,23 @@ def clinical_text(text: object, extra: Mapping[str, str] | None = None) -> str:
     return re.sub(r"\bcidp\b", "CIDP", out)
 
 
-_NODE_NAMES: Mapping[str, str] = MappingProxyType(
+NODE_TITLES: Mapping[str, str] = MappingProxyType(
     {
-        "cytokine_vegf": "VEGF-driving cytokine",
-        "poems_activity": "POEMS cytokine activity",
-        "vegf_other_cause": "VEGF raised by another cause",
+        "diagnosis": "Diagnosis",
+        "plasma_cell_clone": "Plasma cell clone",
+        "poems_activity": "POEMS disease activity",
         "incidental_mgus": "Incidental MGUS",
+        "vegf_other_cause": "Other cause of raised VEGF",
         "age_band": "Age band",
-        "sclerotic_lesion_size": "Sclerotic lesion size",
-        "plasma_cell_clone": "Plasma-cell clone",
-        "vegf_serum": "Serum VEGF",
-        "vegf_plasma": "Plasma VEGF",
-        "bone_marrow_plasma_cells": "Marrow plasma cells",
+        "sex": "Sex",
+        "sclerotic_lesion_size": "Largest sclerotic lesion",
+        "vegf_serum": "Serum VEGF (x ULN)",
+        "vegf_plasma": "Plasma VEGF (x ULN)",
+        "bone_marrow_plasma_cells": "Bone-marrow plasma cells",
     }
 )
+"""Network node -> its name, for nodes that are not a vocabulary finding (one table for the
+parameter labels, the priors editor and the Network page)."""
 
 
 def parameter_label(key: str, settings: Mapping[str, str] | None = None) -> str:
@@ -261,7 +264,7 @@ def parameter_label(key: str, settings: Mapping[str, str] | None = None) -> str:
     if parts[0] not in ("findings", "latent") or len(parts) < 2:
         return clinical_text(key)
     node = parts[1]
-    subject = _NODE_NAMES.get(node) or (
+    subject = NODE_TITLES.get(node) or (
         FINDINGS[node].label if node in FINDINGS else _words_of(node).capitalize()
     )
     rest = parts[2:]

@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from model.exceptions import PoemsError
+from model.formatting import NODE_TITLES
 from model.vocabulary import FINDINGS, label
 from ui import active_priors, compute, render
 from ui.dot import network_dot
@@ -21,19 +22,7 @@ from ui.widgets import case_entry, messages
 
 st.set_page_config(page_title="POEMS network", page_icon="🕸️", layout="wide")
 
-TITLES = {
-    "diagnosis": "Diagnosis",
-    "plasma_cell_clone": "Plasma cell clone",
-    "poems_activity": "POEMS disease activity",
-    "incidental_mgus": "Incidental MGUS",
-    "vegf_other_cause": "Other cause of raised VEGF",
-    "age_band": "Age band",
-    "sex": "Sex",
-    "sclerotic_lesion_size": "Largest sclerotic lesion",
-    "vegf_serum": "Serum VEGF (x ULN)",
-    "vegf_plasma": "Plasma VEGF (x ULN)",
-    "bone_marrow_plasma_cells": "Bone-marrow plasma cells",
-}
+TITLES = NODE_TITLES
 CLUSTER_OF_SPECIAL = {
     "vegf_serum": "major",
     "vegf_plasma": "major",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model.exceptions import PriorsError
+from model.formatting import NODE_TITLES
 from model.parameters.schema import Categorical, NodePriors, Parameter, frozen_map
 from model.vocabulary import suggest
 
@@ -112,20 +113,6 @@ def apply_overrides(priors: Priors, overrides: Mapping[str, float]) -> Priors:
     )
 
 
-_NODE_TITLES: Mapping[str, str] = {
-    "plasma_cell_clone": "Plasma cell clone",
-    "poems_activity": "POEMS disease activity",
-    "incidental_mgus": "Incidental MGUS",
-    "vegf_other_cause": "Other cause of raised VEGF",
-    "age_band": "Age band",
-    "sex": "Sex",
-    "sclerotic_lesion_size": "Largest sclerotic lesion",
-    "vegf_serum": "Serum VEGF (x ULN)",
-    "vegf_plasma": "Plasma VEGF (x ULN)",
-    "bone_marrow_plasma_cells": "Bone-marrow plasma cells",
-}
-
-
 def parameter_label(key: str, diagnosis_labels: Mapping[str, str] | None = None) -> str:
     """A parameter's key path in clinical words (finding and diagnosis labels, not ids).
 
@@ -142,8 +129,8 @@ def parameter_label(key: str, diagnosis_labels: Mapping[str, str] | None = None)
         return names.get(s, s.replace("_", " "))
 
     def node(n: str) -> str:
-        if n in _NODE_TITLES:
-            return _NODE_TITLES[n]
+        if n in NODE_TITLES:
+            return NODE_TITLES[n]
         return finding_label(n) if n in FINDINGS else n.replace("_", " ").capitalize()
 
     parts = key.split(".")
