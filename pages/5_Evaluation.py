@@ -15,8 +15,9 @@ from typing import Any
 
 import streamlit as st
 
+from model.cohort.format import CohortTable, read_cohort_table
 from model.evaluation.bundled import BUNDLED, bundled_frame
-from model.evaluation.cohort import guess_label_column, read_table
+from model.evaluation.cohort import guess_label_column
 from model.evaluation.evaluate import Evaluation, evaluate_table
 from model.evaluation.plots import reliability_figure, roc_figure
 from model.exceptions import PoemsError
@@ -32,18 +33,23 @@ EACH_ROW = "each row's own setting"
 st.set_page_config(page_title="POEMS evaluation", page_icon="📈", layout="wide")
 
 
+@st.cache_resource(max_entries=4, show_spinner="Reading the cohort...")
+def _read_upload(key: str, name: str, _data: bytes) -> CohortTable:
+    """An upload read by the one cohort reader (``model.cohort.format``), keyed by content."""
+    return read_cohort_table(_data, name=name, max_bytes=MAX_UPLOAD_BYTES)
+
+
 @st.cache_resource(max_entries=8, show_spinner="Scoring the cohort...")
 def _evaluate(
     key: str,
-    data: bytes | None,
     label: str,
     positive: str,
     setting: str,
     priors_fingerprint: str,
+    _table: Any,
     _priors: Priors,
 ) -> tuple[Evaluation, dict[str, Any]]:
-    frame = bundled_frame(key) if data is None else read_table(data, MAX_UPLOAD_BYTES)
-    result = evaluate_table(frame, label, _priors, setting=setting or None, positive=positive)
+    result = evaluate_table(_table, label, _priors, setting=setting or None, positive=positive)
     intervals = (
         result.intervals()
         if result.network.n_positive and result.network.n > result.network.n_positive
@@ -52,7 +58,8 @@ def _evaluate(
     return result, intervals
 
 
-def _frame(source: str) -> tuple[str, bytes | None, Any] | None:
+def _table(source: str) -> tuple[str, Any] | None:
+    """The chosen cohort: (cache key, an uploaded :class:`CohortTable` or a bundled frame)."""
     if source == "Upload a cohort":
         upload = st.file_uploader(
             "Cohort (CSV or Parquet, up to 1 MB)", type=["csv", "parquet"], key="ev_upload"
@@ -60,12 +67,26 @@ def _frame(source: str) -> tuple[str, bytes | None, Any] | None:
         if upload is None:
             return None
         data = upload.getvalue()
-        return f"upload:{len(data)}:{hash(data)}", data, read_table(data, MAX_UPLOAD_BYTES)
+        key = f"upload:{len(data)}:{hash(data)}"
+        table = _read_upload(key, upload.name, data)
+        st.caption(read_note(upload.name, table))
+        return key, table
     key = st.selectbox(
         "Bundled cohort", list(BUNDLED), format_func=lambda k: BUNDLED[k].label, key="ev_bundled"
     )
     st.caption(BUNDLED[key].description)
-    return key, None, bundled_frame(key)
+    return key, bundled_frame(key)
+
+
+def read_note(name: str, table: CohortTable) -> str:
+    """How an upload was read, for a caption (the file name escaped)."""
+    note = f"Read {plain(name)} as {table.description}: {len(table.frame)} rows."
+    if table.read_errors:
+        note += (
+            f" {len(table.read_errors)} line(s) could not be read; they are listed under "
+            "'Rows left out' and every other row is scored."
+        )
+    return note
 
 
 def _headline(result: Evaluation, intervals: dict[str, Any]) -> None:
@@ -166,10 +187,11 @@ def main() -> None:
         "Cohort", ["Bundled cohort", "Upload a cohort"], horizontal=True, key="ev_source"
     )
     try:
-        chosen = _frame(source)
+        chosen = _table(source)
         if chosen is None:
             return
-        key, data, frame = chosen
+        key, table = chosen
+        frame = table.frame if isinstance(table, CohortTable) else table
         columns = [str(c) for c in frame.columns]
         default = BUNDLED[key].label_column if key in BUNDLED else guess_label_column(columns)
         label = st.selectbox(
@@ -203,7 +225,7 @@ def main() -> None:
         if st.session_state.get("ev_request") != (key, label, positive, setting):
             return
         result, intervals = _evaluate(
-            key, data, label, positive, setting, priors.fingerprint, priors
+            key, label, positive, setting, priors.fingerprint, table, priors
         )
         _headline(result, intervals)
         left, right = st.columns(2)

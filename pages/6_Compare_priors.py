@@ -17,7 +17,8 @@ import streamlit as st
 
 from model.assessment import DIAGNOSIS_LABELS
 from model.case import Case
-from model.evaluation.cohort import guess_label_column, read_table
+from model.cohort.format import CohortTable, read_cohort_table
+from model.evaluation.cohort import guess_label_column
 from model.evaluation.compare import compare_case, diff_parameters, effect_of_each
 from model.evaluation.evaluate import evaluate_table
 from model.exceptions import PoemsError
@@ -37,14 +38,19 @@ def _uploaded(name: str, data: bytes) -> active_priors.PriorSet:
     return active_priors.load_zip(name, data)
 
 
+@st.cache_resource(max_entries=4, show_spinner="Reading the cohort...")
+def _read_upload(key: str, name: str, _data: bytes) -> CohortTable:
+    """An upload read by the one cohort reader (``model.cohort.format``), keyed by content."""
+    return read_cohort_table(_data, name=name, max_bytes=MAX_UPLOAD_BYTES)
+
+
 @st.cache_resource(max_entries=8, show_spinner="Scoring the cohort under both prior sets...")
 def _cohort_metrics(
-    data: bytes, label: str, fp_a: str, fp_b: str, _a: Priors, _b: Priors
+    key: str, label: str, fp_a: str, fp_b: str, _table: CohortTable, _a: Priors, _b: Priors
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    table = read_table(data, MAX_UPLOAD_BYTES)
     return (
-        evaluate_table(table, label, _a).metrics_row(),
-        evaluate_table(table, label, _b).metrics_row(),
+        evaluate_table(_table, label, _a).metrics_row(),
+        evaluate_table(_table, label, _b).metrics_row(),
     )
 
 
@@ -161,7 +167,13 @@ def _cohort(a: Priors, b: Priors) -> None:
     if upload is None:
         return
     data = upload.getvalue()
-    columns = [str(c) for c in read_table(data, MAX_UPLOAD_BYTES).columns]
+    key = f"upload:{len(data)}:{hash(data)}"
+    table = _read_upload(key, upload.name, data)
+    note = f"Read {plain(upload.name)} as {table.description}: {len(table.frame)} rows."
+    if table.read_errors:
+        note += f" {len(table.read_errors)} line(s) could not be read and are left out."
+    st.caption(note)
+    columns = [str(c) for c in table.frame.columns]
     guess = guess_label_column(columns)
     label = st.selectbox(
         "Label column (each patient's diagnosis)",
@@ -172,7 +184,7 @@ def _cohort(a: Priors, b: Priors) -> None:
     )
     if label is None:
         return
-    metrics_a, metrics_b = _cohort_metrics(data, label, a.fingerprint, b.fingerprint, a, b)
+    metrics_a, metrics_b = _cohort_metrics(key, label, a.fingerprint, b.fingerprint, table, a, b)
     st.dataframe(
         [
             {"metric": name, "A": metrics_a.get(key), "B": metrics_b.get(key)}

@@ -175,7 +175,7 @@ def _evaluation_page() -> AppTest:
 def test_a_simulated_parquet_cohort_evaluates_with_its_label_found_and_intervals(
     tmp_path: Path,
 ) -> None:
-    from model.evaluation.cohort import read_table
+    from model.cohort.format import read_cohort_table
     from model.evaluation.evaluate import evaluate_table
     from model.inference.simulate import write_cohort
 
@@ -196,7 +196,7 @@ def test_a_simulated_parquet_cohort_evaluates_with_its_label_found_and_intervals
     assert at.selectbox(key="ev_label").value == "true_diagnosis"  # never 'id'
     at.button(key="ev_run").click().run()
     assert not at.exception and [e.value for e in at.error] == []
-    expected = evaluate_table(read_table(data), "true_diagnosis", DEFAULT)
+    expected = evaluate_table(read_cohort_table(data), "true_diagnosis", DEFAULT)
     shown = {m.label: m.value for m in at.main.metric}
     assert shown["AUC"] == f"{expected.network.auc:.3f}"
     assert shown["Brier score"] == f"{expected.network.brier:.3f}"

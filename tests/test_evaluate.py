@@ -25,8 +25,9 @@ import pytest
 
 from model.case import Case
 from model.cli import main
+from model.cohort.format import read_cohort_table
 from model.evaluation import metrics as mx
-from model.evaluation.cohort import read_cohort, read_table
+from model.evaluation.cohort import case_from_row
 from model.evaluation.evaluate import evaluate_table
 from model.inference.exact import posterior
 
@@ -48,7 +49,7 @@ r6,flu,neuropathy_clinic,present,,,,,,
 
 @pytest.fixture(scope="module")
 def result():  # type: ignore[no-untyped-def]
-    return evaluate_table(read_table(CSV.encode()), "dx", n_bins=2)
+    return evaluate_table(read_cohort_table(CSV.encode()), "dx", n_bins=2)
 
 
 def test_rule_counts_by_hand(result) -> None:  # type: ignore[no-untyped-def]
@@ -68,8 +69,8 @@ def test_bad_rows_are_listed_not_fatal(result) -> None:  # type: ignore[no-untyp
 
 
 def test_network_metrics_match_independent_exact_posteriors(result) -> None:  # type: ignore[no-untyped-def]
-    cohort = read_cohort(CSV.encode(), "dx")
-    cases = [c for c, lab in zip(cohort.cases, cohort.labels, strict=True) if lab != "flu"]
+    rows = read_cohort_table(CSV.encode()).frame.to_dict(orient="records")
+    cases = [case_from_row(r, "dx") for r in rows if r["dx"] != "flu" and r["hepatomegaly"] == ""]
     p = [posterior(c, setting=c.setting or "neuropathy_clinic")["poems"] for c in cases]
     y = [1, 1, 0, 0]
     assert result.scores.tolist() == pytest.approx(p, abs=1e-9)
@@ -125,7 +126,7 @@ def test_cli_unknown_setting_is_one_line(
 
 
 def test_forced_setting_changes_scores_not_verdicts() -> None:
-    cohort = read_table(CSV.encode())
+    cohort = read_cohort_table(CSV.encode())
     a = evaluate_table(cohort, "dx", setting="general_population")
     b = evaluate_table(cohort, "dx", setting="paraproteinemic_neuropathy")
     assert a.verdicts == b.verdicts
@@ -143,10 +144,10 @@ def test_evaluate_and_compare_priors_read_the_parquet_simulate_writes(
     assert (
         main(["simulate", "--n", "150", "--setting", "neuropathy_clinic", "-o", str(cohort)]) == 0
     )
-    columns = list(read_table(cohort).columns)
+    columns = list(read_cohort_table(cohort).frame.columns)
     assert guess_label_column(columns) == "true_diagnosis" and "id" in columns
     csv = tmp_path / "cohort.csv"
-    read_table(cohort).to_csv(csv, index=False)
+    read_cohort_table(cohort).frame.to_csv(csv, index=False)
     capsys.readouterr()
     assert main(["evaluate", str(cohort), "--label", "true_diagnosis", "--json"]) == 0
     from_parquet = json.loads(capsys.readouterr().out)

@@ -6,8 +6,8 @@ import argparse
 from typing import Any
 
 from model.case import Case
-from model.cli.common import about, print_json, readable
-from model.evaluation.cohort import read_table
+from model.cli.common import about, print_json
+from model.cli.evaluate import add_reading_arguments, read_cohort_argument
 from model.evaluation.compare import compare_priors
 from model.evaluation.evaluate import evaluate_table
 from model.exceptions import InputError
@@ -32,6 +32,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--cohort", default=None, metavar="COHORT.csv", help="a labelled cohort")
     parser.add_argument("--label", default=None, metavar="COLUMN", help="label column of --cohort")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_reading_arguments(parser)
     parser.set_defaults(handler=run)
 
 
@@ -48,8 +49,7 @@ def run(args: argparse.Namespace) -> int:
     case = Case.load(args.case) if args.case else None
     metrics = None
     if args.cohort:
-        with readable(args.cohort) as source:
-            table = read_table(source)
+        table = read_cohort_argument(args, args.cohort)
         metrics = (
             evaluate_table(table, args.label, a, setting=args.setting).metrics_row(),
             evaluate_table(table, args.label, b, setting=args.setting).metrics_row(),

@@ -6,12 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from model.cli.common import print_json, readable, status
+from model.cli.common import STDIO, print_json, readable, status
 from model.cli.evaluate_devset import add_devset_arguments, run_devset
-from model.evaluation.cohort import read_table
+from model.cohort.format import CohortTable, delimiter_from_option, read_cohort_table
 from model.evaluation.evaluate import DEFAULT_SETTING, POSITIVE, evaluate_table
 from model.evaluation.plots import save_reliability_png
 from model.exceptions import InputError
+from model.inputs import terminal_safe
 from model.parameters import load_priors
 
 
@@ -57,9 +58,43 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--plot", default=None, metavar="OUT.png", help="write the reliability diagram"
     )
+    add_reading_arguments(parser)
 
     add_devset_arguments(parser)
     parser.set_defaults(handler=run)
+
+
+def add_reading_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--delimiter`` and ``--encoding``, as ``poems batch`` has them."""
+    parser.add_argument(
+        "--delimiter",
+        default=None,
+        metavar="D",
+        help="CSV delimiter: comma, semicolon or tab (default: detected from the header)",
+    )
+    parser.add_argument(
+        "--encoding",
+        default=None,
+        metavar="E",
+        help="CSV text encoding (default utf-8; Excel on Windows writes cp1252)",
+    )
+
+
+def read_cohort_argument(args: argparse.Namespace, cohort: str) -> CohortTable:
+    """The cohort named on the command line (``-``: standard input), read by the one cohort
+    reader; how it was read goes to stderr."""
+    delimiter = delimiter_from_option(args.delimiter)
+    with readable(cohort) as path:
+        table = read_cohort_table(
+            path,
+            name="<stdin>" if cohort == STDIO else None,
+            delimiter=delimiter,
+            encoding=args.encoding,
+        )
+    unread = f"; {len(table.read_errors)} line(s) could not be read" if table.read_errors else ""
+    where = terminal_safe(table.where)
+    status(args, f"Read {where}: {table.description}, {len(table.frame)} rows{unread}")
+    return table
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,8 +109,7 @@ def run(args: argparse.Namespace) -> int:
         )
 
     priors = load_priors(args.priors)
-    with readable(args.cohort) as source:
-        table = read_table(source)
+    table = read_cohort_argument(args, args.cohort)
     result = evaluate_table(
         table,
         args.label,

@@ -32,6 +32,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -225,10 +226,21 @@ class CohortSource:
     """A cohort file opened for reading: its format, and its rows in chunks."""
 
     def __init__(
-        self, path: str | Path, *, delimiter: str | None = None, encoding: str | None = None
+        self,
+        path: str | Path,
+        *,
+        delimiter: str | None = None,
+        encoding: str | None = None,
+        name: str | None = None,
+        every_column: bool = False,
     ) -> None:
+        """``name`` is what messages call the file (default: its path); ``every_column``
+        reads every column as text, not only the cohort format's (evaluation reads the label
+        column too)."""
         self.path = Path(path)
-        self.where = str(self.path)
+        self.where = name or str(self.path)
+        self.every_column = every_column
+        self.skipped: list[str] = []  # columns of a type that is not one value per cell
         self.suffix = check_suffix(self.path, "cohort file")
         if not self.path.exists():
             raise InputError("cohort file", self.where, "an existing file")
@@ -242,6 +254,12 @@ class CohortSource:
         else:
             self.dialect = _sniff(self.path, delimiter, self.encoding)
             self.names = list(self.dialect.names)
+
+    def wanted(self, name: str) -> bool:
+        """Whether column ``name`` is read."""
+        if name in self.skipped:
+            return False
+        return self.every_column or name in KNOWN_COLUMNS
 
     # -------------------------------------------------------------- description
     def describe(self) -> str:
@@ -272,10 +290,13 @@ class CohortSource:
         self._original = dict(zip(self.names, schema.names, strict=True))
         text_columns = []
         for name in self.names:
-            if name not in KNOWN_COLUMNS:
+            if not self.wanted(name):
                 continue
             kind = schema.field(self._original[name]).type
             value_type = kind.value_type if pa.types.is_dictionary(kind) else kind
+            if not _scalar(value_type) and name not in KNOWN_COLUMNS:
+                self.skipped.append(name)  # not part of the format: listed, never read
+                continue
             if not _scalar(value_type):
                 raise InputError(
                     f"cohort column {name!r}",
@@ -293,7 +314,7 @@ class CohortSource:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        wanted = [self._original[n] for n in self.names if n in KNOWN_COLUMNS]
+        wanted = [self._original[n] for n in self.names if self.wanted(n)]
         rename = {self._original[n]: n for n in self.names}
         try:
             reader = pq.ParquetFile(self.path, read_dictionary=self._read_dictionary)
@@ -326,7 +347,7 @@ class CohortSource:
 
         assert self.dialect is not None
         names = list(self.dialect.names)
-        wanted = [n for n in names if n in KNOWN_COLUMNS]
+        wanted = [n for n in names if self.wanted(n)]
         text = pa.dictionary(pa.int32(), pa.string())
         types = {n: (pa.string() if n == "id" else text) for n in wanted}
         stream = pa.OSFile(str(self.path), "rb")
@@ -368,7 +389,7 @@ class CohortSource:
     ) -> Iterator[RawChunk]:
         assert self.dialect is not None
         names = list(self.dialect.names)
-        keep = [j for j, n in enumerate(names) if n in KNOWN_COLUMNS]
+        keep = [j for j, n in enumerate(names) if self.wanted(n)]
         rows: list[list[str] | None] = []
         errors: dict[int, str] = {}
         id_at = names.index("id") if "id" in names else None
@@ -623,6 +644,148 @@ def _parse(text: str, dialect: Dialect) -> list[list[str]] | None:
 def _cells(text: str, dialect: Dialect) -> list[str]:
     """The cells of a malformed line as well as they can be read (for its id)."""
     return next(csv.reader([text.rstrip("\r\n")], delimiter=dialect.delimiter), [])
+
+
+# ---------------------------------------------------------------------- whole cohorts
+MAX_TABLE_BYTES = 64 * 1024 * 1024
+"""A cohort of 100,000 patients is about 20 MB; a larger file is refused, never truncated."""
+MAX_TABLE_ROWS = 200_000
+PARQUET_MAGIC = b"PAR1"
+TABLE_CHUNK_ROWS = 65_536
+
+
+@dataclass(frozen=True)
+class CohortTable:
+    """A whole cohort in memory with every column as text (what an evaluation scores).
+
+    ``frame`` is a pandas frame of every row in file order, one column per header name, each
+    cell its trimmed text ('' when empty). ``read_errors`` maps a row (0-based) whose line
+    could not be read to the reason; that row's cells are what could be read of it.
+    ``skipped`` lists the columns not read (a Parquet column of lists or structs that is not
+    part of the format).
+    """
+
+    frame: Any
+    read_errors: Mapping[int, str]
+    description: str
+    where: str
+    skipped: tuple[str, ...] = ()
+
+
+def read_cohort_table(
+    source: str | Path | bytes,
+    *,
+    name: str | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    max_bytes: int = MAX_TABLE_BYTES,
+    max_rows: int = MAX_TABLE_ROWS,
+) -> CohortTable:
+    """Read a whole cohort (a file, or the bytes of an upload) through :class:`CohortSource`.
+
+    The same reading as ``poems batch``: byte-order mark skipped, delimiter detected (or
+    named), a malformed line kept as that row's error, Parquet of any column type. Bytes are
+    Parquet when they start with its magic number, else CSV; bytes that are not UTF-8 are
+    read as cp1252 (what Excel on Windows writes), and the description says so. ``name`` is
+    what messages call the source (an upload's own file name, never a server path).
+    """
+    if isinstance(source, bytes):
+        return _table_from_bytes(source, name, delimiter, encoding, max_bytes, max_rows)
+    path = Path(source)
+    if path.suffix.lower() not in SUFFIXES and path.is_file():
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+        return _table_from_bytes(data, name or path.name, delimiter, encoding, max_bytes, max_rows)
+    if path.is_file() and path.stat().st_size > max_bytes:
+        raise InputError(
+            "cohort file",
+            f"{path.stat().st_size} bytes",
+            f"at most {max_bytes} bytes",
+            "Score a larger cohort with poems batch.",
+            where=name or str(path),
+        )
+    cohort = CohortSource(
+        path, delimiter=delimiter, encoding=encoding, name=name, every_column=True
+    )
+    return _whole(cohort, max_rows)
+
+
+def _table_from_bytes(
+    data: bytes,
+    name: str | None,
+    delimiter: str | None,
+    encoding: str | None,
+    max_bytes: int,
+    max_rows: int,
+) -> CohortTable:
+    where = name or "uploaded cohort"
+    if len(data) > max_bytes:
+        raise InputError(
+            "cohort file",
+            f"more than {max_bytes} bytes" if len(data) == max_bytes + 1 else f"{len(data)} bytes",
+            f"at most {max_bytes} bytes",
+            "Split the cohort, or score it with poems batch.",
+            where=where,
+        )
+    parquet = data[:4] == PARQUET_MAGIC
+    if not parquet and encoding is None:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            encoding = "cp1252"
+    with tempfile.TemporaryDirectory(prefix="poems-cohort-") as folder:
+        path = Path(folder) / ("cohort.parquet" if parquet else "cohort.csv")
+        path.write_bytes(data)
+        cohort = CohortSource(
+            path, delimiter=delimiter, encoding=encoding, name=where, every_column=True
+        )
+        return _whole(cohort, max_rows)
+
+
+def _whole(cohort: CohortSource, max_rows: int) -> CohortTable:
+    """Every row of ``cohort`` as one frame of text; line by line if the fast reader stops."""
+    import pandas as pd
+
+    def too_many() -> InputError:
+        return InputError(
+            "cohort rows",
+            f"more than {max_rows}",
+            f"at most {max_rows}",
+            "Score a larger cohort with poems batch.",
+            where=cohort.where,
+        )
+
+    if cohort.total_rows is not None and cohort.total_rows > max_rows:
+        raise too_many()
+    names = [n for n in cohort.names if cohort.wanted(n)]
+
+    def read(exact: bool) -> tuple[dict[str, list[Any]], dict[int, str]]:
+        cells: dict[str, list[Any]] = {n: [] for n in names}
+        errors: dict[int, str] = {}
+        n = 0
+        for chunk in cohort.chunks(TABLE_CHUNK_ROWS, exact=exact):
+            if n + chunk.n > max_rows:
+                raise too_many()
+            for column, values in chunk.columns.items():
+                cells[column].extend(values.uniques[values.indices].tolist())
+            if "id" in cells:
+                cells["id"].extend(chunk.ids.to_pylist())
+            errors.update({n + i: message for i, message in chunk.read_errors.items()})
+            n += chunk.n
+        return cells, errors
+
+    try:
+        cells, errors = read(exact=False)
+    except ReadFallback:
+        cells, errors = read(exact=True)
+    frame = pd.DataFrame({n: pd.Series(cells[n], dtype=object) for n in names}, columns=names)
+    return CohortTable(
+        frame.astype(str) if len(names) else frame,
+        MappingProxyType(errors),
+        cohort.describe(),
+        cohort.where,
+        tuple(cohort.skipped),
+    )
 
 
 # ---------------------------------------------------------------------- output

@@ -1,7 +1,8 @@
 """Evaluation of the tool on labelled cohorts, and comparison of two prior sets.
 
-- :mod:`model.evaluation.cohort` a labelled cohort file read into cases (bad rows kept as
-  messages);
+- :mod:`model.evaluation.cohort` what evaluation adds to the cohort format: the label column,
+  ignored columns and rows left out (files are read by :mod:`model.cohort.format`, the one
+  cohort reader);
 - :mod:`model.evaluation.evaluate` the network's and every rule set's performance;
 - :mod:`model.evaluation.metrics` AUC, Brier score, log loss, calibration, sensitivity and
   specificity;

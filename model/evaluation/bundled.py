@@ -16,7 +16,7 @@ from types import MappingProxyType
 import pandas as pd
 
 from model.case_columns import row_from_case as row_from_case
-from model.evaluation.cohort import read_table
+from model.cohort.format import read_cohort_table
 from model.exceptions import InputError
 from model.teaching.library import load_library
 from model.vocabulary import suggest
@@ -82,4 +82,4 @@ def bundled_frame(key: str) -> pd.DataFrame:
     spec = BUNDLED[key]
     if spec.file is None:
         return teaching_frame()
-    return read_table(DATA_DIRECTORY / spec.file)
+    return read_cohort_table(DATA_DIRECTORY / spec.file).frame

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from model.case import Case
+from model.cohort.format import CohortTable
 from model.cohort.score import score_frame
 from model.constants import DEFAULT_SETTING
 from model.constants import POEMS as POSITIVE
@@ -277,7 +278,7 @@ def _diagnoses(priors: Priors) -> tuple[str, ...]:
 
 
 def evaluate_table(
-    frame: Any,
+    table: CohortTable | Any,
     label_column: str,
     priors: Priors | None = None,
     *,
@@ -286,7 +287,8 @@ def evaluate_table(
     n_bins: int = 10,
     rule_sets: Sequence[str] | None = None,
 ) -> Evaluation:
-    """Evaluate a cohort table of string cells (as read by :func:`cohort.read_table`).
+    """Evaluate a cohort read by :func:`model.cohort.format.read_cohort_table` (or a pandas
+    frame of string cells); a line the reader could not read is a row left out, with why.
 
     The one cohort evaluator: scoring goes through ``model.cohort.score.score_frame``
     (vectorised parsing, criteria and compiled-engine posteriors, with the row path for any
@@ -294,6 +296,8 @@ def evaluate_table(
     """
 
     priors = priors if priors is not None else load_priors()
+    frame = table.frame if isinstance(table, CohortTable) else table
+    read_errors = table.read_errors if isinstance(table, CohortTable) else {}
     columns = [str(c) for c in frame.columns]
     if label_column not in columns:
         raise InputError(
@@ -325,7 +329,10 @@ def evaluate_table(
     ok = np.ones(len(frame), dtype=bool)
     for i in range(len(frame)):
         rid = str(ids[i]) or None
-        if not labels[i]:
+        if i in read_errors:
+            bad.append(BadRow(i + 1, rid, read_errors[i]))
+            ok[i] = False
+        elif not labels[i]:
             bad.append(BadRow(i + 1, rid, f"{label_column} is empty: a label is needed to score"))
             ok[i] = False
         elif labels[i] not in diagnoses:
