@@ -60,6 +60,10 @@ class Code:
         return SYSTEM_NAMES.get(self.system, self.system)
 
 
+CASTLEMAN_ICD = (ICD10CM, "D47.Z2", "Castleman disease")
+GAMMOPATHY_ICD = (ICD10CM, "D47.2", "Monoclonal gammopathy")
+"""The two ICD-10-CM codes that name both a finding and a diagnosis state (written once)."""
+
 LAB_CODES: tuple[Code, ...] = (
     Code(LOINC, "718-7", "Hemoglobin [Mass/volume] in Blood", "hemoglobin"),
     Code(LOINC, "59260-0", "Hemoglobin [Moles/volume] in Blood", "hemoglobin"),
@@ -88,8 +92,8 @@ FINDING_CODES: tuple[Code, ...] = (
     Code(ICD10CM, "E03.9", "Hypothyroidism, unspecified", "hypothyroidism"),
     Code(SNOMED, "271737000", "Anemia", "anemia"),
     Code(ICD10CM, "D64.9", "Anemia, unspecified", "anemia"),
-    Code(ICD10CM, "D47.Z2", "Castleman disease", "castleman_disease"),
-    Code(ICD10CM, "D47.2", "Monoclonal gammopathy", "monoclonal_protein"),
+    Code(*CASTLEMAN_ICD, "castleman_disease"),
+    Code(*GAMMOPATHY_ICD, "monoclonal_protein"),
     # ids of the network v2 vocabulary (read once the vocabulary has them)
     Code(SNOMED, "74576004", "Thrombocytopenia", "thrombocytopenia"),
     Code(ICD10CM, "D69.6", "Thrombocytopenia, unspecified", "thrombocytopenia"),
@@ -99,11 +103,11 @@ FINDING_CODES: tuple[Code, ...] = (
 """Clinical findings read from FHIR Conditions (or coded Observations): present when active."""
 
 DIAGNOSIS_CODES: tuple[Code, ...] = (
-    Code(ICD10CM, "D47.Z2", "Castleman disease", "castleman_disease"),
+    Code(*CASTLEMAN_ICD, "castleman_disease"),
     Code(ICD10CM, "G61.81", "Chronic inflammatory demyelinating polyneuritis", "cidp"),
     Code(ICD10CM, "E85.81", "Light chain (AL) amyloidosis", "al_amyloidosis"),
     Code(ICD10CM, "C90.00", "Multiple myeloma not having achieved remission", "multiple_myeloma"),
-    Code(ICD10CM, "D47.2", "Monoclonal gammopathy", "mgus_without_neuropathy"),
+    Code(*GAMMOPATHY_ICD, "mgus_without_neuropathy"),
 )
 """Diagnosis codes for the network's diagnosis states. A recorded diagnosis is the label the
 tool is asked to question (POEMS is most often missed under a CIDP label), so the FHIR import

@@ -248,35 +248,43 @@ NODE_TITLES: Mapping[str, str] = MappingProxyType(
 parameter labels, the priors editor and the Network page)."""
 
 
-def parameter_label(key: str, settings: Mapping[str, str] | None = None) -> str:
-    """A priors parameter key in words.
+def parameter_label(key: str, diagnosis_labels: Mapping[str, str] | None = None) -> str:
+    """A priors parameter's key path in clinical words (finding and diagnosis labels, not ids).
 
-    ``"latent.cytokine_vegf.given.cidp.probs.markedly_raised"`` becomes "VEGF-driving
-    cytokine markedly raised, given CIDP"; ``"findings.thrombocytosis.leak"`` becomes
-    "Thrombocytosis without a listed cause (leak)"; ``"settings.x.probs.poems"`` becomes
-    "Base rate of POEMS syndrome in <setting label>".
+    ``findings.hepatomegaly.given.poems`` -> "Hepatomegaly | POEMS syndrome";
+    ``settings.neuropathy_clinic.probs.poems`` -> "Base rate of POEMS syndrome (neuropathy
+    clinic)"; ``findings.thrombocytosis.leak`` -> "Thrombocytosis: background rate (no
+    modelled cause)". Diagnoses are named by ``diagnosis_labels`` (default
+    :data:`DIAGNOSIS_LABELS`). Unknown shapes fall back to the key with spaces, never fail.
     """
+    names = dict(DIAGNOSIS_LABELS if diagnosis_labels is None else diagnosis_labels)
+
+    def state(s: str) -> str:
+        return names.get(s, s.replace("_", " "))
+
+    def node(n: str) -> str:
+        if n in NODE_TITLES:
+            return NODE_TITLES[n]
+        return FINDINGS[n].label if n in FINDINGS else n.replace("_", " ").capitalize()
+
     parts = key.split(".")
-    names = dict(settings or {})
-    if parts[0] == "settings" and len(parts) >= 4:
-        where = names.get(parts[1], _words_of(parts[1]))
-        return f"Base rate of {diagnosis_label(parts[-1])} in {where}"
-    if parts[0] not in ("findings", "latent") or len(parts) < 2:
-        return clinical_text(key)
-    node = parts[1]
-    subject = NODE_TITLES.get(node) or (
-        FINDINGS[node].label if node in FINDINGS else _words_of(node).capitalize()
-    )
-    rest = parts[2:]
-    given = ""
-    if len(rest) >= 2 and rest[0] == "given":
-        given, rest = diagnosis_label(rest[1]), rest[2:]
-    if rest[:1] == ["probs"]:
-        rest = rest[1:]
-    if rest == ["leak"]:
-        text = f"{subject} without a listed cause (leak)"
-    elif rest:
-        text = f"{subject}: " + ", ".join(state_words(r) for r in rest)
-    else:
-        text = f"{subject} present"
-    return f"{text}, given {given}" if given else text
+    try:
+        stem, name, *rest = parts
+        if stem == "settings" and rest[:1] == ["probs"]:
+            return f"Base rate of {state(rest[1])} ({name.replace('_', ' ')})"
+        title = node(name)
+        if rest == ["leak"]:
+            return f"{title}: background rate (no modelled cause)"
+        if rest[:2] == ["cause", "poems_activity"]:
+            return f"{title}: caused by {rest[2].replace('_', ' ')} POEMS activity"
+        if rest[:2] == ["cause", "diagnosis"]:
+            return f"{title}: caused by {state(rest[2])}"
+        if rest[:1] == ["given"] and "probs" in rest:
+            at = rest.index("probs")
+            given = ", ".join(state(s) for s in rest[1:at])
+            return f"{title} = {rest[at + 1].replace('_', ' ')} | {given}"
+        if rest[:1] == ["given"] and len(rest) >= 2:
+            return f"{title} | " + ", ".join(state(s) for s in rest[1:])
+    except (ValueError, IndexError):
+        pass
+    return key.replace(".", " ").replace("_", " ")

@@ -5,7 +5,7 @@ disk or the clock (the caller passes the time it was made), and the assessment i
 changed. Both formats are rendered from one list of blocks, so they say the same thing; in
 HTML every piece of text is escaped (a case id such as ``<script>`` is shown, never run), and
 in Markdown user text cannot break the tables. This is the project's one renderer of an
-assessment (``Assessment.to_markdown`` calls it).
+assessment (the app's report download calls it).
 
 The report fits one A4 page (``tests/test_browser.py`` prints it with Chromium and counts the
 pages): when and with what it was made (time, app version, priors fingerprint), the case as

@@ -16,7 +16,7 @@ import streamlit as st
 
 from model.assessment import DIAGNOSIS_LABELS
 from model.exceptions import PoemsError
-from model.parameters.overrides import parameter_label
+from model.formatting import parameter_label
 from model.parameters.writer import Edit
 from ui import active_priors, compute, render
 from ui.state import plain

@@ -22,8 +22,8 @@ from model.evaluation.cohort import guess_label_column
 from model.evaluation.compare import compare_case, diff_parameters, effect_of_each
 from model.evaluation.evaluate import evaluate_table
 from model.exceptions import PoemsError
+from model.formatting import parameter_label
 from model.parameters import Priors
-from model.parameters.overrides import parameter_label
 from ui import active_priors, compute, render
 from ui.state import plain
 from ui.widgets import case_entry, messages

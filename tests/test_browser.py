@@ -513,8 +513,8 @@ def test_three_edited_parameters_change_the_main_page_and_the_badge(
     app_url: str, browser_page: Any
 ) -> None:
     from model.assessment import DIAGNOSIS_LABELS
+    from model.formatting import parameter_label
     from model.parameters import load_priors
-    from model.parameters.overrides import parameter_label
     from model.parameters.texts import priors_from_texts, source_texts
     from model.parameters.writer import Edit, edited_texts
 

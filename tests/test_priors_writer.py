@@ -12,8 +12,8 @@ import re
 import pytest
 
 from model.exceptions import PriorsError
+from model.formatting import parameter_label
 from model.parameters import Categorical, load_priors
-from model.parameters.overrides import parameter_label
 from model.parameters.texts import priors_from_texts, source_texts
 from model.parameters.writer import Edit, edited_texts
 
@@ -164,6 +164,7 @@ def test_every_parameter_has_a_distinct_label_in_clinical_words() -> None:
 
     labels = [parameter_label(p.key, DIAGNOSIS_LABELS) for p in PRIORS.parameters()]
     assert len(set(labels)) == len(labels)
+    assert labels == [parameter_label(p.key) for p in PRIORS.parameters()]  # one wording
     assert not any("_" in label for label in labels if not label.startswith("Base rate"))
     assert parameter_label("settings.neuropathy_clinic.probs.poems", DIAGNOSIS_LABELS) == (
         "Base rate of POEMS syndrome (neuropathy clinic)"

@@ -104,25 +104,3 @@ class CriteriaResult:
             "flags": list(self.flags),
             "explanation": list(self.explanation),
         }
-
-    def to_markdown(self) -> str:
-        lines = [
-            f"### {self.title} — **{self.verdict.replace('_', ' ')}**",
-            "",
-            "| role | criterion | status | satisfied by |",
-            "|---|---|---|---|",
-        ]
-        for c in self.criteria:
-            by = ", ".join(c.satisfied_by) or "—"
-            lines.append(f"| {c.role} | {c.label} | {c.status.replace('_', ' ')} | {by} |")
-        if self.could_change_with:
-            lines += ["", "What would decide it:", ""]
-            lines += [
-                f"- `{c['finding']}`: if present → {c['if_present']}, if absent → {c['if_absent']}"
-                for c in self.could_change_with
-            ]
-        if self.explanation:
-            lines += ["", *[f"- {line}" for line in self.explanation]]
-        source = f"doi:{self.citation.doi}" if self.citation.doi else self.citation.url
-        lines += ["", f"Source: {self.citation.text}. {source}"]
-        return "\n".join(lines)

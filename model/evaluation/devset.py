@@ -42,7 +42,10 @@ from model.evaluation.metrics import (
     RulePerformance,
     brier_score,
     calibration_bins,
+    calibration_rows,
     expected_calibration_error,
+    json_safe,
+    metric_text,
     roc_auc,
     rule_performance,
 )
@@ -180,15 +183,7 @@ def _load_patient(path: Path) -> DevsetPatient:
         ) from None
     if not isinstance(data, Mapping):
         raise InputError("patient file", type(data).__name__, "a JSON object", where=where)
-    for key in data:
-        if key not in _TOP_KEYS:
-            raise InputError(
-                "key",
-                key,
-                "one of " + ", ".join(_TOP_KEYS),
-                suggest(str(key), _TOP_KEYS),
-                where=where,
-            )
+    _known_keys(data, _TOP_KEYS, "key", where)
     for key in _TOP_KEYS:
         if key not in data:
             raise InputError(
@@ -244,18 +239,20 @@ def _load_patient(path: Path) -> DevsetPatient:
     )
 
 
+def _known_keys(data: Mapping[Any, Any], allowed: Sequence[str], field: str, where: str) -> None:
+    """Refuse a key that is not ``allowed``, with a "did you mean"."""
+    for key in data:
+        if key not in allowed:
+            raise InputError(
+                field, key, "one of " + ", ".join(allowed), suggest(str(key), allowed), where=where
+            )
+
+
 def _check_source(source: Any, where: str) -> dict[str, str]:
     if not isinstance(source, Mapping):
         raise InputError("source", source, "an object with 'citation' and a locator", where=where)
+    _known_keys(source, _SOURCE_KEYS, "source key", where)
     for key, value in source.items():
-        if key not in _SOURCE_KEYS:
-            raise InputError(
-                "source key",
-                key,
-                "one of " + ", ".join(_SOURCE_KEYS),
-                suggest(str(key), _SOURCE_KEYS),
-                where=where,
-            )
         if not isinstance(value, str) or not value.strip():
             raise InputError(f"source.{key}", value, "a non-empty string", where=where)
     if "citation" not in source:
@@ -350,7 +347,7 @@ class DevsetSummary:
             "ece": self.ece,
             "calibration": [b.to_dict() for b in self.calibration],
             "groups": [g.to_dict() for g in self.groups],
-            "rules": {k: _clean(v.to_dict()) for k, v in self.rules.items()},
+            "rules": {k: json_safe(v.to_dict()) for k, v in self.rules.items()},
         }
 
 
@@ -492,6 +489,7 @@ class DevsetEvaluation:
         return out
 
     def to_markdown(self) -> str:
+        f = metric_text
         s = self.summary
         dropped = self.devset.dropped_counts()
         lines = [
@@ -514,20 +512,15 @@ class DevsetEvaluation:
             "",
             "| network metric | value |",
             "|---|---|",
-            f"| AUC of P(POEMS) | {_f(s.auc)} (95% CI {_f(s.auc_low)}-{_f(s.auc_high)}, "
+            f"| AUC of P(POEMS) | {f(s.auc)} (95% CI {f(s.auc_low)}-{f(s.auc_high)}, "
             f"stratified bootstrap, {s.n_bootstrap} draws) |",
-            f"| Brier score | {_f(s.brier)} |",
-            f"| expected calibration error ({len(s.calibration)} bins) | {_f(s.ece)} |",
+            f"| Brier score | {f(s.brier)} |",
+            f"| expected calibration error ({len(s.calibration)} bins) | {f(s.ece)} |",
             "",
             "| P(POEMS) bin | n | mean P(POEMS) | observed POEMS share | 95% CI |",
             "|---|---|---|---|---|",
         ]
-        for b in s.calibration:
-            if b.count:
-                lines.append(
-                    f"| {b.lower:.1f}-{b.upper:.1f} | {b.count} | {_f(b.mean_predicted)} | "
-                    f"{_f(b.observed_fraction)} | {_f(b.observed_low)}-{_f(b.observed_high)} |"
-                )
+        lines += calibration_rows(s.calibration, edge_decimals=1)
         lines += [
             "",
             "| group | label | n | mean P(POEMS) | share P(POEMS) > 0.5 "
@@ -626,19 +619,3 @@ def write_citations(devset: Devset, path: str | Path) -> None:
                     **{k: p.source.get(k, "") for k in columns[3:]},
                 }
             )
-
-
-def _f(x: float | None) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return f"{x:.3f}"
-
-
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return None if math.isnan(obj) else obj
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    return obj

@@ -15,7 +15,6 @@ fail validation, are reported as bad rows and left out of every metric.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +33,9 @@ from model.evaluation.metrics import (
     RulePerformance,
     ScoreMetrics,
     bootstrap_metrics,
+    calibration_rows,
+    json_safe,
+    metric_text,
     roc_curve,
     rule_performance,
     score_metrics,
@@ -143,8 +145,8 @@ class Evaluation:
             "label_counts": dict(self.label_counts),
             "settings_used": dict(self.settings_used),
             "priors": self.priors_directory,
-            "network": _clean(self.network.to_dict()),
-            "rules": {k: _clean(v.to_dict()) for k, v in self.rules.items()},
+            "network": json_safe(self.network.to_dict()),
+            "rules": {k: json_safe(v.to_dict()) for k, v in self.rules.items()},
             "indeterminate_counting": (
                 "sensitivity/specificity count an indeterminate verdict as negative (not met); "
                 "*_determinate leave indeterminate rows out; indeterminate is the rate."
@@ -215,6 +217,7 @@ class Evaluation:
         }
 
     def to_markdown(self) -> str:
+        f = metric_text
         net = self.network
         lines = [
             f"Cohort: {self.n_rows} rows, {self.n_scored} scored "
@@ -224,10 +227,10 @@ class Evaluation:
             "",
             "| network metric | value |",
             "|---|---|",
-            f"| AUC | {_f(net.auc)} |",
-            f"| Brier score | {_f(net.brier)} |",
-            f"| log loss (nats, clipped at {net.log_loss_eps:g}) | {_f(net.log_loss)} |",
-            f"| expected calibration error | {_f(net.ece)} |",
+            f"| AUC | {f(net.auc)} |",
+            f"| Brier score | {f(net.brier)} |",
+            f"| log loss (nats, clipped at {net.log_loss_eps:g}) | {f(net.log_loss)} |",
+            f"| expected calibration error | {f(net.ece)} |",
             "",
             "| rule set | sensitivity (indet. = negative) | specificity (indet. = negative) "
             "| sensitivity (determinate) | specificity (determinate) | indeterminate |",
@@ -240,12 +243,7 @@ class Evaluation:
                 f"{r.specificity_determinate.describe()} | {r.indeterminate.describe()} |"
             )
         lines += ["", "| bin | n | mean P | observed | 95% CI |", "|---|---|---|---|---|"]
-        for b in net.calibration:
-            if b.count:
-                lines.append(
-                    f"| {b.lower:.2f}-{b.upper:.2f} | {b.count} | {_f(b.mean_predicted)} | "
-                    f"{_f(b.observed_fraction)} | {_f(b.observed_low)}-{_f(b.observed_high)} |"
-                )
+        lines += calibration_rows(net.calibration, edge_decimals=2)
         if self.bad_rows:
             lines += ["", f"Rows left out ({len(self.bad_rows)}):"]
             lines += [f"- row {b.row}: {b.message}" for b in self.bad_rows[:20]]
@@ -254,22 +252,6 @@ class Evaluation:
         if self.ignored_columns:
             lines += ["", "Columns ignored: " + ", ".join(c for c, _ in self.ignored_columns)]
         return "\n".join(lines) + "\n"
-
-
-def _f(x: float | None) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return f"{x:.3f}"
-
-
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return None if math.isnan(obj) else obj
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    return obj
 
 
 def _diagnoses(priors: Priors) -> tuple[str, ...]:

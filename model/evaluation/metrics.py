@@ -115,6 +115,20 @@ def _head(arr: npt.NDArray[Any], limit: int = 3) -> str:
     return "[" + ", ".join(items) + more + "]"
 
 
+def _both_classes(labels: BoolArray, what: str) -> tuple[int, int]:
+    """(positives, negatives); refuses a cohort of one class, naming what needs both."""
+    n_pos = int(labels.sum())
+    n_neg = labels.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        raise InputError(
+            "y_true",
+            f"{n_pos} positive and {n_neg} negative rows",
+            f"at least one row of each class for {what}",
+            "Use a cohort that holds both POEMS and non-POEMS patients.",
+        )
+    return n_pos, n_neg
+
+
 # --------------------------------------------------------------------------- score metrics
 def roc_auc(y_true: Any, y_score: Any) -> float:
     """Area under the ROC curve by the Mann-Whitney statistic, ties counted one half [HM82].
@@ -123,15 +137,7 @@ def roc_auc(y_true: Any, y_score: Any) -> float:
     mid-ranks of the positives among all scores. Needs at least one row of each class.
     """
     labels, scores = _pair(y_true, y_score)
-    n_pos = int(labels.sum())
-    n_neg = labels.size - n_pos
-    if n_pos == 0 or n_neg == 0:
-        raise InputError(
-            "y_true",
-            f"{n_pos} positive and {n_neg} negative rows",
-            "at least one row of each class for an AUC",
-            "Use a cohort that holds both POEMS and non-POEMS patients.",
-        )
+    n_pos, n_neg = _both_classes(labels, "an AUC")
     ranks = _midranks(scores)
     rank_sum = float(ranks[labels].sum())
     return (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
@@ -423,15 +429,7 @@ def roc_curve(y_true: Any, y_score: Any) -> tuple[FloatArray, FloatArray, FloatA
     the trapezoidal area under the curve equals :func:`roc_auc`.
     """
     labels, scores = _pair(y_true, y_score)
-    n_pos = int(labels.sum())
-    n_neg = labels.size - n_pos
-    if n_pos == 0 or n_neg == 0:
-        raise InputError(
-            "y_true",
-            f"{n_pos} positive and {n_neg} negative rows",
-            "at least one row of each class for a ROC curve",
-            "Use a cohort that holds both POEMS and non-POEMS patients.",
-        )
+    n_pos, n_neg = _both_classes(labels, "a ROC curve")
     order = np.argsort(-scores, kind="mergesort")
     sorted_scores, sorted_labels = scores[order], labels[order]
     last_of_tie = np.r_[np.flatnonzero(np.diff(sorted_scores)), sorted_scores.size - 1]
@@ -513,3 +511,35 @@ def bootstrap_metrics(
 def _percentiles(values: FloatArray, tail: float) -> tuple[float, float]:
     low, high = np.percentile(values, [tail, 100 - tail])
     return float(low), float(high)
+
+
+# --------------------------------------------------------------------------- writing
+def metric_text(x: float | None) -> str:
+    """A metric with three decimals, '-' when it has no value (None or NaN)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:.3f}"
+
+
+def calibration_rows(bins: Sequence[CalibrationBin], edge_decimals: int) -> list[str]:
+    """The Markdown rows of a reliability table (bins with no row left out): edges, count,
+    mean prediction, observed fraction and its 95 % Wilson interval."""
+    f = metric_text
+    return [
+        f"| {b.lower:.{edge_decimals}f}-{b.upper:.{edge_decimals}f} | {b.count} | "
+        f"{f(b.mean_predicted)} | {f(b.observed_fraction)} | "
+        f"{f(b.observed_low)}-{f(b.observed_high)} |"
+        for b in bins
+        if b.count
+    ]
+
+
+def json_safe(obj: Any) -> Any:
+    """``obj`` with every NaN written as None (JSON has no NaN), through dicts and lists."""
+    if isinstance(obj, float):
+        return None if math.isnan(obj) else obj
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    return obj

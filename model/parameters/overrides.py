@@ -10,10 +10,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model.exceptions import PriorsError
-from model.formatting import NODE_TITLES
 from model.parameters.schema import Categorical, NodePriors, Parameter, frozen_map
-from model.vocabulary import FINDINGS, suggest
-from model.vocabulary import label as finding_label
+from model.vocabulary import suggest
 
 if TYPE_CHECKING:  # Priors is built from these modules; annotations only
     from model.parameters.priors import Priors
@@ -112,44 +110,3 @@ def apply_overrides(priors: Priors, overrides: Mapping[str, float]) -> Priors:
         latent=frozen_map({k: node(v) for k, v in priors.latent.items()}),
         findings=frozen_map({k: node(v) for k, v in priors.findings.items()}),
     )
-
-
-def parameter_label(key: str, diagnosis_labels: Mapping[str, str] | None = None) -> str:
-    """A parameter's key path in clinical words (finding and diagnosis labels, not ids).
-
-    ``findings.hepatomegaly.given.poems`` -> "Hepatomegaly | POEMS syndrome";
-    ``settings.neuropathy_clinic.probs.poems`` -> "Base rate of POEMS syndrome (neuropathy
-    clinic)". Unknown shapes fall back to the key with spaces, never fail.
-    """
-
-    names = dict(diagnosis_labels or {})
-
-    def state(s: str) -> str:
-        return names.get(s, s.replace("_", " "))
-
-    def node(n: str) -> str:
-        if n in NODE_TITLES:
-            return NODE_TITLES[n]
-        return finding_label(n) if n in FINDINGS else n.replace("_", " ").capitalize()
-
-    parts = key.split(".")
-    try:
-        stem, name, *rest = parts
-        if stem == "settings" and rest[:1] == ["probs"]:
-            return f"Base rate of {state(rest[1])} ({name.replace('_', ' ')})"
-        title = node(name)
-        if rest == ["leak"]:
-            return f"{title}: background rate (no modelled cause)"
-        if rest[:2] == ["cause", "poems_activity"]:
-            return f"{title}: caused by {rest[2].replace('_', ' ')} POEMS activity"
-        if rest[:2] == ["cause", "diagnosis"]:
-            return f"{title}: caused by {state(rest[2])}"
-        if rest[:1] == ["given"] and "probs" in rest:
-            at = rest.index("probs")
-            given = ", ".join(state(s) for s in rest[1:at])
-            return f"{title} = {rest[at + 1].replace('_', ' ')} | {given}"
-        if rest[:1] == ["given"] and len(rest) >= 2:
-            return f"{title} | " + ", ".join(state(s) for s in rest[1:])
-    except (ValueError, IndexError):
-        pass
-    return key.replace(".", " ").replace("_", " ")

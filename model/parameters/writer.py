@@ -53,43 +53,34 @@ def _key(key: str) -> str:
     return json.dumps(key)
 
 
-def parameter_table(p: Parameter) -> dict[str, Any]:
-    out: dict[str, Any] = {"p": p.p}
-    for name in ("n", "low", "high"):
-        value = getattr(p, name)
-        if value is not None:
-            out[name] = value
-    out["kind"] = p.kind
-    out["source"] = p.source
-    for name in ("cohort", "note"):
-        value = getattr(p, name)
+def _given(out: dict[str, Any], entry: object, names: tuple[str, ...]) -> dict[str, Any]:
+    """``out`` with each of ``names`` that ``entry`` sets (not None), in that order."""
+    for name in names:
+        value = getattr(entry, name)
         if value is not None:
             out[name] = value
     return out
+
+
+def parameter_table(p: Parameter) -> dict[str, Any]:
+    out = _given({"p": p.p}, p, ("n", "low", "high"))
+    out["kind"] = p.kind
+    out["source"] = p.source
+    return _given(out, p, ("cohort", "note"))
 
 
 def categorical_table(c: Categorical) -> dict[str, Any]:
-    out: dict[str, Any] = {"probs": dict(c.probs)}
-    if c.n is not None:
-        out["n"] = c.n
+    out = _given({"probs": dict(c.probs)}, c, ("n",))
     out["kind"] = c.kind
     out["source"] = c.source
-    for name in ("cohort", "note"):
-        value = getattr(c, name)
-        if value is not None:
-            out[name] = value
-    return out
+    return _given(out, c, ("cohort", "note"))
 
 
 def published_table(pub: Published) -> dict[str, Any]:
     out: dict[str, Any] = {"p": pub.p, "low": pub.low, "high": pub.high, "source": pub.source}
     if pub.state != "present":
         out["state"] = pub.state
-    for name in ("n", "cohort", "note"):
-        value = getattr(pub, name)
-        if value is not None:
-            out[name] = value
-    return out
+    return _given(out, pub, ("n", "cohort", "note"))
 
 
 def _entry(e: Parameter | Categorical) -> dict[str, Any]:
