@@ -1,9 +1,6 @@
 """Cached calls into the core, keyed by the case's JSON so a rerun with the same case is
 free. Cached results are shared and never mutated (they are frozen objects); a what-if or a
 priors override makes a new object.
-
-``model.assessment`` (the network and its engine) is imported on first use, not at page load,
-so on a cold start the criteria, which need no network, are on screen first.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@
 - :func:`next_tests` every unassessed finding by expected information gain;
 - :func:`credible_interval` P(POEMS) over parameter draws (``Priors.sample``);
 - :func:`sensitivity` one-way swings of P(POEMS) over each parameter's range;
-- :mod:`model.analysis.settle` the chance each next test settles the criteria verdict.
+- :mod:`model.analysis.settle` the chance each next test settles the criteria verdict;
+- :mod:`model.analysis.workup` the next tests as an expert orders them (tiers of orderable
+  tests, data in ``workup.toml``).
 
 :func:`model.assessment.assess` runs them for one case and carries the results.
 """

@@ -4,7 +4,8 @@
 - :mod:`model.network.tables` ``build_tables(priors, setting, values=None)`` named tables,
   vectorised over parameter draws;
 - :mod:`model.network.builder` ``build_network(priors, setting)`` the pgmpy model (cached);
-- :mod:`model.network.evidence` ``evidence_for(case)`` a case as node -> state.
+- :mod:`model.network.evidence` ``evidence_for(case)`` a case as node -> state;
+- :mod:`model.network.evidence_codes` the same for cases as columns (a cohort), tested equal.
 
 The structure module is the *contract* both the priors and this package read, so it sits in a
 lower layer than ``model.parameters`` (``tests/test_layering.py``); the other modules sit

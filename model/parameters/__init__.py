@@ -3,8 +3,9 @@
 Public API: :func:`load_priors`, :class:`Priors` (``parameters()``, ``with_overrides()``,
 ``with_setting()``, ``sample()``, ``to_toml_files()``), and the records of
 :mod:`model.parameters.schema`. Inside: ``schema`` (records) <- ``loader`` (parse and
-validate the TOML), ``overrides``, ``sampling``, ``writer`` <- ``priors`` (the whole set and
-``load_priors``); no loop. File format: ``docs/formats.md``, ``docs/network-contract.md``.
+validate the TOML), ``overrides``, ``sampling``, ``writer`` (documented edits of the TOML
+text), ``texts`` (priors from file texts) <- ``priors`` (the whole set and ``load_priors``); no
+loop. File format: ``docs/formats.md``, ``docs/network-contract.md``.
 """
 
 from model.parameters.priors import Priors, default_directory, load_priors
