@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from model.cli.common import quiet, readable, shown_path, status, writable
+from model.cli.common import add_reading_arguments, quiet, readable, shown_path, status, writable
 from model.cohort.format import delimiter_from_option
 from model.cohort.score import DEFAULT_CHUNK_ROWS, score_file
 from model.criteria.rulesets import RULE_SETS
@@ -56,18 +56,7 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="rows per chunk; bounds memory (default 131,072)",
     )
-    parser.add_argument(
-        "--delimiter",
-        default=None,
-        metavar="D",
-        help="CSV delimiter: comma, semicolon or tab (default: detected from the header)",
-    )
-    parser.add_argument(
-        "--encoding",
-        default=None,
-        metavar="E",
-        help="CSV text encoding (default utf-8; Excel on Windows writes cp1252)",
-    )
+    add_reading_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.set_defaults(handler=run)
 

@@ -118,3 +118,19 @@ def writable(path: str, suffix: str = ".csv") -> Iterator[str]:
 def shown_path(path: str) -> str:
     """How a path is named in a status line (``-`` is standard output)."""
     return "standard output" if path == STDIO else safe(path)
+
+
+def add_reading_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--delimiter`` and ``--encoding`` of the commands that read a cohort CSV."""
+    parser.add_argument(
+        "--delimiter",
+        default=None,
+        metavar="D",
+        help="CSV delimiter: comma, semicolon or tab (default: detected from the header)",
+    )
+    parser.add_argument(
+        "--encoding",
+        default=None,
+        metavar="E",
+        help="CSV text encoding (default utf-8; Excel on Windows writes cp1252)",
+    )

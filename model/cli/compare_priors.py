@@ -6,8 +6,8 @@ import argparse
 from typing import Any
 
 from model.case import Case
-from model.cli.common import about, print_json
-from model.cli.evaluate import add_reading_arguments, read_cohort_argument
+from model.cli.common import about, add_reading_arguments, print_json
+from model.cli.evaluate import read_cohort_argument
 from model.evaluation.compare import compare_priors
 from model.evaluation.evaluate import evaluate_table
 from model.exceptions import InputError

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from model.cli.common import STDIO, print_json, readable, status
+from model.cli.common import STDIO, add_reading_arguments, print_json, readable, status
 from model.cli.evaluate_devset import add_devset_arguments, run_devset
 from model.cohort.format import CohortTable, delimiter_from_option, read_cohort_table
 from model.evaluation.evaluate import DEFAULT_SETTING, POSITIVE, evaluate_table
@@ -62,22 +62,6 @@ def register(subparsers: Any) -> None:
 
     add_devset_arguments(parser)
     parser.set_defaults(handler=run)
-
-
-def add_reading_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--delimiter`` and ``--encoding``, as ``poems batch`` has them."""
-    parser.add_argument(
-        "--delimiter",
-        default=None,
-        metavar="D",
-        help="CSV delimiter: comma, semicolon or tab (default: detected from the header)",
-    )
-    parser.add_argument(
-        "--encoding",
-        default=None,
-        metavar="E",
-        help="CSV text encoding (default utf-8; Excel on Windows writes cp1252)",
-    )
 
 
 def read_cohort_argument(args: argparse.Namespace, cohort: str) -> CohortTable:
