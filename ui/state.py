@@ -416,7 +416,9 @@ def _tidy_number(value: Any) -> Any:
 # ---------------------------------------------------------------------------- links
 def encode_case(case: Case) -> str:
     """The link parameter for ``case``: ``v1.`` + base64url of its compact JSON."""
-    raw = json.dumps(case.to_dict(), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    raw = json.dumps(
+        case.to_dict(), separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
     return LINK_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 

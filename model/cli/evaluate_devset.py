@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from model.evaluation.devset import DEFAULT_BINS, DEFAULT_BOOTSTRAP, DEFAULT_SEED
+from model.inputs import strict_json
 
 
 def add_devset_arguments(parser: Any) -> None:
@@ -93,7 +94,7 @@ def run_devset(args: argparse.Namespace) -> int:
 
         pd.DataFrame(result.rows()).to_csv(args.rows, index=False)
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        print(json.dumps(strict_json(result.to_dict()), indent=2, allow_nan=False))
     else:
         print(result.to_markdown(), end="")
         if args.citations:
