@@ -266,6 +266,31 @@ def terminal_safe(text: str) -> str:
     return text.translate(_CONTROL | _BIDI | {c: f"\\x{c:02x}" for c in range(0x80, 0xA0)})
 
 
+_LAYOUT = {0x09, 0x0A, 0x0D}
+_INVISIBLE = {
+    k: v
+    for k, v in (_CONTROL | _BIDI | {c: f"\\x{c:02x}" for c in range(0x80, 0xA0)}).items()
+    if k not in _LAYOUT
+}
+
+
+def printable(text: str) -> str:
+    """User text for a report: control characters (NUL, BEL, ESC ...), C1 controls and
+    bidirectional overrides written as visible escapes; tabs and line breaks kept."""
+    return text.translate(_INVISIBLE)
+
+
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z]:)(?=//)|(?<=www)(?=\.)")
+WORD_JOINER = "\u2060"
+
+
+def no_autolink(text: str) -> str:
+    """User text that Markdown renderers will not turn into a link: GitHub-flavoured Markdown
+    (and Streamlit) link a bare ``http://...`` or ``www....`` even when ``:`` is escaped, so an
+    invisible word joiner is put inside ``://`` and ``www.`` (the text reads the same)."""
+    return _AUTOLINK.sub(WORD_JOINER, text)
+
+
 def strict_json(value: Any) -> Any:
     """A copy of JSON-able data with every non-finite float replaced by ``None``.
 
