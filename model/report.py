@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from model.analysis.uncertainty import INTERVAL_LABEL, INTERVAL_MEANING
@@ -28,7 +29,6 @@ from model.assessment import Assessment, strongest_findings
 from model.constants import DISCLAIMER
 from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT, CriteriaResult
 from model.exceptions import InputError
-from model.inputs import no_autolink, printable
 from model.formatting import (
     clinical_text,
     diagnosis_label,
@@ -38,6 +38,7 @@ from model.formatting import (
     rule_set_name,
     state_words,
 )
+from model.inputs import no_autolink, printable
 from model.vocabulary import FINDINGS, Kind, label, suggest
 
 FORMATS: tuple[str, str] = ("markdown", "html")
@@ -58,7 +59,6 @@ DECISIVE_SETTLE = 0.05
 
 def app_version() -> str:
     """The installed version of poems-dx (``"unknown"`` when run from an unpacked tree)."""
-    from importlib.metadata import PackageNotFoundError, version
 
     try:
         return version("poems-dx")
