@@ -11,6 +11,7 @@ app rows use Streamlit's ``AppTest``. Reproductions already tested elsewhere are
 
 from __future__ import annotations
 
+import ast
 import base64
 import contextlib
 import io
@@ -248,6 +249,40 @@ def test_criteria_and_assess_accept_and_refuse_the_same_cases(
     assert criteria == assess, (data, criteria_err, assess_err)
     if criteria == 2:
         assert criteria_err.count("\n") == assess_err.count("\n") == 1
+
+
+# ------------------------------------------------------------------ strict JSON everywhere
+NOT_OUTPUT_JSON = {
+    "model/case.py": "an example object inside an error message",
+    "model/case_schema.py": "the static JSON Schema (no numbers computed)",
+    "model/parameters/writer.py": "TOML string and key escaping (strings only)",
+}
+"""Files whose ``json.dumps`` does not write a program's output, each with the reason."""
+
+
+def test_every_json_output_refuses_nan_and_infinity() -> None:
+    # P2 and issue 15 item 5: JSON output is always strict (RFC 8259 has no NaN/Infinity).
+    # Every json.dumps in the program passes allow_nan=False, except the listed non-outputs.
+    loose = []
+    files = [*ROOT.glob("model/**/*.py"), *ROOT.glob("ui/*.py"), *ROOT.glob("pages/*.py")]
+    for path in [*files, ROOT / "app.py"]:
+        rel = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("dump", "dumps")
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "json"
+            ):
+                continue
+            strict = any(
+                k.arg == "allow_nan" and getattr(k.value, "value", None) is False
+                for k in node.keywords
+            )
+            if not strict and rel not in NOT_OUTPUT_JSON:
+                loose.append(f"{rel}:{node.lineno}")
+    assert loose == [], f"json.dumps without allow_nan=False: {loose}"
 
 
 # ------------------------------------------------------------------ area 3: priors
