@@ -44,12 +44,12 @@ from model.evaluation.metrics import (
     calibration_bins,
     calibration_rows,
     expected_calibration_error,
-    json_safe,
     metric_text,
     roc_auc,
     rule_performance,
 )
 from model.exceptions import InputError
+from model.inputs import strict_json
 from model.network.structure import DIAGNOSIS_STATES
 from model.parameters import Priors, load_priors
 from model.vocabulary import FINDINGS, suggest
@@ -347,7 +347,7 @@ class DevsetSummary:
             "ece": self.ece,
             "calibration": [b.to_dict() for b in self.calibration],
             "groups": [g.to_dict() for g in self.groups],
-            "rules": {k: json_safe(v.to_dict()) for k, v in self.rules.items()},
+            "rules": {k: strict_json(v.to_dict()) for k, v in self.rules.items()},
         }
 
 

@@ -34,7 +34,6 @@ from model.evaluation.metrics import (
     ScoreMetrics,
     bootstrap_metrics,
     calibration_rows,
-    json_safe,
     metric_text,
     roc_curve,
     rule_performance,
@@ -42,6 +41,7 @@ from model.evaluation.metrics import (
 )
 from model.exceptions import InputError, PoemsError
 from model.inference.engine import engine_for
+from model.inputs import strict_json
 from model.network.evidence import evidence_for
 from model.parameters import Priors, load_priors
 from model.vocabulary import suggest
@@ -145,8 +145,8 @@ class Evaluation:
             "label_counts": dict(self.label_counts),
             "settings_used": dict(self.settings_used),
             "priors": self.priors_directory,
-            "network": json_safe(self.network.to_dict()),
-            "rules": {k: json_safe(v.to_dict()) for k, v in self.rules.items()},
+            "network": strict_json(self.network.to_dict()),
+            "rules": {k: strict_json(v.to_dict()) for k, v in self.rules.items()},
             "indeterminate_counting": (
                 "sensitivity/specificity count an indeterminate verdict as negative (not met); "
                 "*_determinate leave indeterminate rows out; indeterminate is the rate."

@@ -532,14 +532,3 @@ def calibration_rows(bins: Sequence[CalibrationBin], edge_decimals: int) -> list
         for b in bins
         if b.count
     ]
-
-
-def json_safe(obj: Any) -> Any:
-    """``obj`` with every NaN written as None (JSON has no NaN), through dicts and lists."""
-    if isinstance(obj, float):
-        return None if math.isnan(obj) else obj
-    if isinstance(obj, dict):
-        return {k: json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [json_safe(v) for v in obj]
-    return obj
