@@ -81,7 +81,7 @@ def main() -> None:
     else:  # cold start: the criteria need no network, so they show while it loads
         waiting = answer_slot.empty()
         with waiting.container():
-            render.verdicts(compute.criteria_all(case.to_json()), default)
+            render.answer_pending(compute.criteria_all(case.to_json()), default)
             with st.spinner("Computing P(POEMS): loading the Bayesian network (first use only)"):
                 assessment = _assessment(case)
         waiting.empty()

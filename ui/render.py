@@ -71,6 +71,21 @@ def answer(assessment: Any, default: str) -> None:
         agreement(assessment)
 
 
+PENDING_VALUE = "…"
+"""The metric's value while P(POEMS) is being computed (never an empty heading)."""
+
+
+def answer_pending(results: Mapping[str, Any], default: str) -> None:
+    """The answer band before P(POEMS) is known: the verdicts (they need no network) and the
+    metric marked as being computed, laid out as :func:`answer` will fill it. Drawing the
+    metric now also lets the browser load its code while the network loads."""
+    left, right = st.columns([1, 2], gap="medium")
+    with left:
+        st.metric(METRIC_LABEL, PENDING_VALUE, help="Being computed: loading the network.")
+    with right:
+        verdicts(results, default)
+
+
 def verdicts(results: Mapping[str, Any], default: str) -> None:
     """Every rule set's verdict on one line, the default first."""
     ids = [default, *[r for r in results if r != default]]
