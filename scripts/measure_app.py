@@ -45,6 +45,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import urllib.request
@@ -52,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+CACHE_ENV = "POEMS_CACHE_DIR"  # model.parameters.draws_cache.CACHE_ENV
 EXAMPLE = ROOT / "examples" / "early_workup_vegf_pending.json"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -180,8 +182,15 @@ def _case_in(url: str, state: Any) -> dict[str, Any] | None:
     return state.decode_case(codes[-1]).to_dict() if codes else None
 
 
-def measure_browser(sessions: int = 5, toggles: int = 10) -> dict[str, Any]:
-    """Cold start, warm new sessions and toggle-to-answer, all in the browser."""
+def measure_browser(
+    sessions: int = 5, toggles: int = 10, empty_cache: bool = False
+) -> dict[str, Any]:
+    """Cold start, warm new sessions and toggle-to-answer, all in the browser.
+
+    With ``empty_cache`` the server starts with an empty draws cache (``POEMS_CACHE_DIR`` in a
+    new temporary folder): the very first start after installing. Otherwise it uses the
+    user's cache, as every later start does.
+    """
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT))
@@ -194,10 +203,14 @@ def measure_browser(sessions: int = 5, toggles: int = 10) -> dict[str, Any]:
     expected = render.headline(assess(case))
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ)
+    if empty_cache:
+        env[CACHE_ENV] = tempfile.mkdtemp(prefix="poems-measure-cache-")
     start = time.time()
     proc = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "streamlit"), "run", "app.py", "--server.port", str(port)],
         cwd=ROOT,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -280,6 +293,11 @@ def main(argv: list[str] | None = None) -> int:
         "--browser-only", action="store_true", help="only the browser figures (no AppTest)"
     )
     parser.add_argument("--sessions", type=int, default=5, help="warm new sessions (5)")
+    parser.add_argument(
+        "--empty-cache",
+        action="store_true",
+        help="start the server with an empty draws cache (the first start after installing)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
 
@@ -290,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.browser or args.browser_only:
         if not CHROMIUM.exists():
             raise SystemExit(f"{CHROMIUM} is not installed")
-        result["browser"] = measure_browser(args.sessions)
+        result["browser"] = measure_browser(args.sessions, empty_cache=args.empty_cache)
+        result["browser"]["draws_cache"] = "empty" if args.empty_cache else "user's"
     result["load_average_after"] = os.getloadavg()
     if args.json:
         print(json.dumps(result, indent=2))
@@ -309,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     if "browser" in result:
         cold = result["browser"]["cold_start"]
+        print(f"draws cache at server start: {result['browser']['draws_cache']}")
         print(
             f"browser cold start: server healthy {cold['server_healthy_s']} s after launch; "
             f"page open -> criteria {cold['page_open_to_criteria_s']} s, -> P(POEMS) "

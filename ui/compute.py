@@ -71,6 +71,21 @@ def _assessment(case_json: str, priors_fingerprint: str, _priors: Priors) -> Any
     return assess(Case.from_json(case_json), priors=_priors)
 
 
+def point_assessment(case_json: str) -> Any:
+    """The assessment without its analyses (``assess(..., analyses=False)``): P(POEMS), the
+    differential, the verdicts and the agreement by exact inference, no parameter draws. The
+    cold start shows it while the interval and the analyses are computed."""
+    priors = active_priors()
+    return _point_assessment(case_json, priors.fingerprint, priors)
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _point_assessment(case_json: str, priors_fingerprint: str, _priors: Priors) -> Any:
+    from model.assessment import assess
+
+    return assess(Case.from_json(case_json), priors=_priors, analyses=False)
+
+
 @st.cache_resource(max_entries=64, show_spinner=False)
 def assessment_with(case_json: str, priors_fingerprint: str, _priors: Any) -> Any:
     """The assessment under other priors; keyed by their content fingerprint."""

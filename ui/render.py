@@ -56,8 +56,16 @@ def headline(assessment: Any) -> str:
     return probability(assessment.posterior_poems, bounds)
 
 
-def answer(assessment: Any, default: str) -> None:
-    """The answer in one band: P(POEMS) with its interval, every verdict, the agreement."""
+INTERVAL_PENDING = "90% credible interval: being computed…"
+"""Shown under the point estimate while the interval's parameter draws are prepared."""
+
+
+def answer(assessment: Any, default: str, *, interval_pending: bool = False) -> None:
+    """The answer in one band: P(POEMS) with its interval, every verdict, the agreement.
+
+    ``interval_pending``: the assessment is the point estimate alone (``analyses=False``) and
+    the interval is on its way; the caption says so instead of "not available".
+    """
     left, right = st.columns([1, 2], gap="medium")
     with left:
         st.metric(
@@ -65,7 +73,10 @@ def answer(assessment: Any, default: str) -> None:
             headline(assessment),
             help="Posterior probability from the Bayesian network, given the findings entered.",
         )
-        interval_line(st.empty(), assessment.credible_interval)
+        if interval_pending and assessment.credible_interval is None:
+            st.caption(INTERVAL_PENDING)
+        else:
+            interval_line(st.empty(), assessment.credible_interval)
     with right:
         verdicts(assessment.criteria, default)
         agreement(assessment)
