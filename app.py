@@ -80,20 +80,24 @@ def main() -> None:
     default = compute.default_rule_set()
     answer_slot = st.container()  # the answer band, filled as soon as it is known
     assessment = None
-    if compute.network_warm():
+    st.session_state.pop(POINT_SECONDS_KEY, None)
+    if compute.assessment_ready(case.to_json()):
         assessment = _assessment(case)
-    else:  # cold start: the criteria (no network) first, then P(POEMS) by exact inference,
-        # then the interval and the analyses (parameter draws); each step is on screen
+    else:  # a case not seen yet: P(POEMS) by exact inference first (milliseconds once the
+        # network is loaded), then the interval and the next tests; each step is on screen
         waiting = answer_slot.empty()
         with waiting.container():
-            render.answer_pending(compute.criteria_all(case.to_json()), default)
-            with st.spinner("Computing P(POEMS): loading the Bayesian network (first use only)"):
+            if compute.network_warm():
                 point = _assessment(case, point_only=True)
+            else:  # cold start: the criteria need no network, so they show while it loads
+                render.answer_pending(compute.criteria_all(case.to_json()), default)
+                with st.spinner("Computing P(POEMS): loading the Bayesian network (first use)"):
+                    point = _assessment(case, point_only=True)
         if point is not None:
             with waiting.container():
                 render.answer(point, default, interval_pending=True)
                 st.session_state[POINT_SECONDS_KEY] = time.perf_counter() - _started
-                with st.spinner("Computing the credible interval and the analyses"):
+                with st.spinner("Computing the credible interval and the next tests"):
                     assessment = _assessment(case)
         waiting.empty()
     if assessment is not None:

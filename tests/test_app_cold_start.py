@@ -1,8 +1,9 @@
-"""The assessment page on a cold server: the criteria first, then P(POEMS) by exact inference,
-then the interval and the analyses; once the run ends the page is the same as on a warm one.
+"""A case the server has not answered yet: P(POEMS) by exact inference first (on a cold server
+after the criteria, while the network loads), then the interval and the analyses; once the
+run ends the page is the same as for a case answered before.
 
-``ui.compute.network_warm`` is made to answer "not yet", so the page takes its cold-start path
-in this process (the network itself is already loaded, which does not change what is drawn).
+``ui.compute.network_warm`` is made to answer "not yet" for the cold-start path in this
+process (the network itself is already loaded, which does not change what is drawn).
 AppTest sees only the end of a run, so the intermediate screens are checked by the elements
 each step leaves behind (a metric of the same label, the interval line) and by the run's
 timing keys; the browser shows them as they arrive.
@@ -34,21 +35,25 @@ def _page(case: Case) -> AppTest:
 
 
 @pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
-def test_a_cold_start_ends_on_the_same_answer_as_a_warm_one(
+def test_a_new_case_ends_on_the_full_answer_with_nothing_pending(
     warm: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(compute, "network_warm", lambda: warm)
-    case = Case.load(EXAMPLE)
+    case = Case.load(EXAMPLE).with_finding("clubbing", "present" if warm else "absent")
+    assert not compute.assessment_ready(case.to_json())  # never seen by this process
     at = _page(case)
     expected = assess(case)
     metrics = [m.value for m in at.main.metric if m.label == render.METRIC_LABEL]
     assert metrics == [render.headline(expected)]  # one metric: no pending one left behind
     captions = " ".join(c.value for c in at.main.caption)
     assert render.INTERVAL_PENDING not in captions
-    assert render.PENDING_VALUE not in metrics
     lines = " ".join(m.value for m in at.main.markdown)
     assert "credible interval" in lines
-    assert ("_point_seconds" in at.session_state) == (not warm)  # the point estimate came first
+    assert "_point_seconds" in at.session_state  # the point estimate was drawn first
+    assert compute.assessment_ready(case.to_json())
+    again = _page(case)  # a case already answered is drawn at once, without the point step
+    assert "_point_seconds" not in again.session_state
+    assert [m.value for m in again.main.metric if m.label == render.METRIC_LABEL] == metrics
 
 
 def test_the_point_estimate_is_the_full_answers_point() -> None:

@@ -12,6 +12,7 @@ import contextlib
 import os
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,10 +59,30 @@ def setting_labels() -> Mapping[str, str]:
     return {sid: setting.label for sid, setting in active_priors().settings.items()}
 
 
+READY_ENTRIES = 4 * CACHE_ENTRIES
+_ready: OrderedDict[tuple[str, str], None] = OrderedDict()
+_ready_lock = threading.Lock()
+
+
 def assessment(case_json: str) -> Any:
     """``model.assessment.assess`` on the session's priors, with every analysis."""
     priors = active_priors()
-    return _assessment(case_json, priors.fingerprint, priors)
+    result = _assessment(case_json, priors.fingerprint, priors)
+    with _ready_lock:
+        _ready[(case_json, priors.fingerprint)] = None
+        _ready.move_to_end((case_json, priors.fingerprint))
+        while len(_ready) > READY_ENTRIES:
+            _ready.popitem(last=False)
+    return result
+
+
+def assessment_ready(case_json: str) -> bool:
+    """True when :func:`assessment` has answered this case (on the session's priors) in this
+    process, so it is served from the cache at once; the page then skips drawing the point
+    estimate first. (Should the cache have dropped it since, it is computed again.)"""
+    key = (case_json, active_priors().fingerprint)
+    with _ready_lock:
+        return key in _ready
 
 
 @st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
