@@ -4,6 +4,7 @@ Every test points ``POEMS_CACHE_DIR`` at its own temporary folder."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -124,3 +125,17 @@ def test_an_unwritable_or_disabled_cache_still_gives_the_draws(
     assert cache_path(priors, N_DRAWS, SEED) is None
     assert _same(cached_draws(priors, N_DRAWS, SEED), _fresh(priors))
     assert not list(tmp_path.rglob("draws-*"))
+
+
+def test_only_the_most_recently_used_files_are_kept(
+    priors: Priors, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(draws_cache, "MAX_FILES", 3)
+    for seed in range(5):
+        cached_draws(priors, N_DRAWS, seed)
+        path = cache_path(priors, N_DRAWS, seed)
+        assert path is not None
+        os.utime(path, (1000.0 + seed, 1000.0 + seed))  # an order the clock cannot tie
+    kept = {p.name for p in folder.glob("draws-*.npz")}
+    expected = {cache_path(priors, N_DRAWS, seed) for seed in (2, 3, 4)}
+    assert kept == {p.name for p in expected if p is not None}

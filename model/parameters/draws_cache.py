@@ -13,7 +13,9 @@ The cache is only ever a shortcut, never a source of truth:
   afresh;
 * a missing, unreadable, corrupt or unwritable cache gives the same draws, only slower; it
   never stops an assessment;
-* files are written to a temporary name and renamed, so a reader never sees half a file.
+* files are written to a temporary name and renamed, so a reader never sees half a file;
+* at most :data:`MAX_FILES` files are kept (about 11 MB each for the default priors); the
+  least recently used go first, so editing priors many times does not fill the disk.
 
 The folder is ``$POEMS_CACHE_DIR`` when set (``off`` turns the cache off), else
 ``$XDG_CACHE_HOME/poems-dx`` or ``~/.cache/poems-dx``.
@@ -41,6 +43,8 @@ CACHE_ENV = "POEMS_CACHE_DIR"
 CACHE_OFF = "off"
 FOLDER_NAME = "poems-dx"
 FILE_PREFIX = "draws-"
+MAX_FILES = 8
+"""Files kept in the cache folder; older ones (by last use) are deleted after a write."""
 
 
 def cache_directory() -> Path | None:
@@ -79,6 +83,8 @@ def cached_draws(priors: Priors, n_draws: int, seed: int) -> dict[str, np.ndarra
     if path is not None:
         saved = _read(path, key, n_draws)
         if saved is not None:
+            with contextlib.suppress(OSError):
+                os.utime(path)  # last used now: pruning keeps it
             return saved
     draws = sample_priors(priors, n_draws, np.random.default_rng(seed))
     if path is not None:
@@ -119,9 +125,21 @@ def _write(path: Path, key: str, draws: dict[str, np.ndarray]) -> None:
             )
         os.replace(temporary, path)
         temporary = None
+        _prune(path.parent)
     except (OSError, ValueError):
         return
     finally:
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+
+
+def _prune(folder: Path) -> None:
+    """Delete all but the :data:`MAX_FILES` most recently used draws files."""
+    files = []
+    for file in folder.glob(f"{FILE_PREFIX}*.npz"):
+        with contextlib.suppress(OSError):
+            files.append((file.stat().st_mtime, file))
+    for _, old in sorted(files, reverse=True)[MAX_FILES:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
