@@ -2,15 +2,15 @@
 free. Cached results are shared and never mutated (they are frozen objects); a what-if or a
 priors override makes a new object.
 
-``model.assessment`` (the network and its engine) is imported on first use, not at page load,
-so on a cold start the criteria, which need no network, are on screen first.
+The first assessment in a server process builds the network's compiled engine (about a
+second); until one has been answered (:func:`network_warm`) the page draws the criteria, which
+need no network, and marks P(POEMS) as being computed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -30,9 +30,12 @@ from ui.priors_io import priors_zip as make_zip
 CACHE_ENTRIES = 512
 
 
+_network_used = threading.Event()
+
+
 def network_warm() -> bool:
-    """True once the assessment module (network, engine) is loaded in this process."""
-    return "model.assessment" in sys.modules
+    """True once this process has answered a case (the network and its engine are built)."""
+    return _network_used.is_set()
 
 
 @st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -84,7 +87,9 @@ def assessment_ready(case_json: str) -> bool:
 
 @st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
 def _assessment(case_json: str, priors_fingerprint: str, _priors: Priors) -> Any:
-    return assess(Case.from_json(case_json), priors=_priors)
+    result = assess(Case.from_json(case_json), priors=_priors)
+    _network_used.set()
+    return result
 
 
 def point_assessment(case_json: str) -> Any:
@@ -97,9 +102,9 @@ def point_assessment(case_json: str) -> Any:
 
 @st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
 def _point_assessment(case_json: str, priors_fingerprint: str, _priors: Priors) -> Any:
-    from model.assessment import assess
-
-    return assess(Case.from_json(case_json), priors=_priors, analyses=False)
+    result = assess(Case.from_json(case_json), priors=_priors, analyses=False)
+    _network_used.set()
+    return result
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
