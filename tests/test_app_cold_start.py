@@ -43,8 +43,8 @@ def test_a_new_case_ends_on_the_full_answer_with_nothing_pending(
     assert not compute.assessment_ready(case.to_json())  # never seen by this process
     at = _page(case)
     expected = assess(case)
-    metrics = [m.value for m in at.main.metric if m.label == render.METRIC_LABEL]
-    assert metrics == [render.headline(expected)]  # one metric: no pending one left behind
+    metrics = [h.value for h in at.main.header]
+    assert metrics == [render.headline(expected)]  # one headline: no pending one left behind
     captions = " ".join(c.value for c in at.main.caption)
     assert render.INTERVAL_PENDING not in captions
     lines = " ".join(m.value for m in at.main.markdown)
@@ -53,7 +53,7 @@ def test_a_new_case_ends_on_the_full_answer_with_nothing_pending(
     assert compute.assessment_ready(case.to_json())
     again = _page(case)  # a case already answered is drawn at once, without the point step
     assert "_point_seconds" not in again.session_state
-    assert [m.value for m in again.main.metric if m.label == render.METRIC_LABEL] == metrics
+    assert [h.value for h in again.main.header] == metrics
 
 
 def test_the_point_estimate_is_the_full_answers_point() -> None:
