@@ -245,3 +245,21 @@ def test_log_posterior_batch_is_row_independent_and_agrees_with_pgmpy() -> None:
         factor = infer.query(["diagnosis"], evidence=evidence, show_progress=False)
         expected = [factor.get_value(diagnosis=s) for s in engine.query_states]
         np.testing.assert_allclose(np.exp(log_post[i]), expected, atol=1e-9, rtol=0)
+
+
+def test_interval_takes_draws_made_elsewhere() -> None:
+    """The draws hook (for a draws cache): the same draws handed in, raw or prepared, give the
+    same interval as the cached draws of the same seed."""
+    from model.analysis import credible_interval
+    from model.analysis.uncertainty import _draw_batch
+    from model.network import build_tables
+
+    case = EXAMPLE_CASES[0]
+    priors, setting = resolve(case, None, None)
+    evidence = evidence_for(case)
+    own = credible_interval(priors, setting, evidence, n_draws=50, seed=4)
+    raw = priors.sample(50, np.random.default_rng(4))
+    assert credible_interval(priors, setting, evidence, draws=raw) == own
+    prepared = engine_for(priors, setting).prepare(build_tables(priors, setting, values=raw))
+    assert credible_interval(priors, setting, evidence, draws=prepared) == own
+    assert _draw_batch(priors, setting, 50, 4).n_batch == 50

@@ -448,8 +448,9 @@ def _sample(
     """Draw joint results finding by finding from the network's predictive distribution.
 
     The distinct draws so far are scored for every state of the next finding in one engine
-    call, and all draws of that finding use one vector of uniforms: the same numbers, in the same order, as one ``Generator.choice(p=...)`` per
-    draw (which inverts the normalised cumulative distribution at one uniform).
+    call, and all draws of that finding use one vector of uniforms: the same numbers, in the
+    same order, as one ``Generator.choice(p=...)`` per draw (which inverts the normalised
+    cumulative distribution at one uniform).
     """
     rng = np.random.default_rng(seed)
     drawn: list[dict[str, str]] = [{} for _ in range(MC_DRAWS)]
