@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from model import bench_cohort
 from model.assessment import assess
 from model.case import Case
 from model.inference.batch import OBSERVABLE
@@ -173,8 +174,6 @@ def run_benchmark(
     results["single_case_with_sensitivity_ms"], _ = _median_ms(
         lambda: assess(case, setting=setting, priors=priors), repeats
     )
-
-    from model import bench_cohort
 
     results["assessment_ms"] = bench_cohort.assessment_times(priors, setting, repeats)
     patterns = bench_cohort.evidence_patterns(priors, setting, max(4, pgmpy_n // 2), seed)

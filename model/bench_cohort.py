@@ -24,6 +24,16 @@ from typing import Any
 
 import numpy as np
 
+from model.assessment import assess
+from model.case import Case
+from model.cohort.score import score_file
+from model.export import export_network
+from model.inference.engine import engine_for
+from model.inference.exact import inference_for
+from model.inference.simulate import encode, simulate, simulate_chunks
+from model.network import build_tables, evidence_for
+from model.network.evidence_codes import OBSERVABLE
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -40,7 +50,6 @@ def _pyagrum_engine(priors: Any, setting: str) -> tuple[Any, Any] | None:
         import pyagrum as gum
     except ImportError:
         return None
-    from model.export import export_network
 
     with tempfile.TemporaryDirectory() as folder:
         path = export_network(priors, setting, "xmlbif", Path(folder) / "poems.bifxml")
@@ -59,8 +68,6 @@ def posterior_comparison(
     Interleaved per query (the same evidence, the engines in turn), ``rounds`` times; the
     figure per engine is the median over queries of each query's median.
     """
-    from model.inference.engine import engine_for
-    from model.inference.exact import inference_for
 
     engine = engine_for(priors, setting)
     states = engine.query_states
@@ -131,11 +138,6 @@ def posterior_comparison(
 
 def evidence_patterns(priors: Any, setting: str, n_random: int, seed: int) -> list[dict[str, str]]:
     """The examples' evidence plus forward samples with 0-90 % of findings missing."""
-    from model.case import Case
-    from model.inference.engine import engine_for
-    from model.inference.simulate import encode, simulate
-    from model.network import build_tables, evidence_for
-    from model.network.evidence_codes import OBSERVABLE
 
     patterns = [dict(evidence_for(Case.load(p))) for p in sorted(EXAMPLES.glob("*.json"))]
     engine = engine_for(priors, setting)
@@ -155,8 +157,6 @@ def evidence_patterns(priors: Any, setting: str, n_random: int, seed: int) -> li
 
 def assessment_times(priors: Any, setting: str, repeats: int) -> dict[str, float]:
     """Median ms of ``assess`` with every analysis but sensitivity, per example case."""
-    from model.assessment import assess
-    from model.case import Case
 
     out = {}
     for path in sorted(EXAMPLES.glob("*.json")):
@@ -179,8 +179,6 @@ def write_cohort_files(
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
-
-    from model.inference.simulate import simulate_chunks
 
     paths = {"parquet": folder / "cohort.parquet", "csv": folder / "cohort.csv"}
     parquet: Any = None
@@ -212,7 +210,6 @@ def _read_floor(kind: str, path: Path) -> None:
 
 def cohort_throughput(priors: Any, paths: dict[str, Path], n: int, repeats: int) -> dict[str, Any]:
     """``score_file`` (Parquet -> Parquet, CSV -> CSV) beside a plain pyarrow read, in turn."""
-    from model.cohort.score import score_file
 
     out: dict[str, Any] = {"cohort_rows": n}
     for kind, path in paths.items():

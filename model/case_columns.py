@@ -155,12 +155,6 @@ class CaseColumns:
     age: np.ndarray  # years, NaN = not given
     sex: np.ndarray  # index in SEXES, -1 = not given
 
-    def evidence_codes(self, observable: tuple[str, ...] | None = None) -> np.ndarray:
-        """Network evidence (see :func:`model.network.evidence_codes.evidence_codes`)."""
-        from model.network.evidence_codes import evidence_codes
-
-        return evidence_codes(self, observable)
-
 
 def parse_columns(columns: Mapping[str, CodedColumn], n: int) -> CaseColumns:
     """Parse coded columns (name -> :class:`CodedColumn`; a missing name is all empty)."""

@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from model.analysis.uncertainty import INTERVAL_LABEL, INTERVAL_MEANING
@@ -57,7 +58,6 @@ DECISIVE_SETTLE = 0.05
 
 def app_version() -> str:
     """The installed version of poems-dx (``"unknown"`` when run from an unpacked tree)."""
-    from importlib.metadata import PackageNotFoundError, version
 
     try:
         return version("poems-dx")

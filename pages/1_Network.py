@@ -13,7 +13,9 @@ from typing import Any
 import streamlit as st
 
 from model.exceptions import PoemsError
+from model.export import MEDIA_TYPES, SUFFIXES, network_text
 from model.formatting import NODE_TITLES
+from model.network.structure import NODES
 from model.vocabulary import FINDINGS, label
 from ui import active_priors, compute, render
 from ui.dot import network_dot
@@ -52,7 +54,6 @@ def main() -> None:
     case = entry.case
     if case is None:
         return
-    from model.network.structure import NODES
 
     case_json = case.to_json()
     try:
@@ -113,14 +114,11 @@ EXPORT_LABELS = {
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _export(priors_fingerprint: str, setting: str, fmt: str, _priors: Any) -> str:
-    from model.export import network_text
-
     return network_text(_priors, setting, fmt)
 
 
 def _downloads(dot: str, priors: Any, case_setting: str | None) -> None:
     """The network of the chosen setting, under the session's priors, for other BN tools."""
-    from model.export import MEDIA_TYPES, SUFFIXES
 
     st.subheader("Download the network")
     settings = {sid: s.label for sid, s in priors.settings.items()}

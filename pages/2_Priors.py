@@ -14,6 +14,7 @@ from typing import Any
 
 import streamlit as st
 
+from model.assessment import DIAGNOSIS_LABELS
 from model.exceptions import PoemsError
 from model.parameters.overrides import parameter_label
 from model.parameters.writer import Edit
@@ -34,8 +35,6 @@ MAX_MATCHES = 2000
 
 
 def _diagnosis_labels() -> dict[str, str]:
-    from model.assessment import DIAGNOSIS_LABELS
-
     return dict(DIAGNOSIS_LABELS)
 
 

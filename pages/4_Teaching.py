@@ -15,11 +15,12 @@ from typing import Any
 
 import streamlit as st
 
+from model.case import Case
 from model.exceptions import PoemsError
 from model.teaching import demos
 from model.teaching.figures import trajectory_figure
 from model.teaching.library import TeachingCase, load_library
-from model.teaching.walk import Step, walk
+from model.teaching.walk import Step, default_interval, walk
 from model.vocabulary import FINDINGS, label
 from ui import active_priors, render
 from ui.state import LINK_PARAM, encode_case, plain
@@ -52,9 +53,6 @@ def _walk(case_id: str, setting: str, priors_fingerprint: str, _priors: Any) -> 
 def _interval(
     case_json: str, setting: str, priors_fingerprint: str, _priors: Any
 ) -> tuple[float, float] | None:
-    from model.case import Case
-    from model.teaching.walk import default_interval
-
     return default_interval()(Case.from_json(case_json), setting, _priors)
 
 

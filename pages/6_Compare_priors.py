@@ -15,6 +15,11 @@ from typing import Any
 
 import streamlit as st
 
+from model.assessment import DIAGNOSIS_LABELS
+from model.case import Case
+from model.evaluation.cohort import guess_label_column, read_table
+from model.evaluation.compare import compare_case, diff_parameters, effect_of_each
+from model.evaluation.evaluate import evaluate_table
 from model.exceptions import PoemsError
 from model.parameters import Priors
 from model.parameters.overrides import parameter_label
@@ -36,9 +41,6 @@ def _uploaded(name: str, data: bytes) -> active_priors.PriorSet:
 def _cohort_metrics(
     data: bytes, label: str, fp_a: str, fp_b: str, _a: Priors, _b: Priors
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    from model.evaluation.cohort import read_table
-    from model.evaluation.evaluate import evaluate_table
-
     table = read_table(data, MAX_UPLOAD_BYTES)
     return (
         evaluate_table(table, label, _a).metrics_row(),
@@ -48,9 +50,6 @@ def _cohort_metrics(
 
 @st.cache_resource(max_entries=16, show_spinner="Measuring each difference on the patient...")
 def _effects(case_json: str, setting: str, fp_a: str, fp_b: str, _a: Priors, _b: Priors) -> Any:
-    from model.case import Case
-    from model.evaluation.compare import effect_of_each
-
     return effect_of_each(Case.from_json(case_json), _a, _b, setting)
 
 
@@ -77,9 +76,6 @@ def _prior_set_b() -> tuple[str, Priors] | None:
 
 
 def _differences(a: Priors, b: Priors) -> list[Any]:
-    from model.assessment import DIAGNOSIS_LABELS
-    from model.evaluation.compare import diff_parameters
-
     diffs = diff_parameters(a, b)
     st.subheader(f"{len(diffs)} parameter(s) differ")
     if diffs:
@@ -112,8 +108,6 @@ def _differences(a: Priors, b: Priors) -> list[Any]:
 
 
 def _patient(case: Any, a: Priors, b: Priors) -> None:
-    from model.evaluation.compare import compare_case
-
     setting = case.setting or "neuropathy_clinic"
     shift = compare_case(case, a, b, setting)
     st.subheader("Your patient under A and B")
@@ -140,8 +134,6 @@ def _patient(case: Any, a: Priors, b: Priors) -> None:
     )
     effects = _effects(case.to_json(), shift.setting, a.fingerprint, b.fingerprint, a, b)
     if effects:
-        from model.assessment import DIAGNOSIS_LABELS
-
         st.markdown("**Each difference alone** (A with only that entry taken from B)")
         st.dataframe(
             [
@@ -160,8 +152,6 @@ def _patient(case: Any, a: Priors, b: Priors) -> None:
 
 
 def _cohort(a: Priors, b: Priors) -> None:
-    from model.evaluation.cohort import guess_label_column, read_table
-
     st.subheader("Your cohort under A and B")
     upload = st.file_uploader(
         "A labelled cohort (CSV or Parquet, up to 1 MB)",

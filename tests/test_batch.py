@@ -31,6 +31,7 @@ from model.inference.batch import (
 )
 from model.inference.simulate import simulate_chunks
 from model.network import evidence_for
+from model.network.evidence_codes import evidence_codes
 from model.network.structure import NODES
 from model.parameters import load_priors
 
@@ -110,7 +111,7 @@ def reference(row: dict[str, str]) -> tuple[np.ndarray | None, dict[str, str] | 
 def test_fast_path_agrees_with_the_case_path_row_by_row(seed: int) -> None:
     frame = messy_rows(300, seed)
     parsed = parse_chunk(frame)
-    codes = parsed.evidence_codes()
+    codes = evidence_codes(parsed)
     verdicts = {rid: rule_verdicts(parsed, rid) for rid in RULE_SETS}
     records = frame.to_dict(orient="records")
     fast = 0

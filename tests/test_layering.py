@@ -18,11 +18,20 @@ Layers, lowest first (a module may import its own layer and any layer below it):
 Every import is parsed, including those inside functions (a function-level import still is an
 arrow; hiding it does not make it go away). A failure names the importing file and line, the
 imported module and both layers.
+
+Imports sit at the top of their module, where a reader sees what a module depends on. An
+import inside a function is allowed only for a heavy or optional third-party package
+(:data:`LAZY_PACKAGES`, each with its reason) or for the project module named in
+:data:`LAZY_MODULES` that loads such a package as it is imported. The command line picks its
+subcommand module with ``importlib`` (``model/cli/__init__.py``), so ``poems --version``
+imports no subcommand and none of the heavy packages.
 """
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,14 +84,39 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 UI_ONLY = ("streamlit", "ui", "pages", "app")
 """What ``model/`` must never import."""
 
-KNOWN: dict[tuple[str, str], str] = {
-    ("model.case_columns", "model.network.evidence_codes"): (
-        "CaseColumns.evidence_codes() is a convenience over network.evidence_codes; callers "
-        "can call evidence_codes(columns) directly and the method can go"
-    ),
-}
+KNOWN: dict[tuple[str, str], str] = {}
 """Arrows that run back up today, each with the change that removes it. The test fails when
 one disappears, so the list is kept honest."""
+
+
+LAZY_PACKAGES: dict[str, str] = {
+    "pandas": "about a second to import; cohort and evaluation code paths that need a frame",
+    "pyarrow": "cohort files only (CSV/Parquet reader and writer); a case never needs it",
+    "pgmpy": "seconds to import; only the reference engine and the XMLBIF/BIF export use it",
+    "pyagrum": "optional (a dev dependency): the benchmark's second reference engine",
+    "numba": "compiles on import; only the compiled engine's optional kernel",
+    "matplotlib": "only when a figure is drawn (evaluation plots)",
+    "scipy": "only the statistics that need it",
+    "dask": "optional extra: the Dask partition scorer",
+    "distributed": "optional extra: the Dask partition scorer",
+    "playwright": "browser tests only",
+    "pint": "about a second to import; only unit conversion of an unusual unit",
+    "tqdm": "progress bars only when a long run shows one",
+    "tomlkit": "only when priors files are written (comment-preserving TOML)",
+}
+"""Third-party packages that may be imported inside a function, each with the reason."""
+
+LAZY_MODULES: dict[tuple[str, str], str] = {
+    ("model/inference/exact.py", "model.network.builder"): (
+        "builds the pgmpy model, so importing it imports pgmpy (seconds); the compiled engine "
+        "answers every case without it"
+    ),
+}
+"""Project modules that may be imported inside a function (file, module): only those whose
+import loads a package of :data:`LAZY_PACKAGES`, each with the reason."""
+
+HEAVY_FOR_VERSION = ("pandas", "scipy", "pgmpy", "pyarrow", "matplotlib", "numba", "numpy")
+"""What ``poems --version`` must not import."""
 
 
 @dataclass(frozen=True)
@@ -222,3 +256,77 @@ def test_the_checker_catches_an_arrow_back_up() -> None:
     loader, priors = layer_of("model.parameters.loader"), layer_of("model.parameters.priors")
     assert contract is not None and loader is not None and priors is not None
     assert tables is not None and contract < loader <= priors < tables
+
+
+def _function_level_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of every import statement inside a function body."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[tuple[int, str]] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if in_function and isinstance(child, ast.Import):
+                found.extend((child.lineno, alias.name) for alias in child.names)
+            elif in_function and isinstance(child, ast.ImportFrom):
+                found.append((child.lineno, "." * child.level + (child.module or "")))
+            function = isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            visit(child, in_function or function)
+
+    visit(tree, False)
+    return found
+
+
+def lazy_import_verdict(path: str, module: str) -> str | None:
+    """Why a function-level import is wrong, or ``None`` when the rule allows it."""
+    if module.split(".")[0] in LAZY_PACKAGES or (path, module) in LAZY_MODULES:
+        return None
+    return (
+        f"{path}: 'import {module}' inside a function; move it to the top of the module "
+        "(or, for a heavy third-party package, add it to LAZY_PACKAGES with the reason)"
+    )
+
+
+def test_imports_sit_at_the_top_of_their_module() -> None:
+    wrong = []
+    for path in _files():
+        rel = str(path.relative_to(ROOT))
+        for line, module in _function_level_imports(path):
+            verdict = lazy_import_verdict(rel, module)
+            if verdict is not None:
+                wrong.append(verdict.replace(f"{rel}:", f"{rel}:{line}:", 1))
+    assert not wrong, "function-level imports:\n" + "\n".join(wrong)
+
+
+def test_every_allowed_lazy_project_import_still_exists() -> None:
+    present = {
+        (str(path.relative_to(ROOT)), module)
+        for path in _files()
+        for _, module in _function_level_imports(path)
+    }
+    gone = [key for key in LAZY_MODULES if key not in present]
+    assert not gone, f"remove from LAZY_MODULES, the import is gone: {gone}"
+
+
+def test_the_lazy_import_rule_can_fail() -> None:
+    assert lazy_import_verdict("model/units.py", "pint") is None
+    assert lazy_import_verdict("model/cohort/format.py", "pyarrow.parquet") is None
+    assert lazy_import_verdict("model/inference/exact.py", "model.network.builder") is None
+    wrong = lazy_import_verdict("ui/compute.py", "model.assessment")
+    assert wrong is not None and "'import model.assessment' inside a function" in wrong
+    assert lazy_import_verdict("model/report.py", "importlib.metadata") is not None
+    assert lazy_import_verdict("model/bench.py", "model.network.builder") is not None
+    sample = ROOT / "tests" / "test_layering.py"
+    lines = [module for _, module in _function_level_imports(sample)]
+    assert lines == [], "this file has no function-level import"
+
+
+def test_version_imports_no_heavy_package() -> None:
+    """``poems --version`` answers from the metadata alone: no subcommand, no heavy library."""
+    probe = (
+        "import sys; from model.cli import main; main(['--version']); "
+        f"print([m for m in {HEAVY_FOR_VERSION!r} if m in sys.modules])"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert proc.stdout.splitlines()[-1] == "[]", proc.stdout

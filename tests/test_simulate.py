@@ -14,6 +14,7 @@ from model.cli import main
 from model.inference.batch import OBSERVABLE, engine_for, parse_chunk
 from model.inference.simulate import cohort_frame, encode, sample_nodes, simulate
 from model.network import build_network, build_tables
+from model.network.evidence_codes import evidence_codes
 from model.network.structure import NODES
 from model.parameters import load_priors
 from model.vocabulary import AGGREGATES
@@ -57,7 +58,7 @@ def test_rendered_rows_read_back_as_the_sampled_evidence(missing: float) -> None
     frame = cohort_frame(synthetic, rng, "neuropathy_clinic")
     parsed = parse_chunk(frame)
     assert not parsed.flagged.any()
-    read, sampled = parsed.evidence_codes(), encode(synthetic, OBSERVABLE)
+    read, sampled = evidence_codes(parsed), encode(synthetic, OBSERVABLE)
     plain = [j for j, node in enumerate(OBSERVABLE) if node not in AGGREGATES]
     assert np.array_equal(read[:, plain], sampled[:, plain])
     # a blank aggregate is derived from its parts when they decide it (as Case does): the

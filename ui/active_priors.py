@@ -21,15 +21,22 @@ from typing import Any
 
 import streamlit as st
 
-from model.parameters import Priors
+from model.parameters import Priors, load_priors
 from model.parameters.texts import priors_from_texts, source_texts
 from model.parameters.writer import Edit, edited_texts
-from ui import compute
+from ui.priors_io import texts_from_zip
 from ui.state import plain
 
 STATE_KEY = "_active_priors"
 DEFAULT_NAME = "Default priors"
 ZIP_FOLDER = "priors"
+
+
+@st.cache_resource(show_spinner=False)
+def default_priors() -> Priors:
+    """The repository's priors, loaded once per process and never mutated (``ui.compute``
+    re-exports it)."""
+    return load_priors()
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,7 @@ class PriorSet:
 
     @property
     def is_default(self) -> bool:
-        return self.priors.fingerprint == compute.default_priors().fingerprint
+        return self.priors.fingerprint == default_priors().fingerprint
 
     def with_edits(self, edits: Sequence[Edit]) -> PriorSet:
         """This set with ``edits`` added (a later edit of the same key replaces the earlier)."""
@@ -77,7 +84,7 @@ class PriorSet:
 @st.cache_resource(show_spinner=False)
 def default_set() -> PriorSet:
     """The repository's priors with their original file texts (shared, never changed)."""
-    priors = compute.default_priors()
+    priors = default_priors()
     texts = source_texts(priors.directory) if priors.directory else {}
     return PriorSet(DEFAULT_NAME, priors, texts, priors, texts)
 
@@ -105,7 +112,6 @@ def reset() -> None:
 def load_zip(name: str, data: bytes) -> PriorSet:
     """A prior set from an uploaded zip of the four priors files (see ``ui.priors_io``);
     raises :class:`~model.exceptions.PriorsError` naming the member and the fix."""
-    from ui.priors_io import texts_from_zip
 
     texts = texts_from_zip(data)
     priors = priors_from_texts(texts)

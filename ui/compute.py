@@ -17,9 +17,14 @@ from typing import Any
 
 import streamlit as st
 
+from model.assessment import assess
 from model.case import Case
 from model.criteria import DEFAULT_RULE_SET, evaluate_all
-from model.parameters import Priors, load_priors
+from model.inference.exact import marginals as node_marginals
+from model.network.evidence import evidence_for
+from model.parameters import Priors
+from ui.active_priors import current, default_priors
+from ui.priors_io import priors_zip as make_zip
 
 CACHE_ENTRIES = 512
 
@@ -39,17 +44,9 @@ def default_rule_set() -> str:
     return DEFAULT_RULE_SET
 
 
-@st.cache_resource(show_spinner=False)
-def default_priors() -> Priors:
-    """The repository's priors, loaded once per process and never mutated."""
-    return load_priors()
-
-
 def active_priors() -> Priors:
     """The session's prior set (``ui.active_priors``: the defaults until the user loads or
     edits one); the case-level calls below use it."""
-    from ui.active_priors import current
-
     return current()
 
 
@@ -66,15 +63,12 @@ def assessment(case_json: str) -> Any:
 
 @st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
 def _assessment(case_json: str, priors_fingerprint: str, _priors: Priors) -> Any:
-    from model.assessment import assess
-
     return assess(Case.from_json(case_json), priors=_priors)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def assessment_with(case_json: str, priors_fingerprint: str, _priors: Any) -> Any:
     """The assessment under other priors; keyed by their content fingerprint."""
-    from model.assessment import assess
 
     return assess(Case.from_json(case_json), priors=_priors)
 
@@ -89,14 +83,11 @@ def marginals(case_json: str) -> Mapping[str, Mapping[str, float]]:
 def _marginals(
     case_json: str, priors_fingerprint: str, _priors: Priors
 ) -> Mapping[str, Mapping[str, float]]:
-    from model.inference.exact import marginals as node_marginals
-
     return node_marginals(Case.from_json(case_json), priors=_priors)
 
 
 def evidence(case_json: str) -> Mapping[str, str]:
     """The network evidence the case gives (``model.network.evidence.evidence_for``)."""
-    from model.network.evidence import evidence_for
 
     return evidence_for(Case.from_json(case_json))
 
@@ -110,7 +101,6 @@ def priors_with(overrides: tuple[tuple[str, float], ...]) -> Any:
 @st.cache_resource(max_entries=16, show_spinner=False)
 def priors_zip(priors_fingerprint: str, _priors: Any) -> bytes:
     """The priors' TOML files as a zip (``ui.priors_io.priors_zip``), keyed by content."""
-    from ui.priors_io import priors_zip as make_zip
 
     return make_zip(_priors)
 
@@ -125,8 +115,6 @@ def prepare_ahead() -> threading.Thread:
     """
 
     def work() -> None:
-        from model.assessment import assess
-
         # Linux: the lowest CPU priority for this thread only, so sessions come first
         with contextlib.suppress(AttributeError, OSError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from model.exceptions import PriorsError
+from model.parameters.loader import FILES
+from model.parameters.texts import priors_from_texts
 
 ZIP_FOLDER = "priors"
 MAX_ZIP_BYTES = 4 * 1024 * 1024
@@ -38,7 +40,6 @@ def priors_zip(priors: Any) -> bytes:
 
 def priors_from_zip(data: bytes) -> Any:
     """Load priors from a zip made by :func:`priors_zip` (or any zip of the TOML files)."""
-    from model.parameters.texts import priors_from_texts
 
     return priors_from_texts(texts_from_zip(data))
 
@@ -46,7 +47,6 @@ def priors_from_zip(data: bytes) -> Any:
 def texts_from_zip(data: bytes) -> dict[str, str]:
     """The four priors files' texts from a zip (bounded sizes; member folders ignored, so no
     path outside the archive is ever read or written)."""
-    from model.parameters.loader import FILES
 
     if len(data) > MAX_ZIP_BYTES:
         raise PriorsError(

@@ -4,13 +4,14 @@ computed here beyond formatting."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import streamlit as st
 
 from model.analysis.uncertainty import INTERVAL_MEANING
 from model.constants import DISCLAIMER as CORE_DISCLAIMER
-from model.criteria import DEFAULT_RULE_SET
+from model.criteria import DEFAULT_RULE_SET, FLAG_TEXT
 from model.formatting import (
     clinical_text,
     diagnosis_label,
@@ -21,7 +22,9 @@ from model.formatting import (
     rule_set_name,
     state_words,
 )
-from model.vocabulary import label
+from model.report import NO_DECISIVE_TEST, decisive_tests, render_report
+from model.vocabulary import FINDINGS, Kind, label
+from ui.state import file_stem
 
 DISCLAIMER = (
     f"**{CORE_DISCLAIMER}** A structured second look at the findings you "
@@ -176,10 +179,6 @@ def report_downloads(assessment: Any, priors: Any) -> None:
     The report is built when the button is clicked, from the assessment itself (it carries
     the contributions, next tests and the interval).
     """
-    from datetime import UTC, datetime
-
-    from model.report import render_report
-    from ui.state import file_stem
 
     name = file_stem(assessment.case.id)
 
@@ -323,7 +322,6 @@ def next_tests(tests: Any, limit: int = 8) -> None:
     Reads whatever fields each test carries (a missing one shows as an empty cell, never
     "None"); says so plainly when no remaining test changes the answer.
     """
-    from model.report import NO_DECISIVE_TEST, decisive_tests
 
     useful = decisive_tests(tests, limit)
     if not useful:
@@ -480,7 +478,6 @@ def what_if_table(assessment: Any) -> None:
 
 def case_summary(case: Any) -> None:
     """The findings as entered (and what the VEGF value reads as), to check the entry."""
-    from model.vocabulary import FINDINGS, Kind
 
     rows = []
     for fid, spec in FINDINGS.items():
@@ -565,8 +562,6 @@ def _because(criterion: Any) -> str:
 
 
 def _flag_text(flag: str) -> str:
-    from model.criteria import FLAG_TEXT
-
     return FLAG_TEXT.get(flag, flag.replace("_", " "))
 
 

@@ -20,6 +20,7 @@ from model.case import Case
 from model.exceptions import PoemsError
 from model.formatting import state_words
 from model.vocabulary import FINDINGS, SEXES, Group, Kind
+from ui import compute
 from ui import state as s
 
 VALUES_KEY = "_case_values"
@@ -188,7 +189,6 @@ def _on_clear() -> None:
 
 def _settings() -> Mapping[str, str]:
     """Setting id -> label from the default priors (empty until the priors land)."""
-    from ui import compute
 
     return compute.setting_labels()
 

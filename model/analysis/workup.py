@@ -44,6 +44,7 @@ settled.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import math
@@ -823,8 +824,6 @@ def _score(effect: _Effect | None, poems_now: float) -> float:
 
 
 def _replace_alternatives(item: WorkupItem, alternatives: tuple[str, ...]) -> WorkupItem:
-    import dataclasses
-
     return dataclasses.replace(item, alternatives=alternatives) if alternatives else item
 
 

@@ -12,8 +12,11 @@ import argparse
 from typing import Any
 
 from model.cli.common import quiet, readable, shown_path, status, writable
+from model.cohort.format import delimiter_from_option
+from model.cohort.score import DEFAULT_CHUNK_ROWS, score_file
 from model.criteria.rulesets import RULE_SETS
 from model.exceptions import InputError
+from model.parameters import load_priors
 
 
 def register(subparsers: Any) -> None:
@@ -70,10 +73,6 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.cohort.format import delimiter_from_option
-    from model.cohort.score import DEFAULT_CHUNK_ROWS, score_file
-    from model.parameters import load_priors
-
     chunk_rows = DEFAULT_CHUNK_ROWS if args.chunk_rows is None else args.chunk_rows
     if chunk_rows < 1:
         raise InputError("--chunk-rows", chunk_rows, "at least 1")

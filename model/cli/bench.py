@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from model.bench import main
+from model.exceptions import InputError
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -31,9 +34,6 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.bench import main
-    from model.exceptions import InputError
-
     for name in ("n", "pgmpy_n", "repeats", "cohort_n"):
         value = getattr(args, name)
         if value is not None and value < 1:

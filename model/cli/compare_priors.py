@@ -7,7 +7,11 @@ from typing import Any
 
 from model.case import Case
 from model.cli.common import about, print_json, readable
+from model.evaluation.cohort import read_table
+from model.evaluation.compare import compare_priors
+from model.evaluation.evaluate import evaluate_table
 from model.exceptions import InputError
+from model.parameters import load_priors
 
 
 def register(subparsers: Any) -> None:
@@ -32,9 +36,6 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.evaluation.compare import compare_priors
-    from model.parameters import load_priors
-
     if args.cohort and not args.label:
         raise InputError(
             "--label",
@@ -47,9 +48,6 @@ def run(args: argparse.Namespace) -> int:
     case = Case.load(args.case) if args.case else None
     metrics = None
     if args.cohort:
-        from model.evaluation.cohort import read_table
-        from model.evaluation.evaluate import evaluate_table
-
         with readable(args.cohort) as source:
             table = read_table(source)
         metrics = (

@@ -7,8 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from model.cli.common import print_json, readable, status
+from model.cli.evaluate_devset import add_devset_arguments, run_devset
 from model.evaluation.cohort import read_table
 from model.evaluation.evaluate import DEFAULT_SETTING, POSITIVE, evaluate_table
+from model.evaluation.plots import save_reliability_png
+from model.exceptions import InputError
+from model.parameters import load_priors
 
 
 def register(subparsers: Any) -> None:
@@ -53,22 +57,15 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--plot", default=None, metavar="OUT.png", help="write the reliability diagram"
     )
-    from model.cli.evaluate_devset import add_devset_arguments
 
     add_devset_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.parameters import load_priors
-
     if args.devset is not None:
-        from model.cli.evaluate_devset import run_devset
-
         return run_devset(args)
     if args.cohort is None or args.label is None:
-        from model.exceptions import InputError
-
         raise InputError(
             "evaluate",
             "no cohort" if args.cohort is None else "no --label",
@@ -88,8 +85,6 @@ def run(args: argparse.Namespace) -> int:
         n_bins=args.bins or 10,
     )
     if args.plot:
-        from model.evaluation.plots import save_reliability_png
-
         save_reliability_png(
             args.plot,
             result.network.calibration,

@@ -10,7 +10,19 @@ import argparse
 import json
 from typing import Any
 
-from model.evaluation.devset import DEFAULT_BINS, DEFAULT_BOOTSTRAP, DEFAULT_SEED
+import numpy as np
+
+from model.evaluation.devset import (
+    DEFAULT_BINS,
+    DEFAULT_BOOTSTRAP,
+    DEFAULT_SEED,
+    evaluate_devset,
+    load_devset,
+    write_citations,
+)
+from model.evaluation.plots import save_reliability_png
+from model.exceptions import InputError
+from model.parameters import load_priors
 
 
 def add_devset_arguments(parser: Any) -> None:
@@ -45,10 +57,6 @@ def add_devset_arguments(parser: Any) -> None:
 
 
 def run_devset(args: argparse.Namespace) -> int:
-    from model.evaluation.devset import evaluate_devset, load_devset, write_citations
-    from model.exceptions import InputError
-    from model.parameters import load_priors
-
     if args.cohort is not None:
         raise InputError(
             "evaluate",
@@ -77,10 +85,6 @@ def run_devset(args: argparse.Namespace) -> int:
     if args.citations:
         write_citations(devset, args.citations)
     if args.plot:
-        import numpy as np
-
-        from model.evaluation.plots import save_reliability_png
-
         save_reliability_png(
             args.plot,
             result.summary.calibration,

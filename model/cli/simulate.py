@@ -12,6 +12,8 @@ from typing import Any
 
 from model.cli.common import quiet, shown_path, status, writable
 from model.constants import DEFAULT_SETTING
+from model.inference.simulate import write_cohort
+from model.parameters import load_priors
 
 
 def _fraction(text: str) -> float:
@@ -79,9 +81,6 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from model.inference.simulate import write_cohort
-    from model.parameters import load_priors
-
     priors = load_priors(args.priors)
     with writable(args.output) as target:
         rows = write_cohort(

@@ -39,6 +39,8 @@ import functools
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from model.cohort.score import output_columns, score_frame
 from model.parameters import Priors, load_priors
 
@@ -90,7 +92,6 @@ def score_dask(
     rule_set: str = "seed",
 ) -> Any:
     """Score a ``dask.dataframe.DataFrame`` of cohort rows; returns a lazy Dask frame."""
-    import numpy as np
 
     lengths = frame.map_partitions(len).compute()
     starts = [1, *(1 + np.cumsum(np.asarray(lengths, dtype=np.int64))[:-1]).tolist()]

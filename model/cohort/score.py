@@ -37,12 +37,13 @@ from model.cohort.format import (
     chunk_from_frame,
     unknown_columns,
 )
+from model.cohort.progress import Progress
 from model.criteria import RULE_SETS, evaluate, resolve_rule_set
 from model.criteria.vectorised import STATUS_NAMES, verdict_codes
 from model.exceptions import InputError, PoemsError
 from model.inference.engine import DEFAULT_SETTING, default_priors, engine_for
 from model.network.evidence import evidence_for
-from model.network.evidence_codes import OBSERVABLE
+from model.network.evidence_codes import OBSERVABLE, evidence_codes
 from model.network.structure import DIAGNOSIS, NODES
 from model.parameters import Priors
 from model.vocabulary import suggest
@@ -104,7 +105,7 @@ def score_chunk(
     resolve_rule_set(rule_set)
     n = chunk.n
     cases = parse_columns(chunk.columns, n)
-    codes = cases.evidence_codes(OBSERVABLE)
+    codes = evidence_codes(cases, OBSERVABLE)
     verdicts = verdict_codes(cases, rule_set)
     errors: dict[int, str] = {i: f"row {first_row + i}: {m}" for i, m in chunk.read_errors.items()}
     usable = np.ones(n, dtype=bool)
@@ -249,8 +250,6 @@ def _run(
     exact: bool = False,
 ) -> tuple[int, int, int]:
     import pyarrow as pa
-
-    from model.cohort.progress import Progress
 
     rows = errors = fast = 0
     total = cohort.total_rows

@@ -51,13 +51,8 @@ from model.criteria.results import (
     CriteriaResult,
     CriterionResult,
 )
-from model.criteria.rulesets import DEFAULT_RULE_SET, RULE_SETS, RuleSet
-from model.criteria.verdict import (
-    _candidates,
-    _could_change_with,
-    _verdict,
-    resolve_rule_set,
-)
+from model.criteria.rulesets import DEFAULT_RULE_SET, RULE_SETS, RuleSet, resolve_rule_set
+from model.criteria.verdict import _candidates, _could_change_with, _verdict
 
 __all__ = [
     "FLAG_TEXT",

@@ -39,8 +39,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from model.exceptions import InputError
 from model.measurements import Threshold
-from model.vocabulary import AGGREGATES, Criterion
+from model.vocabulary import AGGREGATES, Criterion, suggest
 
 
 class Role(StrEnum):
@@ -571,3 +572,18 @@ RULE_SETS: Mapping[str, RuleSet] = MappingProxyType(
     {r.id: r for r in (SEED, MAYO_2019, DISPENZIERI_2003, SUICHI_2019)}
 )
 """Every rule set by id; ``seed`` is the default."""
+
+
+def resolve_rule_set(rule_set: str | RuleSet) -> RuleSet:
+    """The rule set object for an id (or the object itself)."""
+    if isinstance(rule_set, RuleSet):
+        return rule_set
+    try:
+        return RULE_SETS[rule_set]
+    except (KeyError, TypeError):
+        raise InputError(
+            "rule set",
+            rule_set,
+            "one of " + ", ".join(RULE_SETS),
+            suggest(str(rule_set), RULE_SETS),
+        ) from None

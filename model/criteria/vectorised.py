@@ -17,8 +17,8 @@ import numpy as np
 
 from model.case import Case
 from model.case_columns import CaseColumns, row_from_case, variants
-from model.criteria.engine import INDETERMINATE, MET, NOT_MET, resolve_rule_set
-from model.criteria.rulesets import CriterionDef, Role, RuleSet, VegfScale
+from model.criteria.results import INDETERMINATE, MET, NOT_MET
+from model.criteria.rulesets import CriterionDef, Role, RuleSet, VegfScale, resolve_rule_set
 from model.vocabulary import (
     ABSENT,
     AGGREGATES,

@@ -6,9 +6,10 @@ from __future__ import annotations
 from model.case import Case
 from model.criteria.criterion import _Outcome, evaluate_criterion
 from model.criteria.results import INCONSISTENT, INDETERMINATE, MET, NOT_MET
-from model.criteria.rulesets import RULE_SETS, CriterionDef, Role, RuleSet
-from model.exceptions import CaseError, InputError
-from model.vocabulary import ABSENT, FINDINGS, PRESENT, Kind, suggest
+from model.criteria.rulesets import CriterionDef, Role, RuleSet
+from model.criteria.vectorised import verdicts_if_set
+from model.exceptions import CaseError
+from model.vocabulary import ABSENT, FINDINGS, PRESENT, Kind
 
 
 def _group_status(statuses: list[str], need: int) -> str:
@@ -26,21 +27,6 @@ def _combine(parts: list[str]) -> str:
     if INDETERMINATE in parts:
         return INDETERMINATE
     return MET
-
-
-def resolve_rule_set(rule_set: str | RuleSet) -> RuleSet:
-    """The rule set object for an id (or the object itself)."""
-    if isinstance(rule_set, RuleSet):
-        return rule_set
-    try:
-        return RULE_SETS[rule_set]
-    except (KeyError, TypeError):
-        raise InputError(
-            "rule set",
-            rule_set,
-            "one of " + ", ".join(RULE_SETS),
-            suggest(str(rule_set), RULE_SETS),
-        ) from None
 
 
 Trace = list[tuple[Role, CriterionDef, _Outcome]]
@@ -90,8 +76,6 @@ def _could_change_with(case: Case, rules: RuleSet, trace: Trace) -> tuple[dict[s
     """Each candidate set present and absent: the rows are scored together by the
     vectorised engine (:func:`model.criteria.vectorised.verdicts_if_set`, tested equal to
     this engine), and only a change it cannot settle goes through a new ``Case``."""
-    from model.criteria.vectorised import verdicts_if_set
-
     candidates = _candidates(case, trace)
     fast = verdicts_if_set(case, rules, candidates) if candidates else {}
     changes = []

@@ -11,8 +11,11 @@ diagnosis for one case, or the metrics of a labelled cohort, under each set.
 from __future__ import annotations
 
 import math
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any, Literal
 
 from model.case import Case
@@ -234,9 +237,6 @@ MAX_PRIORS_FILE_BYTES = 2 * 1024 * 1024
 def priors_from_files(files: Mapping[str, bytes], base: str | None = None) -> Priors:
     """A prior set made of uploaded files, the missing ones taken from ``base`` (default:
     the repository's priors). Only the four priors file names are accepted."""
-    import shutil
-    import tempfile
-    from pathlib import Path
 
     for name, data in files.items():
         if name not in FILES:
@@ -277,7 +277,6 @@ def effect_of_each(
     States of one distribution row change together (a row is one entry of the files); keys
     present in only one set are skipped. At most ``limit`` entries are measured.
     """
-    from model.inference.exact import posterior
 
     groups: dict[str, dict[str, float]] = {}
     for d in diff_parameters(a, b):

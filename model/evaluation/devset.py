@@ -34,6 +34,9 @@ from typing import Any
 import numpy as np
 
 from model.case import Case
+from model.criteria.engine import evaluate as criteria_evaluate
+from model.criteria.rulesets import RULE_SETS
+from model.evaluation.evaluate import DEFAULT_SETTING, score_cases
 from model.evaluation.metrics import (
     CalibrationBin,
     RulePerformance,
@@ -45,7 +48,7 @@ from model.evaluation.metrics import (
 )
 from model.exceptions import InputError
 from model.network.structure import DIAGNOSIS_STATES
-from model.parameters import Priors
+from model.parameters import Priors, load_priors
 from model.vocabulary import FINDINGS, suggest
 
 DEVSET_DIRECTORY = Path(__file__).with_name("devset")
@@ -566,10 +569,6 @@ def evaluate_devset(
     seed: int = DEFAULT_SEED,
 ) -> DevsetEvaluation:
     """Score every patient with the network and every rule set, and summarise."""
-    from model.criteria.engine import evaluate as criteria_evaluate
-    from model.criteria.rulesets import RULE_SETS
-    from model.evaluation.evaluate import DEFAULT_SETTING, score_cases
-    from model.parameters import load_priors
 
     devset = devset if devset is not None else load_devset()
     priors = priors if priors is not None else load_priors()

@@ -29,8 +29,16 @@ from model.constants import DEFAULT_SETTING
 from model.constants import POEMS as POSITIVE
 from model.criteria.rulesets import RULE_SETS
 from model.evaluation.cohort import BadRow, ignored_columns
-from model.evaluation.metrics import RulePerformance, ScoreMetrics, rule_performance, score_metrics
+from model.evaluation.metrics import (
+    RulePerformance,
+    ScoreMetrics,
+    bootstrap_metrics,
+    roc_curve,
+    rule_performance,
+    score_metrics,
+)
 from model.exceptions import InputError, PoemsError
+from model.inference.engine import engine_for
 from model.network.evidence import evidence_for
 from model.parameters import Priors, load_priors
 from model.vocabulary import suggest
@@ -48,8 +56,6 @@ class Scores:
 
 
 def _engine(priors: Priors, setting: str) -> Any:
-    from model.inference.engine import engine_for
-
     return engine_for(priors, setting)  # applies the setting's defining findings
 
 
@@ -163,13 +169,11 @@ class Evaluation:
 
     def intervals(self, n_boot: int = 1000) -> dict[str, Any]:
         """AUC and Brier score with 95 % bootstrap intervals (``metrics.bootstrap_metrics``)."""
-        from model.evaluation.metrics import bootstrap_metrics
 
         return dict(bootstrap_metrics(self.y_true, self.scores, n_boot=n_boot))
 
     def roc(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(fpr, tpr, thresholds) of the network's score (``metrics.roc_curve``)."""
-        from model.evaluation.metrics import roc_curve
 
         return roc_curve(self.y_true, self.scores)
 

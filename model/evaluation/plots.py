@@ -2,19 +2,33 @@
 
 No pyplot and no global backend state: every function builds its own
 :class:`~matplotlib.figure.Figure` (safe in a multi-threaded app) and returns it or writes a
-PNG. Nothing touches a display.
+PNG. Nothing touches a display. matplotlib is imported when a figure is drawn, so the
+commands that import this module and draw nothing (``poems evaluate`` without ``--plot``) do
+not pay for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from model.evaluation.metrics import CalibrationBin
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def _figure(width: float, height: float) -> Figure:
+    """A new figure on its own Agg canvas (no pyplot, no global backend)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def reliability_figure(
@@ -25,8 +39,7 @@ def reliability_figure(
 ) -> Figure:
     """Observed fraction (95% Wilson interval) against mean predicted probability per bin,
     with the diagonal, and below it a histogram of predictions by true class."""
-    fig = Figure(figsize=(5.5, 6.5))
-    FigureCanvasAgg(fig)
+    fig = _figure(5.5, 6.5)
     ax, hist = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="perfect calibration")
     full = [b for b in bins if b.count and b.mean_predicted is not None]
@@ -88,8 +101,7 @@ def roc_figure(
     fpr: np.ndarray, tpr: np.ndarray, auc_text: str = "", title: str = "ROC curve"
 ) -> Figure:
     """The ROC curve (true- against false-positive rate) with the chance diagonal."""
-    fig = Figure(figsize=(5.5, 5.0))
-    FigureCanvasAgg(fig)
+    fig = _figure(5.5, 5.0)
     ax = fig.subplots()
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="chance")
     ax.step(

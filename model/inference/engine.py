@@ -23,6 +23,7 @@ from model.exceptions import PriorsError
 from model.inference.compiled import CompiledEngine
 from model.network.evidence_codes import OBSERVABLE
 from model.network.structure import DIAGNOSIS
+from model.network.tables import build_tables
 from model.parameters import Priors, load_priors
 from model.vocabulary import suggest
 
@@ -55,7 +56,6 @@ def resolve(case: Case | None, setting: str | None, priors: Priors | None) -> tu
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def engine_for(priors: Priors, setting: str) -> CompiledEngine:
     """The compiled engine of the network over :data:`OBSERVABLE` (cached)."""
-    from model.network.tables import build_tables
 
     return CompiledEngine.from_tables(
         build_tables(priors, setting),

@@ -12,7 +12,8 @@ import numpy as np
 from model.exceptions import PriorsError
 from model.formatting import NODE_TITLES
 from model.parameters.schema import Categorical, NodePriors, Parameter, frozen_map
-from model.vocabulary import suggest
+from model.vocabulary import FINDINGS, suggest
+from model.vocabulary import label as finding_label
 
 if TYPE_CHECKING:  # Priors is built from these modules; annotations only
     from model.parameters.priors import Priors
@@ -120,8 +121,6 @@ def parameter_label(key: str, diagnosis_labels: Mapping[str, str] | None = None)
     ``settings.neuropathy_clinic.probs.poems`` -> "Base rate of POEMS syndrome (neuropathy
     clinic)". Unknown shapes fall back to the key with spaces, never fail.
     """
-    from model.vocabulary import FINDINGS
-    from model.vocabulary import label as finding_label
 
     names = dict(diagnosis_labels or {})
 

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from model.exceptions import PriorsError
+from model.parameters.loader import probability
 from model.parameters.schema import Categorical, NodePriors, Parameter, Published
+from model.vocabulary import suggest
 
 if TYPE_CHECKING:  # Priors is built from these modules; annotations only
     from model.parameters.priors import Priors
@@ -220,9 +225,6 @@ def edited_texts(texts: Mapping[str, str], priors: Priors, edits: Sequence[Edit]
     grouped: dict[str, list[Edit]] = {}
     for edit in edits:
         if edit.key not in by_key:
-            from model.exceptions import PriorsError
-            from model.vocabulary import suggest
-
             raise PriorsError(
                 "parameter key", edit.key, "a key of Priors.parameters()", suggest(edit.key, by_key)
             )
@@ -234,8 +236,6 @@ def edited_texts(texts: Mapping[str, str], priors: Priors, edits: Sequence[Edit]
         stem, *path = entry_key.split(".")
         name = f"{stem}.toml"
         if name not in texts:
-            from model.exceptions import PriorsError
-
             raise PriorsError("priors file", name, "one of " + ", ".join(texts))
         if name not in docs:
             docs[name] = tomlkit.parse(texts[name])
@@ -290,8 +290,6 @@ MAX_NOTE_TEXT = 300
 
 
 def _one_line(text: str) -> str:
-    import unicodedata
-
     kept = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
     return " ".join(kept.split())[:MAX_NOTE_TEXT]
 
@@ -335,8 +333,6 @@ def _set_provenance(table: Any, note: str) -> None:
 
 
 def _edit_parameter(table: Any, entry: Parameter, edit: Edit) -> None:
-    from model.parameters.loader import probability
-
     value = probability("edit", edit.key, edit.value)
     table["p"] = value
     extra = ""
@@ -349,10 +345,6 @@ def _edit_parameter(table: Any, entry: Parameter, edit: Edit) -> None:
 
 def _edit_row(table: Any, entry: Categorical, edits: Sequence[Edit]) -> None:
     """Set the edited states; rescale the others in proportion, in clean decimals."""
-    from decimal import Decimal
-
-    from model.exceptions import PriorsError
-    from model.parameters.loader import probability
 
     fixed = {e.key.rsplit(".", 1)[1]: probability("edit", e.key, e.value) for e in edits}
     fixed_sum = math.fsum(fixed.values())
