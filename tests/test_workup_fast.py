@@ -23,12 +23,17 @@ from typing import Any
 import numpy as np
 import pytest
 
+from model.analysis import credible_interval
 from model.analysis import workup as w
+from model.analysis.uncertainty import _draw_batch
 from model.case import CONSISTENCY_GROUPS, Case, consistency_partners
 from model.criteria import verdict as verdict_of
 from model.exceptions import CaseError
 from model.inference.engine import engine_for, resolve
+from model.inference.simulate import encode, simulate
+from model.network import build_network, build_tables
 from model.network.evidence import evidence_for
+from model.network.evidence_codes import OBSERVABLE
 from model.vocabulary import FINDINGS, Kind
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -215,10 +220,6 @@ def test_vectorised_draws_are_the_per_draw_choices(case: Case) -> None:
 def test_log_posterior_batch_is_row_independent_and_agrees_with_pgmpy() -> None:
     from pgmpy.inference import VariableElimination
 
-    from model.inference.simulate import encode, simulate
-    from model.network import build_network, build_tables
-    from model.network.evidence_codes import OBSERVABLE
-
     priors, setting = resolve(None, "paraproteinemic_neuropathy", None)
     engine = engine_for(priors, setting)
     rng = np.random.default_rng(11)
@@ -250,9 +251,6 @@ def test_log_posterior_batch_is_row_independent_and_agrees_with_pgmpy() -> None:
 def test_interval_takes_draws_made_elsewhere() -> None:
     """The draws hook (for a draws cache): the same draws handed in, raw or prepared, give the
     same interval as the cached draws of the same seed."""
-    from model.analysis import credible_interval
-    from model.analysis.uncertainty import _draw_batch
-    from model.network import build_tables
 
     case = EXAMPLE_CASES[0]
     priors, setting = resolve(case, None, None)
