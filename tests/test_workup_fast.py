@@ -261,3 +261,34 @@ def test_interval_takes_draws_made_elsewhere() -> None:
     prepared = engine_for(priors, setting).prepare(build_tables(priors, setting, values=raw))
     assert credible_interval(priors, setting, evidence, draws=prepared) == own
     assert _draw_batch(priors, setting, 50, 4).n_batch == 50
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id or str(sorted(c.findings)))
+def test_remembered_acceptance_equals_building_the_case(case: Case) -> None:
+    """``admissible_nodes`` and ``open_findings`` (answers remembered across cases per
+    consistency partners) equal trying every value on a freshly validated case."""
+    priors, chosen = resolve(case, None, None)
+    engine = engine_for(priors, chosen)
+    evidence = evidence_for(case)
+    for _ in range(2):  # the second time from the memo
+        for node in w.admissible_nodes(case, engine, evidence):
+            finding = "bone_marrow_plasma_cells_pct" if node == "bone_marrow_plasma_cells" else node
+            if node.startswith("vegf_"):
+                continue
+            for state in engine.states[node]:
+                _slow_with(case, {finding: w._value(finding, node, state)})  # never raises
+        for test in w.load_catalogue().tests:
+            for finding, node in w.open_findings(case, test, engine):
+                for state in engine.states[node]:
+                    _slow_with(case, {finding: w._value(finding, node, state)})
+            for finding in test.known_findings():
+                node = w._node_of(finding, test, engine)
+                if node is None or w._entered_or_derived(case, finding):
+                    continue
+                if (finding, node) in w.open_findings(case, test, engine):
+                    continue
+                if finding == "vegf" and (case.vegf or case.entered("vegf_elevated")):
+                    continue
+                with pytest.raises(CaseError):  # left out only when some value is refused
+                    for state in engine.states[node]:
+                        _slow_with(case, {finding: w._value(finding, node, state)})

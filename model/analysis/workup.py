@@ -351,14 +351,42 @@ def open_findings(
     return tuple(out)
 
 
+_ADMITS: dict[tuple[Any, ...], bool] = {}
+_ADMITS_LIMIT = 8192
+
+
 def _admits_every_state(case: Case, finding: str, node: str, engine: CompiledEngine) -> bool:
-    """Whether the case validator accepts every value of ``finding`` the node's states give."""
+    """Whether the case validator accepts every value of ``finding`` the node's states give.
+
+    The answer depends only on the values the case gives the finding's consistency partners
+    (:func:`model.case.consistency_partners`) and on its sex and age, so it is remembered
+    under those (the same finding is asked about by several tests and by ``next_tests``).
+    """
+    key = (
+        finding,
+        node,
+        engine.states[node],
+        tuple(
+            (p, repr(case.findings[p]))
+            for p in sorted(consistency_partners(finding))
+            if p in case.findings
+        ),
+        case.sex,
+        case.age,
+    )
+    known = _ADMITS.get(key)
+    if known is not None:
+        return known
     try:
         for state in engine.states[node]:
             case.with_findings({finding: _value(finding, node, state)})
+        known = True
     except CaseError:
-        return False
-    return True
+        known = False
+    if len(_ADMITS) >= _ADMITS_LIMIT:
+        _ADMITS.clear()
+    _ADMITS[key] = known
+    return known
 
 
 def admissible_nodes(
@@ -408,7 +436,9 @@ class _Reducer:
         self.pairs = pairs
         self.engine = engine
         self._partners = {f: sorted(consistency_partners(f)) for f, _ in pairs}
-        self._admits: dict[tuple[Any, ...], bool] = {}
+        # with no partner among the findings entered before it, a finding is accepted for
+        # every value: that is why it is open (open_findings) on this case
+        self._admits: dict[tuple[Any, ...], bool] = {(f,): True for f, _ in pairs}
         self._reduced: dict[tuple[str, ...], dict[str, Any]] = {}
 
     def _admits_all(self, kept: dict[str, Any], finding: str, node: str) -> bool:
