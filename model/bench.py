@@ -49,6 +49,7 @@ from model.case import Case
 from model.inference.batch import OBSERVABLE
 from model.inference.compiled import CompiledEngine, _kernel
 from model.inference.simulate import encode, simulate
+from model.inputs import strict_json
 from model.network import build_network, build_tables
 from model.parameters import load_priors
 
@@ -257,5 +258,9 @@ def main(quick: bool = False, as_json: bool = False, **overrides: Any) -> int:
     options.update({k: v for k, v in overrides.items() if v is not None})
     results = run_benchmark(**options)
     results["quick"] = quick
-    print(json.dumps(results, indent=2) if as_json else format_text(results))
+    print(
+        json.dumps(strict_json(results), indent=2, allow_nan=False)
+        if as_json
+        else format_text(results)
+    )
     return 0

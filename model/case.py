@@ -203,7 +203,7 @@ class Case:
         return out
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
@@ -460,13 +460,39 @@ def _check_finding(key: Any, value: Any) -> Any:
     if spec.kind is Kind.NUMBER:
         assert spec.unit is not None and spec.plausible is not None
         if isinstance(value, Mapping):
-            m.check_number(path, _with_unit(fid, value, path), spec.unit, spec.plausible)
+            _check_with_unit(fid, value, path, spec.unit, spec.plausible)
             return dict(value)
         m.check_number(path, value, spec.unit, spec.plausible)
         return value
     # measurement (VEGF)
     m.parse_vegf(value, field=path)
     return dict(value)
+
+
+def _check_with_unit(
+    fid: str, raw: Mapping[str, Any], path: str, unit: str, plausible: tuple[float, float]
+) -> None:
+    """A number with its unit, converted and checked; out of range, the message quotes the
+    value as written and names the unit that would make it plausible."""
+    converted = _with_unit(fid, raw, path)
+    low, high = plausible
+    if low <= converted <= high:
+        return
+    given = str(raw["unit"])
+    others = [u for u in units.likely_units(fid, float(raw["value"]), plausible) if u != given]
+    if others:
+        reading = units.convert(fid, float(raw["value"]), others[0])
+        also = f" (or {', '.join(repr(u) for u in others[1:])})" if others[1:] else ""
+        hint = f"In {others[0]!r} it would be {reading:g} {unit}: set unit to {others[0]!r}{also}."
+    else:
+        hint = "Check the value and its unit."
+    raise CaseError(
+        path,
+        raw["value"],
+        f"between {low:g} and {high:g} {unit} once converted (here {converted:g} {unit} from "
+        f"{given!r})",
+        hint,
+    )
 
 
 def _with_unit(fid: str, raw: Mapping[str, Any], path: str) -> float:

@@ -28,6 +28,7 @@ import numpy as np
 
 from model import measurements as m
 from model.case import SETTING_PATTERN, Case
+from model.inputs import is_decimal
 from model.vocabulary import (
     ABSENT,
     AGE_RANGE,
@@ -110,14 +111,21 @@ class CodedColumn:
     def numbers(self) -> tuple[np.ndarray, np.ndarray]:
         """(values, ok): empty -> NaN and ok; unparsable or non-finite -> not ok.
 
-        Parsed with Python's ``float`` (what ``Case`` reads), once per distinct text.
+        Parsed once per distinct text; a text that is not a plain decimal number
+        (:func:`model.inputs.is_decimal`: ``4_50``, Arabic-Indic digits) is not ok, so the
+        row goes to ``Case``, which refuses it with the reason.
         """
         given = self.uniques != ""
+        plain = np.fromiter(
+            (not g or is_decimal(u) for g, u in zip(given, self.uniques, strict=True)),
+            dtype=bool,
+            count=len(self.uniques),
+        )
         try:
             parsed = np.where(given, self.uniques, "nan").astype(np.float64)
         except (TypeError, ValueError):
             parsed = np.array([_float_or_nan(u) for u in self.uniques], dtype=np.float64)
-        ok = ~given | np.isfinite(parsed)
+        ok = ~given | (np.isfinite(parsed) & plain)
         clean = np.where(given & ok, parsed, np.nan)
         return clean[self.indices], ok[self.indices]
 

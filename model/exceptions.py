@@ -39,7 +39,10 @@ class InputError(PoemsError, ValueError):
 
     def _render(self) -> str:
         prefix = f"{self.where}: " if self.where else ""
-        text = f"{prefix}{self.field} must be {self.allowed}. Got {_shown(self.value)} instead."
+        text = (
+            f"{prefix}{_bounded(self.field)} must be {self.allowed}. "
+            f"Got {_shown(self.value)} instead."
+        )
         return f"{text} {self.hint}".rstrip()
 
     def located(self, where: str) -> InputError:
@@ -57,6 +60,14 @@ def _shown(value: Any) -> str:
     if len(text) <= MAX_SHOWN:
         return text
     return f"{text[: MAX_SHOWN - 20]}... ({len(text):,} characters)"
+
+
+def _bounded(field: str) -> str:
+    """A field name as written in the message: a key path can hold user text (an unknown
+    sub-key), so it is cut like a value."""
+    if len(field) <= MAX_SHOWN:
+        return field
+    return f"{field[: MAX_SHOWN - 20]}... ({len(field):,} characters)"
 
 
 class CaseError(InputError):

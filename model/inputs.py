@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import tomllib
 from collections.abc import Mapping
@@ -113,8 +114,36 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+class HugeNumber(float):
+    """An integer too long to be a measurement, kept as ``inf`` (so every field check refuses
+    it as not finite) but shown in messages by its length, not as ``inf``."""
+
+    digits: int
+
+    def __new__(cls, text: str) -> HugeNumber:
+        number = super().__new__(cls, float(text))
+        number.digits = len(text.lstrip("+-"))
+        return number
+
+    def __repr__(self) -> str:
+        return f"a {self.digits}-digit number"
+
+    __str__ = __repr__
+
+
 def _bounded_int(text: str) -> int | float:
-    return int(text) if len(text) <= MAX_INT_DIGITS else float(text)
+    return int(text) if len(text) <= MAX_INT_DIGITS else HugeNumber(text)
+
+
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""A plain decimal number: ASCII digits, an optional dot and exponent. Python's ``float``
+also reads ``4_50`` (450), Arabic-Indic or full-width digits and ``nan``; a cohort cell
+that only reads as a number that way is refused, never guessed."""
+
+
+def is_decimal(text: str) -> bool:
+    """True when ``text`` (already stripped) is a plain decimal number (see ``_DECIMAL``)."""
+    return _DECIMAL.fullmatch(text) is not None
 
 
 def parse_json(
@@ -235,6 +264,31 @@ def terminal_safe(text: str) -> str:
     """User text made safe to print: control characters (ANSI escapes, CR/LF, NUL, BEL) and
     bidirectional overrides are written as visible escapes."""
     return text.translate(_CONTROL | _BIDI | {c: f"\\x{c:02x}" for c in range(0x80, 0xA0)})
+
+
+_LAYOUT = {0x09, 0x0A, 0x0D}
+_INVISIBLE = {
+    k: v
+    for k, v in (_CONTROL | _BIDI | {c: f"\\x{c:02x}" for c in range(0x80, 0xA0)}).items()
+    if k not in _LAYOUT
+}
+
+
+def printable(text: str) -> str:
+    """User text for a report: control characters (NUL, BEL, ESC ...), C1 controls and
+    bidirectional overrides written as visible escapes; tabs and line breaks kept."""
+    return text.translate(_INVISIBLE)
+
+
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z]:)(?=//)|(?<=www)(?=\.)")
+WORD_JOINER = "\u2060"
+
+
+def no_autolink(text: str) -> str:
+    """User text that Markdown renderers will not turn into a link: GitHub-flavoured Markdown
+    (and Streamlit) link a bare ``http://...`` or ``www....`` even when ``:`` is escaped, so an
+    invisible word joiner is put inside ``://`` and ``www.`` (the text reads the same)."""
+    return _AUTOLINK.sub(WORD_JOINER, text)
 
 
 def strict_json(value: Any) -> Any:

@@ -38,6 +38,7 @@ from model.formatting import (
     rule_set_name,
     state_words,
 )
+from model.inputs import no_autolink, printable
 from model.vocabulary import FINDINGS, Kind, label, suggest
 
 FORMATS: tuple[str, str] = ("markdown", "html")
@@ -172,10 +173,10 @@ def _blocks(a: Assessment, generated_at: datetime | None, version: str) -> list[
 def _case_blocks(a: Assessment) -> list[_Block]:
     case = a.case
     facts = [
-        f"Case: {case.id or 'no id given'}",
+        f"Case: {no_autolink(case.id) if case.id else 'no id given'}",  # user text: no link
         f"age {_number(case.age)} years" if case.age is not None else "age not given",
         f"sex {case.sex}" if case.sex else "sex not given",
-        f"setting: {a.setting_label} (base rate of POEMS {percent(a.prior_poems)})",
+        f"setting: {no_autolink(a.setting_label)} (base rate of POEMS {percent(a.prior_poems)})",
     ]
     entered = [f"{label(fid)}: {_entered(a, fid)}" for fid in FINDINGS if case.entered(fid)]
     missing = sum(
@@ -343,7 +344,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
 def _md(text: str) -> str:
     """Text safe inside Markdown: special characters escaped, one line."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(printable(text).split()))
 
 
 def _markdown(blocks: Iterable[_Block]) -> str:
@@ -381,7 +382,7 @@ _STYLE = (
 
 
 def _e(text: str) -> str:
-    return html.escape(text, quote=True)
+    return html.escape(printable(text), quote=True)
 
 
 def _html(blocks: Iterable[_Block]) -> str:

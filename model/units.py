@@ -137,3 +137,22 @@ def convert(finding_id: str, value: float, unit: str, *, field: str = "") -> flo
         quantity = quantity * registry.Quantity(source.per_mol, "g/mol")
     converted = quantity.to(target.pint_unit or "dimensionless").magnitude / target.scale
     return float(f"{converted:.12g}")  # 14 mm is 1.4 cm, not 1.4000000000000001
+
+
+def likely_units(finding_id: str, value: float, plausible: tuple[float, float]) -> list[str]:
+    """The accepted units (canonical first) in which ``value`` would be a plausible reading.
+
+    Used for the hint when a value is given with a unit that makes it implausible (hemoglobin
+    8.4 "g/L" is 0.84 g/dL; as g/dL or mmol/L it is a real result): the message names the unit
+    the number was most likely measured in, never a silent reinterpretation.
+    """
+    low, high = plausible
+    out = []
+    for code in accepted(finding_id):
+        try:
+            reading = convert(finding_id, value, code)
+        except (CaseError, ArithmeticError):
+            continue
+        if low <= reading <= high and (low > 0 or reading > 0):
+            out.append(code)
+    return out

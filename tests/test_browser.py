@@ -593,3 +593,19 @@ def test_teaching_reveals_a_case_step_by_step_in_the_browser(
     )
     page.screenshot(path=str(ARTIFACTS / "browser-teaching-presenter.png"))
     assert page.get_by_test_id("stException").count() == 0
+
+
+def test_a_url_inside_a_link_value_is_shown_as_text_not_a_link(
+    app_url: str, fresh_page: Any
+) -> None:
+    """Reliability review S5/S6: a value quoted in an error message renders no live image and
+    no link (Streamlit links a bare URL even when its ':' is escaped)."""
+    page = fresh_page
+    hostile = {"findings": {"polyneuropathy": "![x](http://127.0.0.1:9/v.png) www.example.org"}}
+    page.goto(_link(app_url, hostile))
+    alert = page.get_by_test_id("stAlert").filter(has_text="127.0.0.1").first
+    alert.wait_for()
+    assert "v.png" in alert.inner_text()
+    assert page.locator('a[href*="127.0.0.1:9"], a[href*="example.org"]').count() == 0
+    assert page.locator('img[src*="127.0.0.1:9"]').count() == 0
+    assert page.get_by_test_id("stException").count() == 0

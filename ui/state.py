@@ -26,7 +26,7 @@ from model import measurements as m
 from model.case import MAX_CASE_BYTES, Case
 from model.exceptions import CaseError, InputError
 from model.formatting import clinical_text
-from model.inputs import parse_json
+from model.inputs import no_autolink, parse_json
 from model.vocabulary import (
     ABSENT,
     AGGREGATES,
@@ -416,7 +416,9 @@ def _tidy_number(value: Any) -> Any:
 # ---------------------------------------------------------------------------- links
 def encode_case(case: Case) -> str:
     """The link parameter for ``case``: ``v1.`` + base64url of its compact JSON."""
-    raw = json.dumps(case.to_dict(), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    raw = json.dumps(
+        case.to_dict(), separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
     return LINK_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
@@ -505,8 +507,9 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$:])")
 
 def plain(text: object) -> str:
     """Text shown literally by Streamlit's Markdown (messages quote user input: a value such
-    as ``[x](http://...)`` or ``:red[x]`` must not become a link or a colour)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    as ``[x](http://...)`` or ``:red[x]`` must not become a link or a colour; a bare URL is
+    kept from becoming a link by :func:`model.inputs.no_autolink`)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", no_autolink(str(text)))
 
 
 def file_stem(case_id: str | None, default: str = "poems-case") -> str:

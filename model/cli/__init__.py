@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from model.cli.common import version
 from model.exceptions import PoemsError
+from model.inputs import terminal_safe
 
 SUBCOMMANDS: tuple[str, ...] = (
     "vocabulary",
@@ -119,7 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except PoemsError as err:
-        print(f"poems {args.command}: error: {err}", file=sys.stderr)
+        # messages quote user text (a key, a file name): no escape sequence reaches the terminal
+        print(f"poems {args.command}: error: {terminal_safe(str(err))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("poems: interrupted", file=sys.stderr)
@@ -130,7 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("POEMS_DEBUG"):
             raise
         print(
-            f"poems {args.command}: internal error ({type(err).__name__}: {err}). "
+            f"poems {args.command}: internal error ({type(err).__name__}: "
+            f"{terminal_safe(str(err))[:300]}). "
             "Rerun with POEMS_DEBUG=1 for details and please report it.",
             file=sys.stderr,
         )

@@ -22,6 +22,7 @@ from model.evaluation.devset import (
 )
 from model.evaluation.plots import save_reliability_png
 from model.exceptions import InputError
+from model.inputs import strict_json
 from model.parameters import load_priors
 
 
@@ -97,7 +98,7 @@ def run_devset(args: argparse.Namespace) -> int:
 
         pd.DataFrame(result.rows()).to_csv(args.rows, index=False)
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        print(json.dumps(strict_json(result.to_dict()), indent=2, allow_nan=False))
     else:
         print(result.to_markdown(), end="")
         if args.citations:

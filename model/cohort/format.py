@@ -39,6 +39,7 @@ import numpy as np
 from model.case import Case
 from model.case_columns import CASE_COLUMNS, KNOWN_COLUMNS, VEGF_COLUMNS, CodedColumn
 from model.exceptions import InputError
+from model.inputs import is_decimal
 from model.vocabulary import FINDINGS, Kind, suggest
 
 DELIMITERS: Mapping[str, str] = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -116,10 +117,15 @@ def case_from_row(row: Mapping[str, str], label_column: str | None = None) -> Ca
 
 
 def _number(name: str, text: str) -> float | int:
-    try:
-        number = float(text)
-    except ValueError:
-        raise InputError(name, text, "a number", "Use a dot as decimal separator.") from None
+    if not is_decimal(text):
+        hint = "Use a dot as decimal separator." if "," in text else ""
+        raise InputError(
+            name,
+            text,
+            "a plain decimal number (digits 0-9, optionally a dot and an exponent)",
+            hint or "Remove separators such as '_' and write the digits 0-9.",
+        )
+    number = float(text)
     return int(number) if number.is_integer() else number
 
 
@@ -626,6 +632,30 @@ def _cells(text: str, dialect: Dialect) -> list[str]:
 
 
 # ---------------------------------------------------------------------- output
+FORMULA_START = r"^[=+\-@\t\r]"
+"""A cell a spreadsheet would run as a formula when it starts with one of these (OWASP's
+"CSV injection" list)."""
+
+
+def defuse_formulas(table: Any) -> Any:
+    """Text cells that a spreadsheet would run as a formula (``=HYPERLINK(...)``, ``+cmd``,
+    ``@x``) written with a leading apostrophe, which spreadsheets show as text. Signed plain
+    numbers (``-5``) are left alone. Only CSV output needs this; Parquet keeps the text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            risky = pc.and_(
+                pc.match_substring_regex(column, FORMULA_START),
+                pc.invert(pc.match_substring_regex(column, r"^[+-]?[0-9.]+([eE][+-]?[0-9]+)?$")),
+            )
+            column = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
 class AtomicOutput:
     """Write a table (CSV or Parquet by extension) to a hidden ``.partial`` file beside
     ``path``; :meth:`commit` renames it over ``path``. Leaving the ``with`` block without
@@ -662,6 +692,8 @@ class AtomicOutput:
                 )
             else:
                 self._writer = pacsv.CSVWriter(self._tmp, table.schema)
+        if self.suffix == ".csv":
+            table = defuse_formulas(table)
         self._writer.write_table(table)
         self.rows += table.num_rows
 

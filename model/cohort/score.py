@@ -73,6 +73,11 @@ class BatchSummary:
         return self.rows / self.seconds if self.seconds > 0 else math.inf
 
 
+MAX_COLUMN_NOTICES = 10
+"""Ignored columns named one per line on stderr; the rest are counted in one line (a file
+with 5,000 unknown columns gives 11 lines, not 5,000)."""
+
+
 def output_columns(priors: Priors | None = None, rule_set: str = "seed") -> list[str]:
     """The output's columns, in order."""
     diagnoses = NODES[DIAGNOSIS].states
@@ -222,8 +227,14 @@ def score_file(
         )
     resolve_rule_set(rule_set)
     cohort = CohortSource(source, delimiter=delimiter, encoding=encoding)
-    for column, hint in unknown_columns(cohort.names):
+    ignored = unknown_columns(cohort.names)
+    for column, hint in ignored[:MAX_COLUMN_NOTICES]:
         say(f"poems batch: column {column!r} is not part of the cohort format; ignored. {hint}")
+    if len(ignored) > MAX_COLUMN_NOTICES:
+        say(
+            f"poems batch: {len(ignored) - MAX_COLUMN_NOTICES} more columns are not part of the "
+            "cohort format; ignored ('poems vocabulary' lists the finding columns)."
+        )
     start = time.perf_counter()
     try:
         rows, errors, fast = _run(cohort, output, priors, setting, rule_set, chunk_rows, progress)
