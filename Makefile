@@ -13,7 +13,7 @@ STAMP := $(VENV)/.synced
 $(STAMP): pyproject.toml uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
-	$(BIN)/uv sync --frozen --quiet --extra app
+	$(BIN)/uv sync --frozen --quiet --compile-bytecode --extra app
 	@touch $(STAMP)
 
 run: $(STAMP)

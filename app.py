@@ -24,15 +24,19 @@ from ui.widgets import MAIN_PAGE_TITLE, case_entry, messages, page_titles
 
 RUN_SECONDS_KEY = "_run_seconds"
 ANSWER_SECONDS_KEY = "_answer_seconds"  # P(POEMS) and the verdict are on the page
+POINT_SECONDS_KEY = "_point_seconds"  # cold start: the point estimate is on the page
 PAGE_TITLE = "POEMS syndrome: criteria and probability"
 PAGE_ICON = "🩺"  # an emoji is drawn locally; a ":material/...:" icon is fetched from a CDN
 
 st.set_page_config(page_title=PAGE_TITLE, page_icon=PAGE_ICON, layout="wide")
 
 
-def _assessment(case: Case) -> Any:
-    """The core's answer for the case, or ``None`` (with the reason on the page)."""
+def _assessment(case: Case, *, point_only: bool = False) -> Any:
+    """The core's answer for the case, or ``None`` (with the reason on the page);
+    ``point_only``: without the analyses (no interval, no next tests)."""
     try:
+        if point_only:
+            return compute.point_assessment(case.to_json())
         return compute.assessment(case.to_json())
     except PoemsError as err:
         st.error(f"The probability cannot be computed for this case: {plain(err)}")
@@ -76,14 +80,25 @@ def main() -> None:
     default = compute.default_rule_set()
     answer_slot = st.container()  # the answer band, filled as soon as it is known
     assessment = None
-    if compute.network_warm():
+    st.session_state.pop(POINT_SECONDS_KEY, None)
+    if compute.assessment_ready(case.to_json()):
         assessment = _assessment(case)
-    else:  # cold start: the criteria need no network, so they show while it loads
+    else:  # a case not seen yet: P(POEMS) by exact inference first (milliseconds once the
+        # network is loaded), then the interval and the next tests; each step is on screen
         waiting = answer_slot.empty()
         with waiting.container():
-            render.verdicts(compute.criteria_all(case.to_json()), default)
-            with st.spinner("Computing P(POEMS): loading the Bayesian network (first use only)"):
-                assessment = _assessment(case)
+            if compute.network_warm():
+                point = _assessment(case, point_only=True)
+            else:  # cold start: the criteria need no network, so they show while it loads
+                render.answer_pending(compute.criteria_all(case.to_json()), default)
+                with st.spinner("Computing P(POEMS): loading the Bayesian network (first use)"):
+                    point = _assessment(case, point_only=True)
+        if point is not None:
+            with waiting.container():
+                render.answer(point, default, interval_pending=True)
+                st.session_state[POINT_SECONDS_KEY] = time.perf_counter() - _started
+                with st.spinner("Computing the credible interval and the next tests"):
+                    assessment = _assessment(case)
         waiting.empty()
     if assessment is not None:
         with answer_slot:

@@ -20,7 +20,14 @@ from model.exceptions import PoemsError
 from model.teaching import demos
 from model.teaching.figures import trajectory_figure
 from model.teaching.library import TeachingCase, load_library
-from model.teaching.walk import Step, default_interval, walk
+from model.teaching.walk import (
+    Step,
+    default_interval,
+    shown_interval,
+    shown_p,
+    step_note,
+    walk,
+)
 from model.vocabulary import FINDINGS, label
 from ui import active_priors, render
 from ui.state import LINK_PARAM, encode_case, plain
@@ -56,9 +63,15 @@ def _interval(
     return default_interval()(Case.from_json(case_json), setting, _priors)
 
 
-def _with_interval(step: Step, priors: Any) -> Step:
-    band = _interval(step.case.to_json(), step.setting, priors.fingerprint, priors)
-    return replace(step, interval=band)
+def _with_intervals(steps: list[Step], priors: Any) -> list[Step]:
+    """The steps with their intervals, and their notes rewritten so each number reads as the
+    step's metric does (:func:`model.teaching.walk.step_note`)."""
+    out: list[Step] = []
+    for step in steps:
+        band = _interval(step.case.to_json(), step.setting, priors.fingerprint, priors)
+        with_band = replace(step, interval=band)
+        out.append(replace(with_band, note=step_note(with_band, out[-1] if out else None)))
+    return out
 
 
 @st.cache_resource(max_entries=16, show_spinner="Computing...")
@@ -150,7 +163,7 @@ def _case_walk(priors: Any, presenter: bool) -> None:
     )
     all_col.button("Start again", on_click=_move, args=(key, -last, last), key="teach_restart")
     count_col.markdown(f"Step **{shown + 1}** of {len(steps)}")
-    revealed = [_with_interval(s, priors) for s in steps[: shown + 1]]
+    revealed = _with_intervals(steps[: shown + 1], priors)
     _step(revealed[-1], presenter)
     st.pyplot(trajectory_figure(revealed, title=""), clear_figure=False)
     st.dataframe(
@@ -158,10 +171,8 @@ def _case_walk(priors: Any, presenter: bool) -> None:
             {
                 "step": s.index + 1,
                 "work-up": s.label,
-                "P(POEMS)": _pct(s.p_poems),
-                "90% interval": "-"
-                if s.interval is None
-                else f"{_pct(s.interval[0])} to {_pct(s.interval[1])}",
+                "P(POEMS)": shown_p(s),
+                "90% interval": shown_interval(s) or "-",
                 "criteria (seed)": render.words(s.verdict),
                 "most likely": render.diagnosis_label(s.top_diagnosis),
             }
@@ -184,9 +195,9 @@ def _case_walk(priors: Any, presenter: bool) -> None:
 def _step(step: Step, presenter: bool) -> None:
     st.subheader(f"Step {step.index + 1}: {step.label}")
     left, right = st.columns([1, 2])
-    left.metric("P(POEMS)", _pct(step.p_poems))
+    left.metric("P(POEMS)", shown_p(step))
     if step.interval is not None:
-        left.caption(f"90% interval {_pct(step.interval[0])} to {_pct(step.interval[1])}")
+        left.caption(f"90% interval {shown_interval(step)}")
     left.markdown(f"Criteria (seed): **{plain(render.words(step.verdict))}**")
     left.markdown(f"Most likely: **{plain(render.diagnosis_label(step.top_diagnosis))}**")
     with right:

@@ -30,6 +30,12 @@ Browser, warm server
     server that is already running, timed from navigation to P(POEMS) on screen (n times).
     *toggle to answer*: in one session, click a finding in the sidebar and time until the
     P(POEMS) metric shows the core's answer for the new case (n toggles, each a new case).
+    For a case the server has not answered yet the page draws the point estimate first and
+    its credible interval when ready: "P(POEMS)" times the first, "to interval" the second
+    (the metric at its final digits and the interval line on screen).
+
+``--empty-cache`` starts the server with an empty parameter-draws cache (the first start after
+installing); without it the server reads the user's cache (``POEMS_CACHE_DIR``).
 
 Wall times depend on the machine and its load; the script prints the load average with the
 numbers. Tests never assert wall time.
@@ -40,11 +46,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import urllib.request
@@ -52,6 +60,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+CACHE_ENV = "POEMS_CACHE_DIR"  # model.parameters.draws_cache.CACHE_ENV
 EXAMPLE = ROOT / "examples" / "early_workup_vegf_pending.json"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -150,7 +159,7 @@ _COLD_SCRIPT = textwrap.dedent(
     at.query_params[state.LINK_PARAM] = state.encode_case(Case.load(sys.argv[3]))
     at.run()
     assert not at.exception, at.exception
-    assert any(m.label.startswith("P(POEMS") for m in at.metric)
+    assert len(at.main.header) == 1  # P(POEMS) is drawn (ui.render.headline_block)
     print(time.time() - start)
     """
 )
@@ -180,24 +189,35 @@ def _case_in(url: str, state: Any) -> dict[str, Any] | None:
     return state.decode_case(codes[-1]).to_dict() if codes else None
 
 
-def measure_browser(sessions: int = 5, toggles: int = 10) -> dict[str, Any]:
-    """Cold start, warm new sessions and toggle-to-answer, all in the browser."""
+def measure_browser(
+    sessions: int = 5, toggles: int = 10, empty_cache: bool = False
+) -> dict[str, Any]:
+    """Cold start, warm new sessions and toggle-to-answer, all in the browser.
+
+    With ``empty_cache`` the server starts with an empty draws cache (``POEMS_CACHE_DIR`` in a
+    new temporary folder): the very first start after installing. Otherwise it uses the
+    user's cache, as every later start does.
+    """
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT))
     from model.assessment import assess
     from model.case import Case
+    from model.formatting import interval_text
     from ui import render, state
 
     case = Case.load(EXAMPLE)
     link = f"?{state.LINK_PARAM}={state.encode_case(case)}"
-    expected = render.headline(assess(case))
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ)
+    if empty_cache:
+        env[CACHE_ENV] = tempfile.mkdtemp(prefix="poems-measure-cache-")
     start = time.time()
     proc = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "streamlit"), "run", "app.py", "--server.port", str(port)],
         cwd=ROOT,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -215,7 +235,35 @@ def measure_browser(sessions: int = 5, toggles: int = 10) -> dict[str, Any]:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
-            def open_case() -> tuple[Any, Any, float, float]:
+            def exactly(*texts: str) -> re.Pattern[str]:
+                return re.compile("^(" + "|".join(re.escape(t) for t in texts) + ")$")
+
+            def expect(c: Case) -> tuple[str, str, str]:
+                """What the page shows for ``c``: the point estimate's headline, the full
+                answer's headline and its interval (computed before the clock starts)."""
+                full = assess(c)
+                ci = full.credible_interval
+                assert ci is not None
+                point = render.headline(assess(c, analyses=False))
+                return point, render.headline(full), interval_text(ci.low, ci.high)
+
+            def wait_answer(page: Any, texts: tuple[str, str, str]) -> tuple[float, float]:
+                """When P(POEMS) is on screen (point or full) and when the full answer (the
+                headline and its credible interval) is; absolute times."""
+                point, full, interval = texts
+                main = page.get_by_test_id("stMain")
+                metric = main.locator(
+                    f"[class*=st-key-{render.HEADLINE_KEY}] [data-testid=stHeading]"
+                )
+                metric.filter(has_text=exactly(point, full)).first.wait_for()
+                at_point = time.time()
+                main.get_by_text(interval).first.wait_for()
+                metric.filter(has_text=exactly(full)).first.wait_for()
+                return at_point, time.time()
+
+            first = expect(case)
+
+            def open_case() -> tuple[Any, Any, dict[str, float]]:
                 context = browser.new_context(viewport={"width": 1440, "height": 1000})
                 page = context.new_page()
                 page.set_default_timeout(120_000)
@@ -223,49 +271,55 @@ def measure_browser(sessions: int = 5, toggles: int = 10) -> dict[str, Any]:
                 page.goto(url + "/" + link)
                 main = page.get_by_test_id("stMain")
                 main.get_by_text(render.tab_title("seed") + ":").first.wait_for()
-                criteria = time.time() - opened
-                main.get_by_test_id("stMetricValue").filter(has_text=expected).wait_for()
-                return context, page, criteria, time.time() - opened
+                criteria = time.time()
+                point, full = wait_answer(page, first)
+                times = {"criteria": criteria - opened, "point": point - opened}
+                return context, page, times | {"full": full - opened}
 
-            context, page, criteria, answer = open_case()
+            context, page, times = open_case()
             cold = {
                 "server_healthy_s": round(healthy, 2),
-                "page_open_to_criteria_s": round(criteria, 2),
-                "page_open_to_posterior_s": round(answer, 2),
-                "launch_to_posterior_s": round(healthy + answer, 2),
+                "page_open_to_criteria_s": round(times["criteria"], 2),
+                "page_open_to_posterior_s": round(times["point"], 2),
+                "page_open_to_interval_s": round(times["full"], 2),
+                "launch_to_posterior_s": round(healthy + times["point"], 2),
             }
             context.close()
             warm: list[float] = []
+            warm_full: list[float] = []
             for _ in range(sessions):
-                context, page, _, answer = open_case()
-                warm.append(answer)
+                context, page, times = open_case()
+                warm.append(times["point"])
+                warm_full.append(times["full"])
                 context.close()
-            context, page, _, _ = open_case()
+            context, page, _ = open_case()
             sidebar = page.get_by_test_id("stSidebar")
             for title in ("Minor criteria", "Other signs"):
                 sidebar.get_by_text(title, exact=True).click()
             current = case
-            toggle_times: list[float] = []
+            toggle_point: list[float] = []
+            toggle_full: list[float] = []
             for fid in TOGGLES:
-                if len(toggle_times) == toggles:
+                if len(toggle_full) == toggles:
                     break
                 control = page.locator(f".st-key-{state.widget_key(fid)}")
                 if control.count() == 0 or not control.is_visible():
                     continue
                 current = current.with_finding(fid, "present")
-                want = render.headline(assess(current))
-                metric = page.get_by_test_id("stMetricValue")
+                texts = expect(current)
                 clicked = time.time()
                 control.get_by_role("radio", name="Yes", exact=True).click()
-                page.wait_for_url(lambda u, c=current: _case_in(u, state) == c.to_dict())
-                metric.filter(has_text=want).wait_for()
-                toggle_times.append(time.time() - clicked)
+                point, full = wait_answer(page, texts)
+                toggle_point.append(point - clicked)
+                toggle_full.append(full - clicked)
             context.close()
             browser.close()
         return {
             "cold_start": cold,
             "warm_new_session": _summary(warm),
-            "toggle_to_answer": _summary(toggle_times),
+            "warm_new_session_to_interval": _summary(warm_full),
+            "toggle_to_answer": _summary(toggle_point),
+            "toggle_to_interval": _summary(toggle_full),
         }
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -280,6 +334,11 @@ def main(argv: list[str] | None = None) -> int:
         "--browser-only", action="store_true", help="only the browser figures (no AppTest)"
     )
     parser.add_argument("--sessions", type=int, default=5, help="warm new sessions (5)")
+    parser.add_argument(
+        "--empty-cache",
+        action="store_true",
+        help="start the server with an empty draws cache (the first start after installing)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
 
@@ -290,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.browser or args.browser_only:
         if not CHROMIUM.exists():
             raise SystemExit(f"{CHROMIUM} is not installed")
-        result["browser"] = measure_browser(args.sessions)
+        result["browser"] = measure_browser(args.sessions, empty_cache=args.empty_cache)
+        result["browser"]["draws_cache"] = "empty" if args.empty_cache else "user's"
     result["load_average_after"] = os.getloadavg()
     if args.json:
         print(json.dumps(result, indent=2))
@@ -309,13 +369,20 @@ def main(argv: list[str] | None = None) -> int:
         )
     if "browser" in result:
         cold = result["browser"]["cold_start"]
+        print(f"draws cache at server start: {result['browser']['draws_cache']}")
         print(
             f"browser cold start: server healthy {cold['server_healthy_s']} s after launch; "
             f"page open -> criteria {cold['page_open_to_criteria_s']} s, -> P(POEMS) "
             f"{cold['page_open_to_posterior_s']} s (launch -> P(POEMS) "
             f"{cold['launch_to_posterior_s']} s)"
         )
-        for series in ("warm_new_session", "toggle_to_answer"):
+        print(f"browser cold start: page open -> interval {cold['page_open_to_interval_s']} s")
+        for series in (
+            "warm_new_session",
+            "warm_new_session_to_interval",
+            "toggle_to_answer",
+            "toggle_to_interval",
+        ):
             stats = result["browser"][series]
             print(
                 f"browser {series.replace('_', ' ')}: median {stats['median_ms']} ms, p90 "

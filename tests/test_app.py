@@ -95,10 +95,15 @@ def test_toggling_a_finding_updates_case_link_and_verdict() -> None:
     assert list(trace["status"]) == expected
 
 
+def render_headline(at: AppTest) -> str:
+    """P(POEMS) as drawn: the one heading in the headline block (``render.headline_block``)."""
+    heads = [h.value for h in at.main.header]
+    assert len(heads) == 1, heads
+    return str(heads[0])
+
+
 def shown_probability(at: AppTest) -> str:
-    metrics = [m for m in at.main.metric if m.label == render.METRIC_LABEL]
-    assert len(metrics) == 1
-    return str(metrics[0].value)
+    return render_headline(at)
 
 
 @pytest.mark.parametrize("name", ["classic_poems", "lambda_clone_with_amyloid"])

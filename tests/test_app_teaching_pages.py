@@ -40,17 +40,14 @@ def page(name: str) -> AppTest:
     return at
 
 
-def _pct(p: float) -> str:
-    return f"{p * 100:.2g}%" if p < 0.001 else f"{p * 100:.1f}%"
-
-
 SHOWN = ("poems_kappa_atypical", "anti_mag_igm_neuropathy", "tafro_multicentric_castleman")
 """One POEMS case whose verdict flips, one mimic with a discriminator, one Castleman case;
 every case's steps are walked at the core level in tests/test_teaching_walk.py."""
 
 
 def test_teaching_cases_reveal_one_step_at_a_time() -> None:
-    from model.assessment import DIAGNOSIS_LABELS, percent
+    from model.assessment import DIAGNOSIS_LABELS
+    from model.formatting import interval_text, probability
 
     at = page("4_Teaching.py")
     library = load_library()
@@ -59,12 +56,18 @@ def test_teaching_cases_reveal_one_step_at_a_time() -> None:
         tcase = library[case_id]
         at.selectbox(key="teach_case").set_value(case_id).run()
         assert not at.exception and not at.error, case_id
-        steps = walk(tcase, setting=tcase.setting, interval=False)
+        steps = walk(tcase, setting=tcase.setting)  # with intervals, as the page shows
         published = DIAGNOSIS_LABELS[tcase.diagnosis]
         for shown in range(1, len(steps) + 1):
             table = at.dataframe[0].value
             assert list(table["step"]) == list(range(1, shown + 1))  # the table grows
-            assert list(table["P(POEMS)"]) == [percent(s.p_poems) for s in steps[:shown]]
+            # each P(POEMS) with the digits its interval supports, as on the assessment page
+            expected = [probability(s.p_poems, s.interval) for s in steps[:shown]]
+            assert list(table["P(POEMS)"]) == expected
+            assert at.metric[0].value == expected[-1]
+            assert list(table["90% interval"]) == [
+                interval_text(*s.interval) for s in steps[:shown] if s.interval is not None
+            ]
             notes = " ".join(m.value for m in at.markdown).replace("\\", "")
             assert steps[shown - 1].teaching_note.split(",")[0] in notes
             captions = " ".join(c.value for c in at.caption)

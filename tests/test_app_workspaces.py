@@ -89,7 +89,7 @@ def test_three_edits_reach_the_assessment_and_network_pages_and_one_click_undoes
     )
     at.switch_page("app.py").run()
     assert active.fingerprint[:12] in _badge(at)
-    main = [m.value for m in at.main.metric if m.label.startswith("P(POEMS")]
+    main = [h.value for h in at.main.header]  # P(POEMS) (render.headline_block)
     assert main == [render.headline(assess(case, priors=expected))]
     assert main != [render.headline(assess(case))]
     at.switch_page("pages/1_Network.py").run()
@@ -100,7 +100,7 @@ def test_three_edits_reach_the_assessment_and_network_pages_and_one_click_undoes
     at.button(key="priors_reset").click().run()
     assert DEFAULT.fingerprint[:12] in _badge(at)
     at.switch_page("app.py").run()
-    main = [m.value for m in at.main.metric if m.label.startswith("P(POEMS")]
+    main = [h.value for h in at.main.header]  # P(POEMS) (render.headline_block)
     assert main == [render.headline(assess(case))]
 
 

@@ -167,8 +167,12 @@ def _case_in(url: str) -> dict[str, Any] | None:
     return state.decode_case(codes[-1]).to_dict() if codes else None
 
 
+HEADLINE = f".st-key-{render.HEADLINE_KEY} [data-testid=stHeading]"
+"""P(POEMS) on the page (``render.headline_block``)."""
+
+
 def _metric_value(page: Any) -> str:
-    return str(page.get_by_test_id("stMetricValue").first.inner_text()).strip()
+    return str(page.locator(HEADLINE).first.inner_text()).strip()
 
 
 def test_toggling_a_finding_in_the_browser_changes_the_answer(
@@ -180,7 +184,7 @@ def test_toggling_a_finding_in_the_browser_changes_the_answer(
     main = page.get_by_test_id("stMain")
     before = assess(case)
     main.get_by_text(_badge_text(before.verdict), exact=True).first.wait_for()
-    main.get_by_test_id("stMetricValue").filter(has_text=render.headline(before)).wait_for()
+    main.locator(HEADLINE).filter(has_text=render.headline(before)).wait_for()
     main.get_by_test_id("stTable").filter(has_text="because").first.wait_for()
     nav = page.get_by_test_id("stSidebarNav").inner_text().split("\n")
     assert nav[0] == "Assessment" and "app" not in nav and "Network" in nav, nav
@@ -195,7 +199,7 @@ def test_toggling_a_finding_in_the_browser_changes_the_answer(
     assert after.verdict != before.verdict
     assert render.headline(after) != render.headline(before)
     main.get_by_text(_badge_text(after.verdict), exact=True).first.wait_for()
-    main.get_by_test_id("stMetricValue").filter(has_text=render.headline(after)).wait_for()
+    main.locator(HEADLINE).filter(has_text=render.headline(after)).wait_for()
     assert _metric_value(page) == render.headline(after)
     page.wait_for_url(lambda url: _case_in(url) == changed.to_dict())
     main.get_by_test_id("stTable").filter(has_text="because").first.wait_for()
@@ -244,7 +248,7 @@ def _wait_answer(page: Any, case: Case) -> Any:
     """Wait until the metric shows the core's P(POEMS) for ``case``; return the assessment."""
     answer = assess(case)
     main = page.get_by_test_id("stMain")
-    main.get_by_test_id("stMetricValue").filter(has_text=render.headline(answer)).wait_for()
+    main.locator(HEADLINE).filter(has_text=render.headline(answer)).wait_for()
     return answer
 
 
@@ -420,7 +424,7 @@ def test_the_answer_is_in_the_first_screen(
         answer = _wait_answer(page, case)
         main = page.get_by_test_id("stMain")
         parts = [
-            main.get_by_test_id("stMetric").first,
+            main.locator(f".st-key-{render.HEADLINE_KEY}").first,
             main.get_by_text("credible interval").first,
             main.get_by_text(render.tab_title("seed") + ":").first,
             main.get_by_test_id("stAlert").filter(has_text=answer.agreement.split(":")[0]).first,
@@ -540,7 +544,7 @@ def test_three_edited_parameters_change_the_main_page_and_the_badge(
     # navigation (and its "Assessment" entry) is not built yet: the sidebar says "app".
     page.goto(f"{app_url}/?{state.LINK_PARAM}={state.encode_case(case)}")
     main = page.get_by_test_id("stMain")
-    main.get_by_test_id("stMetricValue").filter(has_text=render.headline(before)).wait_for()
+    main.locator(HEADLINE).filter(has_text=render.headline(before)).wait_for()
     _sidebar_page(page, "Priors")
     main.get_by_text(default.fingerprint[:12]).first.wait_for()
     picker = main.get_by_test_id("stMultiSelect").first
@@ -558,11 +562,11 @@ def test_three_edited_parameters_change_the_main_page_and_the_badge(
     fingerprint = badge.inner_text().split("fingerprint")[1].split()[0].strip("`· ")
     assert len(fingerprint) == 12 and fingerprint != default.fingerprint[:12]
     _sidebar_page(page, "Assessment")
-    main.get_by_test_id("stMetricValue").filter(has_text=render.headline(after)).wait_for()
+    main.locator(HEADLINE).filter(has_text=render.headline(after)).wait_for()
     main.get_by_text(fingerprint).first.wait_for()
     page.screenshot(path=str(ARTIFACTS / "browser-edited-priors.png"))
     main.get_by_role("button", name="Back to the default priors").click()
-    main.get_by_test_id("stMetricValue").filter(has_text=render.headline(before)).wait_for()
+    main.locator(HEADLINE).filter(has_text=render.headline(before)).wait_for()
     assert page.get_by_test_id("stException").count() == 0
 
 

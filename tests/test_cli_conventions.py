@@ -115,3 +115,31 @@ def test_quiet_works_before_and_after_the_command(
         assert main([*argv, "--format", "bif", "-o", str(target)]) == 0
         assert capsys.readouterr().err == ""
         assert target.read_text(encoding="utf-8").startswith("network")
+
+
+HEAVY_MODULES = ("scipy.stats", "pandas", "pgmpy")
+"""Libraries a command must not load unless it needs them (each costs a second or more)."""
+
+
+def _loaded_after(code: str) -> set[str]:
+    probe = f"import sys\n{code}\nprint(' '.join(sorted(sys.modules)))"
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    return set(proc.stdout.split())
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import model.cli",
+        "from model.cli import main; main(['--version'])",
+        f"from model.cli import main; main(['assess', {str(CLASSIC)!r}])",
+        f"from model.cli import main; main(['criteria', {str(CLASSIC)!r}])",
+    ],
+    ids=["import", "version", "assess", "criteria"],
+)
+def test_a_command_loads_no_library_it_does_not_need(code: str) -> None:
+    loaded = _loaded_after(code)
+    assert "model" in loaded or "model.cli" in loaded
+    assert not loaded.intersection(HEAVY_MODULES), sorted(loaded.intersection(HEAVY_MODULES))

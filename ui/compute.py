@@ -2,16 +2,17 @@
 free. Cached results are shared and never mutated (they are frozen objects); a what-if or a
 priors override makes a new object.
 
-``model.assessment`` (the network and its engine) is imported on first use, not at page load,
-so on a cold start the criteria, which need no network, are on screen first.
+The first assessment in a server process builds the network's compiled engine (about a
+second); until one has been answered (:func:`network_warm`) the page draws the criteria, which
+need no network, and marks P(POEMS) as being computed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,9 +30,12 @@ from ui.priors_io import priors_zip as make_zip
 CACHE_ENTRIES = 512
 
 
+_network_used = threading.Event()
+
+
 def network_warm() -> bool:
-    """True once the assessment module (network, engine) is loaded in this process."""
-    return "model.assessment" in sys.modules
+    """True once this process has answered a case (the network and its engine are built)."""
+    return _network_used.is_set()
 
 
 @st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -55,15 +59,52 @@ def setting_labels() -> Mapping[str, str]:
     return {sid: setting.label for sid, setting in active_priors().settings.items()}
 
 
+READY_ENTRIES = 4 * CACHE_ENTRIES
+_ready: OrderedDict[tuple[str, str], None] = OrderedDict()
+_ready_lock = threading.Lock()
+
+
 def assessment(case_json: str) -> Any:
     """``model.assessment.assess`` on the session's priors, with every analysis."""
     priors = active_priors()
-    return _assessment(case_json, priors.fingerprint, priors)
+    result = _assessment(case_json, priors.fingerprint, priors)
+    with _ready_lock:
+        _ready[(case_json, priors.fingerprint)] = None
+        _ready.move_to_end((case_json, priors.fingerprint))
+        while len(_ready) > READY_ENTRIES:
+            _ready.popitem(last=False)
+    return result
+
+
+def assessment_ready(case_json: str) -> bool:
+    """True when :func:`assessment` has answered this case (on the session's priors) in this
+    process, so it is served from the cache at once; the page then skips drawing the point
+    estimate first. (Should the cache have dropped it since, it is computed again.)"""
+    key = (case_json, active_priors().fingerprint)
+    with _ready_lock:
+        return key in _ready
 
 
 @st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
 def _assessment(case_json: str, priors_fingerprint: str, _priors: Priors) -> Any:
-    return assess(Case.from_json(case_json), priors=_priors)
+    result = assess(Case.from_json(case_json), priors=_priors)
+    _network_used.set()
+    return result
+
+
+def point_assessment(case_json: str) -> Any:
+    """The assessment without its analyses (``assess(..., analyses=False)``): P(POEMS), the
+    differential, the verdicts and the agreement by exact inference, no parameter draws. The
+    cold start shows it while the interval and the analyses are computed."""
+    priors = active_priors()
+    return _point_assessment(case_json, priors.fingerprint, priors)
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _point_assessment(case_json: str, priors_fingerprint: str, _priors: Priors) -> Any:
+    result = assess(Case.from_json(case_json), priors=_priors, analyses=False)
+    _network_used.set()
+    return result
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)

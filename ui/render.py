@@ -59,19 +59,59 @@ def headline(assessment: Any) -> str:
     return probability(assessment.posterior_poems, bounds)
 
 
-def answer(assessment: Any, default: str) -> None:
-    """The answer in one band: P(POEMS) with its interval, every verdict, the agreement."""
+INTERVAL_PENDING = "90% credible interval: being computed…"
+"""Shown under the point estimate while the interval's parameter draws are prepared."""
+
+
+def answer(assessment: Any, default: str, *, interval_pending: bool = False) -> None:
+    """The answer in one band: P(POEMS) with its interval, every verdict, the agreement.
+
+    ``interval_pending``: the assessment is the point estimate alone (``analyses=False``) and
+    the interval is on its way; the caption says so instead of "not available".
+    """
     left, right = st.columns([1, 2], gap="medium")
     with left:
-        st.metric(
-            METRIC_LABEL,
-            headline(assessment),
-            help="Posterior probability from the Bayesian network, given the findings entered.",
-        )
-        interval_line(st.empty(), assessment.credible_interval)
+        headline_block(headline(assessment), stage="point" if interval_pending else "")
+        if interval_pending and assessment.credible_interval is None:
+            st.caption(INTERVAL_PENDING)
+        else:
+            interval_line(st.empty(), assessment.credible_interval)
     with right:
         verdicts(assessment.criteria, default)
         agreement(assessment)
+
+
+PENDING_VALUE = "…"
+"""The metric's value while P(POEMS) is being computed (never an empty heading)."""
+
+
+HEADLINE_KEY = "poems_headline"
+"""Key of the container holding P(POEMS) (the page gives it the CSS class
+``st-key-poems_headline``; the browser tests and ``scripts/measure_app.py`` find it so)."""
+HEADLINE_HELP = "Posterior probability from the Bayesian network, given the findings entered."
+
+
+def headline_block(value: str, help_text: str = HEADLINE_HELP, stage: str = "") -> None:
+    """P(POEMS) in large type under its label; ``stage`` ("pending", "point") names a block
+    drawn before the final one in the same run (its key gets the suffix ``_<stage>``).
+
+    A heading, not ``st.metric``: a new browser session loads the metric's code separately,
+    1.5 to 3 s after the rest of the page's text is drawn (measured with
+    ``scripts/measure_app.py``), and the answer must not be the last thing to appear.
+    """
+    with st.container(key=f"{HEADLINE_KEY}_{stage}" if stage else HEADLINE_KEY, gap="small"):
+        st.caption(METRIC_LABEL)
+        st.header(value, anchor=False, help=help_text)
+
+
+def answer_pending(results: Mapping[str, Any], default: str) -> None:
+    """The answer band before P(POEMS) is known: the verdicts (they need no network) and
+    P(POEMS) marked as being computed, laid out as :func:`answer` will fill it."""
+    left, right = st.columns([1, 2], gap="medium")
+    with left:
+        headline_block(PENDING_VALUE, "Being computed: loading the network.", "pending")
+    with right:
+        verdicts(results, default)
 
 
 def verdicts(results: Mapping[str, Any], default: str) -> None:

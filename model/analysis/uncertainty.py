@@ -38,6 +38,7 @@ from model.inference.compiled import TableBatch
 from model.inference.engine import engine_for
 from model.network import build_tables
 from model.parameters import Priors
+from model.parameters.draws_cache import cached_draws
 from model.parameters.sampling import draw_for
 from model.parameters.schema import Categorical, Parameter
 
@@ -140,9 +141,9 @@ def credible_interval(
 
 @functools.lru_cache(maxsize=8)
 def _draw_batch(priors: Priors, setting: str, n_draws: int, seed: int) -> TableBatch:
-    """Parameter draws as a prepared table batch (independent of the patient; cached)."""
-
-    draws = priors.sample(n_draws, np.random.default_rng(seed))
+    """Parameter draws as a prepared table batch (independent of the patient; cached here per
+    process, and the draws on disk across processes: :mod:`model.parameters.draws_cache`)."""
+    draws = cached_draws(priors, n_draws, seed)
     return engine_for(priors, setting).prepare(build_tables(priors, setting, values=draws))
 
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from model.assessment import (
-    DIAGNOSIS_LABELS,
-    DISCLAIMER,
-    Assessment,
-    assess,
-    equals,
-    interval_text,
-    percent,
-)
+from model.assessment import DISCLAIMER, Assessment, assess
 from model.case import Case
 from model.cli.common import notices, print_json, safe
 from model.constants import DEFAULT_SETTING
+from model.formatting import (
+    diagnosis_label,
+    interval_text,
+    percent,
+    probability,
+    rule_set_name,
+    state_words,
+)
 from model.inference.exact import default_priors
 from model.parameters import Priors, load_priors
 
@@ -57,22 +57,44 @@ def priors_from(args: argparse.Namespace) -> Priors | None:
     return None if args.priors is None else load_priors(args.priors)
 
 
+def headline(a: Assessment) -> str:
+    """P(POEMS) as the app's metric writes it: no more digits than its interval supports."""
+    ci = a.credible_interval
+    return probability(a.posterior_poems, None if ci is None else (ci.low, ci.high))
+
+
+def interval_line(ci: Any) -> str:
+    """``90 % credible interval 12 % to 40 % (what it means; n draws).``"""
+    return (
+        f"{round(100 * ci.level)} % credible interval {interval_text(ci.low, ci.high)} "
+        f"({ci.label}; {ci.n_draws} parameter draws)."
+    )
+
+
 def format_text(a: Assessment) -> str:
-    """P(POEMS) and the differential in the left column, criteria verdicts on the right."""
+    """P(POEMS) and the differential in the left column, criteria verdicts on the right.
+
+    Every probability is written by :mod:`model.formatting` (the app's and the report's
+    precision policy); ``--json`` keeps the full numbers.
+    """
+    shown = headline(a)
+    names = [diagnosis_label(d) for d, _ in a.differential]
+    width = max(len("diagnosis"), *(len(n) for n in names)) + 2
     left = [
-        f"P(POEMS) {equals(a.posterior_poems)}   (base rate {percent(a.prior_poems)})",
+        f"P(POEMS) {shown if shown[0] in '<>' else '= ' + shown}   "
+        f"(base rate {percent(a.prior_poems)})",
         "",
-        f"{'diagnosis':<34}{'prior':>9}{'posterior':>11}",
+        f"{'diagnosis':<{width}}{'prior':>10}{'posterior':>12}",
     ]
     left += [
-        f"{DIAGNOSIS_LABELS[d]:<34}{percent(a.prior[d]):>9}{percent(p):>11}"
-        for d, p in a.differential
+        f"{name:<{width}}{percent(a.prior[d]):>10}{percent(p):>12}"
+        for name, (d, p) in zip(names, a.differential, strict=True)
     ]
     right = ["Criteria", ""]
-    right += [f"{rid:<18}{r.verdict.replace('_', ' ')}" for rid, r in a.criteria.items()]
-    width = max(len(line) for line in left) + 4
+    right += [f"{rule_set_name(rid):<18}{state_words(r.verdict)}" for rid, r in a.criteria.items()]
+    column = max(len(line) for line in left) + 4
     rows = [
-        f"{(left[i] if i < len(left) else ''):<{width}}{right[i] if i < len(right) else ''}"
+        f"{(left[i] if i < len(left) else ''):<{column}}{right[i] if i < len(right) else ''}"
         for i in range(max(len(left), len(right)))
     ]
     header = [
@@ -81,7 +103,7 @@ def format_text(a: Assessment) -> str:
     ]
     footer = ["", a.agreement]
     if a.credible_interval is not None:
-        footer += ["", interval_text(a.credible_interval) + "."]
+        footer += ["", interval_line(a.credible_interval)]
     if a.workup is not None:
         footer += ["", "Next tests: " + a.workup.message]
         footer += [

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from model.case import Case
 from model.constants import DEFAULT_SETTING
 from model.exceptions import InputError
+from model.formatting import percent
 from model.inference.exact import posterior
 from model.parameters import Parameter, Priors, default_directory, load_priors
 from model.parameters.loader import FILES
@@ -177,11 +178,12 @@ class PriorComparison:
                 )
         if self.case is not None:
             lines.append(f"\n## Posterior of the case (setting `{self.case.setting}`)\n")
-            lines.append("| diagnosis | A | B | B - A |")
+            lines.append("| diagnosis | A | B | B - A (percentage points) |")
             lines.append("|---|---|---|---|")
             for r in self.case.rows():
                 lines.append(
-                    f"| {r['diagnosis']} | {r['a']:.4f} | {r['b']:.4f} | {r['delta']:+.4f} |"
+                    f"| {r['diagnosis']} | {percent(r['a'])} | {percent(r['b'])} | "
+                    f"{_points(r['delta'])} |"
                 )
         if self.cohort_a is not None and self.cohort_b is not None:
             lines.append("\n## Cohort metrics (network)\n")
@@ -192,6 +194,17 @@ class PriorComparison:
                     f"| {key} | {_fmt(self.cohort_a.get(key))} | {_fmt(self.cohort_b.get(key))} |"
                 )
         return "\n".join(lines) + "\n"
+
+
+def _points(delta: float) -> str:
+    """A change of probability in percentage points, two significant figures (the A and B
+    columns are written by :func:`model.formatting.percent`)."""
+    points = 100 * delta
+    if abs(points) < 1e-6:
+        return "0"
+    if abs(points) >= 0.1:
+        return f"{points:+.1f}"
+    return f"{points:+.2g}" if abs(points) >= 1e-4 else f"{points:+.1e}"
 
 
 def _fmt(x: Any) -> str:

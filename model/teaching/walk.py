@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from model.analysis import credible_interval
@@ -23,6 +23,7 @@ from model.case import Case
 from model.constants import POEMS as POSITIVE
 from model.criteria import DEFAULT_RULE_SET, RULE_SETS, evaluate
 from model.exceptions import PoemsError
+from model.formatting import diagnosis_label, interval_text, probability, state_words
 from model.inference.exact import posterior, resolve
 from model.network.evidence import evidence_for
 from model.parameters import Priors
@@ -149,7 +150,6 @@ def walk(
     steps: list[Step] = []
     previous: Case | None = None
     previous_p: float | None = None
-    previous_verdict: str | None = None
     for i, sdef in enumerate(case_def.steps):
         case = case_def.case_at(i)
         post = posterior(case, setting=chosen, priors=priors)
@@ -158,29 +158,25 @@ def walk(
         seed = results[DEFAULT_RULE_SET]
         contributions = _contributions(previous, sdef.findings, chosen, priors, previous_p)
         band = interval_fn(case, chosen, priors) if interval_fn is not None else None
-        note = _note(previous_p, p, contributions, previous_verdict, seed.verdict, post)
-        if seed.verdict == "indeterminate" and seed.could_change_with:
-            deciders = ", ".join(label(c["finding"]) for c in seed.could_change_with[:4])
-            note += f" The criteria would be decided by: {deciders}."
-        steps.append(
-            Step(
-                index=i,
-                label=sdef.label,
-                teaching_note=sdef.note,
-                added=dict(sdef.findings),
-                case=case,
-                setting=chosen,
-                posterior=dict(post),
-                p_poems=p,
-                interval=band,
-                verdict=seed.verdict,
-                verdicts={k: r.verdict for k, r in results.items()},
-                contributions=contributions,
-                note=note,
-                could_change_with=tuple(seed.could_change_with),
-            )
+        step = Step(
+            index=i,
+            label=sdef.label,
+            teaching_note=sdef.note,
+            added=dict(sdef.findings),
+            case=case,
+            setting=chosen,
+            posterior=dict(post),
+            p_poems=p,
+            interval=band,
+            verdict=seed.verdict,
+            verdicts={k: r.verdict for k, r in results.items()},
+            contributions=contributions,
+            note="",
+            could_change_with=tuple(seed.could_change_with),
         )
-        previous, previous_p, previous_verdict = case, p, seed.verdict
+        step = replace(step, note=step_note(step, steps[-1] if steps else None))
+        steps.append(step)
+        previous, previous_p = case, p
     return steps
 
 
@@ -213,37 +209,41 @@ def _contributions(
     return tuple(out)
 
 
-def _pct(p: float) -> str:
-    if p < 0.001:
-        return f"{p * 100:.2g}%"
-    return f"{p * 100:.1f}%"
+def shown_p(step: Step) -> str:
+    """The step's P(POEMS) as the app writes it: with no more digits than its interval
+    supports (:func:`model.formatting.probability`)."""
+    return probability(step.p_poems, step.interval)
 
 
-def _note(
-    before: float | None,
-    after: float,
-    contributions: tuple[Contribution, ...],
-    verdict_before: str | None,
-    verdict_after: str,
-    posterior: Mapping[str, float],
-) -> str:
-    top = max(posterior, key=lambda d: posterior[d])
-    if before is None:
-        text = f"P(POEMS) starts at {_pct(after)}; the most likely diagnosis is {top}."
+def shown_interval(step: Step) -> str | None:
+    """The step's interval as the app writes it ("4.2 % to 13 %"), ``None`` without one."""
+    return None if step.interval is None else interval_text(*step.interval)
+
+
+def step_note(step: Step, previous: Step | None) -> str:
+    """The computed note of ``step`` after ``previous`` (numbers as :func:`shown_p`); call it
+    again after adding an interval to a step, so the note and the metric read the same."""
+    top = diagnosis_label(step.top_diagnosis)
+    if previous is None:
+        text = f"P(POEMS) starts at {shown_p(step)}; the most likely diagnosis is {top}."
     else:
+        before, after = previous.p_poems, step.p_poems
         ratio = math.exp(_log_odds(after) - _log_odds(before))
         verb = "rose" if after > before else "fell" if after < before else "stayed"
         text = (
-            f"P(POEMS) {verb} from {_pct(before)} to {_pct(after)} (odds x{ratio:.3g}); "
-            f"most likely now: {top}."
+            f"P(POEMS) {verb} from {shown_p(previous)} to {shown_p(step)} "
+            f"(odds x{ratio:.3g}); most likely now: {top}."
         )
-    if contributions:
-        text += f" Largest single push: {contributions[0].describe()}."
-    verdict = verdict_after.replace("_", " ")
-    if verdict_before is None:
+    if step.contributions:
+        text += f" Largest single push: {step.contributions[0].describe()}."
+    verdict = state_words(step.verdict)
+    if previous is None:
         text += f" Seed criteria: {verdict}."
-    elif verdict_before != verdict_after:
-        text += f" Seed criteria changed from {verdict_before.replace('_', ' ')} to {verdict}."
+    elif previous.verdict != step.verdict:
+        text += f" Seed criteria changed from {state_words(previous.verdict)} to {verdict}."
     else:
         text += f" Seed criteria still {verdict}."
+    if step.verdict == "indeterminate" and step.could_change_with:
+        deciders = ", ".join(label(c["finding"]) for c in step.could_change_with[:4])
+        text += f" The criteria would be decided by: {deciders}."
     return text
