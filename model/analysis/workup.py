@@ -70,6 +70,7 @@ from model.criteria import (
 )
 from model.criteria.vectorised import STATUS_NAMES, verdict_codes
 from model.exceptions import CaseError, PriorsError
+from model.formatting import diagnosis_label, percent, rule_set_name, state_words
 from model.inference.compiled import CompiledEngine
 from model.network.evidence import evidence_for
 from model.network.evidence_codes import evidence_codes
@@ -294,10 +295,13 @@ class Workup:
         return "\n".join(lines)
 
 
+_SEED_NAME = rule_set_name("seed")
+"""The default rule set as the work-up's texts name it."""
+
 ORDER_RULE = (
     "Order: least invasive first (bedside, blood, imaging, biopsy), and within a tier by how "
-    "much the test is expected to change the diagnosis probabilities or decide the seed "
-    "criteria."
+    "much the test is expected to change the diagnosis probabilities or decide the "
+    f"{_SEED_NAME} criteria."
 )
 
 
@@ -829,7 +833,7 @@ def workup(
     settled = not final
     message = (
         "Settled: no available test is expected to change the diagnosis probabilities or the "
-        "seed criteria verdict enough to be worth doing."
+        f"{_SEED_NAME} criteria verdict enough to be worth doing."
         if settled
         else f"{len(final)} test(s) worth doing, least invasive first."
     )
@@ -869,15 +873,16 @@ def _mimic(
 def _why(effect: _Effect | None, mimic: str | None, posterior: Mapping[str, float]) -> str:
     parts = []
     if mimic is not None:
-        parts.append(f"aimed at {mimic.replace('_', ' ')} (P {posterior[mimic]:.0%})")
+        parts.append(f"aimed at {diagnosis_label(mimic)} (P {percent(posterior[mimic])})")
     if effect is not None:
+        change = "< 1 %" if effect.abs_change < 0.005 else f"{100 * effect.abs_change:.0f} %"
         parts.append(f"expected information {effect.bits:.2f} bits")
-        parts.append(f"expected change of P(POEMS) {effect.abs_change:.0%}")
+        parts.append(f"expected change of P(POEMS) {change}")
         if effect.p_settles > 0:
             ways = " or ".join(
-                f"{v.replace('_', ' ')} {p:.0%}" for v, p in sorted(effect.settles_to.items())
+                f"{state_words(v)} {percent(p)}" for v, p in sorted(effect.settles_to.items())
             )
-            parts.append(f"decides the seed criteria ({ways})")
+            parts.append(f"decides the {_SEED_NAME} criteria ({ways})")
     else:
         parts.append("the network does not model its result yet")
     return "; ".join(parts)
