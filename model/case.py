@@ -69,6 +69,29 @@ _BINARY_SYNONYMS = {
 }
 
 
+CONSISTENCY_GROUPS: tuple[frozenset[str], ...] = (
+    *(
+        frozenset({agg, *parts, *(("platelets",) if "thrombocytosis" in parts else ())})
+        for agg, parts in AGGREGATES.items()
+    ),
+    frozenset({"platelets", "thrombocytosis"}),
+    frozenset({"hemoglobin", "hematocrit", "polycythemia", "anemia"}),
+    frozenset({"vegf", "vegf_elevated"}),
+    frozenset({"sclerotic_lesion_size_cm", "sclerotic_bone_lesion"}),
+    frozenset({"monoclonal_protein", "light_chain", "heavy_chain"}),
+)
+"""The findings each consistency rule of :meth:`Case._check_consistency` reads together
+(the case-level sex is fixed for a case). Whether a finding can be added to a valid case
+depends only on the entered findings that share a group with it; analyses that try many
+results of a test rely on this (``tests/test_workup_fast.py`` checks it by brute force).
+Keep it in step with ``_check_consistency``."""
+
+
+def consistency_partners(finding_id: str) -> frozenset[str]:
+    """The findings sharing a consistency rule with ``finding_id`` (itself included)."""
+    return frozenset().union(*(g for g in CONSISTENCY_GROUPS if finding_id in g), {finding_id})
+
+
 @dataclass(frozen=True)
 class Case:
     """A validated case. Build one with :meth:`from_dict`, :meth:`from_json` or :meth:`load`.
@@ -196,6 +219,20 @@ class Case:
         data = self.to_dict()
         data["findings"] = findings
         return Case.from_dict(data)
+
+    def with_findings(self, findings: Mapping[str, Any]) -> Case:
+        """A new case with these findings set (added after, or replacing, the entered ones).
+
+        Accepts and refuses exactly what ``Case.from_dict`` of the merged case would, but
+        checks only the new values and the consistency of the whole: the entered values were
+        checked when this case was made. For analyses that try many results of a test.
+        """
+        merged = dict(self.findings)
+        for key, value in findings.items():
+            merged[key] = _check_finding(key, value)
+        case = Case(MappingProxyType(merged), self.id, self.age, self.sex, self.setting)
+        case._check_consistency()
+        return case
 
     def with_fields(self, **fields: Any) -> Case:
         """A new case with case-level fields changed (id, age, sex, setting)."""

@@ -20,7 +20,7 @@ The thresholds come from :mod:`model.measurements` and the states from
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -365,6 +365,41 @@ def variants(row: Mapping[str, str], changes: list[tuple[str, str]]) -> CaseColu
         if text not in uniques:
             uniques.append(text)
         indices[i] = uniques.index(text)
+    coded = {
+        name: CodedColumn(indices, np.array(uniques, dtype=object))
+        for name, (uniques, indices) in columns.items()
+    }
+    return parse_columns(coded, n)
+
+
+def row_texts(findings: Mapping[str, Any]) -> dict[str, str]:
+    """Findings (id -> case-file value) as the row cells :func:`row_from_case` writes."""
+    row: dict[str, str] = {}
+    for fid, value in findings.items():
+        if FINDINGS[fid].kind is Kind.MEASUREMENT:
+            row["vegf_value"] = str(value["value"])
+            row["vegf_unit"] = str(value.get("unit", "pg/mL"))
+            row["vegf_specimen"] = str(value.get("specimen", ""))
+            if "uln" in value:
+                row["vegf_uln"] = str(value["uln"])
+        else:
+            row[fid] = str(value)
+    return row
+
+
+def rows_with(row: Mapping[str, str], changes: Sequence[Mapping[str, str]]) -> CaseColumns:
+    """Parsed rows: ``row`` with each set of (column -> text) changes, one row per set."""
+    n = len(changes)
+    columns: dict[str, tuple[list[str], np.ndarray]] = {}
+    names = {*row, *(name for change in changes for name in change)}
+    for name in names:
+        columns[name] = ([row.get(name, "").strip()], np.zeros(n, dtype=np.intp))
+    for i, change in enumerate(changes):
+        for name, text in change.items():
+            uniques, indices = columns[name]
+            if text not in uniques:
+                uniques.append(text)
+            indices[i] = uniques.index(text)
     coded = {
         name: CodedColumn(indices, np.array(uniques, dtype=object))
         for name, (uniques, indices) in columns.items()

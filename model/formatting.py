@@ -185,6 +185,13 @@ def rule_set_name(rule_set: str) -> str:
     return RULE_SET_NAMES.get(rule_set) or _words_of(rule_set).capitalize()
 
 
+def node_title(node: str) -> str:
+    """A network node or finding by its name ("Age band" for ``age_band``)."""
+    if node in FINDINGS:
+        return FINDINGS[node].label
+    return NODE_TITLES.get(node) or _words_of(node).capitalize()
+
+
 def state_words(state: object) -> str:
     """A state id in words ("not met", "1-2 x ULN", "below 10 %")."""
     text = str(state)

@@ -10,6 +10,7 @@ from model.cli import main
 
 KEYS = (
     "single_case_ms",
+    "single_case_cpu_ms",
     "batch_cases_per_s",
     "pgmpy_cases_per_s",
     "speedup_vs_pgmpy",
@@ -28,6 +29,7 @@ def test_bench_quick_json_prints_the_keys(capsys: pytest.CaptureFixture[str]) ->
     assert report["max_abs_diff_vs_pgmpy"] <= 1e-9
     assert max(report["posterior_max_abs_diff"].values()) <= 1e-9  # pgmpy and pyAgrum
     assert set(report["posterior_us"]) >= {"compiled", "pgmpy", "pyagrum"}
+    assert set(report["assessment_cpu_ms"]) == set(report["assessment_ms"])
     cohort = report["cohort"]
     assert cohort["cohort_rows"] == 500
     assert {"parquet", "csv", "peak_memory"} <= set(cohort)

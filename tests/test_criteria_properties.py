@@ -133,6 +133,16 @@ def test_assessing_a_finding_never_makes_a_determinate_verdict_indeterminate(
     # Designed exception: a stated 'vegf_elevated' overrides a measured value (flag
     # vegf_statement_used), so it can turn a measured 'not met' into an open question.
     assume(not (finding_id == "vegf_elevated" and case.vegf is not None))
+    # Designed exception (docs/criteria.md, "No monoclonal protein, no biopsy yet"): with
+    # immunofixation negative and no biopsy recorded the clonal criterion reads "not met",
+    # as clinicians read a negative immunofixation; a clone found later on biopsy reopens it.
+    assume(
+        not (
+            finding_id == "clonal_plasma_cells_on_biopsy"
+            and state == "present"
+            and case.state("monoclonal_protein") == "absent"
+        )
+    )
     try:
         more = case.with_finding(finding_id, state)
     except CaseError:

@@ -185,7 +185,7 @@ def test_mimic_directed_tests_appear_when_the_mimic_leads() -> None:
     assert max(posterior, key=lambda d: posterior[d]) == "al_amyloidosis"
     fat_pad = next(i for i in w.items if i.test == "fat_pad_biopsy")
     assert fat_pad.mimic == "al_amyloidosis"
-    assert "aimed at al amyloidosis" in fat_pad.why
+    assert "aimed at AL amyloidosis" in fat_pad.why
     _, classic = run({"polyneuropathy": P, "demyelinating_ncs": P}, "neuropathy_clinic")
     assert "fat_pad_biopsy" not in order(classic)
 

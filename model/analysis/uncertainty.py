@@ -99,18 +99,27 @@ def credible_interval(
     rng: np.random.Generator | None = None,
     positive: str = POSITIVE,
     seed: int = 0,
+    draws: Mapping[str, np.ndarray] | TableBatch | None = None,
 ) -> CredibleInterval:
     """Equal-tailed interval of P(``positive`` | evidence) over ``n_draws`` parameter draws.
 
     Without ``rng`` the draws come from ``seed`` and are cached (module docstring); with an
-    ``rng`` they are drawn afresh.
+    ``rng`` they are drawn afresh. ``draws`` hands in draws made elsewhere (a draws cache):
+    parameter key -> values with a leading draw axis (what ``Priors.sample`` returns), or a
+    :class:`TableBatch` already prepared from them; ``n_draws``, ``rng`` and ``seed`` are
+    then not used. Every draw is evaluated in one batched pass
+    (:meth:`CompiledEngine.posterior_under`).
     """
     if not 0.0 < level < 1.0:
         raise InputError("level", level, "a probability strictly between 0 and 1", "Try 0.9.")
     if n_draws < 2:
         raise InputError("n_draws", n_draws, "at least 2", "Use 2000 for a stable interval.")
     engine = engine_for(priors, setting)
-    if rng is None:
+    if isinstance(draws, TableBatch):
+        batch = draws
+    elif draws is not None:
+        batch = engine.prepare(build_tables(priors, setting, values=dict(draws)))
+    elif rng is None:
         batch = _draw_batch(priors, setting, n_draws, seed)
     else:
         batch = engine.prepare(build_tables(priors, setting, values=priors.sample(n_draws, rng)))

@@ -57,7 +57,8 @@ from typing import Any
 
 import numpy as np
 
-from model.case import Case
+from model.case import Case, consistency_partners
+from model.case_columns import row_from_case, row_texts, rows_with
 from model.criteria import (
     INDETERMINATE,
     MET,
@@ -67,10 +68,13 @@ from model.criteria import (
 from model.criteria import (
     verdict as verdict_of,
 )
+from model.criteria.vectorised import STATUS_NAMES, verdict_codes
 from model.exceptions import CaseError, PriorsError
+from model.formatting import diagnosis_label, percent, rule_set_name, state_words
 from model.inference.compiled import CompiledEngine
 from model.network.evidence import evidence_for
-from model.network.structure import MARROW_NODE, VEGF_NODES
+from model.network.evidence_codes import evidence_codes
+from model.network.structure import MARROW_NODE, NODES, VEGF_NODES
 from model.vocabulary import FINDINGS, Kind
 
 DATA = Path(__file__).with_name("workup.toml")
@@ -291,10 +295,13 @@ class Workup:
         return "\n".join(lines)
 
 
+_SEED_NAME = rule_set_name("seed")
+"""The default rule set as the work-up's texts name it."""
+
 ORDER_RULE = (
     "Order: least invasive first (bedside, blood, imaging, biopsy), and within a tier by how "
-    "much the test is expected to change the diagnosis probabilities or decide the seed "
-    "criteria."
+    "much the test is expected to change the diagnosis probabilities or decide the "
+    f"{_SEED_NAME} criteria."
 )
 
 
@@ -343,13 +350,47 @@ def open_findings(
         node = _node_of(finding, test, engine)
         if node is None:
             continue
-        try:
-            for state in engine.states[node]:
-                case.with_finding(finding, _value(finding, node, state))
-        except CaseError:
-            continue
-        out.append((finding, node))
+        if _admits_every_state(case, finding, node, engine):
+            out.append((finding, node))
     return tuple(out)
+
+
+_ADMITS: dict[tuple[Any, ...], bool] = {}
+_ADMITS_LIMIT = 8192
+
+
+def _admits_every_state(case: Case, finding: str, node: str, engine: CompiledEngine) -> bool:
+    """Whether the case validator accepts every value of ``finding`` the node's states give.
+
+    The answer depends only on the values the case gives the finding's consistency partners
+    (:func:`model.case.consistency_partners`) and on its sex and age, so it is remembered
+    under those (the same finding is asked about by several tests and by ``next_tests``).
+    """
+    key = (
+        finding,
+        node,
+        engine.states[node],
+        tuple(
+            (p, repr(case.findings[p]))
+            for p in sorted(consistency_partners(finding))
+            if p in case.findings
+        ),
+        case.sex,
+        case.age,
+    )
+    known = _ADMITS.get(key)
+    if known is not None:
+        return known
+    try:
+        for state in engine.states[node]:
+            case.with_findings({finding: _value(finding, node, state)})
+        known = True
+    except CaseError:
+        known = False
+    if len(_ADMITS) >= _ADMITS_LIMIT:
+        _ADMITS.clear()
+    _ADMITS[key] = known
+    return known
 
 
 def admissible_nodes(
@@ -368,12 +409,8 @@ def admissible_nodes(
         finding = "bone_marrow_plasma_cells_pct" if node == MARROW_NODE else node
         if finding not in FINDINGS or _entered_or_derived(case, finding):
             continue
-        try:
-            for state in engine.states[node]:
-                case.with_finding(finding, _value(finding, node, state))
-        except CaseError:
-            continue
-        out.append(node)
+        if _admits_every_state(case, finding, node, engine):
+            out.append(node)
     return tuple(out)
 
 
@@ -381,8 +418,8 @@ def admissible_nodes(
 class _Outcome:
     findings: Mapping[str, Any]  # what the result enters into the case
     nodes: Mapping[str, str]  # the network states drawn or enumerated
-    case: Case
-    weight: float
+    key: tuple[str, ...]  # the node states in the test's order
+    result: int  # index of the result (distinct reduced findings) in its plan
 
 
 class _Reducer:
@@ -392,16 +429,24 @@ class _Reducer:
     every value of it would be accepted after the ones before (light and heavy chain are not
     typed when immunofixation is negative). So every result is a case the validator accepts,
     and the probabilities of the joint outcomes that report the same result add up.
+
+    Whether a finding is accepted depends only on the findings entered before it that share a
+    consistency rule with it (:data:`model.case.CONSISTENCY_GROUPS`), so that answer is
+    remembered per those findings' values, and each distinct joint outcome is reduced once.
     """
 
     def __init__(self, case: Case, pairs: Sequence[tuple[str, str]], engine: CompiledEngine):
         self.case = case
         self.pairs = pairs
         self.engine = engine
-        self._admits: dict[tuple[tuple[str, str], ...], bool] = {}
+        self._partners = {f: sorted(consistency_partners(f)) for f, _ in pairs}
+        # with no partner among the findings entered before it, a finding is accepted for
+        # every value: that is why it is open (open_findings) on this case
+        self._admits: dict[tuple[Any, ...], bool] = {(f,): True for f, _ in pairs}
+        self._reduced: dict[tuple[str, ...], dict[str, Any]] = {}
 
     def _admits_all(self, kept: dict[str, Any], finding: str, node: str) -> bool:
-        key = (*((f, repr(v)) for f, v in kept.items()), (finding, ""))
+        key = (finding, *((f, repr(kept[f])) for f in self._partners[finding] if f in kept))
         if key not in self._admits:
             try:
                 for state in self.engine.states[node]:
@@ -411,64 +456,67 @@ class _Reducer:
                 self._admits[key] = False
         return self._admits[key]
 
-    def __call__(self, nodes: Mapping[str, str]) -> tuple[dict[str, Any], Case] | None:
-        kept: dict[str, Any] = {}
-        for finding, node in self.pairs:
-            if self._admits_all(kept, finding, node):
-                kept[finding] = _value(finding, node, nodes[node])
-        try:
-            return kept, _with(self.case, kept)
-        except CaseError:  # pragma: no cover - each step was checked
-            return None
+    def __call__(self, key: tuple[str, ...]) -> dict[str, Any]:
+        """The findings the result with these node states (in the test's order) reports."""
+        if key not in self._reduced:
+            kept: dict[str, Any] = {}
+            for (finding, node), state in zip(self.pairs, key, strict=True):
+                if self._admits_all(kept, finding, node):
+                    kept[finding] = _value(finding, node, state)
+            self._reduced[key] = kept
+        return self._reduced[key]
 
 
-def _enumerate(
-    case: Case, pairs: Sequence[tuple[str, str]], engine: CompiledEngine
-) -> list[_Outcome]:
-    reduce = _Reducer(case, pairs, engine)
-    out = []
-    for combo in itertools.product(*(engine.states[node] for _, node in pairs)):
-        nodes = {n: s for (_, n), s in zip(pairs, combo, strict=True)}
-        reduced = reduce(nodes)
-        if reduced is not None:
-            out.append(_Outcome(reduced[0], nodes, reduced[1], 0.0))
-    return out
+def _enumerate(pairs: Sequence[tuple[str, str]], engine: CompiledEngine) -> list[dict[str, str]]:
+    return [
+        {n: s for (_, n), s in zip(pairs, combo, strict=True)}
+        for combo in itertools.product(*(engine.states[node] for _, node in pairs))
+    ]
 
 
 def _sample(
-    case: Case,
     pairs: Sequence[tuple[str, str]],
     engine: CompiledEngine,
-    evidence: Mapping[str, str],
+    base_codes: np.ndarray,
     seed: int,
-) -> list[_Outcome]:
-    """Draw joint results finding by finding from the network's predictive distribution."""
+) -> list[dict[str, str]]:
+    """Draw joint results finding by finding from the network's predictive distribution.
+
+    The distinct draws so far are scored for every state of the next finding in one engine
+    call, and all draws of that finding use one vector of uniforms: the same numbers, in the
+    same order, as one ``Generator.choice(p=...)`` per draw (which inverts the normalised
+    cumulative distribution at one uniform).
+    """
     rng = np.random.default_rng(seed)
     drawn: list[dict[str, str]] = [{} for _ in range(MC_DRAWS)]
+    codes = np.repeat(base_codes[None, :], MC_DRAWS, axis=0)
     for _, node in pairs:
         states = engine.states[node]
-        rows = [{**evidence, **d, node: s} for d in drawn for s in states]
-        _, log_ev = engine.log_posterior_batch(engine.encode(rows))
-        log_ev = log_ev.reshape(MC_DRAWS, len(states))
+        column = engine.observable.index(node)
+        seen: dict[bytes, int] = {}  # draws alike so far are scored once
+        inverse = np.array([seen.setdefault(r.tobytes(), len(seen)) for r in codes])
+        prefixes = codes[np.unique(inverse, return_index=True)[1]]
+        rows = np.repeat(prefixes, len(states), axis=0)
+        rows[:, column] = np.tile(np.arange(len(states), dtype=rows.dtype), len(prefixes))
+        _, log_ev = engine.log_posterior_batch(rows)
+        log_ev = log_ev.reshape(len(prefixes), len(states))[inverse]
         top = log_ev.max(axis=1, keepdims=True)
         weights = np.exp(log_ev - np.where(np.isfinite(top), top, 0.0))
-        for i, d in enumerate(drawn):
-            total = weights[i].sum()
-            p = weights[i] / total if total > 0 else np.full(len(states), 1 / len(states))
-            d[node] = states[int(rng.choice(len(states), p=p))]
-    reduce = _Reducer(case, pairs, engine)
-    out = []
-    for d in drawn:
-        reduced = reduce(d)
-        if reduced is not None:
-            out.append(_Outcome(reduced[0], d, reduced[1], 1.0))
-    return out
+        total = weights.sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = np.where(total > 0, weights / total, 1 / len(states))
+        cdf = p.cumsum(axis=1)
+        cdf /= cdf[:, -1:]
+        chosen = (cdf <= rng.random(MC_DRAWS)[:, None]).sum(axis=1)
+        codes[:, column] = chosen
+        for d, c in zip(drawn, chosen, strict=True):
+            d[node] = states[int(c)]
+    return drawn
 
 
 def _with(case: Case, findings: Mapping[str, Any]) -> Case:
-    data = case.to_dict()
-    data["findings"] = {**data["findings"], **findings}
-    return Case.from_dict(data)
+    """The case with ``findings`` entered (validated exactly as ``Case.from_dict`` would)."""
+    return case.with_findings(findings)
 
 
 def _binary_entropy(p: Any) -> np.ndarray:
@@ -494,29 +542,114 @@ class _Effect:
     outcomes: tuple[tuple[Mapping[str, Any], float], ...]
 
 
-def _effect(
+@dataclass(frozen=True)
+class _Plan:
+    """One test's possible results, before they are read and scored.
+
+    ``outcomes`` are the joint outcomes (enumerated, or drawn with repeats); ``results`` the
+    distinct findings they report (``_Outcome.result`` indexes them); ``seed_reads`` (when
+    the seed verdict is open) the findings each result's seed verdict is read on.
+    """
+
+    exact: bool
+    outcomes: list[_Outcome]
+    results: list[dict[str, Any]]
+    seed_reads: list[dict[str, Any]]
+    joint: np.ndarray | None  # exact: the encoded joint outcomes (evidence + node states)
+
+
+def _seed_findings(outcome_nodes: Mapping[str, str], kept: Mapping[str, Any]) -> dict[str, Any]:
+    """The findings the seed verdict is read on: a VEGF band that straddles the seed's cut-off
+    decides nothing, so its value is left out."""
+    findings = dict(kept)
+    vegf_nodes = set(VEGF_NODES.values())
+    for node, state in outcome_nodes.items():
+        if node in vegf_nodes and state not in VEGF_BANDS_DECIDING_SEED:
+            findings.pop("vegf", None)
+    return findings
+
+
+def _read_results(
     case: Case,
-    test: OrderableTest,
+    results: list[dict[str, Any]],
+    seed_reads: list[dict[str, Any]],
+    engine: CompiledEngine,
+    columns_ok: bool,
+) -> tuple[np.ndarray, list[str]]:
+    """Evidence codes of ``case`` with each result, and the seed verdict of ``case`` with each
+    of ``seed_reads``: parsed as rows in one pass (:mod:`model.case_columns`, the cohort
+    path, tested equal to ``Case``); a row that parse flags goes through ``Case`` itself."""
+    n = len(results)
+    codes = np.full((n, len(engine.observable)), -1, dtype=np.int8)
+    verdicts = [""] * len(seed_reads)
+    flagged = np.ones(n + len(seed_reads), dtype=bool)
+    if columns_ok and n + len(seed_reads):
+        changes = [row_texts(f) for f in (*results, *seed_reads)]
+        parsed = rows_with(row_from_case(case), changes)
+        flagged = parsed.flagged
+        codes[:] = evidence_codes(parsed, engine.observable)[:n]
+        if seed_reads:
+            seed_codes = verdict_codes(parsed, "seed")[n:]
+            verdicts = [STATUS_NAMES[c] for c in seed_codes]
+    for i in np.flatnonzero(flagged[:n]):
+        codes[i] = engine.encode([evidence_for(_with(case, results[i]))])[0]
+    for i in np.flatnonzero(flagged[n:]):
+        verdicts[i] = verdict_of(_with(case, seed_reads[i]) if seed_reads[i] else case, "seed")
+    return codes, verdicts
+
+
+def _plan(
+    case: Case,
     pairs: Sequence[tuple[str, str]],
     engine: CompiledEngine,
-    evidence: Mapping[str, str],
-    verdict: str,
-    base_post: np.ndarray,
+    base_codes: np.ndarray,
     seed: int,
-) -> _Effect | None:
+    need_seed: bool,
+) -> _Plan | None:
     n_joint = math.prod(len(engine.states[node]) for _, node in pairs)
     exact = n_joint <= EXACT_LIMIT
-    outcomes = (
-        _enumerate(case, pairs, engine) if exact else _sample(case, pairs, engine, evidence, seed)
-    )
-    if not outcomes:
+    joints = _enumerate(pairs, engine) if exact else _sample(pairs, engine, base_codes, seed)
+    if not joints:
         return None
-    codes = engine.encode([evidence_for(o.case) for o in outcomes])
-    log_post, log_ev = engine.log_posterior_batch(codes)
+    reduce = _Reducer(case, pairs, engine)
+    keys = [tuple(nodes[node] for _, node in pairs) for nodes in joints]
+    index: dict[tuple[str, ...], int] = {}
+    for key in keys:
+        index.setdefault(key, len(index))
+    results = [reduce(key) for key in index]
+    seed_reads = []
+    if need_seed:
+        seed_reads = [
+            _seed_findings(dict(zip((n for _, n in pairs), key, strict=True)), kept)
+            for key, kept in zip(index, results, strict=True)
+        ]
+    outcomes = [
+        _Outcome(results[index[key]], nodes, key, index[key])
+        for nodes, key in zip(joints, keys, strict=True)
+    ]
+    joint = None
+    if exact:
+        joint = np.repeat(base_codes[None, :], len(outcomes), axis=0)
+        for j, (_, node) in enumerate(pairs):
+            state_index = {s: i for i, s in enumerate(engine.states[node])}
+            joint[:, engine.observable.index(node)] = [state_index[o.key[j]] for o in outcomes]
+    return _Plan(exact, outcomes, results, seed_reads, joint)
+
+
+def _effect(
+    plan: _Plan,
+    seed_verdicts: Sequence[str],
+    verdict: str,
+    base_post: np.ndarray,
+    log_post: np.ndarray,
+    log_ev: np.ndarray,
+    log_joint: np.ndarray | None,
+    k: int,
+) -> _Effect | None:
+    """What the test is expected to do, from its results' scores (rows of one batch call)."""
+    outcomes, exact = plan.outcomes, plan.exact
     if exact:  # the probability of the joint outcome, before it is reduced to a result
-        _, log_joint = engine.log_posterior_batch(
-            engine.encode([{**evidence, **o.nodes} for o in outcomes])
-        )
+        assert log_joint is not None
         top = np.max(log_joint)
         if not np.isfinite(top):
             return None
@@ -527,7 +660,6 @@ def _effect(
         return None
     weights = weights / weights.sum()
     post = np.exp(log_post)
-    k = engine.query_states.index(POSITIVE)
     h_now = float(_entropy_bits(base_post))
     live = weights > 0
     h_after = float((weights[live] * _entropy_bits(post[live])).sum())
@@ -537,10 +669,8 @@ def _effect(
     settles_to: dict[str, float] = {}
     if verdict == INDETERMINATE:
         for outcome, w in zip(outcomes, weights, strict=True):
-            if w <= 0:
-                continue
-            after = _seed_verdict(case, outcome)
-            if after in (MET, NOT_MET):
+            after = seed_verdicts[outcome.result]
+            if w > 0 and after in (MET, NOT_MET):
                 settles_to[after] = settles_to.get(after, 0.0) + float(w)
     p_settles = sum(settles_to.values())
     verdict_probs = np.array([*settles_to.values(), max(1.0 - p_settles, 0.0)])
@@ -560,17 +690,6 @@ def _effect(
     )
 
 
-def _seed_verdict(case: Case, outcome: _Outcome) -> str:
-    findings = dict(outcome.findings)
-    vegf_nodes = set(VEGF_NODES.values())
-    for node, state in outcome.nodes.items():
-        if node in vegf_nodes and state not in VEGF_BANDS_DECIDING_SEED:
-            findings.pop("vegf", None)  # the band straddles the seed cut-off: no decision
-    if not findings:
-        return verdict_of(case, "seed")
-    return verdict_of(_with(case, findings), "seed")
-
-
 # ---------------------------------------------------------------- the work-up
 def workup(
     case: Case,
@@ -583,12 +702,18 @@ def workup(
     """The proposed tests for ``case`` in order, or 'settled' (module docstring)."""
     cat = catalogue or load_catalogue()
     verdict = seed_result.verdict if seed_result is not None else verdict_of(case, "seed")
-    base_log_post, _ = engine.log_posterior_batch(engine.encode([evidence]))
+    base_codes = engine.encode([evidence])
+    base_log_post, _ = engine.log_posterior_batch(base_codes)
     base_post = np.exp(base_log_post[0])
     posterior = dict(zip(engine.query_states, (float(p) for p in base_post), strict=True))
     leader = max(posterior, key=lambda d: posterior[d])
     poems_now = float(_binary_entropy(posterior[POSITIVE]))
-    items: list[tuple[int, float, int, WorkupItem]] = []
+    need_seed = verdict == INDETERMINATE
+    columns_ok = all(
+        node in NODES and engine.states[node] == NODES[node].states for node in engine.observable
+    )
+    # 1. the tests on offer and their possible results
+    offered: list[tuple[int, OrderableTest, str | None, tuple[str, ...], _Plan | None]] = []
     for order, test in enumerate(cat.tests):
         mimic = _mimic(test, posterior, leader, cat.mimic_min_posterior)
         if test.directed_at and mimic is None:
@@ -608,11 +733,52 @@ def workup(
         )
         if not pairs and not (mimic and unscored):
             continue
-        effect = (
-            _effect(case, test, pairs, engine, evidence, verdict, base_post, seed + order)
-            if pairs
-            else None
-        )
+        plan = _plan(case, pairs, engine, base_codes[0], seed + order, need_seed) if pairs else None
+        if plan is None and not mimic:
+            continue
+        offered.append((order, test, mimic, open_ids + unscored, plan))
+    # 2. every test's results read as cases in one pass, and scored in one engine call
+    plans = [plan for *_, plan in offered if plan is not None]
+    codes, seed_verdicts = _read_results(
+        case,
+        [r for plan in plans for r in plan.results],
+        [r for plan in plans for r in plan.seed_reads],
+        engine,
+        columns_ok,
+    )
+    blocks, starts, row, seed_row = [], {}, 0, 0
+    for plan in plans:
+        n = len(plan.results)
+        blocks.append(codes[row : row + n])
+        starts[id(plan)] = (row, seed_row)
+        row += n
+        seed_row += len(plan.seed_reads)
+    n_results = row
+    blocks += [plan.joint for plan in plans if plan.joint is not None]
+    if blocks:
+        all_log_post, all_log_ev = engine.log_posterior_batch(np.concatenate(blocks))
+    k = engine.query_states.index(POSITIVE)
+    joint_row = n_results
+    items: list[tuple[int, float, int, WorkupItem]] = []
+    for order, test, mimic, open_ids, plan in offered:
+        effect = None
+        if plan is not None:
+            first, first_seed = starts[id(plan)]
+            take = first + np.array([o.result for o in plan.outcomes])
+            log_joint = None
+            if plan.joint is not None:
+                log_joint = all_log_ev[joint_row : joint_row + len(plan.outcomes)]
+                joint_row += len(plan.outcomes)
+            effect = _effect(
+                plan,
+                seed_verdicts[first_seed : first_seed + len(plan.seed_reads)],
+                verdict,
+                base_post,
+                all_log_post[take],
+                all_log_ev[take],
+                log_joint,
+                k,
+            )
         if effect is None and not mimic:
             continue
         worth = effect is not None and (
@@ -634,7 +800,7 @@ def workup(
                     tier=test.tier,
                     cost=test.cost,
                     reveals=test.known_findings(),
-                    open_findings=open_ids + unscored,
+                    open_findings=open_ids,
                     expected_information_bits=None if effect is None else effect.bits,
                     expected_abs_change_poems=None if effect is None else effect.abs_change,
                     p_settles_seed=None if effect is None else effect.p_settles,
@@ -667,7 +833,7 @@ def workup(
     settled = not final
     message = (
         "Settled: no available test is expected to change the diagnosis probabilities or the "
-        "seed criteria verdict enough to be worth doing."
+        f"{_SEED_NAME} criteria verdict enough to be worth doing."
         if settled
         else f"{len(final)} test(s) worth doing, least invasive first."
     )
@@ -707,15 +873,16 @@ def _mimic(
 def _why(effect: _Effect | None, mimic: str | None, posterior: Mapping[str, float]) -> str:
     parts = []
     if mimic is not None:
-        parts.append(f"aimed at {mimic.replace('_', ' ')} (P {posterior[mimic]:.0%})")
+        parts.append(f"aimed at {diagnosis_label(mimic)} (P {percent(posterior[mimic])})")
     if effect is not None:
+        change = "< 1 %" if effect.abs_change < 0.005 else f"{100 * effect.abs_change:.0f} %"
         parts.append(f"expected information {effect.bits:.2f} bits")
-        parts.append(f"expected change of P(POEMS) {effect.abs_change:.0%}")
+        parts.append(f"expected change of P(POEMS) {change}")
         if effect.p_settles > 0:
             ways = " or ".join(
-                f"{v.replace('_', ' ')} {p:.0%}" for v, p in sorted(effect.settles_to.items())
+                f"{state_words(v)} {percent(p)}" for v, p in sorted(effect.settles_to.items())
             )
-            parts.append(f"decides the seed criteria ({ways})")
+            parts.append(f"decides the {_SEED_NAME} criteria ({ways})")
     else:
         parts.append("the network does not model its result yet")
     return "; ".join(parts)

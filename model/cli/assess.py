@@ -12,6 +12,7 @@ from model.constants import DEFAULT_SETTING
 from model.formatting import (
     diagnosis_label,
     interval_text,
+    node_title,
     percent,
     probability,
     rule_set_name,
@@ -111,7 +112,8 @@ def format_text(a: Assessment) -> str:
             for n, item in enumerate(a.workup.items, start=1)
         ]
     if a.evidence:
-        footer += ["", "Evidence used: " + ", ".join(f"{k}={v}" for k, v in a.evidence.items())]
+        used = (f"{node_title(k)}: {state_words(v)}" for k, v in a.evidence.items())
+        footer += ["", "Evidence used: " + "; ".join(used)]
     footer += [f"Note: {n}" for n in a.notes]
     footer += ["", DISCLAIMER]
     return "\n".join(line.rstrip() for line in header + rows + footer)

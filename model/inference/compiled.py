@@ -367,6 +367,7 @@ class CompiledEngine:
         self._core_to_query = np.repeat(
             np.arange(len(self.query_states), dtype=np.int64), self.n_core // len(self.query_states)
         )
+        self._query_masks = [self._core_to_query == q for q in range(len(self.query_states))]
 
     # ------------------------------------------------------------------ description
     @property
@@ -547,14 +548,13 @@ class CompiledEngine:
         exact log-odds near 0 and 1. Impossible evidence gives ``-inf`` everywhere.
         """
         arr = self.check_codes(codes)
-        idx = self._offsets[None, :] + (arr.astype(np.int64) + 1) @ self._stride_matrix
-        loglik = self._log_prior[None, :] + self._log_tables[idx].sum(axis=1)
+        loglik = self._log_likelihood(arr)
         top = loglik.max(axis=1, keepdims=True)
         finite_top = np.where(np.isfinite(top), top, 0.0)
-        weights = np.exp(loglik - finite_top)
+        weights = np.exp(loglik - finite_top, out=loglik)
         n_query = len(self.query_states)
         per_query = np.stack(
-            [weights[:, self._core_to_query == q].sum(axis=1) for q in range(n_query)], axis=1
+            [weights[:, mask].sum(axis=1) for mask in self._query_masks[:n_query]], axis=1
         )
         with np.errstate(divide="ignore", invalid="ignore"):
             log_evidence = np.log(per_query.sum(axis=1)) + finite_top[:, 0]
@@ -563,6 +563,18 @@ class CompiledEngine:
         log_post[impossible] = -np.inf
         log_evidence[impossible] = -np.inf
         return log_post, log_evidence
+
+    def _log_likelihood(self, arr: np.ndarray) -> np.ndarray:
+        """log P(core, e) per row of checked codes: the table rows of every group, added in
+        group order (the same additions, in the same order, as a sum over the group axis)."""
+        idx = self._offsets[None, :] + (arr.astype(np.int64) + 1) @ self._stride_matrix
+        if idx.shape[1] == 0:
+            return np.repeat(self._log_prior[None, :], len(arr), axis=0)
+        total = self._log_tables.take(idx[:, 0], axis=0)
+        for g in range(1, idx.shape[1]):
+            total += self._log_tables.take(idx[:, g], axis=0)
+        total = np.add(self._log_prior[None, :], total, out=total)
+        return total
 
     @staticmethod
     def impossible(posteriors: np.ndarray) -> np.ndarray:

@@ -1,0 +1,294 @@
+"""The work-up's fast paths agree exactly with the slow, obvious ones they replace.
+
+- ``Case.with_findings`` accepts and refuses exactly what ``Case.from_dict`` of the merged
+  case does, and builds the same case;
+- :data:`model.case.CONSISTENCY_GROUPS` covers every consistency rule (brute force over
+  pairs of findings: two findings that share no group never refuse each other);
+- the reducer (answers remembered per consistency partners) reports the results of the
+  naive reduction that rebuilds and validates the case at every step;
+- the results read as cohort rows (``_read_results``) give the evidence codes of
+  ``encode(evidence_for(case))`` and the seed verdicts of ``criteria.verdict`` on the case;
+- the vectorised Monte Carlo draws are the draws of one ``Generator.choice(p=...)`` per draw;
+- ``log_posterior_batch`` gives the same numbers whatever rows it is given with, and agrees
+  with pgmpy's variable elimination to 1e-9.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from model.analysis import credible_interval
+from model.analysis import workup as w
+from model.analysis.uncertainty import _draw_batch
+from model.case import CONSISTENCY_GROUPS, Case, consistency_partners
+from model.criteria import verdict as verdict_of
+from model.exceptions import CaseError
+from model.inference.engine import engine_for, resolve
+from model.inference.simulate import encode, simulate
+from model.network import build_network, build_tables
+from model.network.evidence import evidence_for
+from model.network.evidence_codes import OBSERVABLE
+from model.vocabulary import FINDINGS, Kind
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLE_CASES = [Case.load(p) for p in sorted(EXAMPLES.glob("*.json"))]
+
+
+def _values(fid: str) -> list[Any]:
+    """Values of a finding that reach every side of the thresholds the validator uses."""
+    spec = FINDINGS[fid]
+    if spec.kind is Kind.MEASUREMENT:
+        return [
+            {"value": v, "unit": "pg/mL", "specimen": s, "uln": 100.0}
+            for v in (50.0, 150.0, 1500.0)
+            for s in ("serum", "plasma")
+        ]
+    if spec.kind is Kind.NUMBER:
+        assert spec.plausible is not None
+        low, high = spec.plausible
+        return [low + (high - low) * q for q in (0.0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 1.0)]
+    return list(spec.states)
+
+
+def _accepts(case: Case, findings: dict[str, Any]) -> bool:
+    try:
+        case.with_findings(findings)
+    except CaseError:
+        return False
+    return True
+
+
+def _slow_with(case: Case, findings: dict[str, Any]) -> Case:
+    data = case.to_dict()
+    data["findings"] = {**data["findings"], **findings}
+    return Case.from_dict(data)
+
+
+@pytest.mark.parametrize("case", EXAMPLE_CASES[:3], ids=lambda c: c.id or "case")
+def test_with_findings_is_from_dict_of_the_merged_case(case: Case) -> None:
+    rng = np.random.default_rng(7)
+    ids = [f for f in FINDINGS if case.entered(f) is None]
+    for _ in range(150):
+        chosen = rng.choice(len(ids), size=int(rng.integers(1, 4)), replace=False)
+        findings = {}
+        for i in chosen:
+            values = _values(ids[i])
+            findings[ids[i]] = values[int(rng.integers(len(values)))]
+        try:
+            expected = _slow_with(case, findings)
+        except CaseError as err:
+            with pytest.raises(CaseError) as got:
+                case.with_findings(findings)
+            assert str(got.value) == str(err)
+            continue
+        assert case.with_findings(findings) == expected
+
+
+def test_findings_without_a_shared_consistency_rule_never_refuse_each_other() -> None:
+    """The claim the reducer's memo rests on, by brute force over pairs of findings."""
+    base = Case.from_dict({"findings": {}})
+    ids = list(FINDINGS)
+    assert all(consistency_partners(f) >= {f} for f in ids)
+    checked = 0
+    for f, g in itertools.combinations(ids, 2):
+        if g in consistency_partners(f):
+            continue
+        for a in _values(f):
+            alone_f = _accepts(base, {f: a})
+            for b in _values(g):
+                both = _accepts(base, {f: a, g: b})
+                assert both == (alone_f and _accepts(base, {g: b})), (f, a, g, b)
+                checked += 1
+    assert checked > 10_000
+
+
+def test_every_group_holds_a_pair_that_can_refuse_each_other() -> None:
+    """The groups are not padding: each names findings that really constrain each other."""
+    base = Case.from_dict({"findings": {}})
+    for group in CONSISTENCY_GROUPS:
+        found = any(
+            _accepts(base, {f: a}) and _accepts(base, {g: b}) and not _accepts(base, {f: a, g: b})
+            for f, g in itertools.permutations(sorted(group), 2)
+            for a in _values(f)
+            for b in _values(g)
+        )
+        assert found, sorted(group)
+
+
+def _naive_reduce(
+    case: Case, pairs: tuple[tuple[str, str], ...], engine: Any, key: tuple[str, ...]
+) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
+    for (finding, node), state in zip(pairs, key, strict=True):
+        try:
+            for s in engine.states[node]:
+                _slow_with(case, {**kept, finding: w._value(finding, node, s)})
+        except CaseError:
+            continue
+        kept[finding] = w._value(finding, node, state)
+    return kept
+
+
+def _tests_with_pairs(case: Case, engine: Any) -> list[tuple[Any, tuple[tuple[str, str], ...]]]:
+    out = []
+    for test in w.load_catalogue().tests:
+        pairs = w.open_findings(case, test, engine)
+        if pairs:
+            out.append((test, pairs))
+    return out
+
+
+CASES = [
+    *EXAMPLE_CASES,
+    Case.from_dict({"findings": {}}),
+    Case.from_dict({"findings": {"polyneuropathy": "present", "monoclonal_protein": "absent"}}),
+    Case.from_dict(
+        {"findings": {"polyneuropathy": "present", "skin_changes": "absent", "platelets": 500}}
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id or str(sorted(c.findings)))
+def test_fast_reduction_and_reading_equal_the_case_path(case: Case) -> None:
+    priors, chosen = resolve(case, None, None)
+    engine = engine_for(priors, chosen)
+    rng = np.random.default_rng(3)
+    for _test, pairs in _tests_with_pairs(case, engine):
+        reduce = w._Reducer(case, pairs, engine)
+        states = [engine.states[node] for _, node in pairs]
+        if math.prod(len(s) for s in states) <= w.EXACT_LIMIT:
+            keys = list(itertools.product(*states))
+        else:
+            keys = [tuple(s[int(rng.integers(len(s)))] for s in states) for _ in range(40)]
+        results = [reduce(key) for key in keys]
+        for key, kept in zip(keys, results, strict=True):
+            assert kept == _naive_reduce(case, pairs, engine, key)
+        seed_reads = [
+            w._seed_findings(dict(zip((n for _, n in pairs), key, strict=True)), kept)
+            for key, kept in zip(keys, results, strict=True)
+        ]
+        codes, verdicts = w._read_results(case, results, seed_reads, engine, True)
+        for row, kept in zip(codes, results, strict=True):
+            expected = engine.encode([evidence_for(_slow_with(case, kept))])[0]
+            np.testing.assert_array_equal(row, expected)
+        for got, read in zip(verdicts, seed_reads, strict=True):
+            assert got == verdict_of(_slow_with(case, read) if read else case, "seed")
+
+
+def _naive_sample(
+    pairs: tuple[tuple[str, str], ...], engine: Any, evidence: dict[str, str], seed: int
+) -> list[dict[str, str]]:
+    """The draws as first written: one engine call per finding over dicts, one
+    ``Generator.choice`` per draw."""
+    rng = np.random.default_rng(seed)
+    drawn: list[dict[str, str]] = [{} for _ in range(w.MC_DRAWS)]
+    for _, node in pairs:
+        states = engine.states[node]
+        rows = [{**evidence, **d, node: s} for d in drawn for s in states]
+        _, log_ev = engine.log_posterior_batch(engine.encode(rows))
+        log_ev = log_ev.reshape(w.MC_DRAWS, len(states))
+        top = log_ev.max(axis=1, keepdims=True)
+        weights = np.exp(log_ev - np.where(np.isfinite(top), top, 0.0))
+        for i, d in enumerate(drawn):
+            total = weights[i].sum()
+            p = weights[i] / total if total > 0 else np.full(len(states), 1 / len(states))
+            d[node] = states[int(rng.choice(len(states), p=p))]
+    return drawn
+
+
+@pytest.mark.parametrize("case", EXAMPLE_CASES[:4], ids=lambda c: c.id or "case")
+def test_vectorised_draws_are_the_per_draw_choices(case: Case) -> None:
+    priors, chosen = resolve(case, None, None)
+    engine = engine_for(priors, chosen)
+    evidence = evidence_for(case)
+    base = engine.encode([evidence])[0]
+    sampled = 0
+    for order, (_test, pairs) in enumerate(_tests_with_pairs(case, engine)):
+        # every test, large or not, drawn both ways (the enumerated ones too: more cases)
+        fast = w._sample(pairs, engine, base, seed=order)
+        assert fast == _naive_sample(pairs, engine, evidence, seed=order)
+        sampled += 1
+    assert sampled > 3
+
+
+def test_log_posterior_batch_is_row_independent_and_agrees_with_pgmpy() -> None:
+    from pgmpy.inference import VariableElimination
+
+    priors, setting = resolve(None, "paraproteinemic_neuropathy", None)
+    engine = engine_for(priors, setting)
+    rng = np.random.default_rng(11)
+    codes = np.concatenate(
+        [
+            encode(simulate(build_tables(priors, setting), 40, rng, missing), OBSERVABLE)
+            for missing in (0.0, 0.3, 0.6, 0.9)
+        ]
+    )
+    log_post, log_ev = engine.log_posterior_batch(codes)
+    for i in range(0, len(codes), 7):
+        one_post, one_ev = engine.log_posterior_batch(codes[i : i + 1])
+        np.testing.assert_array_equal(one_post[0], log_post[i])
+        np.testing.assert_array_equal(one_ev[0], log_ev[i])
+    infer = VariableElimination(build_network(priors, setting))
+    for i in range(0, len(codes), 16):
+        evidence = engine.with_implied(
+            {
+                OBSERVABLE[j]: engine.states[OBSERVABLE[j]][c]
+                for j, c in enumerate(codes[i])
+                if c >= 0
+            }
+        )
+        factor = infer.query(["diagnosis"], evidence=evidence, show_progress=False)
+        expected = [factor.get_value(diagnosis=s) for s in engine.query_states]
+        np.testing.assert_allclose(np.exp(log_post[i]), expected, atol=1e-9, rtol=0)
+
+
+def test_interval_takes_draws_made_elsewhere() -> None:
+    """The draws hook (for a draws cache): the same draws handed in, raw or prepared, give the
+    same interval as the cached draws of the same seed."""
+
+    case = EXAMPLE_CASES[0]
+    priors, setting = resolve(case, None, None)
+    evidence = evidence_for(case)
+    own = credible_interval(priors, setting, evidence, n_draws=50, seed=4)
+    raw = priors.sample(50, np.random.default_rng(4))
+    assert credible_interval(priors, setting, evidence, draws=raw) == own
+    prepared = engine_for(priors, setting).prepare(build_tables(priors, setting, values=raw))
+    assert credible_interval(priors, setting, evidence, draws=prepared) == own
+    assert _draw_batch(priors, setting, 50, 4).n_batch == 50
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id or str(sorted(c.findings)))
+def test_remembered_acceptance_equals_building_the_case(case: Case) -> None:
+    """``admissible_nodes`` and ``open_findings`` (answers remembered across cases per
+    consistency partners) equal trying every value on a freshly validated case."""
+    priors, chosen = resolve(case, None, None)
+    engine = engine_for(priors, chosen)
+    evidence = evidence_for(case)
+    for _ in range(2):  # the second time from the memo
+        for node in w.admissible_nodes(case, engine, evidence):
+            finding = "bone_marrow_plasma_cells_pct" if node == "bone_marrow_plasma_cells" else node
+            if node.startswith("vegf_"):
+                continue
+            for state in engine.states[node]:
+                _slow_with(case, {finding: w._value(finding, node, state)})  # never raises
+        for test in w.load_catalogue().tests:
+            for finding, node in w.open_findings(case, test, engine):
+                for state in engine.states[node]:
+                    _slow_with(case, {finding: w._value(finding, node, state)})
+            for finding in test.known_findings():
+                node = w._node_of(finding, test, engine)
+                if node is None or w._entered_or_derived(case, finding):
+                    continue
+                if (finding, node) in w.open_findings(case, test, engine):
+                    continue
+                if finding == "vegf" and (case.vegf or case.entered("vegf_elevated")):
+                    continue
+                with pytest.raises(CaseError):  # left out only when some value is refused
+                    for state in engine.states[node]:
+                        _slow_with(case, {finding: w._value(finding, node, state)})
