@@ -422,6 +422,10 @@ def test_the_answer_is_in_the_first_screen(
         case = Case.load(ROOT / "examples" / "classic_poems.json")
         page.goto(_link(app_url, case))
         answer = _wait_answer(page, case)
+        # the final answer band: while the interval is computed a spinner line sits under it
+        page.wait_for_function(
+            "() => document.querySelectorAll('[data-testid=\"stSpinner\"]').length === 0"
+        )
         main = page.get_by_test_id("stMain")
         parts = [
             main.locator(f".st-key-{render.HEADLINE_KEY}").first,
@@ -429,11 +433,11 @@ def test_the_answer_is_in_the_first_screen(
             main.get_by_text(render.tab_title("seed") + ":").first,
             main.get_by_test_id("stAlert").filter(has_text=answer.agreement.split(":")[0]).first,
         ]
+        page.screenshot(path=str(ARTIFACTS / f"browser-first-screen-{width}.png"))
         for part in parts:
             box = part.bounding_box()
             assert box is not None
             assert box["y"] + box["height"] <= height, (part, box)
-        page.screenshot(path=str(ARTIFACTS / f"browser-first-screen-{width}.png"))
     finally:
         context.close()
 

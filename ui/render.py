@@ -27,9 +27,8 @@ from model.vocabulary import FINDINGS, Kind, label
 from ui.state import file_stem
 
 DISCLAIMER = (
-    f"**{CORE_DISCLAIMER}** A structured second look at the findings you "
-    "entered; it does not replace clinical judgement, a haematologist's review, or the tests "
-    "it suggests."
+    f"**{CORE_DISCLAIMER}** A second look at the findings entered; it does not replace "
+    "clinical judgement or a haematologist's review."
 )
 
 VERDICT_BADGE: Mapping[str, str] = {
