@@ -38,6 +38,7 @@ from model.inference.exact import posterior as exact_posterior
 from model.network.evidence import NOT_IN_NETWORK, evidence_for, setting_conflicts
 from model.network.structure import DIAGNOSIS_STATES
 from model.parameters import Priors
+from model.plausibility import check_notes
 from model.vocabulary import label
 
 LOW_PROBABILITY = 0.10
@@ -65,6 +66,9 @@ class Assessment:
     setting_conflicts : the setting's defining findings that the case contradicts, as
         ``{"finding", "setting_state", "case_state"}`` (e.g. no neuropathy in a neuropathy
         clinic); each also has a sentence in ``notes``.
+    checks : ``Check:`` notes on findings that are possible together but suspicious
+        (:mod:`model.plausibility`: an entry error is as likely as the clinical reason);
+        each is also the first of ``notes``. They change no number.
     contributions, next_tests, credible_interval, sensitivity : the analyses of
         :mod:`model.analysis` (``None`` when ``assess(..., analyses=False)``).
         ``next_tests`` scores single findings (never one the case format would reject).
@@ -84,6 +88,7 @@ class Assessment:
     agreement: str
     notes: tuple[str, ...] = ()
     setting_conflicts: tuple[Mapping[str, str], ...] = ()
+    checks: tuple[str, ...] = ()
     contributions: Any = None
     next_tests: Any = None
     credible_interval: Any = None
@@ -125,6 +130,7 @@ class Assessment:
             "agreement": self.agreement,
             "notes": list(self.notes),
             "setting_conflicts": [dict(c) for c in self.setting_conflicts],
+            "checks": list(self.checks),
             "engine": self.engine,
             "priors_fingerprint": self.priors_fingerprint,
             "disclaimer": DISCLAIMER,
@@ -365,7 +371,8 @@ def assess(
         MappingProxyType({"finding": node, "setting_state": wanted, "case_state": got})
         for node, (wanted, got) in setting_conflicts(evidence, chosen_setting.implies).items()
     )
-    notes = _notes(
+    checks = check_notes(case)
+    notes = checks + _notes(
         case,
         evidence,
         criteria,
@@ -406,6 +413,7 @@ def assess(
         agreement=agreement,
         notes=notes,
         setting_conflicts=conflicts,
+        checks=checks,
         engine=engine,
         priors_fingerprint=priors.fingerprint,
         **extra,

@@ -5,6 +5,7 @@ Layers, lowest first (a module may import its own layer and any layer below it):
     base          exceptions, constants, inputs, vocabulary, units, codes
     measurements  measurements
     case          case, case_columns (cases as columns), case_schema, fhir, cohort/format.py,
+                  plausibility (suspicious combinations of a case's findings),
                   and the network contract (network/structure.py: nodes and states, which
                   both the priors and the network code read)
     rules         criteria/, parameters/
@@ -60,6 +61,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "model.fhir",
             "model.cohort.format",
             "model.network.structure",
+            "model.plausibility",
         ),
     ),
     ("rules", ("model.criteria", "model.parameters")),

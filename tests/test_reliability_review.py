@@ -165,14 +165,19 @@ def test_d8_a_bare_number_is_read_in_the_documented_unit_and_says_so(tmp_path: P
     assert Case.from_dict({"findings": fraction}).number("bone_marrow_plasma_cells_pct") == 5
 
 
-def test_d11_criteria_ignores_the_setting_that_assess_refuses(tmp_path: Path) -> None:
-    # D11 (by design, noted only): the criteria never read the setting; settings belong to
-    # the priors (a case file may name a setting of a custom prior set), so only assess
-    # checks it. The agreement property below therefore draws known settings only.
+def test_d11_criteria_refuses_the_setting_that_assess_refuses(tmp_path: Path) -> None:
+    # D11: the criteria never read the setting, but a case file is valid or it is not, so
+    # `criteria` refuses an unknown setting as `assess` does (exit 2, one line naming the
+    # field, the value, the settings of the priors and the fix).
     path = _write(tmp_path, '{"setting": "icu", "findings": {}}')
-    assert _poems("criteria", str(path)).returncode == 0
-    code, err = _in_process("assess", str(path))
-    assert code == 2 and "setting must be one of" in err
+    for command in ("criteria", "assess"):
+        code, err = _in_process(command, str(path))
+        assert code == 2 and err.count("\n") == 1, (command, err)
+        assert "setting must be one of neuropathy_clinic" in err and "Got 'icu'" in err
+    code, err = _in_process("criteria", str(path))
+    assert "Remove 'setting'" in err
+    known = _write(tmp_path, '{"setting": "hematology_clinic", "findings": {}}')
+    assert _in_process("criteria", str(known))[0] == 0
 
 
 # ------------------------------------------------------------------ area 2: the two commands
@@ -210,7 +215,7 @@ _cases: Any = st.fixed_dictionaries(
     optional={
         "sex": st.sampled_from(["male", "female", "other"]),
         "age": st.integers(-5, 130),
-        "setting": st.sampled_from(_SETTINGS),
+        "setting": st.sampled_from([*_SETTINGS, "icu", "hematology_clinc"]),  # D11
     },
 )
 
@@ -234,6 +239,7 @@ _cases: Any = st.fixed_dictionaries(
 @example({"findings": {"platelets": 650, "thrombocytosis": "absent"}})
 @example({"findings": {"light_chain": "lambda", "monoclonal_protein": "absent"}})
 @example({"sex": "female", "findings": {"hemoglobin": 16.2, "polycythemia": "absent"}})
+@example({"setting": "icu", "findings": {}})  # D11: an unknown setting, refused by both
 def test_criteria_and_assess_accept_and_refuse_the_same_cases(
     tmp_path_factory: pytest.TempPathFactory, data: dict[str, Any]
 ) -> None:

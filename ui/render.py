@@ -206,9 +206,13 @@ def agreement(assessment: Any) -> None:
         st.warning(text, icon=":material/compare_arrows:")
     else:
         st.info(text, icon=":material/compare_arrows:")
-    if assessment.notes:
+    checks = tuple(assessment.checks)
+    for check in checks:  # findings that are possible together but suspicious (by label)
+        st.warning(clinical_text(check), icon=":material/fact_check:")
+    notes = [n for n in assessment.notes if n not in checks]
+    if notes:
         with st.expander("How the case was read"):
-            for note in assessment.notes:
+            for note in notes:
                 st.markdown(f"- {clinical_text(note)}")
 
 

@@ -8,6 +8,9 @@ from typing import Any
 from model.case import Case
 from model.cli.common import notices, print_json, safe
 from model.criteria import RULE_SETS, CriteriaResult, evaluate, resolve_rule_set
+from model.exceptions import PriorsError
+from model.parameters import load_priors
+from model.vocabulary import suggest
 
 _STATUS_MARK = {"met": "[+]", "not_met": "[-]", "indeterminate": "[?]"}
 
@@ -30,6 +33,12 @@ def register(subparsers: Any) -> None:
         metavar="ID",
         default=None,
         help="evaluate only this rule set (one of " + ", ".join(RULE_SETS) + ")",
+    )
+    parser.add_argument(
+        "--priors",
+        metavar="DIR",
+        default=None,
+        help="priors folder whose settings the case's 'setting' may name (default: priors/)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=run)
@@ -60,9 +69,32 @@ def format_trace(result: CriteriaResult) -> str:
     return "\n".join(lines)
 
 
+def check_setting(case: Case, priors_dir: str | None) -> None:
+    """Refuse a case whose ``setting`` the priors do not define, as ``poems assess`` does.
+
+    The criteria never read the setting, but a case file either is valid or is not: both
+    commands accept and refuse the same files (``tests/test_reliability_review.py``). The
+    settings come from the priors folder (``settings.toml``), read only when needed; loading
+    the priors validates them and imports no inference package.
+    """
+    if case.setting is None and priors_dir is None:
+        return
+    settings = load_priors(priors_dir).settings
+    if case.setting is not None and case.setting not in settings:
+        raise PriorsError(
+            "setting",
+            case.setting,
+            "one of " + ", ".join(settings),
+            suggest(case.setting, settings)
+            or "Remove 'setting' from the case (the criteria do not read it), or pass "
+            "--priors with the folder that defines it.",
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     ids = tuple(RULE_SETS) if args.rule_set is None else (resolve_rule_set(args.rule_set).id,)
     case = Case.load(args.case)
+    check_setting(case, args.priors)
     results = {rule_id: evaluate(case, rule_id) for rule_id in ids}
     notices(args, case.implied_units())  # after success: an error stays the only line
     if args.json:
