@@ -162,7 +162,8 @@ def _blocks(a: Assessment, generated_at: datetime | None, version: str) -> list[
     blocks += _criteria_blocks(a.criteria)
     blocks += _analysis_blocks(a)
     flags = {FLAG_TEXT.get(f, f) for r in a.criteria.values() for f in r.flags}
-    notes = tuple(_words(n) for n in a.notes if n not in flags)  # flags are printed above
+    shown = flags | set(a.checks)  # flags and checks are printed above
+    notes = tuple(_words(n) for n in a.notes if n not in shown)
     if notes:
         blocks += [_Heading(2, "How the case was read"), _Bullets(notes)]
     blocks += [_Paragraph("Sources: " + " ".join(_sources(a.criteria)), small=True)]
@@ -219,6 +220,7 @@ def _answer_blocks(a: Assessment) -> list[_Block]:
         _Heading(2, "Answer"),
         _Paragraph(headline + ".", strong=True),
         _Paragraph(_words(a.agreement)),
+        *(_Paragraph(_words(check), strong=True) for check in a.checks),  # suspicious pairs
         _Table(
             ("", *(diagnosis_label(d) for d in order)),
             (

@@ -162,7 +162,9 @@ def test_report_shows_the_check() -> None:
     assert len(a.checks) == 1
     for fmt in ("markdown", "html"):
         text = render_report(a, fmt)
-        assert "Check:" in text and "without clinical polyneuropathy: subclinical" in text
+        assert text.count("Check:") == 1  # beside the answer, not repeated with the notes
+        assert "without clinical polyneuropathy: subclinical" in text
+        assert text.index("Check:") < text.index("Formal criteria")
         assert label("demyelinating_ncs") in text, fmt
 
 
