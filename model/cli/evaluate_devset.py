@@ -72,8 +72,13 @@ def run_devset(args: argparse.Namespace) -> int:
             "left out with --devset (each patient file carries its label)",
             "Drop --label, or evaluate a cohort CSV instead.",
         )
-    if args.bootstrap < 0 or args.bootstrap > 100_000:
-        raise InputError("--bootstrap", args.bootstrap, "between 0 and 100000", "2000 is usual.")
+    if args.bootstrap != 0 and not 10 <= args.bootstrap <= 100_000:
+        raise InputError(
+            "--bootstrap",
+            args.bootstrap,
+            "0 (no interval) or between 10 and 100000",
+            "2000 is usual.",
+        )
     devset = load_devset(args.devset or None)
     result = evaluate_devset(
         devset,
