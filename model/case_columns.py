@@ -337,20 +337,8 @@ def anemia(hb: np.ndarray, sex: Mapping[str, np.ndarray]) -> np.ndarray:
 
 def row_from_case(case: Case) -> dict[str, str]:
     """A case as one cohort row of strings (the inverse of reading a row; empty = not given)."""
-    row: dict[str, str] = {}
-    for key in CASE_COLUMNS:
-        value = getattr(case, key)
-        if value is not None:
-            row[key] = str(value)
-    for fid, value in case.findings.items():
-        if FINDINGS[fid].kind is Kind.MEASUREMENT:
-            row["vegf_value"] = str(value["value"])
-            row["vegf_unit"] = str(value.get("unit", "pg/mL"))
-            row["vegf_specimen"] = str(value.get("specimen", ""))
-            if "uln" in value:
-                row["vegf_uln"] = str(value["uln"])
-        else:
-            row[fid] = str(value)
+    row = {key: str(value) for key in CASE_COLUMNS if (value := getattr(case, key)) is not None}
+    row.update(row_texts(case.findings))
     return row
 
 
