@@ -47,7 +47,10 @@ def add_devset_arguments(parser: Any) -> None:
         type=int,
         default=DEFAULT_BOOTSTRAP,
         metavar="N",
-        help=f"bootstrap draws for the AUC interval (default {DEFAULT_BOOTSTRAP})",
+        help=(
+            "bootstrap draws for the AUC interval: 0 for none, else 10-100000 "
+            f"(default {DEFAULT_BOOTSTRAP})"
+        ),
     )
     group.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help="random seed of the bootstrap"
