@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from model.evaluation.devset import (
     POSITIVE_LABEL,
     V2_FINDINGS,
     DevsetEvaluation,
-    bootstrap_auc,
     evaluate_devset,
     load_devset,
     patient_source_keys,
@@ -28,6 +26,7 @@ from model.evaluation.devset import (
     summarise,
     write_citations,
 )
+from model.evaluation.metrics import bootstrap_metrics
 from model.exceptions import InputError
 from model.vocabulary import FINDINGS
 
@@ -245,11 +244,22 @@ def test_summary_against_a_hand_computation() -> None:
 
 
 def test_bootstrap_interval_is_reproducible_and_degenerate_when_separation_is_perfect() -> None:
-    y = [True, True, False, False, False]
-    assert bootstrap_auc(y, [0.9, 0.8, 0.1, 0.2, 0.3], 300) == (1.0, 1.0)
+    # The interval comes from metrics.bootstrap_metrics, the one AUC bootstrap of the project.
+    labels = groups = ["poems", "poems", "x", "x", "x"]
+
+    def interval(scores: list[float], n: int, seed: int = 1) -> tuple[float | None, float | None]:
+        p = np.asarray(scores)
+        s = summarise(
+            labels, groups, p, np.column_stack([p, 1 - p]), ("a", "b"), {}, n_bootstrap=n, seed=seed
+        )
+        return (s.auc_low, s.auc_high)
+
+    assert interval([0.9, 0.8, 0.1, 0.2, 0.3], 300) == (1.0, 1.0)
     scores = [0.9, 0.2, 0.1, 0.5, 0.3]
-    assert bootstrap_auc(y, scores, 300, seed=1) == bootstrap_auc(y, scores, 300, seed=1)
-    assert all(math.isnan(x) for x in bootstrap_auc(y, scores, 0))
+    assert interval(scores, 300) == interval(scores, 300)
+    direct = bootstrap_metrics([True, True, False, False, False], scores, n_boot=300, seed=7)
+    assert interval(scores, 300, seed=7) == (direct["auc"].low, direct["auc"].high)
+    assert interval(scores, 0) == (None, None)  # no draws, no interval
 
 
 def test_evaluation_matches_the_network_and_a_hand_count_on_the_real_set(
@@ -346,7 +356,14 @@ def test_cli_markdown_rows_and_citations(
     [
         (["evaluate"], "a cohort CSV with --label COLUMN, or --devset"),
         (["evaluate", "x.csv", "--devset"], "either a cohort or --devset"),
-        (["evaluate", "--devset", "--bootstrap", "-1"], "--bootstrap must be between"),
+        (
+            ["evaluate", "--devset", "--bootstrap", "-1"],
+            "--bootstrap must be 0 (no interval) or between",
+        ),
+        (
+            ["evaluate", "--devset", "--bootstrap", "5"],
+            "--bootstrap must be 0 (no interval) or between",
+        ),
         (["evaluate", "--devset", "--label", "dx"], "--label must be left out with --devset"),
     ],
 )

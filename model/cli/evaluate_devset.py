@@ -47,7 +47,10 @@ def add_devset_arguments(parser: Any) -> None:
         type=int,
         default=DEFAULT_BOOTSTRAP,
         metavar="N",
-        help=f"bootstrap draws for the AUC interval (default {DEFAULT_BOOTSTRAP})",
+        help=(
+            "bootstrap draws for the AUC interval: 0 for none, else 10-100000 "
+            f"(default {DEFAULT_BOOTSTRAP})"
+        ),
     )
     group.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help="random seed of the bootstrap"
@@ -72,8 +75,13 @@ def run_devset(args: argparse.Namespace) -> int:
             "left out with --devset (each patient file carries its label)",
             "Drop --label, or evaluate a cohort CSV instead.",
         )
-    if args.bootstrap < 0 or args.bootstrap > 100_000:
-        raise InputError("--bootstrap", args.bootstrap, "between 0 and 100000", "2000 is usual.")
+    if args.bootstrap != 0 and not 10 <= args.bootstrap <= 100_000:
+        raise InputError(
+            "--bootstrap",
+            args.bootstrap,
+            "0 (no interval) or between 10 and 100000",
+            "2000 is usual.",
+        )
     devset = load_devset(args.devset or None)
     result = evaluate_devset(
         devset,

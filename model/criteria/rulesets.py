@@ -8,7 +8,7 @@ thresholds of its own.
 References
 ----------
 .. [SEED] Patient-information page the project started from
-   (kept with the project's design notes, not shipped). It restates the Mayo/IMWG criteria:
+   (an internal document; docs/sources.md says what it is). It restates the Mayo/IMWG criteria:
    sclerotic lesion >= 0.8 cm on plain film or CT, and serum or plasma VEGF "at least 3 to 4
    times the upper limit of normal".
 .. [AJH23] Dispenzieri A. POEMS syndrome: update on diagnosis, risk-stratification, and

@@ -40,6 +40,7 @@ from model.evaluation.evaluate import DEFAULT_SETTING, score_cases
 from model.evaluation.metrics import (
     CalibrationBin,
     RulePerformance,
+    bootstrap_metrics,
     brier_score,
     calibration_bins,
     calibration_rows,
@@ -351,37 +352,6 @@ class DevsetSummary:
         }
 
 
-def bootstrap_auc(
-    y_true: Sequence[bool] | np.ndarray,
-    y_score: Sequence[float] | np.ndarray,
-    n_bootstrap: int = DEFAULT_BOOTSTRAP,
-    seed: int = DEFAULT_SEED,
-) -> tuple[float, float]:
-    """95 % percentile interval of the AUC, resampling positives and negatives separately.
-
-    Resampling within each class keeps both classes in every draw, so every replicate has
-    an AUC [ET93]. Returns ``(nan, nan)`` when ``n_bootstrap`` is 0.
-    """
-    labels = np.asarray(y_true, dtype=bool)
-    scores = np.asarray(y_score, dtype=float)
-    if n_bootstrap <= 0:
-        return (math.nan, math.nan)
-    pos, neg = scores[labels], scores[~labels]
-    if pos.size == 0 or neg.size == 0:
-        raise InputError("patients", f"{pos.size} POEMS, {neg.size} not", "both classes present")
-    rng = np.random.default_rng(seed)
-    draws = np.empty(n_bootstrap)
-    for b in range(n_bootstrap):
-        p = pos[rng.integers(0, pos.size, pos.size)]
-        q = neg[rng.integers(0, neg.size, neg.size)]
-        # Mann-Whitney on the two samples: P(p > q) + 0.5 P(p == q)
-        greater = (p[:, None] > q[None, :]).mean()
-        ties = (p[:, None] == q[None, :]).mean()
-        draws[b] = greater + 0.5 * ties
-    low, high = np.quantile(draws, [0.025, 0.975])
-    return (float(low), float(high))
-
-
 def summarise(
     labels: Sequence[str],
     groups: Sequence[str],
@@ -404,7 +374,10 @@ def summarise(
     post = np.asarray(posteriors, dtype=float)
     has_both = 0 < int(y.sum()) < y.size
     auc = roc_auc(y, p) if has_both else None
-    low, high = bootstrap_auc(y, p, n_bootstrap, seed) if has_both else (math.nan, math.nan)
+    low, high = math.nan, math.nan
+    if has_both and n_bootstrap > 0:  # the one AUC bootstrap: stratified, seeded [ET93]
+        interval = bootstrap_metrics(y, p, n_boot=n_bootstrap, seed=seed)["auc"]
+        low, high = interval.low, interval.high
     bins = calibration_bins(y, p, n_bins)
     group_rows: list[GroupResult] = []
     order = list(dict.fromkeys(groups))
