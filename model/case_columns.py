@@ -344,20 +344,7 @@ def row_from_case(case: Case) -> dict[str, str]:
 
 def variants(row: Mapping[str, str], changes: list[tuple[str, str]]) -> CaseColumns:
     """Parsed rows: ``row`` itself (row 0), then ``row`` with each (column, text) change."""
-    n = 1 + len(changes)
-    columns: dict[str, tuple[list[str], np.ndarray]] = {}
-    for name in {*row, *(c for c, _ in changes)}:
-        columns[name] = ([row.get(name, "").strip()], np.zeros(n, dtype=np.intp))
-    for i, (name, text) in enumerate(changes, start=1):
-        uniques, indices = columns[name]
-        if text not in uniques:
-            uniques.append(text)
-        indices[i] = uniques.index(text)
-    coded = {
-        name: CodedColumn(indices, np.array(uniques, dtype=object))
-        for name, (uniques, indices) in columns.items()
-    }
-    return parse_columns(coded, n)
+    return rows_with(row, [{}, *({name: text} for name, text in changes)])
 
 
 def row_texts(findings: Mapping[str, Any]) -> dict[str, str]:
