@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from model.constants import POEMS
 from model.vocabulary import FINDINGS
 
 TINY = 1e-6
@@ -160,6 +161,16 @@ def probability(p: float, interval: tuple[float, float] | None = None) -> str:
     if float(text) >= 100:
         return f"> {100 - 10**-decimals:g} %"
     return f"{text} %"
+
+
+def posterior_text(
+    diagnosis: str, p: float, poems_interval: tuple[float, float] | None = None
+) -> str:
+    """A diagnosis's posterior in a differential: P(POEMS) exactly as its headline writes it
+    (rounded to what its interval supports), every other diagnosis by :func:`percent`."""
+    if diagnosis == POEMS:
+        return probability(p, poems_interval)
+    return percent(p)
 
 
 def _significant(value: float, figures: int) -> str:

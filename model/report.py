@@ -34,6 +34,7 @@ from model.formatting import (
     diagnosis_label,
     interval_text,
     percent,
+    posterior_text,
     probability,
     rule_set_name,
     state_words,
@@ -224,7 +225,7 @@ def _answer_blocks(a: Assessment) -> list[_Block]:
         _Table(
             ("", *(diagnosis_label(d) for d in order)),
             (
-                ("after findings", *(percent(a.posterior[d]) for d in order)),
+                ("after findings", *(posterior_text(d, a.posterior[d], interval) for d in order)),
                 ("base rate", *(percent(a.prior[d]) for d in order)),
             ),
         ),

@@ -19,9 +19,11 @@ import pytest
 from model.assessment import assess
 from model.case import Case
 from model.cli import main
+from model.cli.assess import format_text, headline
 from model.evaluation.compare import compare_case
 from model.formatting import diagnosis_label, interval_text, percent, probability
 from model.parameters import load_priors
+from model.report import render_report
 from model.teaching.library import load_library
 from model.teaching.walk import step_note, walk
 
@@ -78,7 +80,8 @@ def test_cli_assess_writes_each_probability_by_the_policy(
     rows = {line.split("  ")[0]: line for line in out.splitlines()}
     for diagnosis, p in a.differential:
         row = rows[diagnosis_label(diagnosis)].split()
-        assert f"{percent(a.prior[diagnosis])} {percent(p)}" in " ".join(row), diagnosis
+        expected = headline if diagnosis == "poems" else percent(p)  # see the test below
+        assert f"{percent(a.prior[diagnosis])} {expected}" in " ".join(row), diagnosis
     assert too_precise(out) == []
 
 
@@ -107,3 +110,16 @@ def test_teaching_walk_writes_each_probability_as_the_app_does(case_id: str) -> 
         assert shown in step.note
         assert step.note == step_note(step, steps[i - 1] if i else None)
         assert too_precise(step.note) == [], (case_id, step.index)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_poems_reads_the_same_in_the_headline_and_the_differential(path: Path) -> None:
+    """P(POEMS) appears twice on every surface (headline and differential row); both follow
+    its interval, so a reader never sees "0.005 %" above "0.0054 %"."""
+    a = assess(Case.load(path))
+    shown = headline(a)
+    row = next(line for line in format_text(a).splitlines() if line.startswith("POEMS syndrome "))
+    assert f"{percent(a.prior_poems)} {shown}" in " ".join(row.split()), (row, shown)
+    report = render_report(a)
+    table_row = next(line for line in report.splitlines() if line.startswith("| after findings"))
+    assert shown in table_row, (table_row, shown)

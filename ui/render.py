@@ -18,6 +18,7 @@ from model.formatting import (
     interval_text,
     parameter_label,
     percent,
+    posterior_text,
     probability,
     rule_set_name,
     state_words,
@@ -149,12 +150,14 @@ def differential_chart(assessment: Any) -> None:
     A plain Vega-Lite spec (no altair objects: building those costs tens of milliseconds per
     rerun).
     """
+    interval = assessment.credible_interval
+    bounds = None if interval is None else interval_bounds(interval)
     rows = [
         {
-            "diagnosis": f"{diagnosis_label(d)}  {percent(p)}",
+            "diagnosis": f"{diagnosis_label(d)}  {posterior_text(d, p, bounds)}",
             "after": p,
             "base": assessment.prior[d],
-            "shown": percent(p),
+            "shown": posterior_text(d, p, bounds),
             "base_shown": percent(assessment.prior[d]),
         }
         for d, p in assessment.differential

@@ -14,6 +14,7 @@ from model.formatting import (
     interval_text,
     node_title,
     percent,
+    posterior_text,
     probability,
     rule_set_name,
     state_words,
@@ -79,6 +80,8 @@ def format_text(a: Assessment) -> str:
     precision policy); ``--json`` keeps the full numbers.
     """
     shown = headline(a)
+    ci = a.credible_interval
+    bounds = None if ci is None else (ci.low, ci.high)
     names = [diagnosis_label(d) for d, _ in a.differential]
     width = max(len("diagnosis"), *(len(n) for n in names)) + 2
     left = [
@@ -88,7 +91,7 @@ def format_text(a: Assessment) -> str:
         f"{'diagnosis':<{width}}{'prior':>10}{'posterior':>12}",
     ]
     left += [
-        f"{name:<{width}}{percent(a.prior[d]):>10}{percent(p):>12}"
+        f"{name:<{width}}{percent(a.prior[d]):>10}{posterior_text(d, p, bounds):>12}"
         for name, (d, p) in zip(names, a.differential, strict=True)
     ]
     right = ["Criteria", ""]
