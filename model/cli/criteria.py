@@ -8,9 +8,7 @@ from typing import Any
 from model.case import Case
 from model.cli.common import notices, print_json, safe
 from model.criteria import RULE_SETS, CriteriaResult, evaluate, resolve_rule_set
-from model.exceptions import PriorsError
 from model.parameters import load_priors
-from model.vocabulary import suggest
 
 _STATUS_MARK = {"met": "[+]", "not_met": "[-]", "indeterminate": "[?]"}
 
@@ -79,14 +77,11 @@ def check_setting(case: Case, priors_dir: str | None) -> None:
     """
     if case.setting is None and priors_dir is None:
         return
-    settings = load_priors(priors_dir).settings
-    if case.setting is not None and case.setting not in settings:
-        raise PriorsError(
-            "setting",
+    priors = load_priors(priors_dir)
+    if case.setting is not None:
+        priors.setting(
             case.setting,
-            "one of " + ", ".join(settings),
-            suggest(case.setting, settings)
-            or "Remove 'setting' from the case (the criteria do not read it), or pass "
+            fix="Remove 'setting' from the case (the criteria do not read it), or pass "
             "--priors with the folder that defines it.",
         )
 

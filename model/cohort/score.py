@@ -45,7 +45,7 @@ from model.inference.engine import DEFAULT_SETTING, default_priors, engine_for
 from model.network.evidence import evidence_for
 from model.network.evidence_codes import OBSERVABLE, evidence_codes
 from model.network.structure import DIAGNOSIS, NODES
-from model.parameters import Priors
+from model.parameters import SETTING_FIX, Priors
 from model.vocabulary import suggest
 
 DEFAULT_CHUNK_ROWS = 131_072
@@ -218,13 +218,8 @@ def score_file(
     if chunk_rows < 1:
         raise InputError("chunk_rows", chunk_rows, "at least 1")
     priors = priors if priors is not None else default_priors()
-    if setting is not None and setting not in priors.settings:
-        raise InputError(
-            "--setting",
-            setting,
-            "one of " + ", ".join(priors.settings),
-            suggest(setting, priors.settings),
-        )
+    if setting is not None:
+        priors.setting(setting, field="--setting", fix=SETTING_FIX)
     resolve_rule_set(rule_set)
     cohort = CohortSource(source, delimiter=delimiter, encoding=encoding)
     ignored = unknown_columns(cohort.names)

@@ -19,13 +19,11 @@ from __future__ import annotations
 import functools
 
 from model.case import Case
-from model.exceptions import PriorsError
 from model.inference.compiled import CompiledEngine
 from model.network.evidence_codes import OBSERVABLE
 from model.network.structure import DIAGNOSIS
 from model.network.tables import build_tables
 from model.parameters import Priors, load_priors
-from model.vocabulary import suggest
 
 DEFAULT_SETTING = "neuropathy_clinic"
 """The clinical setting used when neither the caller nor the case names one."""
@@ -43,13 +41,7 @@ def resolve(case: Case | None, setting: str | None, priors: Priors | None) -> tu
     :data:`DEFAULT_SETTING`); an unknown setting raises with a suggestion."""
     priors = priors if priors is not None else default_priors()
     chosen = setting or (case.setting if case is not None else None) or DEFAULT_SETTING
-    if chosen not in priors.settings:
-        raise PriorsError(
-            "setting",
-            chosen,
-            "one of " + ", ".join(priors.settings),
-            suggest(chosen, priors.settings) or "Add your own with Priors.with_setting().",
-        )
+    priors.setting(chosen)  # an unknown setting raises with a suggestion
     return priors, chosen
 
 

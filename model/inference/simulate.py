@@ -46,8 +46,8 @@ from model.network.structure import (
     VEGF_BAND_UPPER_EDGES,
     VEGF_NODES,
 )
-from model.parameters import Priors
-from model.vocabulary import FINDINGS, VEGF_SPECIMENS, suggest
+from model.parameters import SETTING_FIX, Priors
+from model.vocabulary import FINDINGS, VEGF_SPECIMENS
 
 VEGF_BAND_RANGES: tuple[tuple[float, float], ...] = tuple(
     (lo, hi)
@@ -178,19 +178,17 @@ def cohort_frame(
         names = np.array([*NODES[fid].states, ""], dtype=object)
         codes = np.where(synthetic.shown[fid], nodes[fid], -1)
         columns[fid] = names[codes]
-    # marrow percentage inside its band
-    marrow = np.full(n, "", dtype=object)
-    for i, band in enumerate(NODES[MARROW_NODE].states):
-        rows = (nodes[MARROW_NODE] == i) & synthetic.shown["bone_marrow_plasma_cells_pct"]
-        lo, hi = MARROW_RANGES[band]
-        marrow[rows] = np.round(rng.uniform(lo, hi, size=int(rows.sum())), 1).astype(str)
-    columns["bone_marrow_plasma_cells_pct"] = marrow
-    size = np.full(n, "", dtype=object)
-    for i, band in enumerate(NODES[LESION_SIZE].states):
-        rows = (nodes[LESION_SIZE] == i) & synthetic.shown["sclerotic_lesion_size_cm"]
-        lo, hi = LESION_SIZE_RANGES[band]
-        size[rows] = np.round(rng.uniform(lo, hi, size=int(rows.sum())), 2).astype(str)
-    columns["sclerotic_lesion_size_cm"] = size
+    # marrow percentage and lesion size inside their bands (same draws, in this order)
+    for column, node, ranges, decimals in (
+        ("bone_marrow_plasma_cells_pct", MARROW_NODE, MARROW_RANGES, 1),
+        ("sclerotic_lesion_size_cm", LESION_SIZE, LESION_SIZE_RANGES, 2),
+    ):
+        values = np.full(n, "", dtype=object)
+        for i, band in enumerate(NODES[node].states):
+            rows = (nodes[node] == i) & synthetic.shown[column]
+            lo, hi = ranges[band]
+            values[rows] = np.round(rng.uniform(lo, hi, size=int(rows.sum())), decimals).astype(str)
+        columns[column] = values
     # VEGF value inside the sampled band of the patient's specimen
     value = np.full(n, "", dtype=object)
     specimen_col = np.full(n, "", dtype=object)
@@ -257,23 +255,24 @@ def simulate_chunks(
     missing: float = 0.0,
     chunk: int = DEFAULT_CHUNK,
 ) -> Iterator[pd.DataFrame]:
-    """Synthetic cohort rows in chunks (bounded memory for millions of rows)."""
+    """Synthetic cohort rows in chunks (bounded memory for millions of rows).
 
-    if setting not in priors.settings:
-        raise InputError(
-            "--setting",
-            setting,
-            "one of " + ", ".join(priors.settings),
-            suggest(setting, priors.settings),
-        )
+    The arguments are checked when this is called, before the first chunk is asked for, so a
+    bad setting or count is refused before any progress bar starts.
+    """
+    implies = priors.setting(setting, field="--setting", fix=SETTING_FIX).implies
     if n < 0:
         raise InputError("--n", n, "a count of at least 0")
     tables = build_tables(priors, setting)
     rng = np.random.default_rng(seed)
-    for start in range(0, n, chunk):
-        size = min(chunk, n - start)
-        synthetic = simulate(tables, size, rng, missing, priors.setting(setting).implies)
-        yield cohort_frame(synthetic, rng, setting, first_id=start)
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        for start in range(0, n, chunk):
+            size = min(chunk, n - start)
+            synthetic = simulate(tables, size, rng, missing, implies)
+            yield cohort_frame(synthetic, rng, setting, first_id=start)
+
+    return chunks()
 
 
 def write_cohort(
@@ -294,10 +293,11 @@ def write_cohort(
         raise InputError("-o", str(path), "a .csv or .parquet file name")
     writer: Any = None
     rows = 0
+    frames = simulate_chunks(priors, setting, n, seed, missing)  # checks before the bar
     with tqdm(
         total=n, unit="rows", disable=not progress, file=sys.stderr, desc="simulating"
     ) as bar:
-        for frame in simulate_chunks(priors, setting, n, seed, missing):
+        for frame in frames:
             if suffix == ".parquet":
                 import pyarrow as pa
                 import pyarrow.parquet as pq

@@ -8,7 +8,7 @@ text), ``texts`` (priors from file texts) <- ``priors`` (the whole set and ``loa
 loop. File format: ``docs/formats.md``, ``docs/network-contract.md``.
 """
 
-from model.parameters.priors import Priors, default_directory, load_priors
+from model.parameters.priors import SETTING_FIX, Priors, default_directory, load_priors
 from model.parameters.schema import (
     KINDS,
     Categorical,
@@ -21,6 +21,7 @@ from model.parameters.schema import (
 
 __all__ = [
     "KINDS",
+    "SETTING_FIX",
     "Categorical",
     "NodePriors",
     "Parameter",

@@ -40,6 +40,9 @@ from model.parameters.schema import (
 from model.parameters.writer import canonical_data, write_priors
 from model.vocabulary import suggest
 
+SETTING_FIX = "Add it to settings.toml in your priors folder and pass --priors with that folder."
+"""What to do about an unknown setting named on the command line."""
+
 
 @dataclass(frozen=True, eq=False)
 class Priors:
@@ -84,16 +87,18 @@ class Priors:
             return self.latent[name]
         return self.findings[name]
 
-    def setting(self, setting_id: str) -> Setting:
-        """A setting by id; unknown ids raise a :class:`PriorsError` with a suggestion."""
+    def setting(self, setting_id: str, field: str = "setting", fix: str = "") -> Setting:
+        """A setting by id; an unknown id raises a :class:`PriorsError` naming ``field`` (the
+        case field or command-line option it came from), with a suggestion for a near miss,
+        else ``fix`` (default: how to add one)."""
         try:
             return self.settings[setting_id]
         except KeyError:
             raise PriorsError(
-                "setting",
+                field,
                 setting_id,
                 "one of " + ", ".join(self.settings),
-                suggest(setting_id, self.settings) or "Add it with Priors.with_setting().",
+                suggest(setting_id, self.settings) or fix or "Add it with Priors.with_setting().",
             ) from None
 
     def entries(self) -> Iterator[Parameter | Categorical]:
