@@ -159,6 +159,8 @@ def parse_json(
     ``NaN``/``Infinity`` literals are parsed (as Python's ``json`` does) so that the field
     check can name the field that holds them.
     """
+    if _brackets_deeper_than(text, max_depth):
+        raise _too_deep(what, where, error, max_depth)
     try:
         data = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_bounded_int)
     except _DuplicateKeyError as err:
@@ -189,6 +191,8 @@ def parse_toml(
     max_depth: int = MAX_DEPTH,
 ) -> dict[str, Any]:
     """TOML with nesting bounded; a syntax error names the line and the usual fixes."""
+    if _brackets_deeper_than(text, max_depth, comments=True):
+        raise _too_deep("TOML nesting", where, error, max_depth)
     try:
         data = tomllib.loads(text)
     except RecursionError:
@@ -205,6 +209,46 @@ def parse_toml(
     if depth(data) > max_depth:
         raise _too_deep("TOML nesting", where, error, max_depth)
     return data
+
+
+def _brackets_deeper_than(text: str | bytes, limit: int, *, comments: bool = False) -> bool:
+    """Whether ``text`` opens more than ``limit`` nested brackets outside its strings.
+
+    Checked before parsing, so a deeply nested file is refused without the parser ever
+    reaching Python's recursion limit (a ``RecursionError`` inside a parser can leave
+    CPython 3.11's own recursion counter wrong, and the next ``ast.parse`` in the process -
+    Streamlit compiling a page - then fails). ``comments``: ``#`` starts a comment (TOML).
+    Strings are skipped by their quotes, so a bracket inside a string never counts.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    if text.count("[") + text.count("{") <= limit:
+        return False  # cannot nest deeper than it has brackets
+    level = 0
+    quote = ""
+    escaped = False
+    in_comment = False
+    for char in text:
+        if in_comment:
+            in_comment = char != "\n"
+        elif quote:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote == '"':
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif comments and char == "#":
+            in_comment = True
+        elif char in "[{":
+            level += 1
+            if level > limit:
+                return True
+        elif char in "]}":
+            level = max(level - 1, 0)
+    return False
 
 
 def _too_deep(what: str, where: str, error: type[InputError], limit: int) -> InputError:

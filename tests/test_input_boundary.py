@@ -415,3 +415,27 @@ def test_the_cli_exits_0_or_2_with_one_line_on_generated_case_files(
     assert code in (0, 2), err.getvalue()
     if code == 2:
         assert err.getvalue().count("\n") == 1 and "internal error" not in err.getvalue()
+
+
+def test_deep_nesting_is_refused_before_the_parser_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parser that hits Python's recursion limit can leave CPython 3.11's recursion counter
+    wrong (the next ``ast.parse`` in the process - Streamlit compiling a page - then fails),
+    so too-deep JSON and TOML are refused from the text, before any parser sees them."""
+    import tomllib
+
+    from model import inputs
+    from model.exceptions import InputError
+
+    def never(*_: object, **__: object) -> None:
+        raise AssertionError("the parser was called")
+
+    monkeypatch.setattr(json, "loads", never)
+    monkeypatch.setattr(tomllib, "loads", never)
+    with pytest.raises(InputError, match="nesting"):
+        inputs.parse_json("[" * 5000 + "]" * 5000, what="case")
+    with pytest.raises(InputError, match="nesting"):
+        inputs.parse_toml("a = " + "[" * 5000 + "]" * 5000)
+    # brackets inside strings and comments do not count
+    monkeypatch.undo()
+    assert inputs.parse_json('{"a": "' + "[" * 100 + '"}', what="case") == {"a": "[" * 100}
+    assert inputs.parse_toml("# " + "[" * 100 + "\nb = 1") == {"b": 1}
