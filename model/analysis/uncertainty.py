@@ -43,6 +43,10 @@ from model.parameters.sampling import draw_for
 from model.parameters.schema import Categorical, Parameter
 
 RANGE_QUANTILES = (0.05, 0.95)
+SWING_DIGITS = 12
+"""Swings are ranked to this many decimals, ties by key: two parameters whose swings agree
+to rounding (a categorical state and its complement) keep one order however the arithmetic
+is associated."""
 
 INTERVAL_LABEL = "uncertainty in the parameters, not in the structure"
 """What a credible interval is, in a few words, for every place that shows one."""
@@ -208,7 +212,7 @@ def sensitivity(
         )
         for i, (param, low, high) in enumerate(chosen)
     ]
-    out.sort(key=lambda s: (-s.swing, s.key))
+    out.sort(key=lambda s: (-round(s.swing, SWING_DIGITS), s.key))
     return tuple(out if top_k is None else out[:top_k])
 
 

@@ -6,14 +6,15 @@ Part of :mod:`model.inference.compiled` (see its docstring for the method).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from model.exceptions import InputError
+from model.exceptions import InputError, PoemsError
 from model.inference.compiled_structure import _check_probabilities, _Cluster, _Node
-from model.inference.compiled_tables import _einsum
+from model.inference.compiled_tables import _einsum, _normalise
 from model.vocabulary import suggest
 
 
@@ -71,6 +72,59 @@ def _batched_nodes(
     return replaced, batch_shape
 
 
+def _core_ordered(nodes: Mapping[str, _Node], core: Sequence[str]) -> dict[str, _Node]:
+    """The same tables, laid out so that one state of a node hanging off the core only is one
+    contiguous (n_batch, *parents in core order) block.
+
+    Each such table is copied state-major, parents in core order, and the node keeps a
+    transposed view of the copy (same values, same axes), so :func:`_on_core` returns a
+    contiguous array and multiplying it runs at memory speed instead of through strides.
+    """
+    out = dict(nodes)
+    for name, node in nodes.items():
+        if name in core or not node.parents or not set(node.parents) <= set(core):
+            continue
+        order = sorted(node.parents, key=core.index)
+        perm = [1, 0] + [2 + node.parents.index(p) for p in order]
+        state_major = np.ascontiguousarray(node.values.transpose(perm))
+        out[name] = _Node(name, node.states, node.parents, state_major.transpose(np.argsort(perm)))
+    return out
+
+
+def _sum_out_hidden(
+    nodes: Mapping[str, _Node], keep: frozenset[str] | set[str]
+) -> dict[str, _Node]:
+    """Sum every node outside ``keep`` (the core and the observable nodes) that has exactly
+    one child into that child's table: ``P(y | rest, pa(x)) = sum_x P(y | rest, x) P(x | pa(x))``.
+
+    The joint of the other nodes is unchanged, so every posterior is too (up to the order of
+    the additions); done once per table batch, it takes a hidden root such as the
+    incidental-MGUS state out of every later contraction.
+    """
+    out = dict(nodes)
+    changed = True
+    while changed:
+        changed = False
+        for name, node in list(out.items()):
+            if name in keep:
+                continue
+            children = [c for c in out.values() if name in c.parents]
+            if len(children) != 1:
+                continue
+            child = children[0]
+            parents = tuple(p for p in child.parents if p != name)
+            parents += tuple(p for p in node.parents if p not in parents)
+            pair = [
+                (child.values, (child.name, *child.parents)),
+                (node.values, (name, *node.parents)),
+            ]
+            values = _einsum(pair, (child.name, *parents), batch=True)
+            out[child.name] = _Node(child.name, child.states, parents, values)
+            del out[name]
+            changed = True
+    return out
+
+
 def _cluster_likelihood_batched(
     cluster: _Cluster,
     nodes: Mapping[str, _Node],
@@ -78,8 +132,9 @@ def _cluster_likelihood_batched(
     observed: Mapping[str, int],
     n_batch: int,
 ) -> np.ndarray | None:
-    """Likelihood of the cluster's evidence per table set, (n_batch, core states)."""
-    members = list(cluster.nodes)
+    """Likelihood of the cluster's evidence per table set, shaped (n_batch, *core) with 1 on
+    the core axes it does not depend on."""
+    members = [name for name in cluster.nodes if name in nodes]  # less any summed out
     # Barren nodes: unobserved and without children left in the cluster sum to one.
     changed = True
     while changed:
@@ -105,7 +160,6 @@ def _cluster_likelihood_batched(
                 index.append(slice(None))
                 kept.append(axis)
         factors.append((arr[tuple(index)], kept))
-    core_cards = [nodes[c].card for c in core]
     # Contract onto the core variables the factors mention; the others are broadcast.
     used = tuple(c for c in core if any(c in axes for _, axes in factors))
     used_cards = [nodes[c].card for c in used]
@@ -118,19 +172,132 @@ def _cluster_likelihood_batched(
         part = [(f[start : start + step], axes) for f, axes in factors]
         small[start : start + step] = _einsum(part, used, batch=True)
     shape = [n_batch] + [nodes[c].card if c in used else 1 for c in core]
-    full = np.broadcast_to(small.reshape(shape), (n_batch, *core_cards))
-    return np.asarray(full.reshape(n_batch, -1))
+    return small.reshape(shape)
 
 
-FOLD_EVERY = 8
-"""Likelihood factors multiplied in the linear domain before one log (each factor is a
-probability; eight of them cannot underflow unless one is already zero)."""
+LINEAR_FLOOR = 1e-250
+"""A table set whose unnormalised posterior sums below this (or to zero) is recomputed in the
+log domain (:func:`_posterior_logs`): every factor is a probability, so a partial product is
+never smaller than the whole, and above this floor no partial product is subnormal."""
 
 
-def _log_full(linear: np.ndarray, n_batch: int, core_cards: Sequence[int]) -> np.ndarray:
-    """log of a broadcastable likelihood product, as (n_batch, core states)."""
+def _core_factor(node: _Node, core: Sequence[str]) -> np.ndarray:
+    """P(core node | its parents), shaped (n_batch, *core) with 1 on the axes it lacks."""
+    axes = (node.name, *node.parents)
+    order = sorted(axes, key=core.index)
+    arr = node.values.transpose([0] + [1 + axes.index(a) for a in order])
+    shape = [arr.shape[0]] + [1] * len(core)
+    for i, axis in enumerate(order):
+        shape[1 + core.index(axis)] = arr.shape[1 + i]
+    return arr.reshape(shape)
+
+
+def _core_evidence_factor(card: int, axis: int, n_core_axes: int, state: int) -> np.ndarray:
+    """1 where the core variable on ``axis`` is in ``state``, else 0; shape (1, *core)."""
+    shape = [1] * (n_core_axes + 1)
+    shape[1 + axis] = card
+    return (np.arange(card) == state).astype(np.float64).reshape(shape)
+
+
+def _likelihood_factors(
+    clusters: Sequence[_Cluster],
+    nodes: Mapping[str, _Node],
+    or_nodes: frozenset[str],
+    core: Sequence[str],
+    observed: Mapping[str, int],
+    n_batch: int,
+) -> list[np.ndarray]:
+    """One factor per observed cluster (and per observed latent core variable): its evidence
+    likelihood per table set, shaped (n_batch or 1, *core) with 1 on the core axes it does not
+    depend on. Unobserved clusters sum to one and are left out."""
+    out: list[np.ndarray] = []
+    for cluster in clusters:
+        if cluster.core_evidence:
+            name = cluster.nodes[0]
+            if name in observed:
+                card = nodes[name].card
+                out.append(_core_evidence_factor(card, core.index(name), len(core), observed[name]))
+            continue
+        if not any(name in observed for name in cluster.nodes):
+            continue
+        lik = _single_node_likelihood(cluster, nodes, core, observed)
+        if lik is None:
+            lik = _or_cluster_likelihood(cluster, nodes, core, observed, or_nodes)
+        if lik is None:
+            lik = _cluster_likelihood_batched(cluster, nodes, core, observed, n_batch)
+        if lik is not None:
+            out.append(lik)
+    return out
+
+
+_AXES = "bcdefghijklmnopqrstuvwxyz"  # core axes; "a" is the batch axis
+
+
+@functools.lru_cache(maxsize=256)
+def _contraction(spec: str, shapes: tuple[tuple[int, ...], ...]) -> list[Any]:
+    """The einsum path for ``spec`` on operands of these shapes (computed once)."""
+    dummies = [np.broadcast_to(np.float64(0.0), shape) for shape in shapes]
+    return list(np.einsum_path(spec, *dummies, optimize="greedy")[0])
+
+
+def _posterior_linear(
+    factors: Sequence[np.ndarray], core_cards: Sequence[int], n_batch: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior of the first core axis from the core prior and likelihood factors (all shaped
+    (n_batch or 1, *core) with 1 on absent axes), without ever forming the full core.
+
+    Factors on the same core axes are multiplied together; the groups are then contracted
+    with one ``einsum`` (sum over the other core axes). Returns the posterior (n_batch,
+    n_query) and which rows are sound: a row whose unnormalised total is zero, not finite or
+    below :data:`LINEAR_FLOOR` must be recomputed with :func:`_posterior_logs`.
+    """
+    if len(core_cards) > len(_AXES):
+        raise PoemsError(f"core too large for einsum ({len(core_cards)} variables)")
+    groups: dict[tuple[int, ...], np.ndarray] = {}
+    for factor in factors:
+        key = tuple(i for i, size in enumerate(factor.shape[1:]) if size != 1)
+        group = groups.get(key)
+        groups[key] = factor if group is None else group * factor
+    operands: list[np.ndarray] = []
+    terms: list[str] = []
+    for key, group in groups.items():
+        letters = "".join(_AXES[i] for i in key)
+        cards = [core_cards[i] for i in key]
+        if group.shape[0] == 1:
+            operands.append(group.reshape(cards))
+            terms.append(letters)
+        else:
+            operands.append(group.reshape(group.shape[0], *cards))
+            terms.append("a" + letters)
+    spec = ",".join(terms) + "->a" + _AXES[0]
+    if not any(t.startswith("a") for t in terms):  # no batched operand: add the batch axis
+        operands.append(np.ones(n_batch))
+        spec = ",".join([*terms, "a"]) + "->a" + _AXES[0]
+    path = _contraction(spec, tuple(o.shape for o in operands))
+    weights = np.einsum(spec, *operands, optimize=path)
+    total = weights.sum(axis=1)
+    sound = total > LINEAR_FLOOR  # False for NaN as well
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return weights / total[:, None], sound
+
+
+def _posterior_logs(
+    factors: Sequence[np.ndarray],
+    log_core_prior: np.ndarray,
+    core_cards: Sequence[int],
+    core_to_query: np.ndarray,
+    n_query: int,
+    rows: np.ndarray,
+) -> np.ndarray:
+    """The posterior of the given rows in the log domain over the full core (the exact path
+    for extreme likelihoods; NaN where the evidence is impossible)."""
+    loglik = log_core_prior[rows]
+    n = rows.size
     with np.errstate(divide="ignore"):
-        return np.log(np.broadcast_to(linear, (n_batch, *core_cards))).reshape(n_batch, -1)
+        for factor in factors:
+            part = factor[rows] if factor.shape[0] != 1 else factor
+            loglik = loglik + np.log(np.broadcast_to(part, (n, *core_cards))).reshape(n, -1)
+    return _normalise(loglik, core_to_query, n_query)
 
 
 def _single_node_likelihood(
@@ -195,6 +362,7 @@ def _or_cluster_likelihood(
     parts' probabilities and ``A`` the probability that every unobserved part is absent:
     aggregate present -> ``f`` if an observed part is present, else ``f (1 - A)``;
     aggregate absent -> 0 if an observed part is present, else ``f A``; not observed -> ``f``.
+    Shaped (n_batch, *core) with 1 on the core axes no part depends on.
     """
     aggregates = [n for n in cluster.nodes if n in or_nodes]
     if len(aggregates) != 1:
@@ -206,7 +374,6 @@ def _or_cluster_likelihood(
     if any(not set(nodes[p].parents) <= set(core) for p in parts):
         return None
     n_batch = nodes[agg].values.shape[0]
-    core_cards = [nodes[c].card for c in core]
     lik = np.ones([n_batch] + [1] * len(core))
     all_absent = np.ones_like(lik)
     any_observed_on = False
@@ -223,4 +390,4 @@ def _or_cluster_likelihood(
             lik = lik * (1.0 - all_absent)
         elif not agg_on:
             lik = lik * all_absent if not any_observed_on else lik * 0.0
-    return np.broadcast_to(lik, (n_batch, *core_cards))
+    return lik
