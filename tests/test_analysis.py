@@ -153,7 +153,7 @@ def test_credible_interval_equals_a_loop_over_the_same_draws() -> None:
 
 def test_sensitivity_ends_equal_engines_built_from_overridden_priors() -> None:
     swings = sensitivity(PRIORS, SETTING, EVIDENCE, top_k=None)
-    ranked = [(-round(s.swing, SWING_DIGITS), s.key) for s in swings]
+    ranked = [(-np.round(s.swing, SWING_DIGITS), s.key) for s in swings]
     assert ranked == sorted(ranked)  # largest swing first, ties (to rounding) by key
     assert not any(s.key.startswith("settings.hematology_clinic") for s in swings)
     picks = [swings[0], next(s for s in swings if s.key.startswith("findings."))]

@@ -199,29 +199,34 @@ def sensitivity(
     positive: str = POSITIVE,
 ) -> tuple[Sensitivity, ...]:
     """One-way sensitivity of P(``positive`` | evidence), largest swing first."""
-    chosen, batch = _sensitivity_batch(priors, setting)
+    chosen, batch, key_ranks = _sensitivity_batch(priors, setting)
     if batch is None:
         return ()
     engine = engine_for(priors, setting)
     probs: Any = engine.posterior_under(batch, evidence)
     k = engine.query_states.index(positive)
     p = probs[:, k]
-    out = [
-        Sensitivity(
-            param.key, low, high, float(p[2 * i]), float(p[2 * i + 1]), param.kind, param.source
+    at_low, at_high = p[0::2], p[1::2]
+    swing = np.round(np.abs(at_high - at_low), SWING_DIGITS)  # Sensitivity.swing, rounded
+    ranked = np.lexsort((key_ranks, -swing))  # largest first, ties by key
+    out = []
+    for i in ranked[:top_k]:
+        param, low, high = chosen[i]
+        out.append(
+            Sensitivity(
+                param.key, low, high, float(at_low[i]), float(at_high[i]), param.kind, param.source
+            )
         )
-        for i, (param, low, high) in enumerate(chosen)
-    ]
-    out.sort(key=lambda s: (-round(s.swing, SWING_DIGITS), s.key))
-    return tuple(out if top_k is None else out[:top_k])
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=8)
 def _sensitivity_batch(
     priors: Priors, setting: str
-) -> tuple[tuple[tuple[Parameter, float, float], ...], TableBatch | None]:
-    """Every swept parameter at its low and high end, as one prepared table batch (cached:
-    it does not depend on the patient)."""
+) -> tuple[tuple[tuple[Parameter, float, float], ...], TableBatch | None, np.ndarray]:
+    """Every swept parameter at its low and high end, as one prepared table batch, and each
+    parameter's place in the alphabetical order of the keys (cached: none of it depends on
+    the patient)."""
 
     rows: dict[str, Categorical] = {}
     for entry in priors.entries():
@@ -236,7 +241,7 @@ def _sensitivity_batch(
         if span is not None:
             chosen.append((param, *span))
     if not chosen:
-        return (), None
+        return (), None, np.zeros(0, dtype=np.int64)
     n = 2 * len(chosen)
     point = priors.point_values()
     values: dict[str, np.ndarray] = {}
@@ -261,4 +266,6 @@ def _sensitivity_batch(
                         p * (1.0 - v) / rest if rest > 0 else (1.0 - v) / (len(row.probs) - 1)
                     )
     tables = build_tables(priors, setting, values=values)
-    return tuple(chosen), engine_for(priors, setting).prepare(tables)
+    key_ranks = np.empty(len(chosen), dtype=np.int64)
+    key_ranks[sorted(range(len(chosen)), key=lambda i: chosen[i][0].key)] = np.arange(len(chosen))
+    return tuple(chosen), engine_for(priors, setting).prepare(tables), key_ranks

@@ -67,9 +67,10 @@ import numpy as np
 
 from model.exceptions import InputError, PoemsError
 from model.inference.compiled_batches import (
+    _all_absent,
     _batched_nodes,
     _core_factor,
-    _core_ordered,
+    _draws_last,
     _is_or_node,
     _likelihood_factors,
     _posterior_linear,
@@ -616,12 +617,18 @@ class CompiledEngine:
             )
         with np.errstate(divide="ignore"):
             log_prior = np.log(_core_prior_batched(nodes, self.core, n_batch))
-        nodes = _core_ordered(_sum_out_hidden(nodes, {*self.core, *self.observable}), self.core)
+        nodes = _sum_out_hidden(nodes, {*self.core, *self.observable})
         or_nodes = frozenset(n for n in nodes if _is_or_node(nodes, n))
+        leaves = {c.nodes[0] for c in self._clusters if len(c.nodes) == 1 and c.nodes[0] in nodes}
+        leaves.update(p for n in or_nodes for p in nodes[n].parents)
+        nodes = _draws_last(nodes, self.core, leaves, skip={*or_nodes, *self.core})
         core_factors = tuple(
             np.ascontiguousarray(_core_factor(nodes[c], self.core)) for c in self.core
         )
-        return TableBatch(nodes, batch_shape, n_batch, log_prior, or_nodes, core_factors)
+        all_absent = _all_absent(self._clusters, nodes, self.core, or_nodes)
+        return TableBatch(
+            nodes, batch_shape, n_batch, log_prior, or_nodes, core_factors, all_absent
+        )
 
     def posterior_under(
         self, tables: Mapping[str, Any] | TableBatch, evidence: Mapping[str, str]
@@ -647,9 +654,15 @@ class CompiledEngine:
         n_batch = batch.n_batch
         observed = {n: self.states[n].index(s) for n, s in evidence.items()}
         factors = _likelihood_factors(
-            self._clusters, batch.nodes, batch.or_nodes, self.core, observed, n_batch
+            self._clusters,
+            batch.nodes,
+            batch.or_nodes,
+            self.core,
+            observed,
+            n_batch,
+            batch.all_absent,
         )
-        probs, sound = _posterior_linear([*batch.core_factors, *factors], self._core_cards, n_batch)
+        probs, sound = _posterior_linear([*batch.core_factors, *factors], n_batch)
         if not sound.all():  # extreme or impossible evidence: redo those rows with logs
             rows = np.flatnonzero(~sound)
             probs[rows] = _posterior_logs(
@@ -680,4 +693,5 @@ class TableBatch:
     n_batch: int
     log_core_prior: np.ndarray  # (n_batch, core states)
     or_nodes: frozenset[str]  # deterministic-OR nodes in every table set of the batch
-    core_factors: tuple[np.ndarray, ...]  # each core CPD shaped (n_batch, *core), 1 if absent
+    core_factors: tuple[np.ndarray, ...]  # each core CPD shaped (*core, n_batch), 1 if absent
+    all_absent: Mapping[str, np.ndarray]  # OR aggregate -> P(all its parts absent | core)

@@ -6,13 +6,12 @@ Part of :mod:`model.inference.compiled` (see its docstring for the method).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from model.exceptions import InputError, PoemsError
+from model.exceptions import InputError
 from model.inference.compiled_structure import _check_probabilities, _Cluster, _Node
 from model.inference.compiled_tables import _einsum, _normalise
 from model.vocabulary import suggest
@@ -72,22 +71,31 @@ def _batched_nodes(
     return replaced, batch_shape
 
 
-def _core_ordered(nodes: Mapping[str, _Node], core: Sequence[str]) -> dict[str, _Node]:
-    """The same tables, laid out so that one state of a node hanging off the core only is one
-    contiguous (n_batch, *parents in core order) block.
+def _draws_last(
+    nodes: Mapping[str, _Node], core: Sequence[str], leaves: Iterable[str], skip: Iterable[str]
+) -> dict[str, _Node]:
+    """The same tables, stored with the batch (draw) axis last and contiguous.
 
-    Each such table is copied state-major, parents in core order, and the node keeps a
-    transposed view of the copy (same values, same axes), so :func:`_on_core` returns a
-    contiguous array and multiplying it runs at memory speed instead of through strides.
+    Every product and sum of :meth:`~model.inference.compiled.CompiledEngine.posterior_under`
+    then runs along the batch axis (thousands of numbers at a time) instead of along a
+    table's few states. Each node keeps a transposed view of its copy, with the usual axes
+    (n_batch, state, *parents). A *leaf* (a finding alone in its cluster, a part of an OR
+    aggregate: parents all core) is stored state-major with its parents in core order, so
+    one of its states is one contiguous (*parents, n_batch) block (:func:`_on_core`). Nodes in
+    ``skip`` (deterministic aggregates, core nodes) are left as they are.
     """
     out = dict(nodes)
+    leaves, skip = set(leaves), set(skip)
     for name, node in nodes.items():
-        if name in core or not node.parents or not set(node.parents) <= set(core):
+        if name in skip:
             continue
-        order = sorted(node.parents, key=core.index)
-        perm = [1, 0] + [2 + node.parents.index(p) for p in order]
-        state_major = np.ascontiguousarray(node.values.transpose(perm))
-        out[name] = _Node(name, node.states, node.parents, state_major.transpose(np.argsort(perm)))
+        axes = list(range(1, node.values.ndim))
+        if name in leaves and set(node.parents) <= set(core):
+            order = sorted(node.parents, key=core.index)
+            axes = [1] + [2 + node.parents.index(p) for p in order]
+        perm = [*axes, 0]
+        stored = np.ascontiguousarray(node.values.transpose(perm))
+        out[name] = _Node(name, node.states, node.parents, stored.transpose(np.argsort(perm)))
     return out
 
 
@@ -131,8 +139,9 @@ def _cluster_likelihood_batched(
     core: Sequence[str],
     observed: Mapping[str, int],
     n_batch: int,
+    or_nodes: frozenset[str] = frozenset(),
 ) -> np.ndarray | None:
-    """Likelihood of the cluster's evidence per table set, shaped (n_batch, *core) with 1 on
+    """Likelihood of the cluster's evidence per table set, shaped (*core, n_batch) with 1 on
     the core axes it does not depend on."""
     members = [name for name in cluster.nodes if name in nodes]  # less any summed out
     # Barren nodes: unobserved and without children left in the cluster sum to one.
@@ -147,32 +156,97 @@ def _cluster_likelihood_batched(
                 changed = True
     if not members:
         return None
-    factors: list[tuple[np.ndarray, Sequence[str]]] = []
-    for name in members:
+    # An OR aggregate whose parts feed nothing else here (and not each other) is taken in
+    # closed form over the parts' parents (:func:`_or_closed_form`), never as its 2^k table.
+    closed: dict[str, tuple[str, ...]] = {}
+    for agg in members:
+        parts = nodes[agg].parents
+        if agg not in or_nodes or not set(parts) <= set(members):
+            continue
+        if any(p in nodes[m].parents for p in parts for m in members if m != agg):
+            continue
+        closed[agg] = parts
+    in_closed = {n for agg, parts in closed.items() for n in (agg, *parts)}
+
+    variables = [m for m in members if m not in observed and m not in in_closed] + list(core)
+    position = {v: i for i, v in enumerate(variables)}
+    cards = [nodes[v].card for v in variables]
+
+    def place(name: str, state: int | None) -> np.ndarray:
+        """The node's table (at ``state`` if given, else at its observed state if any), laid
+        out on (variables..., batch) with 1 on the axes it lacks."""
         axes = (name, *nodes[name].parents)
-        arr = nodes[name].values
         index: list[Any] = [slice(None)]
         kept: list[str] = []
         for axis in axes:
-            if axis in observed and axis not in core:
+            if axis == name and state is not None:
+                index.append(state)
+            elif axis in observed and axis not in core:
                 index.append(observed[axis])
             else:
                 index.append(slice(None))
                 kept.append(axis)
-        factors.append((arr[tuple(index)], kept))
-    # Contract onto the core variables the factors mention; the others are broadcast.
-    used = tuple(c for c in core if any(c in axes for _, axes in factors))
-    used_cards = [nodes[c].card for c in used]
-    size = int(np.prod([nodes[m].card for m in members if m not in observed])) * int(
-        np.prod(used_cards)
-    )
-    step = max(1, (1 << 21) // max(size, 1))
-    small = np.empty((n_batch, *used_cards))
-    for start in range(0, n_batch, step):
-        part = [(f[start : start + step], axes) for f, axes in factors]
-        small[start : start + step] = _einsum(part, used, batch=True)
-    shape = [n_batch] + [nodes[c].card if c in used else 1 for c in core]
-    return small.reshape(shape)
+        arr = nodes[name].values[tuple(index)]
+        order = sorted(kept, key=position.__getitem__)
+        shape = [1] * len(variables) + [arr.shape[0]]
+        for axis in order:
+            shape[position[axis]] = cards[position[axis]]
+        return arr.transpose([1 + kept.index(a) for a in order] + [0]).reshape(shape)
+
+    placed = [place(name, None) for name in members if name not in in_closed]
+    for agg, parts in closed.items():
+        seen = [place(p, observed[p]) for p in parts if p in observed]
+        absent = [place(p, nodes[p].states.index(_OFF)) for p in parts if p not in observed]
+        any_on = any(nodes[p].states[observed[p]] == _ON for p in parts if p in observed)
+        agg_state = nodes[agg].states[observed[agg]] if agg in observed else None
+        if seen or agg_state is not None:
+            placed.append(_or_closed_form(seen, absent, any_on, agg_state))
+    # Sum the members out one at a time (:func:`_eliminate`).
+    n_members = len(variables) - len(core)
+    step = max(1, (1 << 21) // max(int(np.prod(cards)), 1))
+    chunks = [
+        _eliminate(
+            [f[..., start : start + step] if f.shape[-1] != 1 else f for f in placed],
+            range(n_members, len(variables)),
+        )
+        for start in range(0, n_batch, step)
+    ]
+    joined = chunks[0] if len(chunks) == 1 else np.concatenate(chunks, axis=-1)
+    return joined.reshape(joined.shape[n_members:])
+
+
+def _product(factors: Sequence[np.ndarray]) -> np.ndarray:
+    """The broadcast product of the factors, smallest first."""
+    ordered = sorted(factors, key=lambda f: f.size)
+    out = ordered[0]
+    for factor in ordered[1:]:
+        out = out * factor
+    return out
+
+
+def _eliminate(factors: Sequence[np.ndarray], keep: Iterable[int]) -> np.ndarray:
+    """Sum the product of the factors over every variable not in ``keep``.
+
+    Each factor is shaped (*variables, n_batch or 1) with 1 on the variables it does not
+    mention. Variables are summed out one at a time, the one whose factors span the fewest
+    cells first; each time only the factors that mention it are multiplied. The result is
+    shaped (*variables, n_batch) with 1 on every summed axis.
+    """
+    factors = list(factors)
+    todo = set(range(factors[0].ndim - 1)) - set(keep)
+
+    def span(v: int) -> int:
+        shapes = [f.shape for f in factors if f.shape[v] != 1]
+        return int(np.prod(np.broadcast_shapes(*shapes))) if shapes else 0
+
+    while todo:
+        v = min(sorted(todo), key=span)
+        todo.remove(v)
+        involved = [f for f in factors if f.shape[v] != 1]
+        if involved:
+            factors = [f for f in factors if f.shape[v] == 1]
+            factors.append(_product(involved).sum(axis=v, keepdims=True))
+    return _product(factors)
 
 
 LINEAR_FLOOR = 1e-250
@@ -182,20 +256,20 @@ never smaller than the whole, and above this floor no partial product is subnorm
 
 
 def _core_factor(node: _Node, core: Sequence[str]) -> np.ndarray:
-    """P(core node | its parents), shaped (n_batch, *core) with 1 on the axes it lacks."""
+    """P(core node | its parents), shaped (*core, n_batch) with 1 on the axes it lacks."""
     axes = (node.name, *node.parents)
     order = sorted(axes, key=core.index)
-    arr = node.values.transpose([0] + [1 + axes.index(a) for a in order])
-    shape = [arr.shape[0]] + [1] * len(core)
+    arr = node.values.transpose([1 + axes.index(a) for a in order] + [0])
+    shape = [1] * len(core) + [arr.shape[-1]]
     for i, axis in enumerate(order):
-        shape[1 + core.index(axis)] = arr.shape[1 + i]
+        shape[core.index(axis)] = arr.shape[i]
     return arr.reshape(shape)
 
 
 def _core_evidence_factor(card: int, axis: int, n_core_axes: int, state: int) -> np.ndarray:
-    """1 where the core variable on ``axis`` is in ``state``, else 0; shape (1, *core)."""
+    """1 where the core variable on ``axis`` is in ``state``, else 0; shape (*core, 1)."""
     shape = [1] * (n_core_axes + 1)
-    shape[1 + axis] = card
+    shape[axis] = card
     return (np.arange(card) == state).astype(np.float64).reshape(shape)
 
 
@@ -206,9 +280,10 @@ def _likelihood_factors(
     core: Sequence[str],
     observed: Mapping[str, int],
     n_batch: int,
+    all_absent: Mapping[str, np.ndarray],
 ) -> list[np.ndarray]:
     """One factor per observed cluster (and per observed latent core variable): its evidence
-    likelihood per table set, shaped (n_batch or 1, *core) with 1 on the core axes it does not
+    likelihood per table set, shaped (*core, n_batch or 1) with 1 on the core axes it does not
     depend on. Unobserved clusters sum to one and are left out."""
     out: list[np.ndarray] = []
     for cluster in clusters:
@@ -222,59 +297,32 @@ def _likelihood_factors(
             continue
         lik = _single_node_likelihood(cluster, nodes, core, observed)
         if lik is None:
-            lik = _or_cluster_likelihood(cluster, nodes, core, observed, or_nodes)
+            agg = next((n for n in cluster.nodes if n in all_absent), None)
+            absent = all_absent[agg] if agg is not None else None
+            lik = _or_cluster_likelihood(cluster, nodes, core, observed, or_nodes, absent)
         if lik is None:
-            lik = _cluster_likelihood_batched(cluster, nodes, core, observed, n_batch)
+            lik = _cluster_likelihood_batched(cluster, nodes, core, observed, n_batch, or_nodes)
         if lik is not None:
             out.append(lik)
     return out
 
 
-_AXES = "bcdefghijklmnopqrstuvwxyz"  # core axes; "a" is the batch axis
-
-
-@functools.lru_cache(maxsize=256)
-def _contraction(spec: str, shapes: tuple[tuple[int, ...], ...]) -> list[Any]:
-    """The einsum path for ``spec`` on operands of these shapes (computed once)."""
-    dummies = [np.broadcast_to(np.float64(0.0), shape) for shape in shapes]
-    return list(np.einsum_path(spec, *dummies, optimize="greedy")[0])
-
-
-def _posterior_linear(
-    factors: Sequence[np.ndarray], core_cards: Sequence[int], n_batch: int
-) -> tuple[np.ndarray, np.ndarray]:
+def _posterior_linear(factors: Sequence[np.ndarray], n_batch: int) -> tuple[np.ndarray, np.ndarray]:
     """Posterior of the first core axis from the core prior and likelihood factors (all shaped
-    (n_batch or 1, *core) with 1 on absent axes), without ever forming the full core.
+    (*core, n_batch or 1) with 1 on absent axes), without ever forming the full core.
 
-    Factors on the same core axes are multiplied together; the groups are then contracted
-    with one ``einsum`` (sum over the other core axes). Returns the posterior (n_batch,
-    n_query) and which rows are sound: a row whose unnormalised total is zero, not finite or
-    below :data:`LINEAR_FLOOR` must be recomputed with :func:`_posterior_logs`.
+    Factors on the same core axes are multiplied together; the other core axes are then
+    summed out (:func:`_eliminate`). Returns the posterior (n_batch, n_query) and which rows
+    are sound: a row whose unnormalised total is zero, not finite or below
+    :data:`LINEAR_FLOOR` must be recomputed with :func:`_posterior_logs`.
     """
-    if len(core_cards) > len(_AXES):
-        raise PoemsError(f"core too large for einsum ({len(core_cards)} variables)")
     groups: dict[tuple[int, ...], np.ndarray] = {}
     for factor in factors:
-        key = tuple(i for i, size in enumerate(factor.shape[1:]) if size != 1)
+        key = tuple(i for i, size in enumerate(factor.shape[:-1]) if size != 1)
         group = groups.get(key)
         groups[key] = factor if group is None else group * factor
-    operands: list[np.ndarray] = []
-    terms: list[str] = []
-    for key, group in groups.items():
-        letters = "".join(_AXES[i] for i in key)
-        cards = [core_cards[i] for i in key]
-        if group.shape[0] == 1:
-            operands.append(group.reshape(cards))
-            terms.append(letters)
-        else:
-            operands.append(group.reshape(group.shape[0], *cards))
-            terms.append("a" + letters)
-    spec = ",".join(terms) + "->a" + _AXES[0]
-    if not any(t.startswith("a") for t in terms):  # no batched operand: add the batch axis
-        operands.append(np.ones(n_batch))
-        spec = ",".join([*terms, "a"]) + "->a" + _AXES[0]
-    path = _contraction(spec, tuple(o.shape for o in operands))
-    weights = np.einsum(spec, *operands, optimize=path)
+    summed = _eliminate(list(groups.values()), [0])
+    weights = np.broadcast_to(summed, (*summed.shape[:-1], n_batch)).reshape(-1, n_batch).T
     total = weights.sum(axis=1)
     sound = total > LINEAR_FLOOR  # False for NaN as well
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -295,8 +343,9 @@ def _posterior_logs(
     n = rows.size
     with np.errstate(divide="ignore"):
         for factor in factors:
-            part = factor[rows] if factor.shape[0] != 1 else factor
-            loglik = loglik + np.log(np.broadcast_to(part, (n, *core_cards))).reshape(n, -1)
+            part = factor[..., rows] if factor.shape[-1] != 1 else factor
+            full = np.broadcast_to(part, (*core_cards, n)).reshape(-1, n).T
+            loglik = loglik + np.log(full)
     return _normalise(loglik, core_to_query, n_query)
 
 
@@ -304,7 +353,7 @@ def _single_node_likelihood(
     cluster: _Cluster, nodes: Mapping[str, _Node], core: Sequence[str], observed: Mapping[str, int]
 ) -> np.ndarray | None:
     """An observed cluster of one node whose parents are all core: its CPT column, as a view
-    shaped (n_batch, *core) (1 on core axes it does not depend on); else ``None``."""
+    shaped (*core, n_batch) (1 on core axes it does not depend on); else ``None``."""
     if len(cluster.nodes) != 1:
         return None
     node = nodes[cluster.nodes[0]]
@@ -339,31 +388,20 @@ def _is_or_node(nodes: Mapping[str, _Node], name: str) -> bool:
 
 
 def _on_core(node: _Node, core: Sequence[str], n_batch: int, state: int) -> np.ndarray:
-    """P(node = state | its core parents), shape (n_batch, *core) with 1 for absent axes."""
+    """P(node = state | its core parents), shape (*core, n_batch) with 1 for absent axes."""
     in_core_order = sorted(node.parents, key=core.index)
-    perm = [0] + [1 + node.parents.index(p) for p in in_core_order]
-    arr = node.values[:, state].transpose(perm)
-    shape = [n_batch] + [1] * len(core)
-    for parent in in_core_order:
-        shape[1 + core.index(parent)] = arr.shape[1 + in_core_order.index(parent)]
+    arr = node.values[:, state].transpose([1 + node.parents.index(p) for p in in_core_order] + [0])
+    shape = [1] * len(core) + [n_batch]
+    for i, parent in enumerate(in_core_order):
+        shape[core.index(parent)] = arr.shape[i]
     return arr.reshape(shape)
 
 
-def _or_cluster_likelihood(
-    cluster: _Cluster,
-    nodes: Mapping[str, _Node],
-    core: Sequence[str],
-    observed: Mapping[str, int],
-    or_nodes: frozenset[str],
-) -> np.ndarray | None:
-    """Closed form for an OR aggregate whose parts hang off the core only, else ``None``.
-
-    Given the core the parts are independent, so with ``f`` the product of the observed
-    parts' probabilities and ``A`` the probability that every unobserved part is absent:
-    aggregate present -> ``f`` if an observed part is present, else ``f (1 - A)``;
-    aggregate absent -> 0 if an observed part is present, else ``f A``; not observed -> ``f``.
-    Shaped (n_batch, *core) with 1 on the core axes no part depends on.
-    """
+def _or_parts(
+    cluster: _Cluster, nodes: Mapping[str, _Node], core: Sequence[str], or_nodes: frozenset[str]
+) -> tuple[str, tuple[str, ...]] | None:
+    """The aggregate and its parts if the cluster is one OR aggregate whose parts hang off the
+    core only (the closed form applies), else ``None``."""
     aggregates = [n for n in cluster.nodes if n in or_nodes]
     if len(aggregates) != 1:
         return None
@@ -373,21 +411,77 @@ def _or_cluster_likelihood(
         return None
     if any(not set(nodes[p].parents) <= set(core) for p in parts):
         return None
+    return agg, parts
+
+
+def _all_absent(
+    clusters: Sequence[_Cluster],
+    nodes: Mapping[str, _Node],
+    core: Sequence[str],
+    or_nodes: frozenset[str],
+) -> dict[str, np.ndarray]:
+    """For each OR aggregate with the closed form: P(every part absent | core), (*core, n)."""
+    out: dict[str, np.ndarray] = {}
+    for cluster in clusters:
+        found = _or_parts(cluster, nodes, core, or_nodes)
+        if found is not None:
+            agg, parts = found
+            n_batch = nodes[agg].values.shape[0]
+            columns = [
+                _on_core(nodes[p], core, n_batch, nodes[p].states.index(_OFF)) for p in parts
+            ]
+            out[agg] = np.ascontiguousarray(_product(columns))
+    return out
+
+
+def _or_cluster_likelihood(
+    cluster: _Cluster,
+    nodes: Mapping[str, _Node],
+    core: Sequence[str],
+    observed: Mapping[str, int],
+    or_nodes: frozenset[str],
+    all_absent: np.ndarray | None = None,
+) -> np.ndarray | None:
+    """Closed form for an OR aggregate whose parts hang off the core only, else ``None``.
+
+    Given the core the parts are independent, so with ``f`` the product of the observed
+    parts' probabilities and ``A`` the probability that every unobserved part is absent:
+    aggregate present -> ``f`` if an observed part is present, else ``f (1 - A)``;
+    aggregate absent -> 0 if an observed part is present, else ``f A``; not observed -> ``f``.
+    Shaped (*core, n_batch) with 1 on the core axes no part depends on. ``all_absent``, if
+    given, is ``A`` with every part unobserved (:func:`_all_absent`).
+    """
+    found = _or_parts(cluster, nodes, core, or_nodes)
+    if found is None:
+        return None
+    agg, parts = found
     n_batch = nodes[agg].values.shape[0]
-    lik = np.ones([n_batch] + [1] * len(core))
-    all_absent = np.ones_like(lik)
+    seen: list[np.ndarray] = []  # the observed parts' probabilities
+    absent: list[np.ndarray] = []  # P(absent) of the unobserved parts
     any_observed_on = False
     for part in parts:
         node = nodes[part]
         if part in observed:
-            lik = lik * _on_core(node, core, n_batch, observed[part])
+            seen.append(_on_core(node, core, n_batch, observed[part]))
             any_observed_on |= node.states[observed[part]] == _ON
         else:
-            all_absent = all_absent * _on_core(node, core, n_batch, node.states.index(_OFF))
-    if agg in observed:
-        agg_on = nodes[agg].states[observed[agg]] == _ON
-        if agg_on and not any_observed_on:
-            lik = lik * (1.0 - all_absent)
-        elif not agg_on:
-            lik = lik * all_absent if not any_observed_on else lik * 0.0
-    return lik
+            absent.append(_on_core(node, core, n_batch, node.states.index(_OFF)))
+    if not seen and all_absent is not None:
+        absent = [all_absent]  # the same product, made once per table batch
+    agg_state = nodes[agg].states[observed[agg]] if agg in observed else None
+    return _or_closed_form(seen, absent, any_observed_on, agg_state)
+
+
+def _or_closed_form(
+    seen: list[np.ndarray], absent: list[np.ndarray], any_on: bool, agg_state: str | None
+) -> np.ndarray:
+    """The OR aggregate's likelihood (:func:`_or_cluster_likelihood`) from the observed parts'
+    probabilities ``seen``, the unobserved parts' P(absent) ``absent``, whether an observed
+    part is present and the aggregate's observed state (``None`` if unobserved)."""
+    if agg_state == _ON and not any_on:  # f (1 - A); no part left unobserved: A = 1
+        seen.append(1.0 - _product(absent) if absent else np.zeros_like(seen[0]))
+    elif agg_state == _OFF and any_on:  # a present part contradicts it
+        seen.append(np.zeros_like(seen[0]))
+    elif agg_state == _OFF and absent:  # f A
+        seen.append(_product(absent))
+    return _product(seen)
