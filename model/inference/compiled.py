@@ -68,9 +68,11 @@ import numpy as np
 from model.exceptions import InputError, PoemsError
 from model.inference.compiled_batches import (
     _all_absent,
+    _at_fixed,
     _batched_nodes,
     _core_factor,
     _draws_last,
+    _fixed_core,
     _is_or_node,
     _likelihood_factors,
     _posterior_linear,
@@ -653,6 +655,7 @@ class CompiledEngine:
         batch = tables if isinstance(tables, TableBatch) else self.prepare(tables)
         n_batch = batch.n_batch
         observed = {n: self.states[n].index(s) for n, s in evidence.items()}
+        fixed = _fixed_core(self.core, observed)  # observed core variables: one state each
         factors = _likelihood_factors(
             self._clusters,
             batch.nodes,
@@ -661,12 +664,23 @@ class CompiledEngine:
             observed,
             n_batch,
             batch.all_absent,
+            fixed,
         )
-        probs, sound = _posterior_linear([*batch.core_factors, *factors], n_batch)
+        prior = [_at_fixed(f, fixed) for f in batch.core_factors]
+        probs, sound = _posterior_linear([*prior, *factors], n_batch)
         if not sound.all():  # extreme or impossible evidence: redo those rows with logs
             rows = np.flatnonzero(~sound)
+            full = _likelihood_factors(
+                self._clusters,
+                batch.nodes,
+                batch.or_nodes,
+                self.core,
+                observed,
+                n_batch,
+                batch.all_absent,
+            )
             probs[rows] = _posterior_logs(
-                factors,
+                full,
                 batch.log_core_prior,
                 self._core_cards,
                 self._core_to_query,

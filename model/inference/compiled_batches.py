@@ -6,6 +6,7 @@ Part of :mod:`model.inference.compiled` (see its docstring for the method).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -140,9 +141,12 @@ def _cluster_likelihood_batched(
     observed: Mapping[str, int],
     n_batch: int,
     or_nodes: frozenset[str] = frozenset(),
+    fixed: Mapping[int, int] | None = None,
 ) -> np.ndarray | None:
     """Likelihood of the cluster's evidence per table set, shaped (*core, n_batch) with 1 on
-    the core axes it does not depend on."""
+    the core axes it does not depend on (and on the ``fixed`` core axes, taken at their
+    state: :func:`_likelihood_factors`)."""
+    at = {core[axis]: state for axis, state in (fixed or {}).items()}
     members = [name for name in cluster.nodes if name in nodes]  # less any summed out
     # Barren nodes: unobserved and without children left in the cluster sum to one.
     changed = True
@@ -170,7 +174,7 @@ def _cluster_likelihood_batched(
 
     variables = [m for m in members if m not in observed and m not in in_closed] + list(core)
     position = {v: i for i, v in enumerate(variables)}
-    cards = [nodes[v].card for v in variables]
+    cards = [1 if v in at else nodes[v].card for v in variables]
 
     def place(name: str, state: int | None) -> np.ndarray:
         """The node's table (at ``state`` if given, else at its observed state if any), laid
@@ -181,6 +185,9 @@ def _cluster_likelihood_batched(
         for axis in axes:
             if axis == name and state is not None:
                 index.append(state)
+            elif axis in at:
+                index.append(slice(at[axis], at[axis] + 1))
+                kept.append(axis)
             elif axis in observed and axis not in core:
                 index.append(observed[axis])
             else:
@@ -216,11 +223,16 @@ def _cluster_likelihood_batched(
 
 
 def _product(factors: Sequence[np.ndarray]) -> np.ndarray:
-    """The broadcast product of the factors, smallest first."""
+    """The broadcast product of the factors, smallest first (a new array after the first
+    multiplication, then multiplied in place while its shape holds the result)."""
     ordered = sorted(factors, key=lambda f: f.size)
     out = ordered[0]
+    owned = False
     for factor in ordered[1:]:
-        out = out * factor
+        if owned and all(a >= b for a, b in zip(out.shape, factor.shape, strict=True)):
+            np.multiply(out, factor, out=out)
+        else:
+            out, owned = out * factor, True
     return out
 
 
@@ -237,7 +249,7 @@ def _eliminate(factors: Sequence[np.ndarray], keep: Iterable[int]) -> np.ndarray
 
     def span(v: int) -> int:
         shapes = [f.shape for f in factors if f.shape[v] != 1]
-        return int(np.prod(np.broadcast_shapes(*shapes))) if shapes else 0
+        return math.prod(max(sizes) for sizes in zip(*shapes, strict=True)) if shapes else 0
 
     while todo:
         v = min(sorted(todo), key=span)
@@ -281,15 +293,22 @@ def _likelihood_factors(
     observed: Mapping[str, int],
     n_batch: int,
     all_absent: Mapping[str, np.ndarray],
+    fixed: Mapping[int, int] | None = None,
 ) -> list[np.ndarray]:
     """One factor per observed cluster (and per observed latent core variable): its evidence
     likelihood per table set, shaped (*core, n_batch or 1) with 1 on the core axes it does not
-    depend on. Unobserved clusters sum to one and are left out."""
+    depend on. Unobserved clusters sum to one and are left out.
+
+    ``fixed`` (core axis -> observed state, from :func:`_fixed_core`) restricts those core
+    axes to their observed state instead of a 0/1 factor: each factor keeps that axis with
+    size 1, and a cluster that depends on it is contracted on that state only.
+    """
+    fixed = fixed or {}
     out: list[np.ndarray] = []
     for cluster in clusters:
         if cluster.core_evidence:
             name = cluster.nodes[0]
-            if name in observed:
+            if name in observed and core.index(name) not in fixed:
                 card = nodes[name].card
                 out.append(_core_evidence_factor(card, core.index(name), len(core), observed[name]))
             continue
@@ -301,10 +320,26 @@ def _likelihood_factors(
             absent = all_absent[agg] if agg is not None else None
             lik = _or_cluster_likelihood(cluster, nodes, core, observed, or_nodes, absent)
         if lik is None:
-            lik = _cluster_likelihood_batched(cluster, nodes, core, observed, n_batch, or_nodes)
+            lik = _cluster_likelihood_batched(
+                cluster, nodes, core, observed, n_batch, or_nodes, fixed
+            )
         if lik is not None:
-            out.append(lik)
+            out.append(_at_fixed(lik, fixed))
     return out
+
+
+def _fixed_core(core: Sequence[str], observed: Mapping[str, int]) -> dict[int, int]:
+    """The observed core variables other than the query (core axis -> state)."""
+    return {i: observed[name] for i, name in enumerate(core) if i > 0 and name in observed}
+
+
+def _at_fixed(factor: np.ndarray, fixed: Mapping[int, int]) -> np.ndarray:
+    """``factor`` (*core, n) restricted to the fixed core states (a view; size-1 axes kept)."""
+    index: list[Any] = [slice(None)] * factor.ndim
+    for axis, state in fixed.items():
+        if factor.shape[axis] != 1:
+            index[axis] = slice(state, state + 1)
+    return factor[tuple(index)]
 
 
 def _posterior_linear(factors: Sequence[np.ndarray], n_batch: int) -> tuple[np.ndarray, np.ndarray]:
@@ -316,12 +351,11 @@ def _posterior_linear(factors: Sequence[np.ndarray], n_batch: int) -> tuple[np.n
     are sound: a row whose unnormalised total is zero, not finite or below
     :data:`LINEAR_FLOOR` must be recomputed with :func:`_posterior_logs`.
     """
-    groups: dict[tuple[int, ...], np.ndarray] = {}
+    groups: dict[tuple[int, ...], list[np.ndarray]] = {}
     for factor in factors:
         key = tuple(i for i, size in enumerate(factor.shape[:-1]) if size != 1)
-        group = groups.get(key)
-        groups[key] = factor if group is None else group * factor
-    summed = _eliminate(list(groups.values()), [0])
+        groups.setdefault(key, []).append(factor)
+    summed = _eliminate([_product(group) for group in groups.values()], [0])
     weights = np.broadcast_to(summed, (*summed.shape[:-1], n_batch)).reshape(-1, n_batch).T
     total = weights.sum(axis=1)
     sound = total > LINEAR_FLOOR  # False for NaN as well
