@@ -132,9 +132,10 @@ def credible_interval(
     p = probs.reshape(-1, len(engine.query_states))[:, k]
     tail = (1.0 - level) / 2.0
     point = engine.posterior(evidence)[positive]
+    low, high = np.quantile(p, [tail, 1.0 - tail])
     return CredibleInterval(
-        low=float(np.quantile(p, tail)),
-        high=float(np.quantile(p, 1.0 - tail)),
+        low=float(low),
+        high=float(high),
         median=float(np.median(p)),
         mean=float(p.mean()),
         point=point,
