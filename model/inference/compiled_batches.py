@@ -1,7 +1,32 @@
 """Table batches: one evidence pattern under many CPD sets (parameter draws), per cluster,
 with deterministic-OR aggregates in closed form (linear, not exponential, in their parts).
 
-Part of :mod:`model.inference.compiled` (see its docstring for the method).
+Part of :mod:`model.inference.compiled` (see its docstring for the clusters and the core).
+
+How a batch is evaluated
+------------------------
+Once per batch (:meth:`~model.inference.compiled.CompiledEngine.prepare`, independent of the
+patient): a never-observed node with a single child is summed into that child
+(:func:`_sum_out_hidden`: the incidental-MGUS state into the plasma cell clone); every table is
+stored with the draw axis last and contiguous (:func:`_draws_last`), a finding hanging off the
+core state-major so one of its states is one block; the core prior is kept as one factor per
+core node; for each OR aggregate the probability that all its parts are absent is made.
+
+Per evidence (:meth:`~model.inference.compiled.CompiledEngine.posterior_under`): each observed
+cluster becomes one factor over only the core variables it depends on
+(:func:`_likelihood_factors`; a finding is a view of its column, an OR aggregate its closed
+form, any other cluster its members summed out one variable at a time along the draws,
+:func:`_eliminate`); an observed core variable other than the query restricts every factor to
+its state. Factors on the same core variables are multiplied, the non-query core variables
+summed out, and each draw normalised (:func:`_posterior_linear`). Every array operation runs
+along the draws (thousands of numbers at a time), never over the full core unless needed.
+
+The products are linear, not logs: every factor is a probability, so a partial product is
+never below the whole, and a draw whose total stays above :data:`LINEAR_FLOOR` has lost no
+precision. A draw below it (extreme or impossible evidence) is recomputed over the full
+core in the log domain (:func:`_posterior_logs`), which also flags impossible evidence.
+The numbers equal the earlier full-core log computation up to the order of the floating
+point operations (about 1e-15).
 """
 
 from __future__ import annotations
