@@ -605,9 +605,13 @@ class CompiledEngine:
         Everything here is independent of the evidence, so a credible interval or a
         sensitivity sweep pays for it once per parameter set, not once per patient: checking
         the tables and broadcasting them to one batch axis; summing each never-observed node
-        with a single child into that child (the incidental-MGUS state into the clone); laying
-        out every table that hangs off the core only so that one of its states is one
-        contiguous block in core order; the core prior and its factors.
+        with a single child into that child (the incidental-MGUS state into the clone);
+        storing every table with the batch axis last and contiguous, a finding that hangs off
+        the core state-major in core order (one state is one block); the core prior and its
+        factors; each OR aggregate's probability that all its parts are absent. The nodes
+        keep their usual axes (batch, state, *parents) as views of those copies, so the batch
+        takes about the memory of the tables themselves
+        (:mod:`~model.inference.compiled_batches`).
         """
         nodes, batch_shape = _batched_nodes(self._nodes, tables)
         n_batch = int(np.prod(batch_shape)) if batch_shape else 1
@@ -702,7 +706,7 @@ class TableBatch:
     Immutable by convention: the arrays are shared between calls and never written.
     """
 
-    nodes: Mapping[str, _Node]
+    nodes: Mapping[str, _Node]  # less never-observed nodes summed into their one child
     batch_shape: tuple[int, ...]
     n_batch: int
     log_core_prior: np.ndarray  # (n_batch, core states)
