@@ -79,6 +79,7 @@ from model.inference.compiled_batches import (
     _posterior_logs,
     _replace_values,
     _sum_out_hidden,
+    _unobserved_variants,
 )
 from model.inference.compiled_kernel import _kernel
 from model.inference.compiled_structure import (
@@ -608,7 +609,8 @@ class CompiledEngine:
         with a single child into that child (the incidental-MGUS state into the clone);
         storing every table with the batch axis last and contiguous, a finding that hangs off
         the core state-major in core order (one state is one block); the core prior and its
-        factors; each OR aggregate's probability that all its parts are absent. The nodes
+        factors; each OR aggregate's probability that all its parts are absent; for each
+        observable node with one child, that child's table summed over it. The nodes
         keep their usual axes (batch, state, *parents) as views of those copies, so the batch
         takes about the memory of the tables themselves
         (:mod:`~model.inference.compiled_batches`).
@@ -628,12 +630,14 @@ class CompiledEngine:
         leaves = {c.nodes[0] for c in self._clusters if len(c.nodes) == 1 and c.nodes[0] in nodes}
         leaves.update(p for n in or_nodes for p in nodes[n].parents)
         nodes = _draws_last(nodes, self.core, leaves, skip={*or_nodes, *self.core})
+        candidates = [n for n in self.observable if n in nodes and n not in self.core]
+        variants = _draws_last(_unobserved_variants(nodes, candidates, or_nodes), self.core, (), ())
         core_factors = tuple(
             np.ascontiguousarray(_core_factor(nodes[c], self.core)) for c in self.core
         )
         all_absent = _all_absent(self._clusters, nodes, self.core, or_nodes)
         return TableBatch(
-            nodes, batch_shape, n_batch, log_prior, or_nodes, core_factors, all_absent
+            nodes, batch_shape, n_batch, log_prior, or_nodes, core_factors, all_absent, variants
         )
 
     def posterior_under(
@@ -669,6 +673,7 @@ class CompiledEngine:
             n_batch,
             batch.all_absent,
             fixed,
+            batch.variants,
         )
         prior = [_at_fixed(f, fixed) for f in batch.core_factors]
         probs, sound = _posterior_linear([*prior, *factors], n_batch)
@@ -713,3 +718,4 @@ class TableBatch:
     or_nodes: frozenset[str]  # deterministic-OR nodes in every table set of the batch
     core_factors: tuple[np.ndarray, ...]  # each core CPD shaped (*core, n_batch), 1 if absent
     all_absent: Mapping[str, np.ndarray]  # OR aggregate -> P(all its parts absent | core)
+    variants: Mapping[str, _Node]  # node -> its one child's table with it summed out

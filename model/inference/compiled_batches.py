@@ -10,7 +10,9 @@ patient): a never-observed node with a single child is summed into that child
 (:func:`_sum_out_hidden`: the incidental-MGUS state into the plasma cell clone); every table is
 stored with the draw axis last and contiguous (:func:`_draws_last`), a finding hanging off the
 core state-major so one of its states is one block; the core prior is kept as one factor per
-core node; for each OR aggregate the probability that all its parts are absent is made.
+core node; for each OR aggregate the probability that all its parts are absent is made; for
+each observable node with a single child, the child's table summed over it, used whenever that
+node is not observed (:func:`_unobserved_variants`).
 
 Per evidence (:meth:`~model.inference.compiled.CompiledEngine.posterior_under`): each observed
 cluster becomes one factor over only the core variables it depends on
@@ -121,15 +123,28 @@ def _draws_last(
             axes = [1] + [2 + node.parents.index(p) for p in order]
         perm = [*axes, 0]
         stored = np.ascontiguousarray(node.values.transpose(perm))
-        out[name] = _Node(name, node.states, node.parents, stored.transpose(np.argsort(perm)))
+        out[name] = _Node(node.name, node.states, node.parents, stored.transpose(np.argsort(perm)))
     return out
+
+
+def _summed_into(node: _Node, child: _Node) -> _Node:
+    """``child``'s table with ``node`` (one of its parents) summed out:
+    ``P(y | rest, pa(x)) = sum_x P(y | rest, x) P(x | pa(x))``."""
+    parents = tuple(p for p in child.parents if p != node.name)
+    parents += tuple(p for p in node.parents if p not in parents)
+    pair = [
+        (child.values, (child.name, *child.parents)),
+        (node.values, (node.name, *node.parents)),
+    ]
+    values = _einsum(pair, (child.name, *parents), batch=True)
+    return _Node(child.name, child.states, parents, values)
 
 
 def _sum_out_hidden(
     nodes: Mapping[str, _Node], keep: frozenset[str] | set[str]
 ) -> dict[str, _Node]:
     """Sum every node outside ``keep`` (the core and the observable nodes) that has exactly
-    one child into that child's table: ``P(y | rest, pa(x)) = sum_x P(y | rest, x) P(x | pa(x))``.
+    one child into that child's table (:func:`_summed_into`).
 
     The joint of the other nodes is unchanged, so every posterior is too (up to the order of
     the additions); done once per table batch, it takes a hidden root such as the
@@ -145,17 +160,25 @@ def _sum_out_hidden(
             children = [c for c in out.values() if name in c.parents]
             if len(children) != 1:
                 continue
-            child = children[0]
-            parents = tuple(p for p in child.parents if p != name)
-            parents += tuple(p for p in node.parents if p not in parents)
-            pair = [
-                (child.values, (child.name, *child.parents)),
-                (node.values, (name, *node.parents)),
-            ]
-            values = _einsum(pair, (child.name, *parents), batch=True)
-            out[child.name] = _Node(child.name, child.states, parents, values)
+            out[children[0].name] = _summed_into(node, children[0])
             del out[name]
             changed = True
+    return out
+
+
+def _unobserved_variants(
+    nodes: Mapping[str, _Node], candidates: Iterable[str], or_nodes: frozenset[str]
+) -> dict[str, _Node]:
+    """For each candidate (an observable node outside the core) with exactly one child that is
+    not an OR aggregate: that child's table with the candidate summed out, keyed by the
+    candidate. When the candidate is not observed, the pair is one factor instead of two and
+    one fewer variable to sum per patient (thrombocytosis into serum VEGF, the imaging
+    modality into the sclerotic lesion, sex into hypogonadism)."""
+    out: dict[str, _Node] = {}
+    for name in candidates:
+        children = [c for c in nodes.values() if name in c.parents]
+        if len(children) == 1 and children[0].name not in or_nodes:
+            out[name] = _summed_into(nodes[name], children[0])
     return out
 
 
@@ -167,6 +190,7 @@ def _cluster_likelihood_batched(
     n_batch: int,
     or_nodes: frozenset[str] = frozenset(),
     fixed: Mapping[int, int] | None = None,
+    variants: Mapping[str, _Node] | None = None,
 ) -> np.ndarray | None:
     """Likelihood of the cluster's evidence per table set, shaped (*core, n_batch) with 1 on
     the core axes it does not depend on (and on the ``fixed`` core axes, taken at their
@@ -185,6 +209,18 @@ def _cluster_likelihood_batched(
                 changed = True
     if not members:
         return None
+    # An unobserved node with a ready-made variant of its one child's table summed over it
+    # (:func:`_unobserved_variants`) is dropped for that variant, if neither table is
+    # already a variant.
+    local: dict[str, _Node] = {}
+    for name in list(members):
+        variant = (variants or {}).get(name)
+        if name in observed or variant is None or name in local:
+            continue
+        if variant.name in members and variant.name not in local:
+            local[variant.name] = variant
+            members.remove(name)
+    nodes = {**nodes, **local} if local else nodes
     # An OR aggregate whose parts feed nothing else here (and not each other) is taken in
     # closed form over the parts' parents (:func:`_or_closed_form`), never as its 2^k table.
     closed: dict[str, tuple[str, ...]] = {}
@@ -319,6 +355,7 @@ def _likelihood_factors(
     n_batch: int,
     all_absent: Mapping[str, np.ndarray],
     fixed: Mapping[int, int] | None = None,
+    variants: Mapping[str, _Node] | None = None,
 ) -> list[np.ndarray]:
     """One factor per observed cluster (and per observed latent core variable): its evidence
     likelihood per table set, shaped (*core, n_batch or 1) with 1 on the core axes it does not
@@ -346,7 +383,7 @@ def _likelihood_factors(
             lik = _or_cluster_likelihood(cluster, nodes, core, observed, or_nodes, absent)
         if lik is None:
             lik = _cluster_likelihood_batched(
-                cluster, nodes, core, observed, n_batch, or_nodes, fixed
+                cluster, nodes, core, observed, n_batch, or_nodes, fixed, variants
             )
         if lik is not None:
             out.append(_at_fixed(lik, fixed))
