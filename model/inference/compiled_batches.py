@@ -397,6 +397,8 @@ def _fixed_core(core: Sequence[str], observed: Mapping[str, int]) -> dict[int, i
 
 def _at_fixed(factor: np.ndarray, fixed: Mapping[int, int]) -> np.ndarray:
     """``factor`` (*core, n) restricted to the fixed core states (a view; size-1 axes kept)."""
+    if all(factor.shape[axis] == 1 for axis in fixed):
+        return factor
     index: list[Any] = [slice(None)] * factor.ndim
     for axis, state in fixed.items():
         if factor.shape[axis] != 1:
