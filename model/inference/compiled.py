@@ -74,6 +74,7 @@ from model.inference.compiled_batches import (
     _draws_last,
     _fixed_core,
     _is_or_node,
+    _leaf_columns,
     _likelihood_factors,
     _posterior_linear,
     _posterior_logs,
@@ -636,8 +637,17 @@ class CompiledEngine:
             np.ascontiguousarray(_core_factor(nodes[c], self.core)) for c in self.core
         )
         all_absent = _all_absent(self._clusters, nodes, self.core, or_nodes)
+        columns = _leaf_columns(nodes, self.core, leaves)
         return TableBatch(
-            nodes, batch_shape, n_batch, log_prior, or_nodes, core_factors, all_absent, variants
+            nodes,
+            batch_shape,
+            n_batch,
+            log_prior,
+            or_nodes,
+            core_factors,
+            all_absent,
+            variants,
+            columns,
         )
 
     def posterior_under(
@@ -674,6 +684,7 @@ class CompiledEngine:
             batch.all_absent,
             fixed,
             batch.variants,
+            batch.columns,
         )
         prior = [_at_fixed(f, fixed) for f in batch.core_factors]
         probs, sound = _posterior_linear([*prior, *factors], n_batch)
@@ -719,3 +730,4 @@ class TableBatch:
     core_factors: tuple[np.ndarray, ...]  # each core CPD shaped (*core, n_batch), 1 if absent
     all_absent: Mapping[str, np.ndarray]  # OR aggregate -> P(all its parts absent | core)
     variants: Mapping[str, _Node]  # node -> its one child's table with it summed out
+    columns: Mapping[tuple[str, int], np.ndarray]  # (leaf, state) -> its column on the core

@@ -356,6 +356,7 @@ def _likelihood_factors(
     all_absent: Mapping[str, np.ndarray],
     fixed: Mapping[int, int] | None = None,
     variants: Mapping[str, _Node] | None = None,
+    columns: Mapping[tuple[str, int], np.ndarray] | None = None,
 ) -> list[np.ndarray]:
     """One factor per observed cluster (and per observed latent core variable): its evidence
     likelihood per table set, shaped (*core, n_batch or 1) with 1 on the core axes it does not
@@ -376,11 +377,16 @@ def _likelihood_factors(
             continue
         if not any(name in observed for name in cluster.nodes):
             continue
+        if columns and len(cluster.nodes) == 1:  # a finding alone: its column, ready-made
+            found = columns.get((cluster.nodes[0], observed[cluster.nodes[0]]))
+            if found is not None:
+                out.append(_at_fixed(found, fixed))
+                continue
         lik = _single_node_likelihood(cluster, nodes, core, observed)
         if lik is None:
             agg = next((n for n in cluster.nodes if n in all_absent), None)
             absent = all_absent[agg] if agg is not None else None
-            lik = _or_cluster_likelihood(cluster, nodes, core, observed, or_nodes, absent)
+            lik = _or_cluster_likelihood(cluster, nodes, core, observed, or_nodes, absent, columns)
         if lik is None:
             lik = _cluster_likelihood_batched(
                 cluster, nodes, core, observed, n_batch, or_nodes, fixed, variants
@@ -485,6 +491,33 @@ def _is_or_node(nodes: Mapping[str, _Node], name: str) -> bool:
     )
 
 
+def _leaf_columns(
+    nodes: Mapping[str, _Node], core: Sequence[str], leaves: Iterable[str]
+) -> dict[tuple[str, int], np.ndarray]:
+    """Every state of every leaf (parents all core) as its :func:`_on_core` view, made once
+    per batch so a patient's finding is one dictionary lookup."""
+    out: dict[tuple[str, int], np.ndarray] = {}
+    for name in leaves:
+        node = nodes[name]
+        if name in core or not set(node.parents) <= set(core):
+            continue
+        for state in range(node.card):
+            out[name, state] = _on_core(node, core, node.values.shape[0], state)
+    return out
+
+
+def _column(
+    columns: Mapping[tuple[str, int], np.ndarray] | None,
+    node: _Node,
+    core: Sequence[str],
+    n_batch: int,
+    state: int,
+) -> np.ndarray:
+    """:func:`_on_core`, from ``columns`` (:func:`_leaf_columns`) when it is there."""
+    found = columns.get((node.name, state)) if columns else None
+    return found if found is not None else _on_core(node, core, n_batch, state)
+
+
 def _on_core(node: _Node, core: Sequence[str], n_batch: int, state: int) -> np.ndarray:
     """P(node = state | its core parents), shape (*core, n_batch) with 1 for absent axes."""
     in_core_order = sorted(node.parents, key=core.index)
@@ -539,6 +572,7 @@ def _or_cluster_likelihood(
     observed: Mapping[str, int],
     or_nodes: frozenset[str],
     all_absent: np.ndarray | None = None,
+    columns: Mapping[tuple[str, int], np.ndarray] | None = None,
 ) -> np.ndarray | None:
     """Closed form for an OR aggregate whose parts hang off the core only, else ``None``.
 
@@ -560,10 +594,10 @@ def _or_cluster_likelihood(
     for part in parts:
         node = nodes[part]
         if part in observed:
-            seen.append(_on_core(node, core, n_batch, observed[part]))
+            seen.append(_column(columns, node, core, n_batch, observed[part]))
             any_observed_on |= node.states[observed[part]] == _ON
         else:
-            absent.append(_on_core(node, core, n_batch, node.states.index(_OFF)))
+            absent.append(_column(columns, node, core, n_batch, node.states.index(_OFF)))
     if not seen and all_absent is not None:
         absent = [all_absent]  # the same product, made once per table batch
     agg_state = nodes[agg].states[observed[agg]] if agg in observed else None
