@@ -56,24 +56,37 @@ def settle(tests: Sequence[NextTest], result: CriteriaResult) -> tuple[NextTest,
             "present": str(entry["if_present"]),
             "absent": str(entry["if_absent"]),
         }
-        for entry in result.to_dict()["could_change_with"]
+        for entry in result.could_change_with
     }
+    open_verdict = result.verdict == INDETERMINATE
     out = []
     for test in tests:
         verdict_if: dict[str, str] = {}
         for state in test.p_outcome:
             verdict = result.verdict
-            if result.verdict == INDETERMINATE:
+            if open_verdict:
                 stand_in = _stand_in(test.node, state)
                 if stand_in is not None and stand_in[0] in changes:
                     verdict = changes[stand_in[0]][stand_in[1]]
             verdict_if[state] = verdict
         settles = (
             0.0
-            if result.verdict != INDETERMINATE
+            if not open_verdict
             else sum(
                 p for state, p in test.p_outcome.items() if verdict_if[state] in ("met", "not_met")
             )
         )
-        out.append(dataclasses.replace(test, seed_verdict_if=verdict_if, p_settles_seed=settles))
+        out.append(_with_settling(test, verdict_if, settles))
     return tuple(out)
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(NextTest))
+
+
+def _with_settling(test: NextTest, verdict_if: dict[str, str], settles: float) -> NextTest:
+    """``test`` with its settling filled in (``dataclasses.replace`` without its checks:
+    every other field is copied as it is)."""
+    values = {name: getattr(test, name) for name in _FIELDS}
+    values["seed_verdict_if"] = verdict_if
+    values["p_settles_seed"] = settles
+    return NextTest(**values)

@@ -463,8 +463,9 @@ def _reported(
             case.sex,
             case.age,
         )
+        distinct, inverse = _first_seen(values, [len(engine.states[pairs[i][1]]) for i in before])
         column = []
-        for row in map(tuple, values.tolist()):
+        for row in map(tuple, distinct.tolist()):
             answer = _REPORTED.get((context, row))
             if answer is None:
                 if len(_REPORTED) >= _ADMITS_LIMIT:
@@ -481,7 +482,7 @@ def _reported(
                     },
                 )
             column.append(answer)
-        reported[:, j] = column
+        reported[:, j] = np.array(column, dtype=bool)[inverse]
     return reported
 
 
@@ -505,10 +506,15 @@ def _findings_of(
     }
 
 
-@functools.lru_cache(maxsize=4096)
-def _cells(finding: str, node: str, state: str) -> tuple[tuple[str, str], ...]:
-    """The cohort-row cells (:func:`model.case_columns.row_texts`) of one result value."""
-    return tuple(row_texts({finding: _value(finding, node, state)}).items())
+@functools.lru_cache(maxsize=1024)
+def _cell_texts(
+    finding: str, node: str, states: tuple[str, ...]
+) -> tuple[tuple[str, tuple[str | None, ...]], ...]:
+    """The cohort-row cells (:func:`model.case_columns.row_texts`) each state of a finding
+    writes: (column, text per state; ``None`` where that state leaves the column as is)."""
+    cells = [row_texts({finding: _value(finding, node, state)}) for state in states]
+    names = dict.fromkeys(name for row in cells for name in row)
+    return tuple((name, tuple(row.get(name) for row in cells)) for name in names)
 
 
 @functools.lru_cache(maxsize=64)
@@ -656,19 +662,19 @@ def _parse_results(case: Case, blocks: Sequence[tuple[_Plan, np.ndarray]]) -> Ca
     }
     start = 0
     for plan, rows in blocks:
+        block = slice(start, start + len(rows))
         for j, (finding, node) in enumerate(plan.pairs):
-            codes = rows[:, j]
-            for s, state in enumerate(plan.states[j]):
-                where = np.flatnonzero(codes == s)
-                if not len(where):
-                    continue
-                for name, text in _cells(finding, node, state):
-                    if name not in columns:
-                        columns[name] = ([""], np.zeros(n, dtype=np.intp))
-                    uniques, indices = columns[name]
-                    if text not in uniques:
-                        uniques.append(text)
-                    indices[start + where] = uniques.index(text)
+            for name, texts in _cell_texts(finding, node, plan.states[j]):
+                if name not in columns:
+                    columns[name] = ([""], np.zeros(n, dtype=np.intp))
+                uniques, indices = columns[name]
+                lookup = np.zeros(len(texts) + 1, dtype=np.intp)  # -1 (not reported): as is
+                for s, text in enumerate(texts):
+                    if text is not None:
+                        if text not in uniques:
+                            uniques.append(text)
+                        lookup[s + 1] = uniques.index(text)
+                indices[block] = lookup[rows[:, j] + 1]
         start += len(rows)
     coded = {
         name: CodedColumn(indices, np.array(uniques, dtype=object))
