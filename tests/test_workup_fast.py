@@ -106,6 +106,19 @@ def test_findings_without_a_shared_consistency_rule_never_refuse_each_other() ->
     assert checked > 10_000
 
 
+def test_acceptance_does_not_depend_on_age() -> None:
+    """The memo of accepted values is keyed by the partners' values and sex, not the age."""
+    for findings in ({}, {"monoclonal_protein": "absent", "skin_changes": "present"}):
+        for sex in ("male", "female"):
+            young = Case.from_dict({"findings": findings, "sex": sex, "age": 19})
+            old = Case.from_dict({"findings": findings, "sex": sex, "age": 90})
+            for fid in FINDINGS:
+                if fid in findings:
+                    continue
+                for value in _values(fid):
+                    assert _accepts(young, {fid: value}) == _accepts(old, {fid: value})
+
+
 def test_every_group_holds_a_pair_that_can_refuse_each_other() -> None:
     """The groups are not padding: each names findings that really constrain each other."""
     base = Case.from_dict({"findings": {}})

@@ -374,8 +374,8 @@ def _admits_every_state(
     on ``case`` with ``entered`` (findings of the same result entered before it) added.
 
     The answer depends only on the values the case and ``entered`` give the finding's
-    consistency partners (:func:`model.case.consistency_partners`) and on its sex and age, so
-    it is remembered under those (the same finding is asked about by several tests, by every
+    consistency partners (:func:`model.case.consistency_partners`) and on its sex (the
+    hemoglobin thresholds; no rule reads the age), so it is remembered under those (the same finding is asked about by several tests, by every
     result of a test and by ``next_tests``).
     """
     partners = _partners(finding)
@@ -387,7 +387,6 @@ def _admits_every_state(
         engine.states[node],
         tuple((p, repr(merged[p])) for p in partners if p in merged),
         case.sex,
-        case.age,
     )
     known = _ADMITS.get(key)
     if known is not None:
@@ -461,7 +460,6 @@ def _reported(
             tuple((findings[i], pairs[i][1]) for i in before),
             tuple((p, repr(case.findings[p])) for p in partners if p in case.findings),
             case.sex,
-            case.age,
         )
         distinct, inverse = _first_seen(values, [len(engine.states[pairs[i][1]]) for i in before])
         column = []
