@@ -75,9 +75,8 @@ from model.formatting import diagnosis_label, percent, rule_set_name, state_word
 from model.inference.compiled import CompiledEngine
 from model.inference.predictive import sample_open
 from model.network.evidence import evidence_for
-from model.network.evidence_codes import evidence_codes
 from model.network.structure import MARROW_NODE, NODES, VEGF_NODES
-from model.vocabulary import FINDINGS, Kind
+from model.vocabulary import AGGREGATES, FINDINGS, Kind
 
 DATA = Path(__file__).with_name("workup.toml")
 EXACT_LIMIT = 64
@@ -375,8 +374,9 @@ def _admits_every_state(
 
     The answer depends only on the values the case and ``entered`` give the finding's
     consistency partners (:func:`model.case.consistency_partners`) and on its sex (the
-    hemoglobin thresholds; no rule reads the age), so it is remembered under those (the same finding is asked about by several tests, by every
-    result of a test and by ``next_tests``).
+    hemoglobin thresholds; no rule reads the age), so it is remembered under those (the same
+    finding is asked about by several tests, by every result of a test and by
+    ``next_tests``).
     """
     partners = _partners(finding)
     added = {p: v for p, v in (entered or {}).items() if p in partners}
@@ -685,35 +685,93 @@ def _read_results(
     case: Case, plans: Sequence[_Plan], engine: CompiledEngine, columns_ok: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """Evidence codes of ``case`` with every plan's results (in order), and the seed verdict
-    (code, index into ``STATUS_NAMES``) of ``case`` with every plan's seed reads: one parse of
-    all of them as rows; a row that parse flags goes through ``Case`` itself."""
-    blocks = [(plan, plan.results) for plan in plans]
-    blocks += [(plan, plan.seed_reads) for plan in plans if plan.seed_reads is not None]
+    (code, index into ``STATUS_NAMES``) of ``case`` with every plan's seed reads.
+
+    The codes come from :func:`_result_codes`; the seed reads are parsed as rows in one pass
+    (the cohort path, :mod:`model.case_columns`); a row that parse flags, or every row when
+    the engine's states are not the network's, goes through ``Case`` itself.
+    """
     n_results = sum(len(plan.results) for plan in plans)
-    n = sum(len(rows) for _, rows in blocks)
-    codes = np.full((n_results, len(engine.observable)), -1, dtype=np.int8)
-    verdicts = np.full(n - n_results, -1, dtype=np.int8)
-    flagged = np.ones(n, dtype=bool)
-    if columns_ok and n:
-        parsed = _parse_results(case, blocks)
-        flagged = parsed.flagged
-        codes[:] = evidence_codes(parsed, engine.observable)[:n_results]
-        if n > n_results:
-            verdicts = verdict_codes(parsed, "seed")[n_results:]
+    seeds = [(plan, plan.seed_reads) for plan in plans if plan.seed_reads is not None]
+    n_seeds = sum(len(rows) for _, rows in seeds)
+    verdicts = np.full(n_seeds, -1, dtype=np.int8)
+    flagged = np.ones(n_seeds, dtype=bool)
+    if columns_ok:
+        codes = _result_codes(case, plans, engine)
+        if n_seeds:
+            parsed = _parse_results(case, seeds)
+            flagged = parsed.flagged
+            verdicts = verdict_codes(parsed, "seed")
+    else:
+        codes = np.full((n_results, len(engine.observable)), -1, dtype=np.int8)
+        rows = [plan.findings(i) for plan in plans for i in range(len(plan.results))]
+        for row, findings in enumerate(rows):
+            codes[row] = engine.encode([evidence_for(_with(case, findings))])[0]
     if flagged.any():
-        where = [(plan, i) for plan, rows in blocks for i in range(len(rows))]
-        for row in np.flatnonzero(flagged):
-            plan, i = where[row]
-            if row < n_results:
-                findings = plan.findings(i)
-                codes[row] = engine.encode([evidence_for(_with(case, findings))])[0]
-            else:
-                assert plan.seed_reads is not None
-                read = _findings_of(plan.pairs, plan.states, plan.seed_reads[i])
-                verdicts[row - n_results] = STATUS_NAMES.index(
-                    verdict_of(_with(case, read) if read else case, "seed")
-                )
+        where = [(plan, i) for plan, rows in seeds for i in range(len(rows))]
+        for flagged_row in np.flatnonzero(flagged):
+            plan, i = where[flagged_row]
+            assert plan.seed_reads is not None
+            read = _findings_of(plan.pairs, plan.states, plan.seed_reads[i])
+            verdicts[flagged_row] = STATUS_NAMES.index(
+                verdict_of(_with(case, read) if read else case, "seed")
+            )
     return codes, verdicts
+
+
+def _result_codes(case: Case, plans: Sequence[_Plan], engine: CompiledEngine) -> np.ndarray:
+    """Evidence codes (``evidence_for``) of ``case`` with each plan's results entered.
+
+    A result enters states the network reads directly (a VEGF value in the middle of its
+    band, a marrow percentage on its side of 10 %), so its codes are the case's own with each
+    reported finding's node set to that state, a measured VEGF replacing a stated
+    ``vegf_elevated``, and each aggregate the result touches (not entered on the case)
+    derived again from its parts by ``Case`` itself (:func:`_aggregate_state`). Tested equal
+    to ``encode(evidence_for(case with the result))`` on every test of several cases.
+    """
+    base = engine.encode([evidence_for(case)])[0]
+    column = {node: j for j, node in enumerate(engine.observable)}
+    blocks = []
+    for plan in plans:
+        rows = plan.results
+        codes = np.repeat(base[None, :], len(rows), axis=0)
+        columns = [column[node] for _, node in plan.pairs]
+        reported = rows >= 0
+        codes[:, columns] = np.where(reported, rows, codes[:, columns])
+        position = {finding: j for j, (finding, _) in enumerate(plan.pairs)}
+        if "vegf" in position and "vegf_elevated" in column:
+            codes[reported[:, position["vegf"]], column["vegf_elevated"]] = -1
+        for aggregate, parts in AGGREGATES.items():
+            touched = [f for f in (aggregate, *parts) if f in position]
+            if not touched or aggregate not in column or case.entered(aggregate) is not None:
+                continue
+            js = [position[f] for f in touched]
+            distinct, inverse = _first_seen(rows[:, js], [len(plan.states[j]) for j in js])
+            derived = []
+            for combo in distinct.tolist():
+                given = {
+                    f: plan.states[j][s]
+                    for f, j, s in zip(touched, js, combo, strict=True)
+                    if s >= 0
+                }
+                state = given.get(aggregate)
+                if state is None:
+                    state = _aggregate_state(
+                        aggregate, tuple((p, given.get(p) or case.state(p)) for p in parts)
+                    )
+                derived.append(-1 if state is None else engine.states[aggregate].index(state))
+            codes[:, column[aggregate]] = np.array(derived, dtype=np.int8)[inverse]
+        blocks.append(codes)
+    if not blocks:
+        return np.zeros((0, len(engine.observable)), dtype=np.int8)
+    return np.concatenate(blocks)
+
+
+@functools.lru_cache(maxsize=1024)
+def _aggregate_state(aggregate: str, parts: tuple[tuple[str, str | None], ...]) -> str | None:
+    """The state ``Case`` derives for an aggregate not entered, from its parts' states."""
+    entered = {part: state for part, state in parts if state is not None}
+    return Case(MappingProxyType(entered)).state(aggregate)
 
 
 def _effect(
