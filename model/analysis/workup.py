@@ -358,7 +358,9 @@ def open_findings(
 
 
 _ADMITS: dict[tuple[Any, ...], bool] = {}
-_REPORTED: dict[tuple[Any, ...], bool] = {}  # the same answers, keyed by state indices
+_REPORTED: dict[tuple[Any, ...], dict[tuple[int, ...], bool]] = {}
+"""The same answers within a result: per finding and context, by the state indices of the
+partners entered before it."""
 _ADMITS_LIMIT = 8192
 
 
@@ -461,14 +463,15 @@ def _reported(
             tuple((p, repr(case.findings[p])) for p in partners if p in case.findings),
             case.sex,
         )
-        distinct, inverse = _first_seen(values, [len(engine.states[pairs[i][1]]) for i in before])
+        distinct, inverse = _distinct(values, [len(engine.states[pairs[i][1]]) for i in before])
+        if len(_REPORTED) >= _ADMITS_LIMIT:
+            _REPORTED.clear()
+        known = _REPORTED.setdefault(context, {})
         column = []
         for row in map(tuple, distinct.tolist()):
-            answer = _REPORTED.get((context, row))
+            answer = known.get(row)
             if answer is None:
-                if len(_REPORTED) >= _ADMITS_LIMIT:
-                    _REPORTED.clear()
-                answer = _REPORTED[context, row] = _admits_every_state(
+                answer = known[row] = _admits_every_state(
                     case,
                     finding,
                     node,
@@ -522,6 +525,18 @@ def _joint_outcomes(cards: tuple[int, ...]) -> np.ndarray:
     out = np.indices(cards).reshape(len(cards), -1).T.astype(np.int64)
     out.setflags(write=False)
     return out
+
+
+def _distinct(rows: np.ndarray, cards: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows (state indices, ``-1`` allowed, under ``cards`` states per column), in
+    no particular order, and each row's index among them."""
+    radix = [c + 1 for c in cards]
+    if math.prod(radix) >= 2**62:
+        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+        return rows[first], inverse.reshape(-1)
+    packed = np.ravel_multi_index((rows + 1).T, radix)
+    values, inverse = np.unique(packed, return_inverse=True)
+    return np.stack(np.unravel_index(values, radix), axis=1) - 1, inverse.reshape(-1)
 
 
 def _first_seen(rows: np.ndarray, cards: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -746,7 +761,7 @@ def _result_codes(case: Case, plans: Sequence[_Plan], engine: CompiledEngine) ->
             if not touched or aggregate not in column or case.entered(aggregate) is not None:
                 continue
             js = [position[f] for f in touched]
-            distinct, inverse = _first_seen(rows[:, js], [len(plan.states[j]) for j in js])
+            distinct, inverse = _distinct(rows[:, js], [len(plan.states[j]) for j in js])
             derived = []
             for combo in distinct.tolist():
                 given = {

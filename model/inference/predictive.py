@@ -167,8 +167,12 @@ def _draw_cluster(
     if n_patterns <= ENUMERATE_LIMIT:
         states = np.indices(cards).reshape(len(cards), -1).T  # (patterns, nodes), last fastest
         rows = base + (states + 1) @ strides
-        probs = np.exp(log_tables[rows][:, core] - log_tables[base, core][None, :])
-        chosen = _draw(probs[None], uniform[None])[0]
+        cores, inverse = np.unique(core, return_inverse=True)  # each core state's cdf once
+        probs = np.exp(log_tables[rows][:, cores] - log_tables[base, cores][None, :])
+        cdf = probs.cumsum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cdf = np.where(cdf[-1:] > 0, cdf / cdf[-1:], 1.0)
+        chosen = np.minimum((cdf[:, inverse] <= uniform[None, :]).sum(axis=0), n_patterns - 1)
         out[:, list(positions)] = states[chosen]
         return
     current = np.full(len(core), base, dtype=np.int64)  # chain rule, node after node
