@@ -245,13 +245,13 @@ def next_tests(
     if not candidates:
         return ()
     columns = [engine.observable.index(node) for node in candidates]
-    widths = np.array([len(engine.states[node]) for node in candidates])
-    starts = np.concatenate(([0], np.cumsum(widths)[:-1]))
+    widths = np.array([len(engine.states[node]) for node in candidates], dtype=np.int64)
+    starts = np.cumsum(widths) - widths
     # every (candidate, state) pair is one row: the evidence with that node set to that state
-    rows = np.repeat(base_codes, int(widths.sum()), axis=0)
     which = np.repeat(np.arange(len(candidates)), widths)
-    state = np.arange(len(rows)) - np.repeat(starts, widths)
-    rows[np.arange(len(rows)), np.array(columns)[which]] = state
+    state = np.arange(len(which)) - np.repeat(starts, widths)
+    rows = np.repeat(base_codes, len(which), axis=0)
+    rows[np.arange(len(which)), np.array(columns, dtype=np.int64)[which]] = state
     log_post, log_evidence = engine.log_posterior_batch(rows)
     predictive = np.exp(log_evidence - base_log_evidence[0])
     post = np.exp(log_post)

@@ -20,7 +20,6 @@ Any other outcome leaves the verdict as it is.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 
 from model.analysis.explain import NextTest
@@ -80,13 +79,17 @@ def settle(tests: Sequence[NextTest], result: CriteriaResult) -> tuple[NextTest,
     return tuple(out)
 
 
-_FIELDS = tuple(f.name for f in dataclasses.fields(NextTest))
-
-
 def _with_settling(test: NextTest, verdict_if: dict[str, str], settles: float) -> NextTest:
-    """``test`` with its settling filled in (``dataclasses.replace`` without its checks:
-    every other field is copied as it is)."""
-    values = {name: getattr(test, name) for name in _FIELDS}
-    values["seed_verdict_if"] = verdict_if
-    values["p_settles_seed"] = settles
-    return NextTest(**values)
+    """``test`` with its settling filled in (what ``dataclasses.replace`` gives, without its
+    per-call introspection; ``tests/test_settle.py`` checks every other field is kept)."""
+    return NextTest(
+        finding=test.finding,
+        node=test.node,
+        expected_entropy_reduction_bits=test.expected_entropy_reduction_bits,
+        expected_abs_change_poems=test.expected_abs_change_poems,
+        p_present=test.p_present,
+        p_outcome=test.p_outcome,
+        p_poems_if=test.p_poems_if,
+        seed_verdict_if=verdict_if,
+        p_settles_seed=settles,
+    )

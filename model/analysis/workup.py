@@ -843,8 +843,8 @@ def _score_rows(engine: CompiledEngine, rows: np.ndarray) -> tuple[np.ndarray, n
     rows = np.ascontiguousarray(rows, dtype=np.int8)
     packed = rows.view(np.dtype((np.void, rows.shape[1]))).reshape(-1)
     _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
-    if len(first) == len(rows):
-        return engine.log_posterior_batch(rows)
+    if len(first) == len(rows) or len(first) < 2:  # a batch of one row can differ in the
+        return engine.log_posterior_batch(rows)  # last bit (numpy sums a lone row otherwise)
     log_post, log_ev = engine.log_posterior_batch(rows[first])
     inverse = inverse.reshape(-1)
     return log_post[inverse], log_ev[inverse]
