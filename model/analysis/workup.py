@@ -50,11 +50,11 @@ import dataclasses
 import functools
 import math
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -236,8 +236,9 @@ class WorkupItem:
     alternatives: tuple[str, ...] = ()
     note: str = ""
     sources: tuple[str, ...] = ()
-    outcomes: tuple[tuple[Mapping[str, Any], float], ...] = field(default=(), compare=False)
-    """The possible results (findings entered, probability); not serialised."""
+    outcomes: Sequence[tuple[Mapping[str, Any], float]] = field(default=(), compare=False)
+    """The possible results (findings entered, probability), one per joint outcome with a
+    probability above zero; built when first read; not serialised."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -604,16 +605,49 @@ class _Effect:
     weights: np.ndarray
 
     @property
-    def outcomes(self) -> tuple[tuple[Mapping[str, Any], float], ...]:
+    def outcomes(self) -> _Outcomes:
         """The possible results (findings entered, probability), one per joint outcome."""
-        found: dict[int, Mapping[str, Any]] = {}
-        out = []
-        for result, w in zip(self.plan.result_of.tolist(), self.weights.tolist(), strict=True):
-            if w > 0:
-                if result not in found:
-                    found[result] = MappingProxyType(self.plan.findings(result))
-                out.append((found[result], float(w)))
-        return tuple(out)
+        return _Outcomes(self.plan, self.weights)
+
+
+class _Outcomes(Sequence[tuple[Mapping[str, Any], float]]):
+    """A test's possible results (findings entered, probability), built when first read
+    (only the tests' checks read them; a work-up proposes a handful of tests, each with up to
+    :data:`MC_DRAWS` outcomes)."""
+
+    def __init__(self, plan: _Plan, weights: np.ndarray) -> None:
+        self._plan = plan
+        self._weights = weights
+        self._items: tuple[tuple[Mapping[str, Any], float], ...] | None = None
+
+    def _built(self) -> tuple[tuple[Mapping[str, Any], float], ...]:
+        if self._items is None:
+            found: dict[int, Mapping[str, Any]] = {}
+            out = []
+            for result, w in zip(
+                self._plan.result_of.tolist(), self._weights.tolist(), strict=True
+            ):
+                if w > 0:
+                    if result not in found:
+                        found[result] = MappingProxyType(self._plan.findings(result))
+                    out.append((found[result], float(w)))
+            self._items = tuple(out)
+        return self._items
+
+    def __len__(self) -> int:
+        return int((self._weights > 0).sum())
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[Mapping[str, Any], float]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[tuple[Mapping[str, Any], float], ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        return self._built()[index]
+
+    def __iter__(self) -> Iterator[tuple[Mapping[str, Any], float]]:
+        return iter(self._built())
 
 
 def _plan(
