@@ -6,8 +6,10 @@
   pairs of findings: two findings that share no group never refuse each other);
 - the reduction (answers remembered per consistency partners) reports the results of the
   naive reduction that rebuilds and validates the case at every step;
-- the results read as cohort rows (``_read_results``) give the evidence codes of
-  ``encode(evidence_for(case))`` and the seed verdicts of ``criteria.verdict`` on the case;
+- the results' evidence codes and seed verdicts (``_read_results``) are those of
+  ``encode(evidence_for(case))`` and ``criteria.verdict`` on the case with the result
+  entered;
+- acceptance does not depend on the age (the memo's key leaves it out);
 - ``log_posterior_batch`` gives the same numbers whatever rows it is given with, and agrees
   with pgmpy's variable elimination to 1e-9.
 """

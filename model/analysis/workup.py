@@ -8,9 +8,9 @@ not know are skipped, so the file can already name ids that a later network adds
 What a test does
 ----------------
 A test's result is the joint outcome of the findings it reveals that are still open on this
-case and that the network reads. For each outcome the case is rebuilt with the outcome
-entered (the case validator decides which outcomes exist: a result it would reject is not a
-possible result and is dropped), and read three ways:
+case and that the network reads. Each outcome is read as the case with the outcome entered
+(the case validator decides which outcomes exist: a result it would reject is not a possible
+result and is dropped; the reading is tested equal to rebuilding the case), three ways:
 
 - its probability under the network given the current evidence (renormalised over the
   possible outcomes),
