@@ -791,29 +791,99 @@ def _result_codes(case: Case, plans: Sequence[_Plan], engine: CompiledEngine) ->
         if "vegf" in position and "vegf_elevated" in column:
             codes[reported[:, position["vegf"]], column["vegf_elevated"]] = -1
         for aggregate, parts in AGGREGATES.items():
-            touched = [f for f in (aggregate, *parts) if f in position]
+            touched = tuple(f for f in (aggregate, *parts) if f in position)
             if not touched or aggregate not in column or case.entered(aggregate) is not None:
                 continue
             js = [position[f] for f in touched]
+            table, radix = _aggregate_table(
+                aggregate,
+                touched,
+                tuple(plan.states[j] for j in js),
+                tuple(case.state(p) for p in parts),
+                engine.states[aggregate],
+            )
+            if table is not None:
+                packed = np.ravel_multi_index((rows[:, js] + 1).T, radix)
+                codes[:, column[aggregate]] = table[packed]
+                continue
             distinct, inverse = _distinct(rows[:, js], [len(plan.states[j]) for j in js])
-            derived = []
-            for combo in distinct.tolist():
-                given = {
-                    f: plan.states[j][s]
-                    for f, j, s in zip(touched, js, combo, strict=True)
-                    if s >= 0
-                }
-                state = given.get(aggregate)
-                if state is None:
-                    state = _aggregate_state(
-                        aggregate, tuple((p, given.get(p) or case.state(p)) for p in parts)
-                    )
-                derived.append(-1 if state is None else engine.states[aggregate].index(state))
+            derived = [
+                _derived_code(aggregate, touched, plan.states, js, combo, case, engine)
+                for combo in distinct.tolist()
+            ]
             codes[:, column[aggregate]] = np.array(derived, dtype=np.int8)[inverse]
         blocks.append(codes)
     if not blocks:
         return np.zeros((0, len(engine.observable)), dtype=np.int8)
     return np.concatenate(blocks)
+
+
+TABLE_LIMIT = 4096
+"""Largest number of (state or not reported) combinations a lookup table is built over."""
+_AGGREGATE_TABLES: dict[tuple[Any, ...], np.ndarray] = {}
+
+
+def _aggregate_table(
+    aggregate: str,
+    touched: tuple[str, ...],
+    states: tuple[tuple[str, ...], ...],
+    case_states: tuple[str | None, ...],
+    aggregate_states: tuple[str, ...],
+) -> tuple[np.ndarray | None, tuple[int, ...]]:
+    """The aggregate's code (``-1`` = underived) for every combination of the ``touched``
+    findings' results (state index per finding, ``-1`` = not reported; packed mixed-radix,
+    ``np.ravel_multi_index`` of the indices plus one), derived as :func:`_derived_code`
+    does, given the case's own states of the parts (``case_states``). Remembered per
+    context (bounded); ``None`` when there are more than :data:`TABLE_LIMIT` combinations."""
+    radix = tuple(len(s) + 1 for s in states)
+    if math.prod(radix) > TABLE_LIMIT:
+        return None, radix
+    key = (aggregate, touched, states, case_states, aggregate_states)
+    table = _AGGREGATE_TABLES.get(key)
+    if table is None:
+        parts = AGGREGATES[aggregate]
+        own = dict(zip(parts, case_states, strict=True))
+        combos = np.indices(radix).reshape(len(radix), -1).T - 1
+        derived = []
+        for combo in combos.tolist():
+            given = {
+                f: states[i][s]
+                for i, (f, s) in enumerate(zip(touched, combo, strict=True))
+                if s >= 0
+            }
+            state = given.get(aggregate)
+            if state is None:
+                state = _aggregate_state(
+                    aggregate, tuple((p, given.get(p) or own[p]) for p in parts)
+                )
+            derived.append(-1 if state is None else aggregate_states.index(state))
+        table = np.array(derived, dtype=np.int8)
+        table.setflags(write=False)
+        if len(_AGGREGATE_TABLES) >= _ADMITS_LIMIT:
+            _AGGREGATE_TABLES.clear()
+        _AGGREGATE_TABLES[key] = table
+    return table, radix
+
+
+def _derived_code(
+    aggregate: str,
+    touched: Sequence[str],
+    states: Sequence[tuple[str, ...]],
+    js: Sequence[int],
+    combo: Sequence[int],
+    case: Case,
+    engine: CompiledEngine,
+) -> int:
+    """The aggregate's code with one combination of the touched findings' results entered:
+    as entered when the result reports the aggregate itself, else as ``Case`` derives it from
+    its parts (a part the result leaves out keeps the case's own state)."""
+    given = {f: states[j][s] for f, j, s in zip(touched, js, combo, strict=True) if s >= 0}
+    state = given.get(aggregate)
+    if state is None:
+        state = _aggregate_state(
+            aggregate, tuple((p, given.get(p) or case.state(p)) for p in AGGREGATES[aggregate])
+        )
+    return -1 if state is None else engine.states[aggregate].index(state)
 
 
 @functools.lru_cache(maxsize=1024)
