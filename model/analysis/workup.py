@@ -359,9 +359,10 @@ def open_findings(
 
 
 _ADMITS: dict[tuple[Any, ...], bool] = {}
-_REPORTED: dict[tuple[Any, ...], dict[tuple[int, ...], bool]] = {}
+_REPORTED: dict[tuple[Any, ...], Any] = {}
 """The same answers within a result: per finding and context, by the state indices of the
-partners entered before it."""
+partners entered before it (a table over every combination, ``-1`` = not asked yet, or a
+dict by row when the combinations are too many)."""
 _ADMITS_LIMIT = 8192
 
 
@@ -464,28 +465,51 @@ def _reported(
             tuple((p, repr(case.findings[p])) for p in partners if p in case.findings),
             case.sex,
         )
-        distinct, inverse = _distinct(values, [len(engine.states[pairs[i][1]]) for i in before])
+        radix = tuple(len(engine.states[pairs[i][1]]) + 1 for i in before)
         if len(_REPORTED) >= _ADMITS_LIMIT:
             _REPORTED.clear()
-        known = _REPORTED.setdefault(context, {})
+        if math.prod(radix) <= TABLE_LIMIT:  # a table over every combination, filled as met
+            table = _REPORTED.get(context)
+            if table is None:
+                table = _REPORTED[context] = np.full(math.prod(radix), -1, dtype=np.int8)
+            packed = np.ravel_multi_index((values + 1).T, radix)
+            found = table[packed]
+            if (found < 0).any():
+                for code in np.unique(packed[found < 0]).tolist():
+                    row = [int(v) - 1 for v in np.unravel_index(code, radix)]
+                    table[code] = _admits_after(case, pairs, j, before, row, engine)
+                found = table[packed]
+            reported[:, j] = found.astype(bool)
+            continue
+        distinct, inverse = _distinct(values, [r - 1 for r in radix])
+        known = _REPORTED.setdefault(("rows", *context), {})
         column = []
         for row in map(tuple, distinct.tolist()):
-            answer = known.get(row)
-            if answer is None:
-                answer = known[row] = _admits_every_state(
-                    case,
-                    finding,
-                    node,
-                    engine,
-                    {
-                        findings[i]: _state_value(findings[i], pairs[i][1], engine, s)
-                        for i, s in zip(before, row, strict=True)
-                        if s >= 0
-                    },
-                )
-            column.append(answer)
+            known_answer = known.get(row)
+            if known_answer is None:
+                known_answer = known[row] = _admits_after(case, pairs, j, before, row, engine)
+            column.append(known_answer)
         reported[:, j] = np.array(column, dtype=bool)[inverse]
     return reported
+
+
+def _admits_after(
+    case: Case,
+    pairs: Sequence[tuple[str, str]],
+    j: int,
+    before: Sequence[int],
+    row: Sequence[int],
+    engine: CompiledEngine,
+) -> bool:
+    """Whether every value of finding ``j`` is accepted once the findings at ``before`` have
+    the state indices ``row`` (``-1`` = not reported)."""
+    finding, node = pairs[j]
+    entered = {
+        pairs[i][0]: _state_value(pairs[i][0], pairs[i][1], engine, s)
+        for i, s in zip(before, row, strict=True)
+        if s >= 0
+    }
+    return _admits_every_state(case, finding, node, engine, entered)
 
 
 def _state_value(finding: str, node: str, engine: CompiledEngine, state: int) -> Any:
