@@ -819,74 +819,67 @@ def _result_codes(case: Case, plans: Sequence[_Plan], engine: CompiledEngine) ->
             if not touched or aggregate not in column or case.entered(aggregate) is not None:
                 continue
             js = [position[f] for f in touched]
-            table, radix = _aggregate_table(
-                aggregate,
-                touched,
-                tuple(plan.states[j] for j in js),
-                tuple(case.state(p) for p in parts),
-                engine.states[aggregate],
+            codes[:, column[aggregate]] = _aggregate_codes(
+                aggregate, touched, plan.states, js, rows, case, engine
             )
-            if table is not None:
-                packed = np.ravel_multi_index((rows[:, js] + 1).T, radix)
-                codes[:, column[aggregate]] = table[packed]
-                continue
-            distinct, inverse = _distinct(rows[:, js], [len(plan.states[j]) for j in js])
-            derived = [
-                _derived_code(aggregate, touched, plan.states, js, combo, case, engine)
-                for combo in distinct.tolist()
-            ]
-            codes[:, column[aggregate]] = np.array(derived, dtype=np.int8)[inverse]
         blocks.append(codes)
     if not blocks:
         return np.zeros((0, len(engine.observable)), dtype=np.int8)
     return np.concatenate(blocks)
 
 
-TABLE_LIMIT = 4096
-"""Largest number of (state or not reported) combinations a lookup table is built over."""
+TABLE_LIMIT = 1 << 16
+"""Largest number of (state or not reported) combinations a lookup table is kept over."""
 _AGGREGATE_TABLES: dict[tuple[Any, ...], np.ndarray] = {}
+_TABLES_LIMIT = 512
 
 
-def _aggregate_table(
+def _aggregate_codes(
     aggregate: str,
     touched: tuple[str, ...],
-    states: tuple[tuple[str, ...], ...],
-    case_states: tuple[str | None, ...],
-    aggregate_states: tuple[str, ...],
-) -> tuple[np.ndarray | None, tuple[int, ...]]:
-    """The aggregate's code (``-1`` = underived) for every combination of the ``touched``
-    findings' results (state index per finding, ``-1`` = not reported; packed mixed-radix,
-    ``np.ravel_multi_index`` of the indices plus one), derived as :func:`_derived_code`
-    does, given the case's own states of the parts (``case_states``). Remembered per
-    context (bounded); ``None`` when there are more than :data:`TABLE_LIMIT` combinations."""
-    radix = tuple(len(s) + 1 for s in states)
+    states: Sequence[tuple[str, ...]],
+    js: Sequence[int],
+    rows: np.ndarray,
+    case: Case,
+    engine: CompiledEngine,
+) -> np.ndarray:
+    """The aggregate's code (``-1`` = underived) on each result row (:func:`_derived_code`).
+
+    Read from a table over every combination of the ``touched`` findings' results (packed
+    mixed-radix: ``np.ravel_multi_index`` of the state indices plus one), filled as the
+    combinations are met and remembered per context (the findings, their states and the
+    case's own states of the parts; bounded); beyond :data:`TABLE_LIMIT` combinations, one
+    derivation per distinct combination."""
+    touched_states = tuple(states[j] for j in js)
+    radix = tuple(len(s) + 1 for s in touched_states)
+    parts = AGGREGATES[aggregate]
     if math.prod(radix) > TABLE_LIMIT:
-        return None, radix
-    key = (aggregate, touched, states, case_states, aggregate_states)
+        distinct, inverse = _distinct(rows[:, js], [r - 1 for r in radix])
+        derived = [
+            _derived_code(aggregate, touched, states, js, combo, case, engine)
+            for combo in distinct.tolist()
+        ]
+        return np.array(derived, dtype=np.int8)[inverse]
+    key = (
+        aggregate,
+        touched,
+        touched_states,
+        tuple(case.state(p) for p in parts),
+        engine.states[aggregate],
+    )
     table = _AGGREGATE_TABLES.get(key)
     if table is None:
-        parts = AGGREGATES[aggregate]
-        own = dict(zip(parts, case_states, strict=True))
-        combos = np.indices(radix).reshape(len(radix), -1).T - 1
-        derived = []
-        for combo in combos.tolist():
-            given = {
-                f: states[i][s]
-                for i, (f, s) in enumerate(zip(touched, combo, strict=True))
-                if s >= 0
-            }
-            state = given.get(aggregate)
-            if state is None:
-                state = _aggregate_state(
-                    aggregate, tuple((p, given.get(p) or own[p]) for p in parts)
-                )
-            derived.append(-1 if state is None else aggregate_states.index(state))
-        table = np.array(derived, dtype=np.int8)
-        table.setflags(write=False)
-        if len(_AGGREGATE_TABLES) >= _ADMITS_LIMIT:
+        if len(_AGGREGATE_TABLES) >= _TABLES_LIMIT:
             _AGGREGATE_TABLES.clear()
-        _AGGREGATE_TABLES[key] = table
-    return table, radix
+        table = _AGGREGATE_TABLES[key] = np.full(math.prod(radix), -2, dtype=np.int8)
+    packed = np.ravel_multi_index((rows[:, js] + 1).T, radix)
+    found = table[packed]
+    if (found == -2).any():
+        for code in np.unique(packed[found == -2]).tolist():
+            combo = [int(v) - 1 for v in np.unravel_index(code, radix)]
+            table[code] = _derived_code(aggregate, touched, states, js, combo, case, engine)
+        found = table[packed]
+    return found
 
 
 def _derived_code(
