@@ -450,22 +450,16 @@ def _reported(
     answer is asked once per distinct values of those partners.
     """
     reported = np.ones(keys.shape, dtype=bool)
-    findings = [f for f, _ in pairs]
-    for j, (finding, node) in enumerate(pairs):
-        partners = _partners(finding)
-        before = [i for i in range(j) if findings[i] in partners]
-        if not before:
-            continue
+    node_states = tuple(engine.states[node] for _, node in pairs)
+    for j, before, context_of in _report_order(tuple(pairs), node_states):
+        finding = pairs[j][0]
         values = np.where(reported[:, before], keys[:, before], -1)
         context = (
-            finding,
-            node,
-            engine.states[node],
-            tuple((findings[i], pairs[i][1]) for i in before),
-            tuple((p, repr(case.findings[p])) for p in partners if p in case.findings),
+            *context_of,
+            tuple((p, repr(case.findings[p])) for p in _partners(finding) if p in case.findings),
             case.sex,
         )
-        radix = tuple(len(engine.states[pairs[i][1]]) + 1 for i in before)
+        radix = context_of[-1]
         if len(_REPORTED) >= _ADMITS_LIMIT:
             _REPORTED.clear()
         if math.prod(radix) <= TABLE_LIMIT:  # a table over every combination, filled as met
@@ -491,6 +485,26 @@ def _reported(
             column.append(known_answer)
         reported[:, j] = np.array(column, dtype=bool)[inverse]
     return reported
+
+
+@functools.lru_cache(maxsize=256)
+def _report_order(
+    pairs: tuple[tuple[str, str], ...], states: tuple[tuple[str, ...], ...]
+) -> tuple[tuple[int, list[int], tuple[Any, ...]], ...]:
+    """For each finding of ``pairs`` entered after one of its consistency partners: its
+    position, the partners' positions before it, and the part of its memo key that depends
+    on the test alone (ending with the partners' mixed radix: their numbers of ``states``
+    plus one)."""
+    findings = [f for f, _ in pairs]
+    out = []
+    for j, (finding, node) in enumerate(pairs):
+        partners = _partners(finding)
+        before = [i for i in range(j) if findings[i] in partners]
+        if before:
+            radix = tuple(len(states[i]) + 1 for i in before)
+            context = (finding, node, states[j], tuple(pairs[i] for i in before), radix)
+            out.append((j, before, context))
+    return tuple(out)
 
 
 def _admits_after(
