@@ -344,18 +344,55 @@ def open_findings(
 ) -> tuple[tuple[str, str], ...]:
     """(finding, node) pairs the test would newly reveal, every value of which the case
     validator accepts; findings the network does not read are left out."""
+    return _open_findings(case, test, engine, {})[0]
+
+
+@functools.lru_cache(maxsize=1024)
+def _test_nodes(
+    test: OrderableTest, observable: tuple[str, ...]
+) -> tuple[tuple[str, str | None], ...]:
+    """Each finding of the test the vocabulary knows, with the node it is read as on an engine
+    whose observable nodes are ``observable`` (``None``: the network does not read it)."""
+    readable = frozenset(observable)
     out = []
     for finding in test.known_findings():
-        if finding == "vegf" and (case.vegf is not None or case.entered("vegf_elevated")):
-            continue
-        if _entered_or_derived(case, finding):
-            continue
-        node = _node_of(finding, test, engine)
-        if node is None:
-            continue
-        if _admits_every_state(case, finding, node, engine):
-            out.append((finding, node))
+        if finding == "vegf":
+            node: str | None = VEGF_NODES.get(test.specimen or "serum")
+        elif finding == "bone_marrow_plasma_cells_pct":
+            node = MARROW_NODE
+        else:
+            node = finding
+        out.append((finding, node if node in readable else None))
     return tuple(out)
+
+
+def _open_findings(
+    case: Case, test: OrderableTest, engine: CompiledEngine, memo: dict[Any, bool]
+) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """:func:`open_findings`, and the findings the test reveals that are not entered or
+    derived but that the network does not read (in the test's order). ``memo`` remembers,
+    for one case, which findings are entered or derived and which the case accepts every
+    value of (tests share findings)."""
+    pairs = []
+    unscored = []
+    vegf_known = case.vegf is not None or case.entered("vegf_elevated")
+    for finding, node in _test_nodes(test, engine.observable):
+        if node is not None and finding == "vegf" and vegf_known:
+            continue
+        done = memo.get(finding)
+        if done is None:
+            done = memo[finding] = _entered_or_derived(case, finding)
+        if done:
+            continue
+        if node is None:
+            unscored.append(finding)
+            continue
+        admits = memo.get((finding, node))
+        if admits is None:
+            admits = memo[(finding, node)] = _admits_every_state(case, finding, node, engine)
+        if admits:
+            pairs.append((finding, node))
+    return tuple(pairs), tuple(unscored)
 
 
 _ADMITS: dict[tuple[Any, ...], bool] = {}
@@ -470,8 +507,8 @@ def _reported(
             found = table[packed]
             if (found < 0).any():
                 for code in np.unique(packed[found < 0]).tolist():
-                    row = [int(v) - 1 for v in np.unravel_index(code, radix)]
-                    table[code] = _admits_after(case, pairs, j, before, row, engine)
+                    combo = [int(v) - 1 for v in np.unravel_index(code, radix)]
+                    table[code] = _admits_after(case, pairs, j, before, combo, engine)
                 found = table[packed]
             reported[:, j] = found.astype(bool)
             continue
@@ -1033,6 +1070,7 @@ def workup(
     )
     # 1. the tests on offer and their possible results
     offered: list[tuple[int, OrderableTest, str | None, tuple[str, ...], _Plan | None]] = []
+    memo: dict[Any, bool] = {}
     for order, test in enumerate(cat.tests):
         mimic = _mimic(test, posterior, leader, cat.mimic_min_posterior)
         if test.directed_at and mimic is None:
@@ -1041,15 +1079,8 @@ def workup(
             f in FINDINGS and case.state(f) == "present" for f in test.requires_any
         ):
             continue
-        pairs = open_findings(case, test, engine)
+        pairs, unscored = _open_findings(case, test, engine, memo)
         open_ids = tuple(f for f, _ in pairs)
-        unscored = tuple(
-            f
-            for f in test.known_findings()
-            if f not in open_ids
-            and _node_of(f, test, engine) is None
-            and not _entered_or_derived(case, f)
-        )
         if not pairs and not (mimic and unscored):
             continue
         plan = _plan(case, pairs, engine, base_codes[0], seed + order, need_seed) if pairs else None
