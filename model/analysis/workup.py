@@ -978,22 +978,28 @@ def _effect(
         weights = np.exp(log_joint - top)
     else:
         weights = np.where(np.isfinite(scores.log_ev[take]), 1.0, 0.0)
-    if weights.sum() <= 0:
+    total = weights.sum()
+    if total <= 0:
         return None
-    weights = weights / weights.sum()
+    weights = weights / total
     live = weights > 0
-    h_after = float((weights[live] * scores.entropy[take][live]).sum())
-    abs_change = float((weights[live] * scores.abs_change[take][live]).sum())
-    poems_after = float((weights[live] * scores.poems_entropy[take][live]).sum())
+    w_live = weights[live]
+    # H(D | e, result), |change of P(POEMS)|, H(POEMS | e, result), each weighted over the
+    # live outcomes (one gather; each row summed on its own, as a vector)
+    weighted = scores.stacked[:, take[live]] * w_live
+    h_after, abs_change, poems_after = (float(row.sum()) for row in weighted)
     settles_to: dict[str, float] = {}
     if verdict == INDETERMINATE and seed_codes is not None:
         after = seed_codes[plan.result_of]
-        decided = live & ((after == MET_CODE) | (after == NOT_MET_CODE))
-        codes, first = np.unique(after[decided], return_index=True)
-        for code in codes[np.argsort(first)]:  # in the order the outcomes first reach them
+        reached = []
+        for code in (MET_CODE, NOT_MET_CODE):
+            hits = live & (after == code)
+            where = np.flatnonzero(hits)
+            if len(where):
+                reached.append((int(where[0]), code, hits))
+        for _, code, hits in sorted(reached):  # in the order the outcomes first reach them
             # the outcomes' probabilities added one after the other, in outcome order
-            total = np.cumsum(weights[decided & (after == code)])[-1]
-            settles_to[STATUS_NAMES[int(code)]] = float(total)
+            settles_to[STATUS_NAMES[code]] = float(np.cumsum(weights[hits])[-1])
     p_settles = sum(settles_to.values())
     verdict_probs = np.array([*settles_to.values(), max(1.0 - p_settles, 0.0)])
     return _Effect(
@@ -1032,17 +1038,22 @@ class _ResultScores:
     abs_change: np.ndarray  # |P(POEMS | e, result) - P(POEMS | e)|
     h_now: float
     poems_now: float
+    stacked: np.ndarray  # entropy, abs_change, poems_entropy as rows (3, n)
 
     @classmethod
     def of(cls, log_post: np.ndarray, log_ev: np.ndarray, base_post: np.ndarray, k: int):  # type: ignore[no-untyped-def]
         post = np.exp(log_post)
+        entropy = _entropy_bits(post)
+        poems_entropy = _binary_entropy(post[:, k])
+        abs_change = np.abs(post[:, k] - base_post[k])
         return cls(
             log_ev=log_ev,
-            entropy=_entropy_bits(post),
-            poems_entropy=_binary_entropy(post[:, k]),
-            abs_change=np.abs(post[:, k] - base_post[k]),
+            entropy=entropy,
+            poems_entropy=poems_entropy,
+            abs_change=abs_change,
             h_now=float(_entropy_bits(base_post)),
             poems_now=float(_binary_entropy(base_post[k])),
+            stacked=np.stack([entropy, abs_change, poems_entropy]),
         )
 
 
