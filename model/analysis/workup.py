@@ -50,6 +50,7 @@ import dataclasses
 import functools
 import math
 import tomllib
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -733,7 +734,8 @@ def _plan(
     seed: int,
     need_seed: bool,
 ) -> _Plan | None:
-    columns = [engine.observable.index(node) for _, node in pairs]
+    column = _facts(engine).column
+    columns = [column[node] for _, node in pairs]
     cards = tuple(len(engine.states[node]) for _, node in pairs)
     exact = math.prod(cards) <= EXACT_LIMIT
     if exact:
@@ -843,6 +845,30 @@ def _read_results(
     return codes, verdicts
 
 
+@dataclass(frozen=True)
+class _EngineFacts:
+    """What the work-up reads of an engine on every call (worked out once per engine)."""
+
+    column: Mapping[str, int]  # observable node -> column
+    columns_ok: bool  # every observable node is the network's, with the network's states
+
+
+_FACTS: weakref.WeakKeyDictionary[CompiledEngine, _EngineFacts] = weakref.WeakKeyDictionary()
+
+
+def _facts(engine: CompiledEngine) -> _EngineFacts:
+    known = _FACTS.get(engine)
+    if known is None:
+        known = _FACTS[engine] = _EngineFacts(
+            column=MappingProxyType({node: j for j, node in enumerate(engine.observable)}),
+            columns_ok=all(
+                node in NODES and engine.states[node] == NODES[node].states
+                for node in engine.observable
+            ),
+        )
+    return known
+
+
 def _result_codes(case: Case, plans: Sequence[_Plan], engine: CompiledEngine) -> np.ndarray:
     """Evidence codes (``evidence_for``) of ``case`` with each plan's results entered.
 
@@ -854,7 +880,7 @@ def _result_codes(case: Case, plans: Sequence[_Plan], engine: CompiledEngine) ->
     to ``encode(evidence_for(case with the result))`` on every test of several cases.
     """
     base = engine.encode([evidence_for(case)])[0]
-    column = {node: j for j, node in enumerate(engine.observable)}
+    column = _facts(engine).column
     blocks = []
     for plan in plans:
         rows = plan.results
@@ -1001,12 +1027,15 @@ def _effect(
             # the outcomes' probabilities added one after the other, in outcome order
             settles_to[STATUS_NAMES[code]] = float(np.cumsum(weights[hits])[-1])
     p_settles = sum(settles_to.values())
-    verdict_probs = np.array([*settles_to.values(), max(1.0 - p_settles, 0.0)])
+    verdict_bits = 0.0  # nothing decided: the verdict stays open for certain
+    if settles_to:
+        verdict_probs = np.array([*settles_to.values(), max(1.0 - p_settles, 0.0)])
+        verdict_bits = float(_entropy_bits(verdict_probs))
     return _Effect(
         bits=max(scores.h_now - h_after, 0.0),
         poems_bits=max(scores.poems_now - poems_after, 0.0),
         abs_change=abs_change,
-        verdict_bits=float(_entropy_bits(verdict_probs)),
+        verdict_bits=verdict_bits,
         p_settles=p_settles,
         settles_to=MappingProxyType(settles_to),
         method="exact" if plan.exact else "monte_carlo",
@@ -1076,9 +1105,7 @@ def workup(
     leader = max(posterior, key=lambda d: posterior[d])
     poems_now = float(_binary_entropy(posterior[POSITIVE]))
     need_seed = verdict == INDETERMINATE
-    columns_ok = all(
-        node in NODES and engine.states[node] == NODES[node].states for node in engine.observable
-    )
+    columns_ok = _facts(engine).columns_ok
     # 1. the tests on offer and their possible results
     offered: list[tuple[int, OrderableTest, str | None, tuple[str, ...], _Plan | None]] = []
     memo: dict[Any, bool] = {}
