@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -145,6 +146,38 @@ def _draw(probs: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     return np.minimum(chosen, probs.shape[1] - 1)
 
 
+_PATTERNS: weakref.WeakKeyDictionary[CompiledEngine, dict[tuple[int, ...], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _cluster_patterns(
+    engine: CompiledEngine, cols: tuple[int, ...]
+) -> tuple[int, np.ndarray, list[int], tuple[np.ndarray, np.ndarray] | None]:
+    """For open nodes at ``cols`` (one cluster): its table group, the nodes' strides and
+    numbers of states, and (when at most :data:`ENUMERATE_LIMIT`) every joint pattern (the
+    last node fastest) with its table row offset from the group's base row. Remembered per
+    engine (bounded)."""
+    known = _PATTERNS.setdefault(engine, {})
+    found = known.get(cols)
+    if found is None:
+        group = int(engine._col_cluster[cols[0]])
+        strides = np.array([int(engine._col_stride[c]) for c in cols], dtype=np.int64)
+        cards = [int(engine._cards[c]) for c in cols]
+        patterns = None
+        if int(np.prod(cards)) <= ENUMERATE_LIMIT:
+            states = np.indices(cards).reshape(len(cards), -1).T  # (patterns, nodes)
+            offsets = (states + 1) @ strides
+            states.setflags(write=False)
+            offsets.setflags(write=False)
+            patterns = (states, offsets)
+        strides.setflags(write=False)
+        if len(known) >= 256:
+            known.clear()
+        found = known[cols] = (group, strides, cards, patterns)
+    return found
+
+
 def _draw_cluster(
     engine: CompiledEngine,
     columns: Sequence[int],
@@ -157,18 +190,16 @@ def _draw_cluster(
 ) -> None:
     """Draw the open nodes of one cluster (all in one table group) given the core draws."""
     log_tables = engine._log_tables
-    cols = [columns[j] for j in positions]
-    group = int(engine._col_cluster[cols[0]])
+    cols = tuple(columns[j] for j in positions)
+    group, strides, cards, patterns = _cluster_patterns(engine, cols)
     base = int(groups[group])
-    strides = np.array([int(engine._col_stride[c]) for c in cols], dtype=np.int64)
-    cards = [int(engine._cards[c]) for c in cols]
     uniform = unit_uniform[_cluster_of(engine)[cols[0]]]
-    n_patterns = int(np.prod(cards))
-    if n_patterns <= ENUMERATE_LIMIT:
-        states = np.indices(cards).reshape(len(cards), -1).T  # (patterns, nodes), last fastest
-        rows = base + (states + 1) @ strides
+    if patterns is not None:
+        states, offsets = patterns
+        n_patterns = len(states)
+        rows = base + offsets
         cores, inverse = np.unique(core, return_inverse=True)  # each core state's cdf once
-        probs = np.exp(log_tables[rows][:, cores] - log_tables[base, cores][None, :])
+        probs = np.exp(log_tables[rows[:, None], cores[None, :]] - log_tables[base, cores][None, :])
         cdf = probs.cumsum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             cdf = np.where(cdf[-1:] > 0, cdf / cdf[-1:], 1.0)
