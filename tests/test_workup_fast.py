@@ -274,3 +274,34 @@ def test_remembered_acceptance_equals_building_the_case(case: Case) -> None:
                 with pytest.raises(CaseError):  # left out only when some value is refused
                     for state in engine.states[node]:
                         _slow_with(case, {finding: w._value(finding, node, state)})
+
+
+@pytest.mark.parametrize("case", CASES[3:], ids=lambda c: c.id or str(sorted(c.findings)))
+def test_lookup_tables_equal_one_answer_per_distinct_combination(
+    case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tables the work-up reads (which findings a result reports, the aggregates it
+    derives; filled as combinations are met, kept across cases) give the results and codes
+    of asking once per distinct combination, as beyond ``TABLE_LIMIT``."""
+    priors, chosen = resolve(case, None, None)
+    engine = engine_for(priors, chosen)
+    base = engine.encode([evidence_for(case)])[0]
+
+    def read() -> tuple[list[Any], Any]:
+        plans = [
+            w._plan(case, pairs, engine, base, order, need_seed=False)
+            for order, (_test, pairs) in enumerate(_tests_with_pairs(case, engine))
+        ]
+        return plans, w._result_codes(case, plans, engine)
+
+    w._read_results(case, read()[0], engine, True)  # the tables already partly filled
+    tabled, tabled_codes = read()
+    monkeypatch.setattr(w, "TABLE_LIMIT", 0)
+    monkeypatch.setattr(w, "_REPORTED", {})
+    asked, asked_codes = read()
+    assert len(tabled) == len(asked) > 3
+    for a, b in zip(tabled, asked, strict=True):
+        np.testing.assert_array_equal(a.results, b.results)
+        np.testing.assert_array_equal(a.result_of, b.result_of)
+    np.testing.assert_array_equal(tabled_codes, asked_codes)
+    assert (tabled_codes >= 0).any()
