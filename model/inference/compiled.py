@@ -84,8 +84,10 @@ from model.inference.compiled_structure import (
     _clusters,
     _graph,
     _grouped,
+    _maximal_scopes,
     _nodes_from_pgmpy,
     _nodes_from_tables,
+    _scope,
     _shifted_exp,
     _strides,
     _too_big,
@@ -97,6 +99,8 @@ from model.inference.compiled_tables import (
     _core_prior,
     _core_prior_batched,
     _normalise,
+    _restrict,
+    _ScopedTables,
 )
 from model.vocabulary import suggest
 
@@ -322,6 +326,8 @@ class CompiledEngine:
     def _compile(self) -> None:
         core_axes = {c: i for i, c in enumerate(self.core)}
         pieces: list[tuple[np.ndarray, list[tuple[str, int]]]] = []
+        scoped: dict[tuple[int, ...], list[tuple[np.ndarray, list[tuple[str, int]]]]] = {}
+        absorbing = _maximal_scopes([_scope(c, self._nodes, self.core) for c in self._clusters])
         for cluster in self._clusters:
             if cluster.core_evidence:
                 table = _core_evidence_table(
@@ -334,7 +340,12 @@ class CompiledEngine:
             log_table[0, :] = 0.0  # no evidence in the cluster: likelihood exactly 1
             pattern_shape = [self._nodes[n].card + 1 for n in cluster.observable]
             strides = _strides(pattern_shape)
-            pieces.append((log_table, list(zip(cluster.observable, strides, strict=True))))
+            columns = list(zip(cluster.observable, strides, strict=True))
+            pieces.append((log_table, columns))
+            scope = absorbing[_scope(cluster, self._nodes, self.core)]
+            scoped.setdefault(scope, []).append(
+                (_restrict(log_table, self._core_cards, scope), columns)
+            )
         tables: list[np.ndarray] = []
         offsets: list[int] = []
         col_cluster = np.zeros(len(self.observable), dtype=np.int64)
@@ -362,8 +373,10 @@ class CompiledEngine:
         prior = _core_prior(self._nodes, self.core, self._core_cards)
         with np.errstate(divide="ignore"):
             self._log_prior = np.log(prior.reshape(-1))
-        self._lin_tables = np.ascontiguousarray(_shifted_exp(self._log_tables))
         self._lin_prior = _shifted_exp(self._log_prior[None, :])[0]
+        self._scoped = _ScopedTables.build(
+            scoped, self.observable, self._core_cards, self.group_patterns
+        )
         self._core_to_query = np.repeat(
             np.arange(len(self.query_states), dtype=np.int64), self.n_core // len(self.query_states)
         )
@@ -391,6 +404,9 @@ class CompiledEngine:
             "table_rows": self.n_patterns,
             "groups": len(self._offsets),
             "table_mb": round(self._log_tables.nbytes / 1e6, 3),
+            "scopes": [[self.core[a] for a in scope] for scope in self._scoped.scopes],
+            "kernel_groups": len(self._scoped.group_base),
+            "kernel_table_mb": round(self._scoped.lin_flat.nbytes / 1e6, 3),
             "observable": len(self.observable),
         }
 
@@ -514,16 +530,22 @@ class CompiledEngine:
             kernel = _kernel()
             if kernel is None:
                 raise PoemsError("numba is not available; call with use_numba=False")
+            t = self._scoped
             kernel(
                 arr,
-                self._col_cluster,
-                self._col_stride,
-                self._offsets,
-                self._lin_tables,
+                t.group_columns,
+                t.group_strides,
+                t.group_first,
+                t.group_base,
+                t.group_width,
+                t.group_acc,
+                t.group_scope,
+                t.lin_flat,
+                t.log_flat,
+                t.acc_size,
+                t.projection,
                 self._lin_prior,
-                self._log_tables,
                 self._log_prior,
-                self._core_to_query,
                 out,
             )
         else:
