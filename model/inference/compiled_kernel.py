@@ -176,7 +176,7 @@ def _kernel() -> Callable[..., None] | None:
         _KERNEL.append(None)
         return None
     _prange = numba.prange
-    options: dict[str, Any] = {"parallel": True, "nogil": True}
+    options: dict[str, Any] = {"parallel": True, "nogil": True, "error_model": "numpy"}
     try:
         compiled = numba.njit(cache=True, **options)(_batch_kernel)
     except RuntimeError:  # no writable cache location
