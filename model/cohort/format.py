@@ -325,9 +325,13 @@ class CohortSource:
         rename = {self._original[n]: n for n in self.names}
         try:
             reader = pq.ParquetFile(self.path, read_dictionary=self._read_dictionary)
-            for batch in reader.iter_batches(batch_size=chunk_rows, columns=wanted):
-                batch = batch.rename_columns([rename[c] for c in batch.schema.names])
-                yield chunk_from_batch(batch)
+            for group in range(reader.num_row_groups):  # one reader per row group: its
+                # buffers go when the group is done (one reader for the file kept growing)
+                for batch in reader.iter_batches(
+                    batch_size=chunk_rows, row_groups=[group], columns=wanted
+                ):
+                    batch = batch.rename_columns([rename[c] for c in batch.schema.names])
+                    yield chunk_from_batch(batch)
         except (OSError, pa.ArrowException) as err:
             raise InputError(
                 "cohort file", self.where, "a readable Parquet file", str(err)

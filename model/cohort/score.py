@@ -306,13 +306,13 @@ def _run(
             bar.rows(rows)
 
         try:
-            for chunk in read_ahead(chunks, depth=workers + 1):
+            for chunk in read_ahead(chunks, depth=1):
+                while len(pending) >= workers:
+                    write_next()
                 pending.append(
                     pool.submit(score_chunk, chunk, priors, setting, rule_set, first_row)
                 )
                 first_row += chunk.n
-                while len(pending) > workers:
-                    write_next()
             while pending:
                 write_next()
         finally:

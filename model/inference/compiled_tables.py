@@ -162,7 +162,11 @@ class _ScopedTables:
         scopes = tuple(sorted(pieces, key=lambda s: (len(s), s)))
         digits = np.unravel_index(np.arange(n_core), tuple(core_cards))
         projection = np.zeros((len(scopes), n_core), dtype=np.int64)
-        bases, widths, accs, owners, log_parts = [], [], [], [], []
+        bases: list[int] = []
+        widths: list[int] = []
+        accs: list[int] = []
+        owners: list[int] = []
+        log_parts: list[np.ndarray] = []
         acc_size = base = 0
         for s, scope in enumerate(scopes):
             cards = [core_cards[a] for a in scope]
