@@ -160,7 +160,11 @@ def score_chunk(
                 )
             usable &= ~rows
             continue
-        posts[rows] = engine_for(priors, name).posterior_batch(codes[rows], on_impossible="nan")
+        engine = engine_for(priors, name)
+        if rows.all():  # the usual chunk: every row scored under one setting, no copies
+            posts = engine.posterior_batch(codes, on_impossible="nan")
+        else:
+            posts[rows] = engine.posterior_batch(codes[rows], on_impossible="nan")
         for i in np.flatnonzero(rows & np.isnan(posts[:, 0])):
             errors[int(i)] = (
                 f"row {first_row + i}: findings must be a combination the network can "
@@ -170,19 +174,20 @@ def score_chunk(
     bad = np.fromiter(errors, dtype=np.intp, count=len(errors))
     verdicts[bad] = _NO_VERDICT
     posts[bad] = np.nan
-    error_text = np.full(n, None, dtype=object)
-    for position, message in errors.items():
-        error_text[position] = message
+    message_of = np.zeros(n, dtype=np.int32)  # 0: no error, k: the k-th message
+    message_of[bad] = np.arange(1, len(bad) + 1, dtype=np.int32)
+    messages = pa.array(["", *errors.values()], pa.string())
     names = pa.array([*STATUS_NAMES, ""], pa.string())
+    by_state = np.ascontiguousarray(posts.T)  # one contiguous column per diagnosis
     table = {
         "id": chunk.ids,
-        f"posterior_{POSITIVE}": pa.array(posts[:, diagnoses.index(POSITIVE)], from_pandas=True),
+        f"posterior_{POSITIVE}": pa.array(by_state[diagnoses.index(POSITIVE)], from_pandas=True),
     }
     for j, d in enumerate(diagnoses):
         if d != POSITIVE:
-            table[f"posterior_{d}"] = pa.array(posts[:, j], from_pandas=True)
+            table[f"posterior_{d}"] = pa.array(by_state[j], from_pandas=True)
     table[f"{rule_set}_verdict"] = pc.take(names, pa.array(verdicts.astype(np.int32)))
-    table["error"] = pc.fill_null(pa.array(error_text, pa.string()), "")
+    table["error"] = pc.take(messages, pa.array(message_of))
     fast = int(n - cases.flagged.sum() - len(chunk.read_errors)) if chunk.fast else 0
     return pa.table(table), fast
 

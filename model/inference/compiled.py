@@ -59,6 +59,7 @@ This module holds the engine and its API. Its parts, one job each:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -109,6 +110,10 @@ UNOBSERVED = -1
 
 NUMBA_MIN_CASES = 2048
 """Below this many cases the numpy path is used (no compilation)."""
+_KERNEL_LOCK = threading.Lock()
+"""One batch kernel at a time per process: it already runs on every core, and numba's
+fallback threading layer (workqueue) aborts the process if two threads launch kernels at
+once (``poems batch`` scores chunks in several threads, Dask in a thread pool)."""
 
 
 class ImpossibleEvidenceError(PoemsError, ValueError):
@@ -531,23 +536,24 @@ class CompiledEngine:
             if kernel is None:
                 raise PoemsError("numba is not available; call with use_numba=False")
             t = self._scoped
-            kernel(
-                arr,
-                t.group_columns,
-                t.group_strides,
-                t.group_first,
-                t.group_base,
-                t.group_width,
-                t.group_acc,
-                t.group_scope,
-                t.lin_flat,
-                t.log_flat,
-                t.acc_size,
-                t.projection,
-                self._lin_prior,
-                self._log_prior,
-                out,
-            )
+            with _KERNEL_LOCK:  # numba's workqueue layer must not run two kernels at once
+                kernel(
+                    arr,
+                    t.group_columns,
+                    t.group_strides,
+                    t.group_first,
+                    t.group_base,
+                    t.group_width,
+                    t.group_acc,
+                    t.group_scope,
+                    t.lin_flat,
+                    t.log_flat,
+                    t.acc_size,
+                    t.projection,
+                    self._lin_prior,
+                    self._log_prior,
+                    out,
+                )
         else:
             for start in range(0, n, chunk):
                 out[start : start + chunk] = self._numpy_block(arr[start : start + chunk])
