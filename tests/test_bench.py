@@ -30,6 +30,9 @@ def test_bench_quick_json_prints_the_keys(capsys: pytest.CaptureFixture[str]) ->
     assert max(report["posterior_max_abs_diff"].values()) <= 1e-9  # pgmpy and pyAgrum
     assert set(report["posterior_us"]) >= {"compiled", "pgmpy", "pyagrum"}
     assert set(report["assessment_cpu_ms"]) == set(report["assessment_ms"])
+    new = report["new_case_assessment"]
+    assert new["cases"] >= 50  # every development-set patient but the warm-up one
+    assert 0 < new["median_cpu_ms"] <= new["p90_cpu_ms"] <= new["max_cpu_ms"]
     cohort = report["cohort"]
     assert cohort["cohort_rows"] == 500
     assert {"parquet", "csv", "peak_memory"} <= set(cohort)
