@@ -49,8 +49,9 @@ maximum of 1, and rescores a case from the log tables if its weights fall below
 diagnosis x age band and diagnosis x activity: 45 numbers a row instead of the 135 core
 states), and multiplied together per core state at the end. The log-domain numpy
 computation over whole-core tables is the path for small batches (it needs no
-compilation) and for :meth:`CompiledEngine.log_posterior_batch`. Measured by ``poems bench``: numba about
-6x the numpy path and about 10,000x pgmpy's per-case rate on this network.
+compilation) and for :meth:`CompiledEngine.log_posterior_batch`. Measured by
+``poems bench``: numba about 6x the numpy path and about 10,000x pgmpy's per-case rate on
+this network.
 
 Modules
 -------
