@@ -82,3 +82,26 @@ def test_assess_json_carries_the_settling_figures() -> None:
     first = {t["node"]: t for t in data["next_tests"]}["vegf_elevated"]
     assert first["p_settles_seed"] == pytest.approx(1.0)
     assert set(first["p_settles_seed_to"]) == {"met", "not_met"}
+
+
+def test_settle_keeps_every_other_field() -> None:
+    """``settle`` fills in the two settling fields and copies the rest unchanged (every field
+    of ``NextTest``, so a field added later is not silently dropped)."""
+    import dataclasses
+
+    from model.analysis import next_tests
+    from model.analysis.settle import settle
+    from model.inference.engine import engine_for, resolve
+    from model.network.evidence import evidence_for
+
+    case = Case.from_dict({"findings": HALF_DONE})
+    priors, setting = resolve(case, None, None)
+    engine = engine_for(priors, setting)
+    tests = next_tests(engine, evidence_for(case))
+    settled = settle(tests, evaluate(case, "seed"))
+    assert len(settled) == len(tests) > 10
+    for before, after in zip(tests, settled, strict=True):
+        for field in dataclasses.fields(before):
+            if field.name not in ("seed_verdict_if", "p_settles_seed"):
+                assert getattr(after, field.name) == getattr(before, field.name), field.name
+        assert after.seed_verdict_if is not None and after.p_settles_seed is not None

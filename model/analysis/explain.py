@@ -202,6 +202,16 @@ def _entropy_bits(probs: np.ndarray) -> np.ndarray:
     return np.asarray(-terms.sum(axis=-1))
 
 
+def _line_sums(
+    values: np.ndarray, at: tuple[np.ndarray, np.ndarray], lines: int, widths: np.ndarray
+) -> np.ndarray:
+    """Sum of each candidate's values (rows of a zero-padded matrix, summed like one
+    candidate's own vector)."""
+    matrix = np.zeros((lines, int(widths.max())))
+    matrix[at] = values
+    return np.asarray(matrix.sum(axis=1))
+
+
 NOT_TESTS: tuple[str, ...] = (*CONTEXT_NODES, LESION_SIZE)
 """Nodes that are context (age, sex, the imaging used) or a detail of another finding (the
 size of a lesion), not tests to order."""
@@ -232,40 +242,42 @@ def next_tests(
         )
     base_post = np.exp(base_log_post[0])
     k = engine.query_states.index(positive)
-    rows: list[np.ndarray] = []
-    spans: list[tuple[str, int, int]] = []
-    for node in candidates:
-        column = engine.observable.index(node)
-        start = len(rows)
-        for s in range(len(engine.states[node])):
-            row = base_codes[0].copy()
-            row[column] = s
-            rows.append(row)
-        spans.append((node, start, len(rows)))
-    if not rows:
+    if not candidates:
         return ()
-    log_post, log_evidence = engine.log_posterior_batch(np.stack(rows))
+    columns = [engine.observable.index(node) for node in candidates]
+    widths = np.array([len(engine.states[node]) for node in candidates], dtype=np.int64)
+    starts = np.cumsum(widths) - widths
+    # every (candidate, state) pair is one row: the evidence with that node set to that state
+    which = np.repeat(np.arange(len(candidates)), widths)
+    state = np.arange(len(which)) - np.repeat(starts, widths)
+    rows = np.repeat(base_codes, len(which), axis=0)
+    rows[np.arange(len(which)), np.array(columns, dtype=np.int64)[which]] = state
+    log_post, log_evidence = engine.log_posterior_batch(rows)
     predictive = np.exp(log_evidence - base_log_evidence[0])
     post = np.exp(log_post)
     h_now = float(_entropy_bits(base_post))
+    # one line per candidate, padded with zeros: the sums of each line are those of its own
+    # states (an impossible outcome has P(x | e) = 0 and adds exactly 0)
+    padded = (which, state)
+    p_x = predictive / _line_sums(predictive, padded, len(candidates), widths)[which]
+    h_after = _line_sums(p_x * _entropy_bits(post), padded, len(candidates), widths)
+    change = _line_sums(p_x * np.abs(post[:, k] - base_post[k]), padded, len(candidates), widths)
+    p_list, poems_list = p_x.tolist(), post[:, k].tolist()
     out = []
-    for node, a, b in spans:
-        p_x = predictive[a:b]
-        p_x = p_x / p_x.sum()
-        possible = p_x > 0
-        h_after = float((p_x[possible] * _entropy_bits(post[a:b][possible])).sum())
-        change = float((p_x[possible] * np.abs(post[a:b, k][possible] - base_post[k])).sum())
+    for i, node in enumerate(candidates):
+        a = int(starts[i])
         states = engine.states[node]
+        p_node = p_list[a : a + len(states)]
         out.append(
             NextTest(
                 finding=finding_of(node),
                 node=node,
-                expected_entropy_reduction_bits=max(h_now - h_after, 0.0),
-                expected_abs_change_poems=change,
-                p_present=float(p_x[states.index(PRESENT)]) if PRESENT in states else None,
-                p_outcome=MappingProxyType({s: float(p) for s, p in zip(states, p_x, strict=True)}),
+                expected_entropy_reduction_bits=max(h_now - float(h_after[i]), 0.0),
+                expected_abs_change_poems=float(change[i]),
+                p_present=p_node[states.index(PRESENT)] if PRESENT in states else None,
+                p_outcome=MappingProxyType(dict(zip(states, p_node, strict=True))),
                 p_poems_if=MappingProxyType(
-                    {s: float(post[a + i, k]) for i, s in enumerate(states) if possible[i]}
+                    {s: poems_list[a + j] for j, s in enumerate(states) if p_node[j] > 0}
                 ),
             )
         )

@@ -20,7 +20,6 @@ Any other outcome leaves the verdict as it is.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 
 from model.analysis.explain import NextTest
@@ -56,24 +55,41 @@ def settle(tests: Sequence[NextTest], result: CriteriaResult) -> tuple[NextTest,
             "present": str(entry["if_present"]),
             "absent": str(entry["if_absent"]),
         }
-        for entry in result.to_dict()["could_change_with"]
+        for entry in result.could_change_with
     }
+    open_verdict = result.verdict == INDETERMINATE
     out = []
     for test in tests:
         verdict_if: dict[str, str] = {}
         for state in test.p_outcome:
             verdict = result.verdict
-            if result.verdict == INDETERMINATE:
+            if open_verdict:
                 stand_in = _stand_in(test.node, state)
                 if stand_in is not None and stand_in[0] in changes:
                     verdict = changes[stand_in[0]][stand_in[1]]
             verdict_if[state] = verdict
         settles = (
             0.0
-            if result.verdict != INDETERMINATE
+            if not open_verdict
             else sum(
                 p for state, p in test.p_outcome.items() if verdict_if[state] in ("met", "not_met")
             )
         )
-        out.append(dataclasses.replace(test, seed_verdict_if=verdict_if, p_settles_seed=settles))
+        out.append(_with_settling(test, verdict_if, settles))
     return tuple(out)
+
+
+def _with_settling(test: NextTest, verdict_if: dict[str, str], settles: float) -> NextTest:
+    """``test`` with its settling filled in (what ``dataclasses.replace`` gives, without its
+    per-call introspection; ``tests/test_settle.py`` checks every other field is kept)."""
+    return NextTest(
+        finding=test.finding,
+        node=test.node,
+        expected_entropy_reduction_bits=test.expected_entropy_reduction_bits,
+        expected_abs_change_poems=test.expected_abs_change_poems,
+        p_present=test.p_present,
+        p_outcome=test.p_outcome,
+        p_poems_if=test.p_poems_if,
+        seed_verdict_if=verdict_if,
+        p_settles_seed=settles,
+    )

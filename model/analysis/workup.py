@@ -8,9 +8,9 @@ not know are skipped, so the file can already name ids that a later network adds
 What a test does
 ----------------
 A test's result is the joint outcome of the findings it reveals that are still open on this
-case and that the network reads. For each outcome the case is rebuilt with the outcome
-entered (the case validator decides which outcomes exist: a result it would reject is not a
-possible result and is dropped), and read three ways:
+case and that the network reads. Each outcome is read as the case with the outcome entered
+(the case validator decides which outcomes exist: a result it would reject is not a possible
+result and is dropped; the reading is tested equal to rebuilding the case), three ways:
 
 - its probability under the network given the current evidence (renormalised over the
   possible outcomes),
@@ -18,8 +18,10 @@ possible result and is dropped), and read three ways:
 - the seed criteria verdict it leads to.
 
 With at most :data:`EXACT_LIMIT` joint outcomes they are enumerated (exact); otherwise
-:data:`MC_DRAWS` outcomes are drawn finding by finding from the network's predictive
-distribution (seeded, so reproducible) and averaged (``method = "monte_carlo"``). From them:
+:data:`MC_DRAWS` joint outcomes are drawn from the network's predictive distribution (the
+core state given the evidence, then each cluster's open findings given it:
+:func:`model.inference.predictive.sample_open`; seeded, so reproducible) and averaged
+(``method = "monte_carlo"``). From them:
 ``expected_information_bits`` = H(D | e) - E[H(D | e, result)] (the whole differential),
 the same for POEMS-or-not, ``expected_abs_change_poems``, ``p_settles_seed`` = P(the seed
 verdict goes from indeterminate to met or not met) and the information the result carries
@@ -46,19 +48,18 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import itertools
 import math
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
 from model.case import Case, consistency_partners
-from model.case_columns import row_from_case, row_texts, rows_with
+from model.case_columns import CaseColumns, CodedColumn, parse_columns, row_from_case, row_texts
 from model.criteria import (
     INDETERMINATE,
     MET,
@@ -72,10 +73,10 @@ from model.criteria.vectorised import STATUS_NAMES, verdict_codes
 from model.exceptions import CaseError, PriorsError
 from model.formatting import diagnosis_label, percent, rule_set_name, state_words
 from model.inference.compiled import CompiledEngine
+from model.inference.predictive import sample_open
 from model.network.evidence import evidence_for
-from model.network.evidence_codes import evidence_codes
 from model.network.structure import MARROW_NODE, NODES, VEGF_NODES
-from model.vocabulary import FINDINGS, Kind
+from model.vocabulary import AGGREGATES, FINDINGS, Kind
 
 DATA = Path(__file__).with_name("workup.toml")
 EXACT_LIMIT = 64
@@ -83,6 +84,7 @@ EXACT_LIMIT = 64
 MC_DRAWS = 128
 """Outcomes drawn for larger tests (seeded)."""
 POSITIVE = "poems"
+MET_CODE, NOT_MET_CODE = STATUS_NAMES.index(MET), STATUS_NAMES.index(NOT_MET)
 
 VEGF_REPRESENTATIVE_MULTIPLE: Mapping[str, float] = MappingProxyType(
     {
@@ -234,8 +236,9 @@ class WorkupItem:
     alternatives: tuple[str, ...] = ()
     note: str = ""
     sources: tuple[str, ...] = ()
-    outcomes: tuple[tuple[Mapping[str, Any], float], ...] = field(default=(), compare=False)
-    """The possible results (findings entered, probability); not serialised."""
+    outcomes: Sequence[tuple[Mapping[str, Any], float]] = field(default=(), compare=False)
+    """The possible results (findings entered, probability), one per joint outcome with a
+    probability above zero; built when first read; not serialised."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -356,34 +359,44 @@ def open_findings(
 
 
 _ADMITS: dict[tuple[Any, ...], bool] = {}
+_REPORTED: dict[tuple[Any, ...], dict[tuple[int, ...], bool]] = {}
+"""The same answers within a result: per finding and context, by the state indices of the
+partners entered before it."""
 _ADMITS_LIMIT = 8192
 
 
-def _admits_every_state(case: Case, finding: str, node: str, engine: CompiledEngine) -> bool:
-    """Whether the case validator accepts every value of ``finding`` the node's states give.
+def _admits_every_state(
+    case: Case,
+    finding: str,
+    node: str,
+    engine: CompiledEngine,
+    entered: Mapping[str, Any] | None = None,
+) -> bool:
+    """Whether the case validator accepts every value of ``finding`` the node's states give,
+    on ``case`` with ``entered`` (findings of the same result entered before it) added.
 
-    The answer depends only on the values the case gives the finding's consistency partners
-    (:func:`model.case.consistency_partners`) and on its sex and age, so it is remembered
-    under those (the same finding is asked about by several tests and by ``next_tests``).
+    The answer depends only on the values the case and ``entered`` give the finding's
+    consistency partners (:func:`model.case.consistency_partners`) and on its sex (the
+    hemoglobin thresholds; no rule reads the age), so it is remembered under those (the same
+    finding is asked about by several tests, by every result of a test and by
+    ``next_tests``).
     """
+    partners = _partners(finding)
+    added = {p: v for p, v in (entered or {}).items() if p in partners}
+    merged = {**{p: case.findings[p] for p in partners if p in case.findings}, **added}
     key = (
         finding,
         node,
         engine.states[node],
-        tuple(
-            (p, repr(case.findings[p]))
-            for p in sorted(consistency_partners(finding))
-            if p in case.findings
-        ),
+        tuple((p, repr(merged[p])) for p in partners if p in merged),
         case.sex,
-        case.age,
     )
     known = _ADMITS.get(key)
     if known is not None:
         return known
     try:
         for state in engine.states[node]:
-            case.with_findings({finding: _value(finding, node, state)})
+            case.with_findings({**added, finding: _value(finding, node, state)})
         known = True
     except CaseError:
         known = False
@@ -391,6 +404,11 @@ def _admits_every_state(case: Case, finding: str, node: str, engine: CompiledEng
         _ADMITS.clear()
     _ADMITS[key] = known
     return known
+
+
+@functools.cache
+def _partners(finding: str) -> tuple[str, ...]:
+    return tuple(sorted(consistency_partners(finding)))
 
 
 def admissible_nodes(
@@ -414,109 +432,127 @@ def admissible_nodes(
     return tuple(out)
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    findings: Mapping[str, Any]  # what the result enters into the case
-    nodes: Mapping[str, str]  # the network states drawn or enumerated
-    key: tuple[str, ...]  # the node states in the test's order
-    result: int  # index of the result (distinct reduced findings) in its plan
+def _reported(
+    case: Case, pairs: Sequence[tuple[str, str]], engine: CompiledEngine, keys: np.ndarray
+) -> np.ndarray:
+    """Which findings each joint outcome reports, as a laboratory would (bool, like ``keys``).
 
-
-class _Reducer:
-    """Turns a joint network outcome into the result a laboratory would report.
-
-    Findings are entered in the test's order; a finding is left out of this result when not
-    every value of it would be accepted after the ones before (light and heavy chain are not
-    typed when immunofixation is negative). So every result is a case the validator accepts,
-    and the probabilities of the joint outcomes that report the same result add up.
+    ``keys`` holds distinct joint outcomes (state index per finding of ``pairs``). Findings
+    are entered in the test's order; a finding is left out of a result when not every value
+    of it would be accepted after the ones before (light and heavy chain are not typed when
+    immunofixation is negative). So every result is a case the validator accepts, and the
+    probabilities of the joint outcomes that report the same result add up.
 
     Whether a finding is accepted depends only on the findings entered before it that share a
-    consistency rule with it (:data:`model.case.CONSISTENCY_GROUPS`), so that answer is
-    remembered per those findings' values, and each distinct joint outcome is reduced once.
+    consistency rule with it (:data:`model.case.CONSISTENCY_GROUPS`); with none among them
+    it is accepted for every value (that is why it is open on this case), otherwise the
+    answer is asked once per distinct values of those partners.
     """
+    reported = np.ones(keys.shape, dtype=bool)
+    findings = [f for f, _ in pairs]
+    for j, (finding, node) in enumerate(pairs):
+        partners = _partners(finding)
+        before = [i for i in range(j) if findings[i] in partners]
+        if not before:
+            continue
+        values = np.where(reported[:, before], keys[:, before], -1)
+        context = (
+            finding,
+            node,
+            engine.states[node],
+            tuple((findings[i], pairs[i][1]) for i in before),
+            tuple((p, repr(case.findings[p])) for p in partners if p in case.findings),
+            case.sex,
+        )
+        distinct, inverse = _distinct(values, [len(engine.states[pairs[i][1]]) for i in before])
+        if len(_REPORTED) >= _ADMITS_LIMIT:
+            _REPORTED.clear()
+        known = _REPORTED.setdefault(context, {})
+        column = []
+        for row in map(tuple, distinct.tolist()):
+            answer = known.get(row)
+            if answer is None:
+                answer = known[row] = _admits_every_state(
+                    case,
+                    finding,
+                    node,
+                    engine,
+                    {
+                        findings[i]: _state_value(findings[i], pairs[i][1], engine, s)
+                        for i, s in zip(before, row, strict=True)
+                        if s >= 0
+                    },
+                )
+            column.append(answer)
+        reported[:, j] = np.array(column, dtype=bool)[inverse]
+    return reported
 
-    def __init__(self, case: Case, pairs: Sequence[tuple[str, str]], engine: CompiledEngine):
-        self.case = case
-        self.pairs = pairs
-        self.engine = engine
-        self._partners = {f: sorted(consistency_partners(f)) for f, _ in pairs}
-        # with no partner among the findings entered before it, a finding is accepted for
-        # every value: that is why it is open (open_findings) on this case
-        self._admits: dict[tuple[Any, ...], bool] = {(f,): True for f, _ in pairs}
-        self._reduced: dict[tuple[str, ...], dict[str, Any]] = {}
 
-    def _admits_all(self, kept: dict[str, Any], finding: str, node: str) -> bool:
-        key = (finding, *((f, repr(kept[f])) for f in self._partners[finding] if f in kept))
-        if key not in self._admits:
-            try:
-                for state in self.engine.states[node]:
-                    _with(self.case, {**kept, finding: _value(finding, node, state)})
-                self._admits[key] = True
-            except CaseError:
-                self._admits[key] = False
-        return self._admits[key]
-
-    def __call__(self, key: tuple[str, ...]) -> dict[str, Any]:
-        """The findings the result with these node states (in the test's order) reports."""
-        if key not in self._reduced:
-            kept: dict[str, Any] = {}
-            for (finding, node), state in zip(self.pairs, key, strict=True):
-                if self._admits_all(kept, finding, node):
-                    kept[finding] = _value(finding, node, state)
-            self._reduced[key] = kept
-        return self._reduced[key]
-
-
-def _enumerate(pairs: Sequence[tuple[str, str]], engine: CompiledEngine) -> list[dict[str, str]]:
-    return [
-        {n: s for (_, n), s in zip(pairs, combo, strict=True)}
-        for combo in itertools.product(*(engine.states[node] for _, node in pairs))
-    ]
-
-
-def _sample(
-    pairs: Sequence[tuple[str, str]],
-    engine: CompiledEngine,
-    base_codes: np.ndarray,
-    seed: int,
-) -> list[dict[str, str]]:
-    """Draw joint results finding by finding from the network's predictive distribution.
-
-    The distinct draws so far are scored for every state of the next finding in one engine
-    call, and all draws of that finding use one vector of uniforms: the same numbers, in the
-    same order, as one ``Generator.choice(p=...)`` per draw (which inverts the normalised
-    cumulative distribution at one uniform).
-    """
-    rng = np.random.default_rng(seed)
-    drawn: list[dict[str, str]] = [{} for _ in range(MC_DRAWS)]
-    codes = np.repeat(base_codes[None, :], MC_DRAWS, axis=0)
-    for _, node in pairs:
-        states = engine.states[node]
-        column = engine.observable.index(node)
-        seen: dict[bytes, int] = {}  # draws alike so far are scored once
-        inverse = np.array([seen.setdefault(r.tobytes(), len(seen)) for r in codes])
-        prefixes = codes[np.unique(inverse, return_index=True)[1]]
-        rows = np.repeat(prefixes, len(states), axis=0)
-        rows[:, column] = np.tile(np.arange(len(states), dtype=rows.dtype), len(prefixes))
-        _, log_ev = engine.log_posterior_batch(rows)
-        log_ev = log_ev.reshape(len(prefixes), len(states))[inverse]
-        top = log_ev.max(axis=1, keepdims=True)
-        weights = np.exp(log_ev - np.where(np.isfinite(top), top, 0.0))
-        total = weights.sum(axis=1, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            p = np.where(total > 0, weights / total, 1 / len(states))
-        cdf = p.cumsum(axis=1)
-        cdf /= cdf[:, -1:]
-        chosen = (cdf <= rng.random(MC_DRAWS)[:, None]).sum(axis=1)
-        codes[:, column] = chosen
-        for d, c in zip(drawn, chosen, strict=True):
-            d[node] = states[int(c)]
-    return drawn
+def _state_value(finding: str, node: str, engine: CompiledEngine, state: int) -> Any:
+    return _value(finding, node, engine.states[node][state])
 
 
 def _with(case: Case, findings: Mapping[str, Any]) -> Case:
     """The case with ``findings`` entered (validated exactly as ``Case.from_dict`` would)."""
     return case.with_findings(findings)
+
+
+def _findings_of(
+    pairs: Sequence[tuple[str, str]], states: Sequence[tuple[str, ...]], row: np.ndarray
+) -> dict[str, Any]:
+    """The findings a result row (state index per finding, ``-1`` = not reported) enters."""
+    return {
+        finding: _value(finding, node, node_states[int(s)])
+        for (finding, node), node_states, s in zip(pairs, states, row, strict=True)
+        if s >= 0
+    }
+
+
+@functools.lru_cache(maxsize=1024)
+def _cell_texts(
+    finding: str, node: str, states: tuple[str, ...]
+) -> tuple[tuple[str, tuple[str | None, ...]], ...]:
+    """The cohort-row cells (:func:`model.case_columns.row_texts`) each state of a finding
+    writes: (column, text per state; ``None`` where that state leaves the column as is)."""
+    cells = [row_texts({finding: _value(finding, node, state)}) for state in states]
+    names = dict.fromkeys(name for row in cells for name in row)
+    return tuple((name, tuple(row.get(name) for row in cells)) for name in names)
+
+
+@functools.lru_cache(maxsize=64)
+def _joint_outcomes(cards: tuple[int, ...]) -> np.ndarray:
+    """Every joint outcome of nodes with these numbers of states (the last varies fastest,
+    the order of ``itertools.product``); shared, never written."""
+    out = np.indices(cards).reshape(len(cards), -1).T.astype(np.int64)
+    out.setflags(write=False)
+    return out
+
+
+def _distinct(rows: np.ndarray, cards: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows (state indices, ``-1`` allowed, under ``cards`` states per column), in
+    no particular order, and each row's index among them."""
+    radix = [c + 1 for c in cards]
+    if math.prod(radix) >= 2**62:
+        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+        return rows[first], inverse.reshape(-1)
+    packed = np.ravel_multi_index((rows + 1).T, radix)
+    values, inverse = np.unique(packed, return_inverse=True)
+    return np.stack(np.unravel_index(values, radix), axis=1) - 1, inverse.reshape(-1)
+
+
+def _first_seen(rows: np.ndarray, cards: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows (state indices, ``-1`` allowed, under ``cards`` states per column) in
+    order of first appearance, and each row's index among them."""
+    radix = [c + 1 for c in cards]
+    if math.prod(radix) < 2**62:  # one integer per row
+        packed = np.ravel_multi_index((rows + 1).T, radix)
+        _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
+    else:
+        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rows[first[order]], rank[inverse.reshape(-1)]
 
 
 def _binary_entropy(p: Any) -> np.ndarray:
@@ -531,6 +567,32 @@ def _entropy_bits(probs: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class _Plan:
+    """One test's possible results, before they are read and scored.
+
+    ``outcomes`` are the joint outcomes (state index per finding of ``pairs``; enumerated,
+    or drawn with repeats); ``results`` the distinct results they report (the state index,
+    ``-1`` for a finding the result leaves out); ``result_of`` each outcome's result;
+    ``seed_reads`` (when the seed verdict is open) the results as the seed verdict is read
+    on them (a VEGF band that straddles the seed's cut-off decides nothing, so it is left
+    out); ``joint`` (exact) the encoded joint outcomes, evidence and node states.
+    """
+
+    exact: bool
+    pairs: tuple[tuple[str, str], ...]
+    states: tuple[tuple[str, ...], ...]  # each finding's node states
+    outcomes: np.ndarray
+    results: np.ndarray
+    result_of: np.ndarray
+    seed_reads: np.ndarray | None
+    joint: np.ndarray | None
+
+    def findings(self, result: int) -> dict[str, Any]:
+        """What a result enters into the case."""
+        return _findings_of(self.pairs, self.states, self.results[result])
+
+
+@dataclass(frozen=True)
 class _Effect:
     bits: float
     poems_bits: float
@@ -539,63 +601,53 @@ class _Effect:
     p_settles: float
     settles_to: Mapping[str, float]
     method: str
-    outcomes: tuple[tuple[Mapping[str, Any], float], ...]
+    plan: _Plan
+    weights: np.ndarray
+
+    @property
+    def outcomes(self) -> _Outcomes:
+        """The possible results (findings entered, probability), one per joint outcome."""
+        return _Outcomes(self.plan, self.weights)
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """One test's possible results, before they are read and scored.
+class _Outcomes(Sequence[tuple[Mapping[str, Any], float]]):
+    """A test's possible results (findings entered, probability), built when first read
+    (only the tests' checks read them; a work-up proposes a handful of tests, each with up to
+    :data:`MC_DRAWS` outcomes)."""
 
-    ``outcomes`` are the joint outcomes (enumerated, or drawn with repeats); ``results`` the
-    distinct findings they report (``_Outcome.result`` indexes them); ``seed_reads`` (when
-    the seed verdict is open) the findings each result's seed verdict is read on.
-    """
+    def __init__(self, plan: _Plan, weights: np.ndarray) -> None:
+        self._plan = plan
+        self._weights = weights
+        self._items: tuple[tuple[Mapping[str, Any], float], ...] | None = None
 
-    exact: bool
-    outcomes: list[_Outcome]
-    results: list[dict[str, Any]]
-    seed_reads: list[dict[str, Any]]
-    joint: np.ndarray | None  # exact: the encoded joint outcomes (evidence + node states)
+    def _built(self) -> tuple[tuple[Mapping[str, Any], float], ...]:
+        if self._items is None:
+            found: dict[int, Mapping[str, Any]] = {}
+            out = []
+            for result, w in zip(
+                self._plan.result_of.tolist(), self._weights.tolist(), strict=True
+            ):
+                if w > 0:
+                    if result not in found:
+                        found[result] = MappingProxyType(self._plan.findings(result))
+                    out.append((found[result], float(w)))
+            self._items = tuple(out)
+        return self._items
 
+    def __len__(self) -> int:
+        return int((self._weights > 0).sum())
 
-def _seed_findings(outcome_nodes: Mapping[str, str], kept: Mapping[str, Any]) -> dict[str, Any]:
-    """The findings the seed verdict is read on: a VEGF band that straddles the seed's cut-off
-    decides nothing, so its value is left out."""
-    findings = dict(kept)
-    vegf_nodes = set(VEGF_NODES.values())
-    for node, state in outcome_nodes.items():
-        if node in vegf_nodes and state not in VEGF_BANDS_DECIDING_SEED:
-            findings.pop("vegf", None)
-    return findings
+    @overload
+    def __getitem__(self, index: int) -> tuple[Mapping[str, Any], float]: ...
 
+    @overload
+    def __getitem__(self, index: slice) -> tuple[tuple[Mapping[str, Any], float], ...]: ...
 
-def _read_results(
-    case: Case,
-    results: list[dict[str, Any]],
-    seed_reads: list[dict[str, Any]],
-    engine: CompiledEngine,
-    columns_ok: bool,
-) -> tuple[np.ndarray, list[str]]:
-    """Evidence codes of ``case`` with each result, and the seed verdict of ``case`` with each
-    of ``seed_reads``: parsed as rows in one pass (:mod:`model.case_columns`, the cohort
-    path, tested equal to ``Case``); a row that parse flags goes through ``Case`` itself."""
-    n = len(results)
-    codes = np.full((n, len(engine.observable)), -1, dtype=np.int8)
-    verdicts = [""] * len(seed_reads)
-    flagged = np.ones(n + len(seed_reads), dtype=bool)
-    if columns_ok and n + len(seed_reads):
-        changes = [row_texts(f) for f in (*results, *seed_reads)]
-        parsed = rows_with(row_from_case(case), changes)
-        flagged = parsed.flagged
-        codes[:] = evidence_codes(parsed, engine.observable)[:n]
-        if seed_reads:
-            seed_codes = verdict_codes(parsed, "seed")[n:]
-            verdicts = [STATUS_NAMES[c] for c in seed_codes]
-    for i in np.flatnonzero(flagged[:n]):
-        codes[i] = engine.encode([evidence_for(_with(case, results[i]))])[0]
-    for i in np.flatnonzero(flagged[n:]):
-        verdicts[i] = verdict_of(_with(case, seed_reads[i]) if seed_reads[i] else case, "seed")
-    return codes, verdicts
+    def __getitem__(self, index: int | slice) -> Any:
+        return self._built()[index]
+
+    def __iter__(self) -> Iterator[tuple[Mapping[str, Any], float]]:
+        return iter(self._built())
 
 
 def _plan(
@@ -606,88 +658,254 @@ def _plan(
     seed: int,
     need_seed: bool,
 ) -> _Plan | None:
-    n_joint = math.prod(len(engine.states[node]) for _, node in pairs)
-    exact = n_joint <= EXACT_LIMIT
-    joints = _enumerate(pairs, engine) if exact else _sample(pairs, engine, base_codes, seed)
-    if not joints:
+    columns = [engine.observable.index(node) for _, node in pairs]
+    cards = tuple(len(engine.states[node]) for _, node in pairs)
+    exact = math.prod(cards) <= EXACT_LIMIT
+    if exact:
+        outcomes = _joint_outcomes(cards)
+    else:
+        rng = np.random.default_rng(seed)
+        outcomes = sample_open(engine, base_codes, columns, MC_DRAWS, rng)
+    if not len(outcomes):
         return None
-    reduce = _Reducer(case, pairs, engine)
-    keys = [tuple(nodes[node] for _, node in pairs) for nodes in joints]
-    index: dict[tuple[str, ...], int] = {}
-    for key in keys:
-        index.setdefault(key, len(index))
-    results = [reduce(key) for key in index]
-    seed_reads = []
+    if exact:  # enumerated: already distinct
+        distinct, inverse = outcomes, np.arange(len(outcomes))
+    else:
+        distinct, inverse = _first_seen(outcomes, cards)
+    reported = _reported(case, pairs, engine, distinct)
+    if reported.all():
+        results, result_of = distinct, inverse
+    else:
+        results, of_distinct = _first_seen(np.where(reported, distinct, -1), cards)
+        result_of = of_distinct[inverse]
+    seed_reads = None
     if need_seed:
-        seed_reads = [
-            _seed_findings(dict(zip((n for _, n in pairs), key, strict=True)), kept)
-            for key, kept in zip(index, results, strict=True)
-        ]
-    outcomes = [
-        _Outcome(results[index[key]], nodes, key, index[key])
-        for nodes, key in zip(joints, keys, strict=True)
-    ]
+        seed_reads = results.copy()
+        for j, (_, node) in enumerate(pairs):
+            if node in _VEGF_NODE_NAMES:
+                deciding = [s in VEGF_BANDS_DECIDING_SEED for s in engine.states[node]]
+                straddles = ~np.array(deciding)[np.maximum(results[:, j], 0)]
+                seed_reads[straddles & (results[:, j] >= 0), j] = -1
     joint = None
     if exact:
         joint = np.repeat(base_codes[None, :], len(outcomes), axis=0)
-        for j, (_, node) in enumerate(pairs):
-            state_index = {s: i for i, s in enumerate(engine.states[node])}
-            joint[:, engine.observable.index(node)] = [state_index[o.key[j]] for o in outcomes]
-    return _Plan(exact, outcomes, results, seed_reads, joint)
+        joint[:, columns] = outcomes
+    states = tuple(engine.states[node] for _, node in pairs)
+    return _Plan(exact, tuple(pairs), states, outcomes, results, result_of, seed_reads, joint)
+
+
+_VEGF_NODE_NAMES = frozenset(VEGF_NODES.values())
+
+
+def _parse_results(case: Case, blocks: Sequence[tuple[_Plan, np.ndarray]]) -> CaseColumns:
+    """``case`` with each result of every block (rows of state indices over the plan's
+    findings, ``-1`` = not reported) as parsed cohort rows (:mod:`model.case_columns`, the
+    cohort path, tested equal to ``Case``): the columns are built directly from the state
+    indices, one distinct cell text per state."""
+    n = sum(len(rows) for _, rows in blocks)
+    base = row_from_case(case)
+    columns: dict[str, tuple[list[str], np.ndarray]] = {
+        name: ([text.strip()], np.zeros(n, dtype=np.intp)) for name, text in base.items()
+    }
+    start = 0
+    for plan, rows in blocks:
+        block = slice(start, start + len(rows))
+        for j, (finding, node) in enumerate(plan.pairs):
+            for name, texts in _cell_texts(finding, node, plan.states[j]):
+                if name not in columns:
+                    columns[name] = ([""], np.zeros(n, dtype=np.intp))
+                uniques, indices = columns[name]
+                lookup = np.zeros(len(texts) + 1, dtype=np.intp)  # -1 (not reported): as is
+                for s, text in enumerate(texts):
+                    if text is not None:
+                        if text not in uniques:
+                            uniques.append(text)
+                        lookup[s + 1] = uniques.index(text)
+                indices[block] = lookup[rows[:, j] + 1]
+        start += len(rows)
+    coded = {
+        name: CodedColumn(indices, np.array(uniques, dtype=object))
+        for name, (uniques, indices) in columns.items()
+    }
+    return parse_columns(coded, n)
+
+
+def _read_results(
+    case: Case, plans: Sequence[_Plan], engine: CompiledEngine, columns_ok: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Evidence codes of ``case`` with every plan's results (in order), and the seed verdict
+    (code, index into ``STATUS_NAMES``) of ``case`` with every plan's seed reads.
+
+    The codes come from :func:`_result_codes`; the seed reads are parsed as rows in one pass
+    (the cohort path, :mod:`model.case_columns`); a row that parse flags, or every row when
+    the engine's states are not the network's, goes through ``Case`` itself.
+    """
+    n_results = sum(len(plan.results) for plan in plans)
+    seeds = [(plan, plan.seed_reads) for plan in plans if plan.seed_reads is not None]
+    n_seeds = sum(len(rows) for _, rows in seeds)
+    verdicts = np.full(n_seeds, -1, dtype=np.int8)
+    flagged = np.ones(n_seeds, dtype=bool)
+    if columns_ok:
+        codes = _result_codes(case, plans, engine)
+        if n_seeds:
+            parsed = _parse_results(case, seeds)
+            flagged = parsed.flagged
+            verdicts = verdict_codes(parsed, "seed")
+    else:
+        codes = np.full((n_results, len(engine.observable)), -1, dtype=np.int8)
+        rows = [plan.findings(i) for plan in plans for i in range(len(plan.results))]
+        for row, findings in enumerate(rows):
+            codes[row] = engine.encode([evidence_for(_with(case, findings))])[0]
+    if flagged.any():
+        where = [(plan, i) for plan, rows in seeds for i in range(len(rows))]
+        for flagged_row in np.flatnonzero(flagged):
+            plan, i = where[flagged_row]
+            assert plan.seed_reads is not None
+            read = _findings_of(plan.pairs, plan.states, plan.seed_reads[i])
+            verdicts[flagged_row] = STATUS_NAMES.index(
+                verdict_of(_with(case, read) if read else case, "seed")
+            )
+    return codes, verdicts
+
+
+def _result_codes(case: Case, plans: Sequence[_Plan], engine: CompiledEngine) -> np.ndarray:
+    """Evidence codes (``evidence_for``) of ``case`` with each plan's results entered.
+
+    A result enters states the network reads directly (a VEGF value in the middle of its
+    band, a marrow percentage on its side of 10 %), so its codes are the case's own with each
+    reported finding's node set to that state, a measured VEGF replacing a stated
+    ``vegf_elevated``, and each aggregate the result touches (not entered on the case)
+    derived again from its parts by ``Case`` itself (:func:`_aggregate_state`). Tested equal
+    to ``encode(evidence_for(case with the result))`` on every test of several cases.
+    """
+    base = engine.encode([evidence_for(case)])[0]
+    column = {node: j for j, node in enumerate(engine.observable)}
+    blocks = []
+    for plan in plans:
+        rows = plan.results
+        codes = np.repeat(base[None, :], len(rows), axis=0)
+        columns = [column[node] for _, node in plan.pairs]
+        reported = rows >= 0
+        codes[:, columns] = np.where(reported, rows, codes[:, columns])
+        position = {finding: j for j, (finding, _) in enumerate(plan.pairs)}
+        if "vegf" in position and "vegf_elevated" in column:
+            codes[reported[:, position["vegf"]], column["vegf_elevated"]] = -1
+        for aggregate, parts in AGGREGATES.items():
+            touched = [f for f in (aggregate, *parts) if f in position]
+            if not touched or aggregate not in column or case.entered(aggregate) is not None:
+                continue
+            js = [position[f] for f in touched]
+            distinct, inverse = _distinct(rows[:, js], [len(plan.states[j]) for j in js])
+            derived = []
+            for combo in distinct.tolist():
+                given = {
+                    f: plan.states[j][s]
+                    for f, j, s in zip(touched, js, combo, strict=True)
+                    if s >= 0
+                }
+                state = given.get(aggregate)
+                if state is None:
+                    state = _aggregate_state(
+                        aggregate, tuple((p, given.get(p) or case.state(p)) for p in parts)
+                    )
+                derived.append(-1 if state is None else engine.states[aggregate].index(state))
+            codes[:, column[aggregate]] = np.array(derived, dtype=np.int8)[inverse]
+        blocks.append(codes)
+    if not blocks:
+        return np.zeros((0, len(engine.observable)), dtype=np.int8)
+    return np.concatenate(blocks)
+
+
+@functools.lru_cache(maxsize=1024)
+def _aggregate_state(aggregate: str, parts: tuple[tuple[str, str | None], ...]) -> str | None:
+    """The state ``Case`` derives for an aggregate not entered, from its parts' states."""
+    entered = {part: state for part, state in parts if state is not None}
+    return Case(MappingProxyType(entered)).state(aggregate)
 
 
 def _effect(
     plan: _Plan,
-    seed_verdicts: Sequence[str],
+    seed_codes: np.ndarray | None,
     verdict: str,
-    base_post: np.ndarray,
-    log_post: np.ndarray,
-    log_ev: np.ndarray,
+    scores: _ResultScores,
+    take: np.ndarray,
     log_joint: np.ndarray | None,
-    k: int,
 ) -> _Effect | None:
     """What the test is expected to do, from its results' scores (rows of one batch call)."""
-    outcomes, exact = plan.outcomes, plan.exact
-    if exact:  # the probability of the joint outcome, before it is reduced to a result
+    if plan.exact:  # the probability of the joint outcome, before it is reduced to a result
         assert log_joint is not None
         top = np.max(log_joint)
         if not np.isfinite(top):
             return None
         weights = np.exp(log_joint - top)
     else:
-        weights = np.where(np.isfinite(log_ev), 1.0, 0.0)
+        weights = np.where(np.isfinite(scores.log_ev[take]), 1.0, 0.0)
     if weights.sum() <= 0:
         return None
     weights = weights / weights.sum()
-    post = np.exp(log_post)
-    h_now = float(_entropy_bits(base_post))
     live = weights > 0
-    h_after = float((weights[live] * _entropy_bits(post[live])).sum())
-    abs_change = float((weights[live] * np.abs(post[live, k] - base_post[k])).sum())
-    poems_now = float(_binary_entropy(base_post[k]))
-    poems_after = float((weights[live] * _binary_entropy(post[live, k])).sum())
+    h_after = float((weights[live] * scores.entropy[take][live]).sum())
+    abs_change = float((weights[live] * scores.abs_change[take][live]).sum())
+    poems_after = float((weights[live] * scores.poems_entropy[take][live]).sum())
     settles_to: dict[str, float] = {}
-    if verdict == INDETERMINATE:
-        for outcome, w in zip(outcomes, weights, strict=True):
-            after = seed_verdicts[outcome.result]
-            if w > 0 and after in (MET, NOT_MET):
-                settles_to[after] = settles_to.get(after, 0.0) + float(w)
+    if verdict == INDETERMINATE and seed_codes is not None:
+        after = seed_codes[plan.result_of]
+        decided = live & ((after == MET_CODE) | (after == NOT_MET_CODE))
+        codes, first = np.unique(after[decided], return_index=True)
+        for code in codes[np.argsort(first)]:  # in the order the outcomes first reach them
+            # the outcomes' probabilities added one after the other, in outcome order
+            total = np.cumsum(weights[decided & (after == code)])[-1]
+            settles_to[STATUS_NAMES[int(code)]] = float(total)
     p_settles = sum(settles_to.values())
     verdict_probs = np.array([*settles_to.values(), max(1.0 - p_settles, 0.0)])
     return _Effect(
-        bits=max(h_now - h_after, 0.0),
-        poems_bits=max(poems_now - poems_after, 0.0),
+        bits=max(scores.h_now - h_after, 0.0),
+        poems_bits=max(scores.poems_now - poems_after, 0.0),
         abs_change=abs_change,
         verdict_bits=float(_entropy_bits(verdict_probs)),
         p_settles=p_settles,
         settles_to=MappingProxyType(settles_to),
-        method="exact" if exact else "monte_carlo",
-        outcomes=tuple(
-            (MappingProxyType(dict(o.findings)), float(w))
-            for o, w in zip(outcomes, weights, strict=True)
-            if w > 0
-        ),
+        method="exact" if plan.exact else "monte_carlo",
+        plan=plan,
+        weights=weights,
     )
+
+
+def _score_rows(engine: CompiledEngine, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``engine.log_posterior_batch(rows)``, scoring each distinct row once (a row's numbers
+    do not depend on the rows scored with it: ``tests/test_workup_fast.py``)."""
+    rows = np.ascontiguousarray(rows, dtype=np.int8)
+    packed = rows.view(np.dtype((np.void, rows.shape[1]))).reshape(-1)
+    _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
+    if len(first) == len(rows) or len(first) < 2:  # a batch of one row can differ in the
+        return engine.log_posterior_batch(rows)  # last bit (numpy sums a lone row otherwise)
+    log_post, log_ev = engine.log_posterior_batch(rows[first])
+    inverse = inverse.reshape(-1)
+    return log_post[inverse], log_ev[inverse]
+
+
+@dataclass(frozen=True)
+class _ResultScores:
+    """What every result leads to (rows of the one batch call), and where the case is now."""
+
+    log_ev: np.ndarray  # log P(evidence with the result)
+    entropy: np.ndarray  # H(D | e, result), bits
+    poems_entropy: np.ndarray  # H(POEMS or not | e, result), bits
+    abs_change: np.ndarray  # |P(POEMS | e, result) - P(POEMS | e)|
+    h_now: float
+    poems_now: float
+
+    @classmethod
+    def of(cls, log_post: np.ndarray, log_ev: np.ndarray, base_post: np.ndarray, k: int):  # type: ignore[no-untyped-def]
+        post = np.exp(log_post)
+        return cls(
+            log_ev=log_ev,
+            entropy=_entropy_bits(post),
+            poems_entropy=_binary_entropy(post[:, k]),
+            abs_change=np.abs(post[:, k] - base_post[k]),
+            h_now=float(_entropy_bits(base_post)),
+            poems_now=float(_binary_entropy(base_post[k])),
+        )
 
 
 # ---------------------------------------------------------------- the work-up
@@ -739,46 +957,29 @@ def workup(
         offered.append((order, test, mimic, open_ids + unscored, plan))
     # 2. every test's results read as cases in one pass, and scored in one engine call
     plans = [plan for *_, plan in offered if plan is not None]
-    codes, seed_verdicts = _read_results(
-        case,
-        [r for plan in plans for r in plan.results],
-        [r for plan in plans for r in plan.seed_reads],
-        engine,
-        columns_ok,
-    )
-    blocks, starts, row, seed_row = [], {}, 0, 0
-    for plan in plans:
-        n = len(plan.results)
-        blocks.append(codes[row : row + n])
-        starts[id(plan)] = (row, seed_row)
-        row += n
-        seed_row += len(plan.seed_reads)
-    n_results = row
-    blocks += [plan.joint for plan in plans if plan.joint is not None]
-    if blocks:
-        all_log_post, all_log_ev = engine.log_posterior_batch(np.concatenate(blocks))
+    codes, seed_codes = _read_results(case, plans, engine, columns_ok)
+    n_results = len(codes)
+    blocks = [codes, *(plan.joint for plan in plans if plan.joint is not None)]
     k = engine.query_states.index(POSITIVE)
-    joint_row = n_results
+    if plans:
+        all_log_post, all_log_ev = _score_rows(engine, np.concatenate(blocks))
+        scores = _ResultScores.of(all_log_post[:n_results], all_log_ev[:n_results], base_post, k)
+    first, first_seed, joint_row = 0, 0, n_results
     items: list[tuple[int, float, int, WorkupItem]] = []
     for order, test, mimic, open_ids, plan in offered:
         effect = None
         if plan is not None:
-            first, first_seed = starts[id(plan)]
-            take = first + np.array([o.result for o in plan.outcomes])
+            take = first + plan.result_of
             log_joint = None
             if plan.joint is not None:
                 log_joint = all_log_ev[joint_row : joint_row + len(plan.outcomes)]
                 joint_row += len(plan.outcomes)
-            effect = _effect(
-                plan,
-                seed_verdicts[first_seed : first_seed + len(plan.seed_reads)],
-                verdict,
-                base_post,
-                all_log_post[take],
-                all_log_ev[take],
-                log_joint,
-                k,
-            )
+            plan_seed = None
+            if plan.seed_reads is not None:
+                plan_seed = seed_codes[first_seed : first_seed + len(plan.seed_reads)]
+                first_seed += len(plan.seed_reads)
+            first += len(plan.results)
+            effect = _effect(plan, plan_seed, verdict, scores, take, log_joint)
         if effect is None and not mimic:
             continue
         worth = effect is not None and (
