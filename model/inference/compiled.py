@@ -37,8 +37,9 @@ core. On the POEMS network (v2) the core is chosen the same way (``poems bench``
 
 Parameter uncertainty needs the other direction: one evidence pattern under many table sets
 (say 2,000 Dirichlet draws). :meth:`CompiledEngine.posterior_under` does that without
-compiling any pattern table: per cluster it drops barren unobserved nodes, slices the
-observed axes and contracts the rest with one batched ``einsum``.
+compiling any pattern table: each observed cluster becomes one factor over only the core
+variables it depends on, its unobserved members summed out one at a time along the draws
+(details in :mod:`~model.inference.compiled_batches`).
 
 Small cluster tables are merged into product tables (the outer sum of their log tables),
 so a case gathers about a dozen rows instead of one per cluster. Batch scoring runs a numba
