@@ -288,10 +288,11 @@ def test_lookup_tables_equal_one_answer_per_distinct_combination(
     base = engine.encode([evidence_for(case)])[0]
 
     def read() -> tuple[list[Any], Any]:
-        plans = [
-            w._plan(case, pairs, engine, base, order, need_seed=False)
-            for order, (_test, pairs) in enumerate(_tests_with_pairs(case, engine))
-        ]
+        plans = []
+        for order, (_test, pairs) in enumerate(_tests_with_pairs(case, engine)):
+            plan = w._plan(case, pairs, engine, base, order, need_seed=False)
+            assert plan is not None
+            plans.append(plan)
         return plans, w._result_codes(case, plans, engine)
 
     w._read_results(case, read()[0], engine, True)  # the tables already partly filled
