@@ -134,11 +134,16 @@ def verdict_codes(cases: CaseColumns, rule_set: str | RuleSet = "seed") -> np.nd
     """Verdict code of every row (index into :data:`STATUS_NAMES`), int8."""
     rules = resolve_rule_set(rule_set)
     trace = [(role, criterion_status(cases, crit)) for role, crit in rules.criteria()]
+    return _verdicts_of(rules, trace, cases.n)
+
+
+def _verdicts_of(rules: RuleSet, trace: list[tuple[Role, np.ndarray]], n: int) -> np.ndarray:
+    """Combine status codes per criterion (in rule-set order) into verdict codes."""
     parts = [status for role, status in trace if role is Role.MANDATORY]
     for role, group in ((Role.MAJOR, rules.major), (Role.MINOR, rules.minor)):
         if group.need > 0:
             parts.append(_group([s for r, s in trace if r is role], group.need))
-    stacked = np.stack(parts) if parts else np.full((1, cases.n), _MET)
+    stacked = np.stack(parts) if parts else np.full((1, n), _MET)
     verdict = np.where(
         (stacked == _NOT_MET).any(axis=0),
         _NOT_MET,
@@ -154,18 +159,31 @@ def rule_verdicts(cases: CaseColumns, rule_set: str | RuleSet = "seed") -> np.nd
 
 
 def verdicts_if_set(
-    case: Case, rules: RuleSet, findings: list[str]
+    case: Case, rules: RuleSet, findings: list[str], statuses: list[str]
 ) -> dict[tuple[str, str], str | None]:
     """The verdict if each unassessed finding were set present, or absent, in one pass.
 
-    ``None`` where the row is not plainly valid (the change may contradict the case): the
-    caller decides those through ``Case`` itself, which refuses or accepts them. The parsed
-    variants (every unentered binary finding and aggregate, present and absent) are cached
-    per case, so the rule sets of one assessment share them.
+    ``statuses`` are the case's own criterion statuses in rule-set order (the engine's
+    trace): only the criteria that read one of ``findings`` are evaluated on the variants,
+    as :func:`model.criteria.verdict._verdict_with` does for one. ``None`` where the row is
+    not plainly valid (the change may contradict the case): the caller decides those through
+    ``Case`` itself, which refuses or accepts them. The parsed variants (every unentered
+    binary finding and aggregate, present and absent) are cached per case, so the rule sets
+    of one assessment share them.
     """
     row = tuple(sorted(row_from_case(case).items()))
     cases, position = _one_finding_away(row)
-    codes = verdict_codes(cases, rules)
+    changed = set(findings)
+    trace = [
+        (
+            role,
+            criterion_status(cases, crit)
+            if changed.intersection(crit.findings)
+            else np.full(cases.n, STATUS_NAMES.index(status)),
+        )
+        for (role, crit), status in zip(rules.criteria(), statuses, strict=True)
+    ]
+    codes = _verdicts_of(rules, trace, cases.n)
     out: dict[tuple[str, str], str | None] = {}
     for fid in findings:
         for state in (PRESENT, ABSENT):
