@@ -207,9 +207,10 @@ def _read_cells(columns: Mapping[str, CodedColumn], n: int) -> _Cells:
 
     flagged = np.zeros(n, dtype=bool)
     entered: dict[str, np.ndarray] = {}
-    for fid in ENTERED:
+    not_given = np.full((len(ENTERED), n), _NOT_GIVEN, dtype=np.int8)  # one row per finding
+    for k, fid in enumerate(ENTERED):
         if (cells := columns.get(fid)) is None:
-            entered[fid] = np.full(n, _NOT_GIVEN, dtype=np.int8)
+            entered[fid] = not_given[k]
             continue
         code = cells.map(functools.partial(_state_index, _state_lookup(fid)), np.int8)
         flagged |= code == _NOT_CANONICAL
@@ -233,9 +234,39 @@ def _read_cells(columns: Mapping[str, CodedColumn], n: int) -> _Cells:
     setting = column("setting")
     flagged |= setting.map(lambda u: u != "" and not SETTING_PATTERN.match(u), bool)
     for name in MEASUREMENT_COLUMNS:  # a 'vegf' cell is not the cohort format
-        flagged |= ~column(name).equals("")
+        if columns.get(name) is not None:
+            flagged |= ~columns[name].equals("")
 
-    # VEGF measurement (measurements.parse_vegf, vectorised)
+    if columns.get("vegf_value") is None:  # no measurement: the other VEGF cells are unread
+        measured = np.zeros(n, dtype=bool)
+        value_pg, multiple = np.full(n, np.nan), np.full(n, np.nan)
+        specimen = np.full(n, -1, dtype=np.int8)
+        uln_default = np.zeros(n, dtype=bool)
+    else:
+        refused, measured, value_pg, multiple, specimen, uln_default = _read_vegf(column, n)
+        flagged |= refused
+    return _Cells(
+        n=n,
+        flagged=flagged,
+        entered=entered,
+        numbers=numbers,
+        measured=measured,
+        vegf_pg_ml=value_pg,
+        vegf_multiple=multiple,
+        vegf_specimen=specimen,
+        vegf_uln_default=uln_default & measured,
+        setting=setting,
+        age=age,
+        sex=sex,
+    )
+
+
+def _read_vegf(
+    column: Callable[[str], CodedColumn], n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The VEGF measurement of every row (``measurements.parse_vegf``, vectorised): refused
+    (given but not plainly valid), measured, value in pg/mL, multiple of the ULN, specimen
+    index and whether the ULN is the specimen's default."""
     value_column = column("vegf_value")
     measured = ~value_column.equals("")
     factor = column("vegf_unit").map(lambda u: VEGF_UNITS.get(u or "pg/mL", np.nan), float)
@@ -266,25 +297,12 @@ def _read_cells(columns: Mapping[str, CodedColumn], n: int) -> _Cells:
         & (value_pg >= low)
         & (value_pg <= high)
     )
-    flagged |= measured & ~vegf_ok
+    refused = measured & ~vegf_ok
     measured &= vegf_ok
     value_pg = np.where(measured, value_pg, np.nan)
     multiple = value_pg / uln
     specimen = np.where(measured, specimen, -1).astype(np.int8)
-    return _Cells(
-        n=n,
-        flagged=flagged,
-        entered=entered,
-        numbers=numbers,
-        measured=measured,
-        vegf_pg_ml=value_pg,
-        vegf_multiple=multiple,
-        vegf_specimen=specimen,
-        vegf_uln_default=uln_default & measured,
-        setting=setting,
-        age=age,
-        sex=sex,
-    )
+    return refused, measured, value_pg, multiple, specimen, uln_default
 
 
 def _derive(cells: _Cells) -> CaseColumns:
