@@ -43,7 +43,7 @@ def _assert_same(got: CaseColumns, expected: CaseColumns) -> None:
 
 def _records(seed: int, n: int) -> list[dict[str, str]]:
     frame = messy_rows(n, seed).fillna("").astype(str)
-    return [{k: v for k, v in row.items() if v.strip()} for row in frame.to_dict("records")]
+    return [{str(k): v for k, v in row.items() if v.strip()} for row in frame.to_dict("records")]
 
 
 def _one_finding_away(row: Mapping[str, str]) -> list[tuple[str, str]]:
