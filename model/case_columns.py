@@ -207,9 +207,16 @@ def _read_cells(columns: Mapping[str, CodedColumn], n: int) -> _Cells:
 
     flagged = np.zeros(n, dtype=bool)
     entered: dict[str, np.ndarray] = {}
-    not_given = np.full((len(ENTERED), n), _NOT_GIVEN, dtype=np.int8)  # one row per finding
+    not_given = np.full((len(ENTERED), n), _NOT_GIVEN, dtype=np.int8)  # a row per finding
     for k, fid in enumerate(ENTERED):
         if (cells := columns.get(fid)) is None:
+            entered[fid] = not_given[k]
+            continue
+        if len(cells.uniques) == 1:  # one text for every row (a case and its variants)
+            only = _state_index(_state_lookup(fid), cells.uniques[0])
+            if only == _NOT_CANONICAL:
+                flagged[:] = True
+            not_given[k] = max(only, _NOT_GIVEN)
             entered[fid] = not_given[k]
             continue
         code = cells.map(functools.partial(_state_index, _state_lookup(fid)), np.int8)

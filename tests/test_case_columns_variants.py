@@ -88,3 +88,23 @@ def test_a_missing_column_reads_as_empty_cells(seed: int) -> None:
     no_vegf = {k: v for k, v in given.items() if k != "vegf_value"}
     every_no_vegf = {**every, "vegf_value": CodedColumn.empty(len(rows))}
     _assert_same(parse_columns(no_vegf, len(rows)), parse_columns(every_no_vegf, len(rows)))
+
+
+def test_a_row_read_alone_equals_its_row_in_a_batch() -> None:
+    """A column with one distinct text (every column of a lone row) reads as the same text
+    among many: each damaged row parsed alone equals its row of the whole batch."""
+    rows = _records(11, 40)
+    names = {name for row in rows for name in row}
+    batch = parse_columns(
+        {name: CodedColumn.from_strings([row.get(name, "") for row in rows]) for name in names},
+        len(rows),
+    )
+    flagged = 0
+    for i, row in enumerate(rows):
+        alone = rows_with(row, [{}])
+        assert bool(alone.flagged[0]) == bool(batch.flagged[i]), row
+        flagged += bool(alone.flagged[0])
+        for name in ENTERED:
+            assert alone.entered[name][0] == batch.entered[name][i], (name, row)
+            assert alone.state[name][0] == batch.state[name][i], (name, row)
+    assert 5 <= flagged < len(rows)
