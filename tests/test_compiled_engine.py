@@ -209,3 +209,44 @@ def test_extreme_likelihoods_fall_back_to_the_log_domain() -> None:
     # 12 findings favour each state equally: the posterior is the prior
     assert np.abs(fast - [0.3, 0.7]).max() <= 1e-12
     assert np.abs(slow - [0.3, 0.7]).max() <= 1e-12
+
+
+def test_posterior_under_extreme_and_impossible_rows_take_the_log_domain() -> None:
+    """posterior_under multiplies likelihoods in the linear domain; a table set whose weights
+    all fall below the floor is redone with logs (the right posterior, not 0/0), and one whose
+    evidence is impossible is reported, while the other rows keep their values."""
+    states = {"q": ["a", "b"]}
+    model = DiscreteBayesianNetwork()
+    model.add_node("q")
+    cpds = [TabularCPD("q", 2, [[0.3], [0.7]], state_names=states)]
+    evidence = {}
+    for i in range(24):
+        name = f"f{i}"
+        model.add_edge("q", name)
+        cpds.append(
+            TabularCPD(
+                name,
+                2,
+                [[0.5, 0.5], [0.5, 0.5]],
+                evidence=["q"],
+                evidence_card=[2],
+                state_names={name: ["present", "absent"], **states},
+            )
+        )
+        evidence[name] = "present"
+    model.add_cpds(*cpds)
+    engine = CompiledEngine.from_pgmpy(model, query="q")
+    tiny = np.array([[1e-30, 0.5], [1 - 1e-30, 0.5]])
+    tables = {}
+    for i in range(24):
+        extreme = tiny if i % 2 else tiny[:, ::-1]
+        tables[f"f{i}"] = np.stack([extreme, [[0.5, 0.5], [0.5, 0.5]], [[0.2, 0.6], [0.8, 0.4]]])
+    got = engine.posterior_under(tables, evidence)
+    assert np.abs(got[0] - [0.3, 0.7]).max() <= 1e-12  # 12 findings each way: the prior
+    assert np.abs(got[1] - [0.3, 0.7]).max() <= 1e-12
+    ratio = 0.3 * 0.2**24 / (0.3 * 0.2**24 + 0.7 * 0.6**24)
+    assert got[2, 0] == pytest.approx(ratio, rel=1e-12)
+    impossible = dict(tables)
+    impossible["f0"] = np.stack([tables["f0"][0], [[0.0, 0.0], [1.0, 1.0]], tables["f0"][2]])
+    with pytest.raises(ImpossibleEvidenceError, match="1 of 3 table sets"):
+        engine.posterior_under(impossible, evidence)

@@ -43,6 +43,10 @@ from model.parameters.sampling import draw_for
 from model.parameters.schema import Categorical, Parameter
 
 RANGE_QUANTILES = (0.05, 0.95)
+SWING_DIGITS = 12
+"""Swings are ranked to this many decimals, ties by key: two parameters whose swings agree
+to rounding (a categorical state and its complement) keep one order however the arithmetic
+is associated."""
 
 INTERVAL_LABEL = "uncertainty in the parameters, not in the structure"
 """What a credible interval is, in a few words, for every place that shows one."""
@@ -128,9 +132,10 @@ def credible_interval(
     p = probs.reshape(-1, len(engine.query_states))[:, k]
     tail = (1.0 - level) / 2.0
     point = engine.posterior(evidence)[positive]
+    low, high = np.quantile(p, [tail, 1.0 - tail])
     return CredibleInterval(
-        low=float(np.quantile(p, tail)),
-        high=float(np.quantile(p, 1.0 - tail)),
+        low=float(low),
+        high=float(high),
         median=float(np.median(p)),
         mean=float(p.mean()),
         point=point,
@@ -195,29 +200,34 @@ def sensitivity(
     positive: str = POSITIVE,
 ) -> tuple[Sensitivity, ...]:
     """One-way sensitivity of P(``positive`` | evidence), largest swing first."""
-    chosen, batch = _sensitivity_batch(priors, setting)
+    chosen, batch, key_ranks = _sensitivity_batch(priors, setting)
     if batch is None:
         return ()
     engine = engine_for(priors, setting)
     probs: Any = engine.posterior_under(batch, evidence)
     k = engine.query_states.index(positive)
     p = probs[:, k]
-    out = [
-        Sensitivity(
-            param.key, low, high, float(p[2 * i]), float(p[2 * i + 1]), param.kind, param.source
+    at_low, at_high = p[0::2], p[1::2]
+    swing = np.round(np.abs(at_high - at_low), SWING_DIGITS)  # Sensitivity.swing, rounded
+    ranked = np.lexsort((key_ranks, -swing))  # largest first, ties by key
+    out = []
+    for i in ranked[:top_k]:
+        param, low, high = chosen[i]
+        out.append(
+            Sensitivity(
+                param.key, low, high, float(at_low[i]), float(at_high[i]), param.kind, param.source
+            )
         )
-        for i, (param, low, high) in enumerate(chosen)
-    ]
-    out.sort(key=lambda s: (-s.swing, s.key))
-    return tuple(out if top_k is None else out[:top_k])
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=8)
 def _sensitivity_batch(
     priors: Priors, setting: str
-) -> tuple[tuple[tuple[Parameter, float, float], ...], TableBatch | None]:
-    """Every swept parameter at its low and high end, as one prepared table batch (cached:
-    it does not depend on the patient)."""
+) -> tuple[tuple[tuple[Parameter, float, float], ...], TableBatch | None, np.ndarray]:
+    """Every swept parameter at its low and high end, as one prepared table batch, and each
+    parameter's place in the alphabetical order of the keys (cached: none of it depends on
+    the patient)."""
 
     rows: dict[str, Categorical] = {}
     for entry in priors.entries():
@@ -232,7 +242,7 @@ def _sensitivity_batch(
         if span is not None:
             chosen.append((param, *span))
     if not chosen:
-        return (), None
+        return (), None, np.zeros(0, dtype=np.int64)
     n = 2 * len(chosen)
     point = priors.point_values()
     values: dict[str, np.ndarray] = {}
@@ -257,4 +267,6 @@ def _sensitivity_batch(
                         p * (1.0 - v) / rest if rest > 0 else (1.0 - v) / (len(row.probs) - 1)
                     )
     tables = build_tables(priors, setting, values=values)
-    return tuple(chosen), engine_for(priors, setting).prepare(tables)
+    key_ranks = np.empty(len(chosen), dtype=np.int64)
+    key_ranks[sorted(range(len(chosen)), key=lambda i: chosen[i][0].key)] = np.arange(len(chosen))
+    return tuple(chosen), engine_for(priors, setting).prepare(tables), key_ranks

@@ -67,14 +67,20 @@ import numpy as np
 
 from model.exceptions import InputError, PoemsError
 from model.inference.compiled_batches import (
-    FOLD_EVERY,
+    _all_absent,
+    _at_fixed,
     _batched_nodes,
-    _cluster_likelihood_batched,
+    _core_factor,
+    _draws_last,
+    _fixed_core,
     _is_or_node,
-    _log_full,
-    _or_cluster_likelihood,
+    _leaf_columns,
+    _likelihood_factors,
+    _posterior_linear,
+    _posterior_logs,
     _replace_values,
-    _single_node_likelihood,
+    _sum_out_hidden,
+    _unobserved_variants,
 )
 from model.inference.compiled_kernel import _kernel
 from model.inference.compiled_structure import (
@@ -598,9 +604,17 @@ class CompiledEngine:
     def prepare(self, tables: Mapping[str, Any]) -> TableBatch:
         """Validate and broadcast a table batch once, for many :meth:`posterior_under` calls.
 
-        Everything here is independent of the evidence (checking the tables, broadcasting them
-        to one batch axis, the core prior), so a credible interval or a sensitivity sweep pays
-        for it once per parameter set, not once per patient.
+        Everything here is independent of the evidence, so a credible interval or a
+        sensitivity sweep pays for it once per parameter set, not once per patient: checking
+        the tables and broadcasting them to one batch axis; summing each never-observed node
+        with a single child into that child (the incidental-MGUS state into the clone);
+        storing every table with the batch axis last and contiguous, a finding that hangs off
+        the core state-major in core order (one state is one block); the core prior and its
+        factors; each OR aggregate's probability that all its parts are absent; for each
+        observable node with one child, that child's table summed over it. The nodes
+        keep their usual axes (batch, state, *parents) as views of those copies, so the batch
+        takes about the memory of the tables themselves
+        (:mod:`~model.inference.compiled_batches`).
         """
         nodes, batch_shape = _batched_nodes(self._nodes, tables)
         n_batch = int(np.prod(batch_shape)) if batch_shape else 1
@@ -612,8 +626,29 @@ class CompiledEngine:
             )
         with np.errstate(divide="ignore"):
             log_prior = np.log(_core_prior_batched(nodes, self.core, n_batch))
+        nodes = _sum_out_hidden(nodes, {*self.core, *self.observable})
         or_nodes = frozenset(n for n in nodes if _is_or_node(nodes, n))
-        return TableBatch(nodes, batch_shape, n_batch, log_prior, or_nodes)
+        leaves = {c.nodes[0] for c in self._clusters if len(c.nodes) == 1 and c.nodes[0] in nodes}
+        leaves.update(p for n in or_nodes for p in nodes[n].parents)
+        nodes = _draws_last(nodes, self.core, leaves, skip={*or_nodes, *self.core})
+        candidates = [n for n in self.observable if n in nodes and n not in self.core]
+        variants = _draws_last(_unobserved_variants(nodes, candidates, or_nodes), self.core, (), ())
+        core_factors = tuple(
+            np.ascontiguousarray(_core_factor(nodes[c], self.core)) for c in self.core
+        )
+        all_absent = _all_absent(self._clusters, nodes, self.core, or_nodes)
+        columns = _leaf_columns(nodes, self.core, leaves)
+        return TableBatch(
+            nodes,
+            batch_shape,
+            n_batch,
+            log_prior,
+            or_nodes,
+            core_factors,
+            all_absent,
+            variants,
+            columns,
+        )
 
     def posterior_under(
         self, tables: Mapping[str, Any] | TableBatch, evidence: Mapping[str, str]
@@ -625,43 +660,53 @@ class CompiledEngine:
         such an ``array`` (``model.network.build_tables(priors, setting, values=draws)``), or
         a :class:`TableBatch` from :meth:`prepare` (reuse it across patients). Nodes not
         named keep the compiled point values; batch shapes broadcast. No pattern table is
-        built: each cluster is contracted for this evidence only, and a deterministic-OR
-        aggregate with its parts in closed form (linear, not exponential, in the parts).
+        built: each observed cluster is contracted for this evidence only onto the core
+        variables it depends on (a deterministic-OR aggregate with its parts in closed form,
+        linear in the parts); likelihoods on the same core variables are multiplied together
+        and the groups contracted with the core prior down to the query, never over the
+        full core. That product is in the linear domain; a table set whose weights all fall
+        below :data:`~model.inference.compiled_batches.LINEAR_FLOOR` (extreme or impossible
+        evidence) is recomputed over the full core in the log domain.
         """
         self.encode([evidence])  # validates node and state names
         evidence = self.with_implied(evidence)
         batch = tables if isinstance(tables, TableBatch) else self.prepare(tables)
-        nodes, n_batch = batch.nodes, batch.n_batch
+        n_batch = batch.n_batch
         observed = {n: self.states[n].index(s) for n, s in evidence.items()}
-        loglik = batch.log_core_prior
-        linear: np.ndarray | None = None  # product of likelihoods not yet folded into logs
-        pending = 0
-        for cluster in self._clusters:
-            if cluster.core_evidence:
-                name = cluster.nodes[0]
-                if name in observed:
-                    mask = _core_evidence_table(name, self._nodes, self.core, self._core_cards)
-                    with np.errstate(divide="ignore"):
-                        loglik = loglik + np.log(mask[observed[name] + 1])[None, :]
-                continue
-            if not any(name in observed for name in cluster.nodes):
-                continue  # an unobserved cluster sums to one
-            lik = _single_node_likelihood(cluster, nodes, self.core, observed)
-            if lik is None:
-                lik = _or_cluster_likelihood(cluster, nodes, self.core, observed, batch.or_nodes)
-            if lik is None:
-                flat = _cluster_likelihood_batched(cluster, nodes, self.core, observed, n_batch)
-                if flat is None:
-                    continue
-                lik = flat.reshape(n_batch, *self._core_cards)
-            linear = lik if linear is None else linear * lik
-            pending += 1
-            if pending == FOLD_EVERY:  # keep the linear product far from underflow
-                loglik = loglik + _log_full(linear, n_batch, self._core_cards)
-                linear, pending = None, 0
-        if linear is not None:
-            loglik = loglik + _log_full(linear, n_batch, self._core_cards)
-        probs = _normalise(loglik, self._core_to_query, len(self.query_states))
+        fixed = _fixed_core(self.core, observed)  # observed core variables: one state each
+        factors = _likelihood_factors(
+            self._clusters,
+            batch.nodes,
+            batch.or_nodes,
+            self.core,
+            observed,
+            n_batch,
+            batch.all_absent,
+            fixed,
+            batch.variants,
+            batch.columns,
+        )
+        prior = [_at_fixed(f, fixed) for f in batch.core_factors]
+        probs, sound = _posterior_linear([*prior, *factors], n_batch)
+        if not sound.all():  # extreme or impossible evidence: redo those rows with logs
+            rows = np.flatnonzero(~sound)
+            full = _likelihood_factors(
+                self._clusters,
+                batch.nodes,
+                batch.or_nodes,
+                self.core,
+                observed,
+                n_batch,
+                batch.all_absent,
+            )
+            probs[rows] = _posterior_logs(
+                full,
+                batch.log_core_prior,
+                self._core_cards,
+                self._core_to_query,
+                len(self.query_states),
+                rows,
+            )
         if np.isnan(probs[:, 0]).any():
             raise ImpossibleEvidenceError(
                 "evidence has probability zero under the network for "
@@ -677,8 +722,12 @@ class TableBatch:
     Immutable by convention: the arrays are shared between calls and never written.
     """
 
-    nodes: Mapping[str, _Node]
+    nodes: Mapping[str, _Node]  # less never-observed nodes summed into their one child
     batch_shape: tuple[int, ...]
     n_batch: int
     log_core_prior: np.ndarray  # (n_batch, core states)
     or_nodes: frozenset[str]  # deterministic-OR nodes in every table set of the batch
+    core_factors: tuple[np.ndarray, ...]  # each core CPD shaped (*core, n_batch), 1 if absent
+    all_absent: Mapping[str, np.ndarray]  # OR aggregate -> P(all its parts absent | core)
+    variants: Mapping[str, _Node]  # node -> its one child's table with it summed out
+    columns: Mapping[tuple[str, int], np.ndarray]  # (leaf, state) -> its column on the core
