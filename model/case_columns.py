@@ -28,7 +28,7 @@ import numpy as np
 
 from model import measurements as m
 from model.case import SETTING_PATTERN, Case
-from model.inputs import is_decimal
+from model.inputs import _DECIMAL, is_decimal
 from model.vocabulary import (
     ABSENT,
     AGE_RANGE,
@@ -80,8 +80,9 @@ _NOT_CANONICAL = -2
 class CodedColumn:
     """One column as its distinct cell texts and each row's index into them."""
 
-    indices: np.ndarray  # (n,) integer index into uniques
+    indices: np.ndarray  # (n,) integer index into uniques (any integer type)
     uniques: np.ndarray  # object array of str (stripped)
+    texts: Any = None  # the same uniques but the last ('') as a pyarrow string array, if read
 
     @classmethod
     def empty(cls, n: int) -> CodedColumn:
@@ -99,14 +100,14 @@ class CodedColumn:
         return cls(np.asarray(inverse, dtype=np.intp), stripped)
 
     def text(self) -> np.ndarray:
-        return np.asarray(self.uniques[self.indices])
+        return np.asarray(self.uniques.take(self.indices))
 
     def map(self, fn: Callable[[str], Any], dtype: Any) -> np.ndarray:
         table = np.array([fn(u) for u in self.uniques], dtype=dtype)
-        return np.asarray(table[self.indices])
+        return np.asarray(table.take(self.indices))
 
     def equals(self, value: str) -> np.ndarray:
-        return np.asarray((self.uniques == value)[self.indices])
+        return np.asarray((self.uniques == value).take(self.indices))
 
     def numbers(self) -> tuple[np.ndarray, np.ndarray]:
         """(values, ok): empty -> NaN and ok; unparsable or non-finite -> not ok.
@@ -115,6 +116,9 @@ class CodedColumn:
         (:func:`model.inputs.is_decimal`: ``4_50``, Arabic-Indic digits) is not ok, so the
         row goes to ``Case``, which refuses it with the reason.
         """
+        if self.texts is not None and len(self.texts) == len(self.uniques) - 1:
+            clean, ok = _arrow_numbers(self.texts)
+            return clean.take(self.indices), ok.take(self.indices)
         given = self.uniques != ""
         plain = np.fromiter(
             (not g or is_decimal(u) for g, u in zip(given, self.uniques, strict=True)),
@@ -127,7 +131,29 @@ class CodedColumn:
             parsed = np.array([_float_or_nan(u) for u in self.uniques], dtype=np.float64)
         ok = ~given | (np.isfinite(parsed) & plain)
         clean = np.where(given & ok, parsed, np.nan)
-        return clean[self.indices], ok[self.indices]
+        return clean.take(self.indices), ok.take(self.indices)
+
+
+_DECIMAL_RE2 = rf"\A(?:{_DECIMAL.pattern})\z"
+""":func:`model.inputs.is_decimal` as a whole-text pattern for Arrow (RE2)."""
+
+
+def _arrow_numbers(texts: Any) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`CodedColumn.numbers` on distinct texts held by Arrow, plus the empty text
+    (appended last, as in ``uniques``): the same plain-decimal test, and Arrow's parse,
+    which rounds correctly as Python's ``float`` does (both give the nearest double)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = pc.fill_null(texts, "")
+    given = pc.not_equal(texts, "").to_numpy(zero_copy_only=False)
+    plain = pc.match_substring_regex(texts, _DECIMAL_RE2).to_numpy(zero_copy_only=False)
+    parsed = pc.cast(pc.if_else(pa.array(plain), texts, "0"), pa.float64()).to_numpy(
+        zero_copy_only=False
+    )
+    ok = ~given | (np.isfinite(parsed) & plain)
+    clean = np.where(given & ok, parsed, np.nan)
+    return np.append(clean, np.nan), np.append(ok, True)
 
 
 def _state_index(lookup: Mapping[str, int], text: str) -> int:

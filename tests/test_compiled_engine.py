@@ -22,10 +22,12 @@ from network_helpers import (
     random_network,
 )
 from pgmpy.factors.discrete import TabularCPD
+from pgmpy.inference import VariableElimination
 from pgmpy.models import DiscreteBayesianNetwork
 
 from model.exceptions import InputError
 from model.inference.compiled import NUMBA_MIN_CASES, CompiledEngine, ImpossibleEvidenceError
+from model.inference.compiled_structure import _maximal_scopes
 
 
 @pytest.mark.slow
@@ -77,6 +79,42 @@ def test_numba_and_numpy_paths_agree() -> None:
     assert np.nanmax(np.abs(fast - slow)) <= 1e-12
     rows = ~CompiledEngine.impossible(fast)
     assert np.allclose(fast[rows].sum(axis=1), 1.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_scoped_kernel_agrees_with_pgmpy_on_random_networks(seed: int) -> None:
+    """The batch kernel stores each table over its scope only (the core variables its
+    clusters read) and combines the scopes per core state;
+    it must give pgmpy's posterior to 1e-9 and flag exactly the impossible patterns."""
+    model = random_network(seed)
+    # with the single-cluster latent in the core, the core is q x hub x lone and the
+    # tables fall into the scopes q x hub and lone
+    engine = CompiledEngine.from_pgmpy(model, query="q", core=["hub", "lone"])
+    scopes = engine.describe()["scopes"]
+    assert len(scopes) >= 2 and all(len(s) < len(engine.core) for s in scopes), scopes
+    patterns = random_evidence(model, "q", 400, np.random.default_rng(200 + seed))
+    codes = engine.encode(patterns)
+    fast = engine.posterior_batch(codes, on_impossible="nan", use_numba=True)
+    slow = engine.posterior_batch(codes, on_impossible="nan", use_numba=False)
+    assert np.array_equal(np.isnan(fast), np.isnan(slow))
+    assert np.nanmax(np.abs(fast - slow)) <= 1e-12
+    infer = VariableElimination(model)
+    checked = 0
+    for i, evidence in enumerate(patterns[:150]):
+        if np.isnan(fast[i, 0]):
+            continue
+        ref = infer.query(["q"], evidence=evidence or None, show_progress=False)
+        expected = [ref.get_value(q=s) for s in engine.query_states]
+        assert np.abs(fast[i] - expected).max() <= TOLERANCE, evidence
+        checked += 1
+    assert checked >= 50
+
+
+def test_scopes_absorb_their_subsets() -> None:
+    """A scope inside another (q alone inside hub x q) is stored over the larger one, so
+    the kernel gathers fewer scopes per core state; maximal scopes stay as they are."""
+    absorbed = _maximal_scopes([(0,), (1,), (0, 1), (0, 2), ()])
+    assert absorbed == {(0,): (0, 1), (1,): (0, 1), (0, 1): (0, 1), (0, 2): (0, 2), (): (0, 1)}
 
 
 def test_impossible_evidence_is_an_error_not_nan() -> None:
@@ -209,6 +247,81 @@ def test_extreme_likelihoods_fall_back_to_the_log_domain() -> None:
     # 12 findings favour each state equally: the posterior is the prior
     assert np.abs(fast - [0.3, 0.7]).max() <= 1e-12
     assert np.abs(slow - [0.3, 0.7]).max() <= 1e-12
+
+
+def test_log_domain_rescue_with_scoped_tables() -> None:
+    """Underflow in a core of three variables whose tables have different scopes: q alone
+    (24 findings of likelihood 1e-200 pulling both ways equally, so they cancel), hub x q
+    (ordinary findings) and an observed root r (core evidence, scope r alone). The kernel
+    must rescore from the log rows and give the posterior without the cancelling findings."""
+    q_states, hub_states, r_states = ["a", "b", "c"], ["lo", "hi"], ["young", "old"]
+    model = DiscreteBayesianNetwork()
+    model.add_edges_from([("r", "q"), ("q", "hub")])
+    cpds = [
+        TabularCPD("r", 2, [[0.4], [0.6]], state_names={"r": r_states}),
+        TabularCPD(
+            "q",
+            3,
+            [[0.2, 0.5], [0.3, 0.3], [0.5, 0.2]],
+            evidence=["r"],
+            evidence_card=[2],
+            state_names={"q": q_states, "r": r_states},
+        ),
+        TabularCPD(
+            "hub",
+            2,
+            [[0.9, 0.4, 0.1], [0.1, 0.6, 0.9]],
+            evidence=["q"],
+            evidence_card=[3],
+            state_names={"hub": hub_states, "q": q_states},
+        ),
+    ]
+    tiny_evidence = {}
+    for i in range(24):  # q alone: favour a or b by 1e200 in turn; c is 1e-200 in all
+        name = f"f{i}"
+        model.add_edge("q", name)
+        present = [0.5, 1e-200, 1e-200] if i % 2 else [1e-200, 0.5, 1e-200]
+        cpds.append(
+            TabularCPD(
+                name,
+                2,
+                [present, [1 - x for x in present]],
+                evidence=["q"],
+                evidence_card=[3],
+                state_names={name: ["present", "absent"], "q": q_states},
+            )
+        )
+        tiny_evidence[name] = "present"
+    ordinary = {}
+    for i in range(6):  # hub x q
+        name = f"g{i}"
+        model.add_edges_from([("hub", name), ("q", name)])
+        present = [0.1 + 0.1 * i, 0.7, 0.3, 0.2, 0.9 - 0.1 * i, 0.5]
+        cpds.append(
+            TabularCPD(
+                name,
+                2,
+                [present, [1 - x for x in present]],
+                evidence=["hub", "q"],
+                evidence_card=[2, 3],
+                state_names={name: ["present", "absent"], "hub": hub_states, "q": q_states},
+            )
+        )
+        ordinary[name] = "present" if i % 3 else "absent"
+    model.add_cpds(*cpds)
+    engine = CompiledEngine.from_pgmpy(model, query="q", core=["hub"])
+    assert set(engine.core) == {"q", "hub", "r"}
+    scopes = engine.describe()["scopes"]
+    assert len(scopes) >= 2, scopes
+    ordinary["r"] = "old"
+    codes = np.repeat(engine.encode([{**tiny_evidence, **ordinary}]), NUMBA_MIN_CASES, axis=0)
+    fast = engine.posterior_batch(codes, use_numba=True)
+    # a and b keep the same weight (0.5^12 * 1e-2400 each), c is 1e-2400 below them
+    ref = VariableElimination(model).query(["q"], evidence=ordinary, show_progress=False)
+    weights = np.array([ref.get_value(q=s) for s in q_states]) * [1.0, 1.0, 0.0]
+    expected = weights / weights.sum()
+    assert np.isfinite(fast).all()
+    assert np.abs(fast - expected).max() <= 1e-12
 
 
 def test_posterior_under_extreme_and_impossible_rows_take_the_log_domain() -> None:

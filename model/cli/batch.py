@@ -54,7 +54,7 @@ def register(subparsers: Any) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="rows per chunk; bounds memory (default 131,072)",
+        help=f"rows per chunk; bounds memory (default {DEFAULT_CHUNK_ROWS:,})",
     )
     add_reading_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")

@@ -175,14 +175,14 @@ def coded(array: Any) -> CodedColumn:
         values = pc.cast(values, pa.string())
     # Trimmed in Arrow; a cell whose padding Arrow leaves (rare Unicode spaces) is not a
     # canonical value, so its row takes the Case path, which strips as Python does.
-    uniques = np.array([*pc.utf8_trim_whitespace(values).to_pylist(), ""], dtype=object)
+    trimmed = pc.utf8_trim_whitespace(values)
+    uniques = np.array([*trimmed.to_pylist(), ""], dtype=object)
     indices = array.indices
     if array.null_count:  # a missing cell is the empty text, the last unique
-        nulls = array.is_null().to_numpy(zero_copy_only=False)
-        codes = np.where(nulls, len(values), indices.to_numpy(zero_copy_only=False))
-    else:
-        codes = indices.to_numpy(zero_copy_only=False)
-    return CodedColumn(np.asarray(codes, dtype=np.intp), uniques)
+        indices = pc.fill_null(indices, len(values))
+    # Arrow's own index type (int32), shared rather than widened to 64 bits: numpy's
+    # ``take`` reads it as fast, and a chunk's columns stay a quarter of the size.
+    return CodedColumn(indices.to_numpy(zero_copy_only=False), uniques, trimmed)
 
 
 def _ids(array: Any | None, n: int) -> Any:
@@ -312,7 +312,8 @@ class CohortSource:
                     "column cannot be read as a finding).",
                     where=self.where,
                 )
-            if pa.types.is_string(value_type) or pa.types.is_large_string(value_type):
+            is_text = pa.types.is_string(value_type) or pa.types.is_large_string(value_type)
+            if is_text and name != "id":  # ids are distinct: a dictionary would only cost
                 text_columns.append(self._original[name])
         self._read_dictionary = text_columns
 
@@ -324,9 +325,13 @@ class CohortSource:
         rename = {self._original[n]: n for n in self.names}
         try:
             reader = pq.ParquetFile(self.path, read_dictionary=self._read_dictionary)
-            for batch in reader.iter_batches(batch_size=chunk_rows, columns=wanted):
-                batch = batch.rename_columns([rename[c] for c in batch.schema.names])
-                yield chunk_from_batch(batch)
+            for group in range(reader.num_row_groups):  # one reader per row group: its
+                # buffers go when the group is done (one reader for the file kept growing)
+                for batch in reader.iter_batches(
+                    batch_size=chunk_rows, row_groups=[group], columns=wanted
+                ):
+                    batch = batch.rename_columns([rename[c] for c in batch.schema.names])
+                    yield chunk_from_batch(batch)
         except (OSError, pa.ArrowException) as err:
             raise InputError(
                 "cohort file", self.where, "a readable Parquet file", str(err)
@@ -437,7 +442,7 @@ def _scalar(kind: Any) -> bool:
 def _slice(chunk: RawChunk, start: int, size: int) -> RawChunk:
     stop = min(chunk.n, start + size)
     columns = {
-        name: CodedColumn(col.indices[start:stop], col.uniques)
+        name: CodedColumn(col.indices[start:stop], col.uniques, col.texts)
         for name, col in chunk.columns.items()
     }
     return RawChunk(stop - start, columns, chunk.ids.slice(start, stop - start))

@@ -17,13 +17,19 @@ Per chunk of coded columns (:mod:`model.cohort.format`):
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from queue import Empty, Full, Queue
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -48,8 +54,11 @@ from model.network.structure import DIAGNOSIS, NODES
 from model.parameters import SETTING_FIX, Priors
 from model.vocabulary import suggest
 
-DEFAULT_CHUNK_ROWS = 131_072
+DEFAULT_CHUNK_ROWS = 32_768
 """Rows per chunk: memory is bounded by this, not by the file."""
+DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
+"""Chunks scored at once, each in its own thread."""
+T = TypeVar("T")
 POSITIVE = "poems"
 _NO_VERDICT = len(STATUS_NAMES)
 
@@ -151,7 +160,11 @@ def score_chunk(
                 )
             usable &= ~rows
             continue
-        posts[rows] = engine_for(priors, name).posterior_batch(codes[rows], on_impossible="nan")
+        engine = engine_for(priors, name)
+        if rows.all():  # the usual chunk: every row scored under one setting, no copies
+            posts = engine.posterior_batch(codes, on_impossible="nan")
+        else:
+            posts[rows] = engine.posterior_batch(codes[rows], on_impossible="nan")
         for i in np.flatnonzero(rows & np.isnan(posts[:, 0])):
             errors[int(i)] = (
                 f"row {first_row + i}: findings must be a combination the network can "
@@ -161,19 +174,20 @@ def score_chunk(
     bad = np.fromiter(errors, dtype=np.intp, count=len(errors))
     verdicts[bad] = _NO_VERDICT
     posts[bad] = np.nan
-    error_text = np.full(n, None, dtype=object)
-    for position, message in errors.items():
-        error_text[position] = message
+    message_of = np.zeros(n, dtype=np.int32)  # 0: no error, k: the k-th message
+    message_of[bad] = np.arange(1, len(bad) + 1, dtype=np.int32)
+    messages = pa.array(["", *errors.values()], pa.string())
     names = pa.array([*STATUS_NAMES, ""], pa.string())
+    by_state = np.ascontiguousarray(posts.T)  # one contiguous column per diagnosis
     table = {
         "id": chunk.ids,
-        f"posterior_{POSITIVE}": pa.array(posts[:, diagnoses.index(POSITIVE)], from_pandas=True),
+        f"posterior_{POSITIVE}": pa.array(by_state[diagnoses.index(POSITIVE)], from_pandas=True),
     }
     for j, d in enumerate(diagnoses):
         if d != POSITIVE:
-            table[f"posterior_{d}"] = pa.array(posts[:, j], from_pandas=True)
+            table[f"posterior_{d}"] = pa.array(by_state[j], from_pandas=True)
     table[f"{rule_set}_verdict"] = pc.take(names, pa.array(verdicts.astype(np.int32)))
-    table["error"] = pc.fill_null(pa.array(error_text, pa.string()), "")
+    table["error"] = pc.take(messages, pa.array(message_of))
     fast = int(n - cases.flagged.sum() - len(chunk.read_errors)) if chunk.fast else 0
     return pa.table(table), fast
 
@@ -254,9 +268,18 @@ def _run(
     chunk_rows: int,
     progress: bool,
     exact: bool = False,
+    workers: int | None = None,
 ) -> tuple[int, int, int]:
+    """Read, score and write ``cohort`` chunk by chunk, the three overlapped.
+
+    A reader thread decodes the next chunks while ``workers`` threads score the chunks
+    before them (pyarrow, numpy and the compiled kernel release the GIL for most of their
+    work) and this thread writes the scored chunks in input order. At most
+    ``2 * workers + 2`` chunks are in memory at once, whatever the file's length.
+    """
     import pyarrow as pa
 
+    workers = workers or DEFAULT_WORKERS
     rows = errors = fast = 0
     total = cohort.total_rows
     with (
@@ -267,10 +290,16 @@ def _run(
             enabled=progress,
         ) as bar,
         AtomicOutput(output) as out,
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poems-score") as pool,
     ):
         on_bytes = None if total is not None else bar.update
-        for chunk in cohort.chunks(chunk_rows, exact=exact, on_bytes=on_bytes):
-            table, n_fast = score_chunk(chunk, priors, setting, rule_set, first_row=rows + 1)
+        chunks = cohort.chunks(chunk_rows, exact=exact, on_bytes=on_bytes)
+        pending: deque[Future[tuple[Any, int]]] = deque()
+        first_row = 1
+
+        def write_next() -> None:
+            nonlocal rows, fast, errors
+            table, n_fast = pending.popleft().result()
             out.write(table)
             rows += table.num_rows
             fast += n_fast
@@ -280,10 +309,65 @@ def _run(
             if total is not None:
                 bar.update(table.num_rows)
             bar.rows(rows)
+
+        try:
+            for chunk in read_ahead(chunks, depth=1):
+                while len(pending) >= workers:
+                    write_next()
+                pending.append(
+                    pool.submit(score_chunk, chunk, priors, setting, rule_set, first_row)
+                )
+                first_row += chunk.n
+            while pending:
+                write_next()
+        finally:
+            for future in pending:
+                future.cancel()
         if out.rows == 0:  # empty input: still write the header
             out.write(_empty(rule_set))
         out.commit()
     return rows, errors, fast
+
+
+def read_ahead(items: Iterator[T], depth: int) -> Iterator[T]:
+    """``items``, produced by a background thread up to ``depth`` ahead of the consumer.
+
+    An exception raised by ``items`` is raised here, at the position it occurred; when the
+    consumer stops early the producer stops at its next item.
+    """
+    queue: Queue[tuple[bool, Any]] = Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        queue.put((True, item), timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put((False, None))
+        except BaseException as err:  # handed to the consumer, raised there
+            queue.put((False, err))
+
+    thread = threading.Thread(target=produce, name="poems-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, item = queue.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(Empty):
+                queue.get(timeout=0.1)
 
 
 def _empty(rule_set: str) -> Any:

@@ -37,16 +37,22 @@ core. On the POEMS network (v2) the core is chosen the same way (``poems bench``
 
 Parameter uncertainty needs the other direction: one evidence pattern under many table sets
 (say 2,000 Dirichlet draws). :meth:`CompiledEngine.posterior_under` does that without
-compiling any pattern table: per cluster it drops barren unobserved nodes, slices the
-observed axes and contracts the rest with one batched ``einsum``.
+compiling any pattern table: each observed cluster becomes one factor over only the core
+variables it depends on, its unobserved members summed out one at a time along the draws
+(details in :mod:`~model.inference.compiled_batches`).
 
 Small cluster tables are merged into product tables (the outer sum of their log tables),
 so a case gathers about a dozen rows instead of one per cluster. Batch scoring runs a numba
 kernel (``prange`` over blocks of cases) in the linear domain, each table row scaled to a
 maximum of 1, and rescores a case from the log tables if its weights fall below
-:data:`LINEAR_FLOOR` (see :func:`_batch_kernel`); the log-domain numpy computation is the
-path for small batches (it needs no compilation). Measured by ``poems bench``: numba about
-6x the numpy path and about 10,000x pgmpy's per-case rate on this network.
+:data:`LINEAR_FLOOR` (see :func:`_batch_kernel`). The kernel's tables are stored per
+*scope*, the core variables a cluster's likelihood depends on (on the POEMS network
+diagnosis x age band and diagnosis x activity: 45 numbers a row instead of the 135 core
+states), and multiplied together per core state at the end. The log-domain numpy
+computation over whole-core tables is the path for small batches (it needs no
+compilation) and for :meth:`CompiledEngine.log_posterior_batch`. Measured by
+``poems bench``: numba about 6x the numpy path and about 10,000x pgmpy's per-case rate on
+this network.
 
 Modules
 -------
@@ -59,6 +65,7 @@ This module holds the engine and its API. Its parts, one job each:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -90,8 +97,10 @@ from model.inference.compiled_structure import (
     _clusters,
     _graph,
     _grouped,
+    _maximal_scopes,
     _nodes_from_pgmpy,
     _nodes_from_tables,
+    _scope,
     _shifted_exp,
     _strides,
     _too_big,
@@ -103,6 +112,8 @@ from model.inference.compiled_tables import (
     _core_prior,
     _core_prior_batched,
     _normalise,
+    _restrict,
+    _ScopedTables,
 )
 from model.vocabulary import suggest
 
@@ -111,6 +122,10 @@ UNOBSERVED = -1
 
 NUMBA_MIN_CASES = 2048
 """Below this many cases the numpy path is used (no compilation)."""
+_KERNEL_LOCK = threading.Lock()
+"""One batch kernel at a time per process: it already runs on every core, and numba's
+fallback threading layer (workqueue) aborts the process if two threads launch kernels at
+once (``poems batch`` scores chunks in several threads, Dask in a thread pool)."""
 
 
 class ImpossibleEvidenceError(PoemsError, ValueError):
@@ -328,6 +343,8 @@ class CompiledEngine:
     def _compile(self) -> None:
         core_axes = {c: i for i, c in enumerate(self.core)}
         pieces: list[tuple[np.ndarray, list[tuple[str, int]]]] = []
+        scoped: dict[tuple[int, ...], list[tuple[np.ndarray, list[tuple[str, int]]]]] = {}
+        absorbing = _maximal_scopes([_scope(c, self._nodes, self.core) for c in self._clusters])
         for cluster in self._clusters:
             if cluster.core_evidence:
                 table = _core_evidence_table(
@@ -340,7 +357,12 @@ class CompiledEngine:
             log_table[0, :] = 0.0  # no evidence in the cluster: likelihood exactly 1
             pattern_shape = [self._nodes[n].card + 1 for n in cluster.observable]
             strides = _strides(pattern_shape)
-            pieces.append((log_table, list(zip(cluster.observable, strides, strict=True))))
+            columns = list(zip(cluster.observable, strides, strict=True))
+            pieces.append((log_table, columns))
+            scope = absorbing[_scope(cluster, self._nodes, self.core)]
+            scoped.setdefault(scope, []).append(
+                (_restrict(log_table, self._core_cards, scope), columns)
+            )
         tables: list[np.ndarray] = []
         offsets: list[int] = []
         col_cluster = np.zeros(len(self.observable), dtype=np.int64)
@@ -368,8 +390,10 @@ class CompiledEngine:
         prior = _core_prior(self._nodes, self.core, self._core_cards)
         with np.errstate(divide="ignore"):
             self._log_prior = np.log(prior.reshape(-1))
-        self._lin_tables = np.ascontiguousarray(_shifted_exp(self._log_tables))
         self._lin_prior = _shifted_exp(self._log_prior[None, :])[0]
+        self._scoped = _ScopedTables.build(
+            scoped, self.observable, self._core_cards, self.group_patterns
+        )
         self._core_to_query = np.repeat(
             np.arange(len(self.query_states), dtype=np.int64), self.n_core // len(self.query_states)
         )
@@ -397,6 +421,9 @@ class CompiledEngine:
             "table_rows": self.n_patterns,
             "groups": len(self._offsets),
             "table_mb": round(self._log_tables.nbytes / 1e6, 3),
+            "scopes": [[self.core[a] for a in scope] for scope in self._scoped.scopes],
+            "kernel_groups": len(self._scoped.group_base),
+            "kernel_table_mb": round(self._scoped.lin_flat.nbytes / 1e6, 3),
             "observable": len(self.observable),
         }
 
@@ -520,18 +547,25 @@ class CompiledEngine:
             kernel = _kernel()
             if kernel is None:
                 raise PoemsError("numba is not available; call with use_numba=False")
-            kernel(
-                arr,
-                self._col_cluster,
-                self._col_stride,
-                self._offsets,
-                self._lin_tables,
-                self._lin_prior,
-                self._log_tables,
-                self._log_prior,
-                self._core_to_query,
-                out,
-            )
+            t = self._scoped
+            with _KERNEL_LOCK:  # numba's workqueue layer must not run two kernels at once
+                kernel(
+                    arr,
+                    t.group_columns,
+                    t.group_strides,
+                    t.group_first,
+                    t.group_base,
+                    t.group_width,
+                    t.group_acc,
+                    t.group_scope,
+                    t.lin_flat,
+                    t.log_flat,
+                    t.acc_size,
+                    t.projection,
+                    self._lin_prior,
+                    self._log_prior,
+                    out,
+                )
         else:
             for start in range(0, n, chunk):
                 out[start : start + chunk] = self._numpy_block(arr[start : start + chunk])

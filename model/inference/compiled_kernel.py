@@ -1,6 +1,19 @@
-"""The numba batch kernel of the compiled engine (linear domain, log-domain rescue).
+"""The numba batch kernel of the compiled engine (scoped tables, linear domain, log rescue).
 
 Part of :mod:`model.inference.compiled` (see its docstring for the method).
+
+Layout
+------
+A cluster's likelihood depends only on the core variables its nodes' tables mention, its
+*scope* (diagnosis alone, diagnosis x activity, age alone, ...). The kernel's tables are
+stored per scope: every product table of a group of clusters with the same scope holds one
+row of ``width`` numbers per evidence pattern, ``width`` the number of joint states of the
+scope (15 for diagnosis alone, not the 135 of the whole core). Per case the kernel multiplies
+each group's row into its scope's accumulator, then combines the scopes over the core,
+
+    w(c) = P(c) * prod_s R_s(c restricted to s),
+
+and sums ``w`` per query state. A scope no table of the case touched is skipped (all ones).
 """
 
 from __future__ import annotations
@@ -13,79 +26,132 @@ import numpy as np
 LINEAR_FLOOR = 1e-280
 """Below this largest unnormalised weight a case is rescored in the log domain."""
 
+BLOCK = 512
+"""Cases per block of the parallel loop (scratch arrays are allocated once per block)."""
+
 
 def _batch_kernel(
     codes: np.ndarray,
-    col_cluster: np.ndarray,
-    col_stride: np.ndarray,
-    offsets: np.ndarray,
-    lin_tables: np.ndarray,
+    group_columns: np.ndarray,
+    group_strides: np.ndarray,
+    group_first: np.ndarray,
+    group_base: np.ndarray,
+    group_width: np.ndarray,
+    group_acc: np.ndarray,
+    group_scope: np.ndarray,
+    lin_flat: np.ndarray,
+    log_flat: np.ndarray,
+    acc_size: int,
+    projection: np.ndarray,
     lin_prior: np.ndarray,
-    log_tables: np.ndarray,
     log_prior: np.ndarray,
-    core_to_query: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """Score every case: gather one row per table, multiply, normalise.
+    """Score every case: gather one row per table group, multiply within each scope,
+    combine the scopes over the core, normalise.
 
-    The linear tables are the log tables shifted so every row's largest entry is 1 (the
-    shift is a factor common to all core states and cancels in the normalisation), so the
-    running product never exceeds 1 and only shrinks. If the largest weight of a case ends
-    below :data:`LINEAR_FLOOR` it may have underflowed, and the case is rescored from the
-    log tables with a max-shift; otherwise every entry that underflowed to zero is below
-    1e-28 of the largest, far under the 1e-9 agreement. All-zero (log: all ``-inf``) is
-    impossible evidence and gives a NaN row.
+    Group ``g`` reads the columns ``group_columns[group_first[g] : group_first[g + 1]]``,
+    each code (+1, so unobserved is 0) times its digit weight in ``group_strides``: that
+    is the case's pattern ``p`` in the group. Its row is
+    ``flat[group_base[g] + p * group_width[g] : ... + group_width[g]]`` and multiplies into
+    ``acc[group_acc[g] : ... + group_width[g]]``, the accumulator of scope
+    ``group_scope[g]``; ``projection[s, c]`` is the accumulator slot of core state ``c``
+    in scope ``s``. Pattern 0 (nothing observed in the group) is a row of ones and skipped.
+    The query is the slowest core axis: query state ``q`` sums core states
+    ``q * per .. (q + 1) * per - 1``.
 
-    Plain Python over numpy arrays; :func:`_kernel` compiles it with numba (``prange`` over
-    blocks of 512 cases, so the scratch arrays are allocated once per block).
+    The linear rows are the log rows shifted so every row's largest entry is 1 (a factor
+    common to all core states, which cancels in the normalisation), so every product
+    stays at most 1 and only shrinks. If the largest weight of a case ends below
+    :data:`LINEAR_FLOOR` it may have underflowed, and the case is rescored from the log
+    rows with a max-shift; otherwise every entry that underflowed to zero is below 1e-28 of
+    the largest, far under the 1e-9 agreement. All-zero (log: all ``-inf``) is impossible
+    evidence and gives a NaN row.
+
+    Reductions run in independent chains (four running maxima, one sum per query state)
+    so they do not wait on each other. Plain Python over numpy arrays; :func:`_kernel`
+    compiles it with numba (``prange`` over blocks of :data:`BLOCK` cases).
     """
-    n, m = codes.shape
-    n_clusters = offsets.shape[0]
+    n = codes.shape[0]
+    n_groups = group_base.shape[0]
+    n_scopes = projection.shape[0]
     n_core = log_prior.shape[0]
     n_query = out.shape[1]
-    block = 512
-    n_blocks = (n + block - 1) // block
+    per = n_core // n_query
+    n_blocks = (n + BLOCK - 1) // BLOCK
     for b in _prange(n_blocks):
-        idx = np.empty(n_clusters, dtype=np.int64)
-        acc = np.empty(n_core, dtype=np.float64)
-        for i in range(b * block, min(n, (b + 1) * block)):
-            for k in range(n_clusters):
-                idx[k] = offsets[k]
-            for j in range(m):
-                idx[col_cluster[j]] += (codes[i, j] + 1) * col_stride[j]
+        idx = np.empty(n_groups, dtype=np.int64)
+        acc = np.empty(acc_size, dtype=np.float64)
+        weight = np.empty(n_core, dtype=np.float64)
+        touched = np.empty(n_scopes, dtype=np.bool_)
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            for k in range(acc_size):
+                acc[k] = 1.0
+            for s in range(n_scopes):
+                touched[s] = False
+            case = codes[i]
+            for g in range(n_groups):
+                pattern = 0
+                for j in range(group_first[g], group_first[g + 1]):
+                    pattern += (case[group_columns[j]] + 1) * group_strides[j]
+                idx[g] = pattern
+                if pattern != 0:
+                    width = group_width[g]
+                    # views indexed from 0 by a range: no negative-index wraparound, so
+                    # the loop vectorises
+                    into = acc[group_acc[g] : group_acc[g] + width]
+                    row = lin_flat[group_base[g] + pattern * width :][:width]
+                    for k in range(width):
+                        into[k] *= row[k]
+                    touched[group_scope[g]] = True
             for c in range(n_core):
-                acc[c] = lin_prior[c]
-            for k in range(n_clusters):
-                row = idx[k]
-                if row != offsets[k]:
+                weight[c] = lin_prior[c]
+            for s in range(n_scopes):
+                if touched[s]:
+                    slots = projection[s]
                     for c in range(n_core):
-                        acc[c] *= lin_tables[row, c]
-            top = 0.0
-            for c in range(n_core):
-                top = max(top, acc[c])
+                        weight[c] *= acc[slots[c]]
+            m0 = m1 = m2 = m3 = 0.0  # four independent running maxima
+            for c in range(0, n_core - 3, 4):
+                m0 = max(m0, weight[c])
+                m1 = max(m1, weight[c + 1])
+                m2 = max(m2, weight[c + 2])
+                m3 = max(m3, weight[c + 3])
+            for c in range(n_core - n_core % 4, n_core):
+                m0 = max(m0, weight[c])
+            top = max(max(m0, m1), max(m2, m3))
             if top < LINEAR_FLOOR:
+                for k in range(acc_size):
+                    acc[k] = 0.0
+                for g in range(n_groups):
+                    if idx[g] != 0:
+                        width = group_width[g]
+                        row = group_base[g] + idx[g] * width
+                        start = group_acc[g]
+                        for k in range(width):
+                            acc[start + k] += log_flat[row + k]
                 for c in range(n_core):
-                    acc[c] = log_prior[c]
-                for k in range(n_clusters):
-                    row = idx[k]
-                    if row != offsets[k]:
+                    weight[c] = log_prior[c]
+                for s in range(n_scopes):
+                    if touched[s]:
                         for c in range(n_core):
-                            acc[c] += log_tables[row, c]
+                            weight[c] += acc[projection[s, c]]
                 top = -np.inf
                 for c in range(n_core):
-                    top = max(top, acc[c])
+                    top = max(top, weight[c])
                 if top == -np.inf:
                     for q in range(n_query):
                         out[i, q] = np.nan
                     continue
                 for c in range(n_core):
-                    acc[c] = np.exp(acc[c] - top)
-            for q in range(n_query):
-                out[i, q] = 0.0
+                    weight[c] = np.exp(weight[c] - top)
             total = 0.0
-            for c in range(n_core):
-                total += acc[c]
-                out[i, core_to_query[c]] += acc[c]
+            for q in range(n_query):
+                part = 0.0
+                for c in range(q * per, (q + 1) * per):
+                    part += weight[c]
+                out[i, q] = part
+                total += part
             for q in range(n_query):
                 out[i, q] /= total
 
@@ -110,7 +176,7 @@ def _kernel() -> Callable[..., None] | None:
         _KERNEL.append(None)
         return None
     _prange = numba.prange
-    options: dict[str, Any] = {"parallel": True, "nogil": True}
+    options: dict[str, Any] = {"parallel": True, "nogil": True, "error_model": "numpy"}
     try:
         compiled = numba.njit(cache=True, **options)(_batch_kernel)
     except RuntimeError:  # no writable cache location

@@ -170,6 +170,30 @@ def _clusters(
     return clusters
 
 
+def _scope(cluster: _Cluster, nodes: Mapping[str, _Node], core: Sequence[str]) -> tuple[int, ...]:
+    """The core axes a cluster's likelihood depends on: those its nodes' tables mention
+    (for the pseudo-cluster of a latent core variable, that variable's own axis)."""
+    if cluster.core_evidence:
+        return (core.index(cluster.nodes[0]),)
+    named = {p for n in cluster.nodes for p in nodes[n].parents}
+    return tuple(a for a, c in enumerate(core) if c in named)
+
+
+def _maximal_scopes(scopes: Sequence[tuple[int, ...]]) -> dict[tuple[int, ...], tuple[int, ...]]:
+    """Each scope mapped to the smallest scope of the list that contains it and is not
+    contained in another (diagnosis alone -> diagnosis x activity).
+
+    The kernel multiplies a case's rows within each scope (cheap: contiguous rows), then
+    gathers every scope once per core state (dear): fewer, wider scopes are faster.
+    """
+    distinct = set(scopes)
+    maximal = [s for s in distinct if not any(set(s) < set(t) for t in distinct)]
+    return {
+        s: min((t for t in maximal if set(s) <= set(t)), key=lambda t: (len(t), t))
+        for s in distinct
+    }
+
+
 def _grouped(
     pieces: Sequence[tuple[np.ndarray, list[tuple[str, int]]]], limit: int
 ) -> list[tuple[np.ndarray, list[tuple[str, int]]]]:

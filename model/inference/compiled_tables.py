@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from model.exceptions import PoemsError
-from model.inference.compiled_structure import _Cluster, _Node
+from model.inference.compiled_structure import _Cluster, _grouped, _Node, _shifted_exp
 
 _LETTERS = string.ascii_letters
 
@@ -107,3 +108,106 @@ def _normalise(loglik: np.ndarray, core_to_query: np.ndarray, n_query: int) -> n
         out /= out.sum(axis=1, keepdims=True)
     out[impossible] = np.nan
     return out
+
+
+def _restrict(table: np.ndarray, core_cards: Sequence[int], scope: Sequence[int]) -> np.ndarray:
+    """A (rows, core states) table that depends only on the core axes ``scope``, stored
+    over those axes alone: shape (rows, states of the scope), the other axes at state 0."""
+    full = table.reshape(table.shape[0], *core_cards)
+    picked = tuple(slice(None) if a in scope else 0 for a in range(len(core_cards)))
+    return np.ascontiguousarray(full[(slice(None), *picked)].reshape(table.shape[0], -1))
+
+
+@dataclass(frozen=True)
+class _ScopedTables:
+    """The batch kernel's tables, stored per scope (see :mod:`~model.inference.compiled_kernel`).
+
+    Arrays as the kernel takes them: per group its columns and their digit weights (the
+    group's slice ``group_first[g]:group_first[g + 1]`` of both), the element offset of
+    its table in ``lin_flat``/``log_flat``, its row width, its scope's offset in the
+    accumulator and its scope; per scope and core state the accumulator slot.
+    """
+
+    scopes: tuple[tuple[int, ...], ...]
+    group_columns: np.ndarray
+    group_strides: np.ndarray
+    group_first: np.ndarray
+    group_base: np.ndarray
+    group_width: np.ndarray
+    group_acc: np.ndarray
+    group_scope: np.ndarray
+    lin_flat: np.ndarray
+    log_flat: np.ndarray
+    acc_size: int
+    projection: np.ndarray
+
+    @classmethod
+    def build(
+        cls,
+        pieces: Mapping[tuple[int, ...], Sequence[tuple[np.ndarray, list[tuple[str, int]]]]],
+        observable: Sequence[str],
+        core_cards: Sequence[int],
+        group_patterns: int,
+    ) -> _ScopedTables:
+        """Group each scope's log tables into product tables and lay them out flat.
+
+        A scope of ``w`` states merges tables up to ``group_patterns * (core states // w)``
+        rows (the same bytes per table as a whole-core table of ``group_patterns`` rows);
+        ``group_patterns=1`` disables merging.
+        """
+        n_core = int(np.prod(core_cards))
+        column = {name: j for j, name in enumerate(observable)}
+        col_group = np.zeros(len(observable), dtype=np.int64)
+        col_stride = np.zeros(len(observable), dtype=np.int64)
+        scopes = tuple(sorted(pieces, key=lambda s: (len(s), s)))
+        digits = np.unravel_index(np.arange(n_core), tuple(core_cards))
+        projection = np.zeros((len(scopes), n_core), dtype=np.int64)
+        bases: list[int] = []
+        widths: list[int] = []
+        accs: list[int] = []
+        owners: list[int] = []
+        log_parts: list[np.ndarray] = []
+        acc_size = base = 0
+        for s, scope in enumerate(scopes):
+            cards = [core_cards[a] for a in scope]
+            width = int(np.prod(cards))
+            local = (
+                np.ravel_multi_index(tuple(digits[a] for a in scope), cards)
+                if scope
+                else np.zeros(n_core, dtype=np.int64)
+            )
+            projection[s] = acc_size + local
+            limit = group_patterns if group_patterns <= 1 else group_patterns * (n_core // width)
+            for table, columns in _grouped(pieces[scope], max(1, limit)):
+                for name, stride in columns:
+                    col_group[column[name]] = len(bases)
+                    col_stride[column[name]] = stride
+                bases.append(base)
+                widths.append(width)
+                accs.append(acc_size)
+                owners.append(s)
+                log_parts.append(table.reshape(-1))
+                base += table.size
+            acc_size += width
+        log_flat = np.concatenate(log_parts) if log_parts else np.zeros(1)
+        lin_parts = [
+            _shifted_exp(part.reshape(-1, w)).reshape(-1)
+            for part, w in zip(log_parts, widths, strict=True)
+        ]
+        lin_flat = np.concatenate(lin_parts) if lin_parts else np.ones(1)
+        order = np.argsort(col_group, kind="stable")  # unsigned indices: no wraparound
+        first = np.searchsorted(col_group[order], np.arange(len(bases) + 1))
+        return cls(
+            scopes,
+            order.astype(np.uintp),
+            col_stride[order],
+            first.astype(np.int64),
+            np.array(bases, dtype=np.int64),
+            np.array(widths, dtype=np.int64),
+            np.array(accs, dtype=np.int64),
+            np.array(owners, dtype=np.int64),
+            np.ascontiguousarray(lin_flat),
+            np.ascontiguousarray(log_flat),
+            max(acc_size, 1),
+            projection.astype(np.uintp),
+        )
