@@ -190,8 +190,42 @@ class CaseColumns:
     sex: np.ndarray  # index in SEXES, -1 = not given
 
 
+@functools.cache
+def _state_lookup(fid: str) -> dict[str, int]:
+    """Cell text -> state index of an entered finding (empty and ``unknown``: not given)."""
+    lookup = {name: i for i, name in enumerate(FINDINGS[fid].states)}
+    lookup.update({"": _NOT_GIVEN, UNKNOWN: _NOT_GIVEN})
+    return lookup
+
+
+@dataclass
+class _Cells:
+    """What :func:`parse_columns` reads from the cells, before the derived states: every
+    field holds one value per row (``flagged``: a cell is not plainly valid)."""
+
+    n: int
+    flagged: np.ndarray
+    entered: dict[str, np.ndarray]
+    numbers: dict[str, np.ndarray]
+    measured: np.ndarray
+    vegf_pg_ml: np.ndarray
+    vegf_multiple: np.ndarray
+    vegf_specimen: np.ndarray
+    vegf_uln_default: np.ndarray
+    setting: CodedColumn
+    age: np.ndarray
+    sex: dict[str, np.ndarray]
+
+
 def parse_columns(columns: Mapping[str, CodedColumn], n: int) -> CaseColumns:
     """Parse coded columns (name -> :class:`CodedColumn`; a missing name is all empty)."""
+    return _derive(_read_cells(columns, n))
+
+
+def _read_cells(columns: Mapping[str, CodedColumn], n: int) -> _Cells:
+    """The cells of every row: entered states, numbers, the VEGF measurement, age, sex and
+    setting, with the rows whose cells are not plainly valid flagged. A missing column is
+    all empty (not given) and costs no per-column work."""
 
     def column(name: str) -> CodedColumn:
         found = columns.get(name)
@@ -199,15 +233,27 @@ def parse_columns(columns: Mapping[str, CodedColumn], n: int) -> CaseColumns:
 
     flagged = np.zeros(n, dtype=bool)
     entered: dict[str, np.ndarray] = {}
-    for fid in ENTERED:
-        lookup = {name: i for i, name in enumerate(FINDINGS[fid].states)}
-        lookup.update({"": _NOT_GIVEN, UNKNOWN: _NOT_GIVEN})
-        code = column(fid).map(functools.partial(_state_index, lookup), np.int8)
+    not_given = np.full((len(ENTERED), n), _NOT_GIVEN, dtype=np.int8)  # a row per finding
+    for k, fid in enumerate(ENTERED):
+        if (cells := columns.get(fid)) is None:
+            entered[fid] = not_given[k]
+            continue
+        if len(cells.uniques) == 1:  # one text for every row (a case and its variants)
+            only = _state_index(_state_lookup(fid), cells.uniques[0])
+            if only == _NOT_CANONICAL:
+                flagged[:] = True
+            not_given[k] = max(only, _NOT_GIVEN)
+            entered[fid] = not_given[k]
+            continue
+        code = cells.map(functools.partial(_state_index, _state_lookup(fid)), np.int8)
         flagged |= code == _NOT_CANONICAL
         entered[fid] = np.maximum(code, _NOT_GIVEN).astype(np.int8)
     numbers: dict[str, np.ndarray] = {}
     for fid in NUMBER_FINDINGS:
-        values, ok = column(fid).numbers()
+        if (cells := columns.get(fid)) is None:
+            numbers[fid] = np.full(n, np.nan)
+            continue
+        values, ok = cells.numbers()
         plausible = FINDINGS[fid].plausible
         assert plausible is not None
         inside = np.isnan(values) | ((values >= plausible[0]) & (values <= plausible[1]))
@@ -221,9 +267,39 @@ def parse_columns(columns: Mapping[str, CodedColumn], n: int) -> CaseColumns:
     setting = column("setting")
     flagged |= setting.map(lambda u: u != "" and not SETTING_PATTERN.match(u), bool)
     for name in MEASUREMENT_COLUMNS:  # a 'vegf' cell is not the cohort format
-        flagged |= ~column(name).equals("")
+        if columns.get(name) is not None:
+            flagged |= ~columns[name].equals("")
 
-    # VEGF measurement (measurements.parse_vegf, vectorised)
+    if columns.get("vegf_value") is None:  # no measurement: the other VEGF cells are unread
+        measured = np.zeros(n, dtype=bool)
+        value_pg, multiple = np.full(n, np.nan), np.full(n, np.nan)
+        specimen = np.full(n, -1, dtype=np.int8)
+        uln_default = np.zeros(n, dtype=bool)
+    else:
+        refused, measured, value_pg, multiple, specimen, uln_default = _read_vegf(column, n)
+        flagged |= refused
+    return _Cells(
+        n=n,
+        flagged=flagged,
+        entered=entered,
+        numbers=numbers,
+        measured=measured,
+        vegf_pg_ml=value_pg,
+        vegf_multiple=multiple,
+        vegf_specimen=specimen,
+        vegf_uln_default=uln_default & measured,
+        setting=setting,
+        age=age,
+        sex=sex,
+    )
+
+
+def _read_vegf(
+    column: Callable[[str], CodedColumn], n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The VEGF measurement of every row (``measurements.parse_vegf``, vectorised): refused
+    (given but not plainly valid), measured, value in pg/mL, multiple of the ULN, specimen
+    index and whether the ULN is the specimen's default."""
     value_column = column("vegf_value")
     measured = ~value_column.equals("")
     factor = column("vegf_unit").map(lambda u: VEGF_UNITS.get(u or "pg/mL", np.nan), float)
@@ -254,11 +330,20 @@ def parse_columns(columns: Mapping[str, CodedColumn], n: int) -> CaseColumns:
         & (value_pg >= low)
         & (value_pg <= high)
     )
-    flagged |= measured & ~vegf_ok
+    refused = measured & ~vegf_ok
     measured &= vegf_ok
     value_pg = np.where(measured, value_pg, np.nan)
     multiple = value_pg / uln
     specimen = np.where(measured, specimen, -1).astype(np.int8)
+    return refused, measured, value_pg, multiple, specimen, uln_default
+
+
+def _derive(cells: _Cells) -> CaseColumns:
+    """The derived states (``Case._derived``) and ``Case``'s consistency rules over read
+    cells."""
+    n, entered, numbers, sex = cells.n, cells.entered, cells.numbers, cells.sex
+    flagged = cells.flagged.copy()
+    measured, multiple = cells.measured, cells.vegf_multiple
 
     # derived states (Case._derived)
     state = {fid: entered[fid].copy() for fid in STATED}
@@ -319,12 +404,12 @@ def parse_columns(columns: Mapping[str, CodedColumn], n: int) -> CaseColumns:
         entered=entered,
         state=state,
         numbers=numbers,
-        vegf_pg_ml=value_pg,
+        vegf_pg_ml=cells.vegf_pg_ml,
         vegf_multiple=multiple,
-        vegf_specimen=specimen,
-        vegf_uln_default=uln_default & measured,
-        setting=setting,
-        age=age,
+        vegf_specimen=cells.vegf_specimen,
+        vegf_uln_default=cells.vegf_uln_default,
+        setting=cells.setting,
+        age=cells.age,
         sex=np.where(sex["male"], 0, np.where(sex["female"], 1, -1)).astype(np.int8),
     )
 
@@ -369,8 +454,37 @@ def row_from_case(case: Case) -> dict[str, str]:
 
 
 def variants(row: Mapping[str, str], changes: list[tuple[str, str]]) -> CaseColumns:
-    """Parsed rows: ``row`` itself (row 0), then ``row`` with each (column, text) change."""
-    return rows_with(row, [{}, *({name: text} for name, text in changes)])
+    """Parsed rows: ``row`` itself (row 0), then ``row`` with each (column, text) change.
+
+    When every change sets an entered finding to one of its state names and the row's own
+    cells are plainly valid, the row is read once and each variant is that read with one
+    entered state replaced (what reading the changed text gives), then derived as usual;
+    otherwise every variant's text is parsed. Both are tested equal
+    (``tests/test_batch.py``)."""
+    codes = [
+        _state_lookup(name).get(text, _NOT_CANONICAL) if name in _ENTERED_SET else _NOT_CANONICAL
+        for name, text in changes
+    ]
+    if _NOT_CANONICAL in codes:
+        return rows_with(row, [{}, *({name: text} for name, text in changes)])
+    cells = _read_cells(_coded_rows(row, len(changes) + 1), len(changes) + 1)
+    if cells.flagged[0]:
+        return rows_with(row, [{}, *({name: text} for name, text in changes)])
+    for i, ((name, _), code) in enumerate(zip(changes, codes, strict=True), start=1):
+        cells.entered[name][i] = max(code, _NOT_GIVEN)
+    return _derive(cells)
+
+
+_ENTERED_SET = frozenset(ENTERED)
+
+
+def _coded_rows(row: Mapping[str, str], n: int) -> dict[str, CodedColumn]:
+    """One row of cell texts as coded columns of ``n`` identical rows."""
+    index = np.zeros(n, dtype=np.intp)
+    return {
+        name: CodedColumn(index, np.array([text.strip()], dtype=object))
+        for name, text in row.items()
+    }
 
 
 def row_texts(findings: Mapping[str, Any]) -> dict[str, str]:

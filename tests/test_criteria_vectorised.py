@@ -17,6 +17,7 @@ from model.case import Case
 from model.cohort.format import case_from_row
 from model.criteria import INDETERMINATE, MET, NOT_MET, RULE_SETS, evaluate
 from model.criteria.engine import INCONSISTENT, _candidates, _verdict
+from model.criteria.vectorised import verdicts_if_set
 from model.exceptions import CaseError, PoemsError
 from model.inference.simulate import simulate_chunks
 from model.parameters import load_priors
@@ -62,3 +63,21 @@ def test_could_change_with_equals_full_reevaluation(rule_set: str) -> None:
             checked += 1
         assert list(result.could_change_with) == expected
     assert checked >= 100
+
+
+def test_variants_the_fast_path_cannot_vouch_for_go_through_case() -> None:
+    """A variant the vectorised path flags gets ``None`` and is decided by ``Case``: some of
+    those are refused by ``Case`` (``inconsistent`` in the result)."""
+    refused = 0
+    for case in _cases():
+        for rule_set, rules in RULE_SETS.items():
+            verdict, trace = _verdict(case, rules)
+            if verdict != INDETERMINATE:
+                continue
+            candidates = _candidates(case, trace)
+            statuses = [o.status for _, _, o in trace]
+            fast = verdicts_if_set(case, rules, candidates, statuses)
+            for (fid, state), known in fast.items():
+                if known is None:  # the others are checked by the test above
+                    refused += _brute_force(case, rule_set, fid, state) == INCONSISTENT
+    assert refused >= 1

@@ -781,8 +781,9 @@ def _parse_results(case: Case, blocks: Sequence[tuple[_Plan, np.ndarray]]) -> Ca
     indices, one distinct cell text per state."""
     n = sum(len(rows) for _, rows in blocks)
     base = row_from_case(case)
+    unchanged = np.zeros(n, dtype=np.intp)  # shared by the columns no result writes (read only)
     columns: dict[str, tuple[list[str], np.ndarray]] = {
-        name: ([text.strip()], np.zeros(n, dtype=np.intp)) for name, text in base.items()
+        name: ([text.strip()], unchanged) for name, text in base.items()
     }
     start = 0
     for plan, rows in blocks:
@@ -791,6 +792,8 @@ def _parse_results(case: Case, blocks: Sequence[tuple[_Plan, np.ndarray]]) -> Ca
             for name, texts in _cell_texts(finding, node, plan.states[j]):
                 if name not in columns:
                     columns[name] = ([""], np.zeros(n, dtype=np.intp))
+                elif columns[name][1] is unchanged:
+                    columns[name] = (columns[name][0], np.zeros(n, dtype=np.intp))
                 uniques, indices = columns[name]
                 lookup = np.zeros(len(texts) + 1, dtype=np.intp)  # -1 (not reported): as is
                 for s, text in enumerate(texts):

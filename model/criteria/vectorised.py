@@ -11,6 +11,7 @@ every rule set.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
@@ -134,11 +135,16 @@ def verdict_codes(cases: CaseColumns, rule_set: str | RuleSet = "seed") -> np.nd
     """Verdict code of every row (index into :data:`STATUS_NAMES`), int8."""
     rules = resolve_rule_set(rule_set)
     trace = [(role, criterion_status(cases, crit)) for role, crit in rules.criteria()]
+    return _verdicts_of(rules, trace, cases.n)
+
+
+def _verdicts_of(rules: RuleSet, trace: list[tuple[Role, np.ndarray]], n: int) -> np.ndarray:
+    """Combine status codes per criterion (in rule-set order) into verdict codes."""
     parts = [status for role, status in trace if role is Role.MANDATORY]
     for role, group in ((Role.MAJOR, rules.major), (Role.MINOR, rules.minor)):
         if group.need > 0:
             parts.append(_group([s for r, s in trace if r is role], group.need))
-    stacked = np.stack(parts) if parts else np.full((1, cases.n), _MET)
+    stacked = np.stack(parts) if parts else np.full((1, n), _MET)
     verdict = np.where(
         (stacked == _NOT_MET).any(axis=0),
         _NOT_MET,
@@ -154,30 +160,69 @@ def rule_verdicts(cases: CaseColumns, rule_set: str | RuleSet = "seed") -> np.nd
 
 
 def verdicts_if_set(
-    case: Case, rules: RuleSet, findings: list[str]
+    case: Case, rules: RuleSet, findings: list[str], statuses: list[str]
 ) -> dict[tuple[str, str], str | None]:
     """The verdict if each unassessed finding were set present, or absent, in one pass.
 
-    ``None`` where the row is not plainly valid (the change may contradict the case): the
-    caller decides those through ``Case`` itself, which refuses or accepts them. The parsed
-    variants (every unentered binary finding and aggregate, present and absent) are cached
-    per case, so the rule sets of one assessment share them.
+    ``statuses`` are the case's own criterion statuses in rule-set order (the engine's
+    trace): only the criteria that read one of ``findings`` are evaluated on the variants,
+    as :func:`model.criteria.verdict._verdict_with` does for one. ``None`` where the row is
+    not plainly valid (the change may contradict the case): the caller decides those through
+    ``Case`` itself, which refuses or accepts them. The parsed variants (every unentered
+    binary finding and aggregate, present and absent) are cached per case, so the rule sets
+    of one assessment share them.
     """
     row = tuple(sorted(row_from_case(case).items()))
-    cases, position = _one_finding_away(row)
-    codes = verdict_codes(cases, rules)
+    away = _one_finding_away(row)
+    changed = set(findings)
+    trace = []
+    for (role, crit), status in zip(rules.criteria(), statuses, strict=True):
+        if not changed.intersection(crit.findings):
+            trace.append((role, np.full(away.cases.n, STATUS_NAMES.index(status))))
+            continue
+        key = _rule_of(crit)
+        if key not in away.statuses:
+            away.statuses[key] = criterion_status(away.cases, crit)
+        trace.append((role, away.statuses[key]))
+    codes = _verdicts_of(rules, trace, away.cases.n).tolist()
     out: dict[tuple[str, str], str | None] = {}
     for fid in findings:
         for state in (PRESENT, ABSENT):
-            i = position.get((fid, state))
-            out[fid, state] = None if i is None or cases.flagged[i] else STATUS_NAMES[codes[i]]
+            i = away.position.get((fid, state))
+            out[fid, state] = None if i is None or away.flagged[i] else STATUS_NAMES[codes[i]]
     return out
 
 
+@dataclasses.dataclass(frozen=True)
+class _Variants:
+    """A case's row and its one-finding-away variants (row 0 the case itself)."""
+
+    cases: CaseColumns
+    position: dict[tuple[str, str], int]  # (finding, state) -> row
+    flagged: list[bool]  # the row must go through ``Case``
+    statuses: dict[str, np.ndarray]  # criterion statuses computed so far, by _rule_of
+
+
+_RULE_KEYS: dict[int, tuple[CriterionDef, str]] = {}
+
+
+def _rule_of(crit: CriterionDef) -> str:
+    """What :func:`criterion_status` reads of a criterion: every field but its wording, so
+    rule sets that share a criterion share its statuses (remembered per criterion object)."""
+    known = _RULE_KEYS.get(id(crit))
+    if known is not None and known[0] is crit:
+        return known[1]
+    if len(_RULE_KEYS) > 4096:  # rule sets built on the fly: keep the memo bounded
+        _RULE_KEYS.clear()
+    key = repr(dataclasses.replace(crit, label="", note=""))
+    _RULE_KEYS[id(crit)] = (crit, key)
+    return key
+
+
 @functools.lru_cache(maxsize=64)
-def _one_finding_away(
-    row: tuple[tuple[str, str], ...],
-) -> tuple[CaseColumns, dict[tuple[str, str], int]]:
+def _one_finding_away(row: tuple[tuple[str, str], ...]) -> _Variants:
+    """The case's row and its variants with every unentered binary finding and aggregate
+    set present, and absent (statuses are added as rule sets ask; arrays never mutated)."""
     given = dict(row)
     changes = [
         (fid, state)
@@ -185,4 +230,6 @@ def _one_finding_away(
         if FINDINGS[fid].kind in (Kind.BINARY, Kind.AGGREGATE) and not given.get(fid)
         for state in (PRESENT, ABSENT)
     ]
-    return variants(given, changes), {c: i for i, c in enumerate(changes, start=1)}
+    cases = variants(given, changes)
+    position = {c: i for i, c in enumerate(changes, start=1)}
+    return _Variants(cases, position, cases.flagged.tolist(), {})

@@ -77,7 +77,8 @@ def _could_change_with(case: Case, rules: RuleSet, trace: Trace) -> tuple[dict[s
     vectorised engine (:func:`model.criteria.vectorised.verdicts_if_set`, tested equal to
     this engine), and only a change it cannot settle goes through a new ``Case``."""
     candidates = _candidates(case, trace)
-    fast = verdicts_if_set(case, rules, candidates) if candidates else {}
+    statuses = [o.status for _, _, o in trace]
+    fast = verdicts_if_set(case, rules, candidates, statuses) if candidates else {}
     changes = []
     for fid in candidates:
         outcomes = {}
