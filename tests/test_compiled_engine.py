@@ -216,23 +216,24 @@ def test_with_tables_checks_names_and_shapes() -> None:
         engine.with_tables({"hub": hub[None]})
 
 
-def test_extreme_likelihoods_fall_back_to_the_log_domain() -> None:
-    """Findings pulling both ways with likelihoods of 1e-30 drive every unnormalised weight
-    below 1e-280; the batch kernel must then rescore in the log domain, not return 0/0."""
+def _root_with_findings(
+    tables: list[list[list[float]]],
+) -> tuple[DiscreteBayesianNetwork, dict[str, str]]:
+    """A two-state root q (prior 0.3 / 0.7) with one binary finding per table below it, every
+    finding observed present."""
     states = {"q": ["a", "b"]}
     model = DiscreteBayesianNetwork()
     model.add_node("q")
     cpds = [TabularCPD("q", 2, [[0.3], [0.7]], state_names=states)]
     evidence = {}
-    for i in range(24):
+    for i, table in enumerate(tables):
         name = f"f{i}"
         model.add_edge("q", name)
-        tiny = [[1e-30, 0.5], [1 - 1e-30, 0.5]] if i % 2 else [[0.5, 1e-30], [0.5, 1 - 1e-30]]
         cpds.append(
             TabularCPD(
                 name,
                 2,
-                tiny,
+                table,
                 evidence=["q"],
                 evidence_card=[2],
                 state_names={name: ["present", "absent"], **states},
@@ -240,6 +241,18 @@ def test_extreme_likelihoods_fall_back_to_the_log_domain() -> None:
         )
         evidence[name] = "present"
     model.add_cpds(*cpds)
+    return model, evidence
+
+
+def test_extreme_likelihoods_fall_back_to_the_log_domain() -> None:
+    """Findings pulling both ways with likelihoods of 1e-30 drive every unnormalised weight
+    below 1e-280; the batch kernel must then rescore in the log domain, not return 0/0."""
+    model, evidence = _root_with_findings(
+        [
+            [[1e-30, 0.5], [1 - 1e-30, 0.5]] if i % 2 else [[0.5, 1e-30], [0.5, 1 - 1e-30]]
+            for i in range(24)
+        ]
+    )
     engine = CompiledEngine.from_pgmpy(model, query="q", group_patterns=1)
     codes = np.repeat(engine.encode([evidence]), NUMBA_MIN_CASES, axis=0)
     fast = engine.posterior_batch(codes, use_numba=True)[0]
@@ -328,26 +341,7 @@ def test_posterior_under_extreme_and_impossible_rows_take_the_log_domain() -> No
     """posterior_under multiplies likelihoods in the linear domain; a table set whose weights
     all fall below the floor is redone with logs (the right posterior, not 0/0), and one whose
     evidence is impossible is reported, while the other rows keep their values."""
-    states = {"q": ["a", "b"]}
-    model = DiscreteBayesianNetwork()
-    model.add_node("q")
-    cpds = [TabularCPD("q", 2, [[0.3], [0.7]], state_names=states)]
-    evidence = {}
-    for i in range(24):
-        name = f"f{i}"
-        model.add_edge("q", name)
-        cpds.append(
-            TabularCPD(
-                name,
-                2,
-                [[0.5, 0.5], [0.5, 0.5]],
-                evidence=["q"],
-                evidence_card=[2],
-                state_names={name: ["present", "absent"], **states},
-            )
-        )
-        evidence[name] = "present"
-    model.add_cpds(*cpds)
+    model, evidence = _root_with_findings([[[0.5, 0.5], [0.5, 0.5]]] * 24)
     engine = CompiledEngine.from_pgmpy(model, query="q")
     tiny = np.array([[1e-30, 0.5], [1 - 1e-30, 0.5]])
     tables = {}

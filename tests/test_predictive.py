@@ -21,9 +21,10 @@ import pytest
 
 from model.analysis import workup as w
 from model.case import Case
+from model.inference import predictive
 from model.inference.compiled import CompiledEngine
 from model.inference.engine import engine_for, resolve
-from model.inference.predictive import sample_open
+from model.inference.predictive import _stratified, sample_open
 from model.network.evidence import evidence_for
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -174,25 +175,18 @@ def test_monte_carlo_estimates_agree_with_exact_enumeration(
     for test, item in drawn.items():
         assert item.method == "monte_carlo"
         truth = exact[test]
-        assert item.expected_information_bits is not None
-        assert truth.expected_information_bits is not None
-        assert (
-            abs(item.expected_information_bits - truth.expected_information_bits)
-            <= (MC_TOLERANCE["bits"])
-        ), test
-        assert item.expected_abs_change_poems is not None
-        assert truth.expected_abs_change_poems is not None
-        assert (
-            abs(item.expected_abs_change_poems - truth.expected_abs_change_poems)
-            <= (MC_TOLERANCE["abs_change"])
-        ), test
+        for field, tolerance in (
+            ("expected_information_bits", "bits"),
+            ("expected_abs_change_poems", "abs_change"),
+        ):
+            drawn_value, exact_value = getattr(item, field), getattr(truth, field)
+            assert drawn_value is not None and exact_value is not None, (test, field)
+            assert abs(drawn_value - exact_value) <= MC_TOLERANCE[tolerance], (test, field)
         assert item.p_settles_seed is not None and truth.p_settles_seed is not None
         assert abs(item.p_settles_seed - truth.p_settles_seed) <= MC_TOLERANCE["p_settles"], test
 
 
 def test_stratified_uniforms_put_one_value_in_each_slice() -> None:
-    from model.inference.predictive import _stratified
-
     rng = np.random.default_rng(7)
     for n in (1, 2, 128, 1000):
         u = _stratified(rng, n)
@@ -202,35 +196,27 @@ def test_stratified_uniforms_put_one_value_in_each_slice() -> None:
     assert not np.array_equal(np.argsort(first), np.argsort(second))  # orders are independent
 
 
-def test_stratified_draws_spread_less_between_seeds_than_independent_ones() -> None:
+def test_stratified_draws_spread_less_between_seeds_than_independent_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The point of the stratification: the same Monte Carlo estimate (here the mean
     probability of one drawn outcome over 128 draws) varies less from seed to seed than with
     independent uniforms, and both centre on the exact value."""
-    import model.inference.predictive as predictive
-
     _, engine, codes = _setup("few", "neuropathy_clinic")
     column = list(engine.observable).index("papilledema")
     exact_present = float(_exact_joint(engine, codes, [column])[0])
 
-    def spread(stratify: bool) -> tuple[float, float]:
-        original = predictive._stratified
-        if not stratify:
-            predictive._stratified = lambda rng, n: rng.random(n)
-        try:
-            means = [
-                float(
-                    (
-                        sample_open(engine, codes, [column], 128, np.random.default_rng(s)) == 0
-                    ).mean()
-                )
-                for s in range(200)
-            ]
-        finally:
-            predictive._stratified = original
+    def spread() -> tuple[float, float]:
+        means = [
+            float((sample_open(engine, codes, [column], 128, np.random.default_rng(s)) == 0).mean())
+            for s in range(200)
+        ]
         return float(np.mean(means)), float(np.std(means))
 
-    mean_iid, sd_iid = spread(False)
-    mean_strat, sd_strat = spread(True)
+    mean_strat, sd_strat = spread()
+    with monkeypatch.context() as patch:
+        patch.setattr(predictive, "_stratified", lambda rng, n: rng.random(n))
+        mean_iid, sd_iid = spread()
     assert abs(mean_iid - exact_present) < 4 * sd_iid / math.sqrt(200)
     assert abs(mean_strat - exact_present) < 4 * max(sd_strat, 1e-3) / math.sqrt(200)
     assert sd_strat < 0.8 * sd_iid

@@ -244,7 +244,7 @@ def next_tests(
     k = engine.query_states.index(positive)
     if not candidates:
         return ()
-    columns = [engine.observable.index(node) for node in candidates]
+    columns = [engine.column[node] for node in candidates]
     widths = np.array([len(engine.states[node]) for node in candidates], dtype=np.int64)
     starts = np.cumsum(widths) - widths
     # every (candidate, state) pair is one row: the evidence with that node set to that state

@@ -863,7 +863,7 @@ def _facts(engine: CompiledEngine) -> _EngineFacts:
     known = _FACTS.get(engine)
     if known is None:
         known = _FACTS[engine] = _EngineFacts(
-            column=MappingProxyType({node: j for j, node in enumerate(engine.observable)}),
+            column=engine.column,
             columns_ok=all(
                 node in NODES and engine.states[node] == NODES[node].states
                 for node in engine.observable

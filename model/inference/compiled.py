@@ -68,6 +68,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -406,6 +407,11 @@ class CompiledEngine:
         return tuple(c.nodes for c in self._clusters)
 
     @property
+    def column(self) -> Mapping[str, int]:
+        """Observable node -> its column in the encoded rows (:meth:`encode`)."""
+        return MappingProxyType(self._column)
+
+    @property
     def n_patterns(self) -> int:
         """Rows of all compiled pattern tables together."""
         return int(self._log_tables.shape[0])
@@ -708,7 +714,7 @@ class CompiledEngine:
         n_batch = batch.n_batch
         observed = {n: self.states[n].index(s) for n, s in evidence.items()}
         fixed = _fixed_core(self.core, observed)  # observed core variables: one state each
-        factors = _likelihood_factors(
+        common = (
             self._clusters,
             batch.nodes,
             batch.or_nodes,
@@ -716,23 +722,13 @@ class CompiledEngine:
             observed,
             n_batch,
             batch.all_absent,
-            fixed,
-            batch.variants,
-            batch.columns,
         )
+        factors = _likelihood_factors(*common, fixed, batch.variants, batch.columns)
         prior = [_at_fixed(f, fixed) for f in batch.core_factors]
         probs, sound = _posterior_linear([*prior, *factors], n_batch)
         if not sound.all():  # extreme or impossible evidence: redo those rows with logs
             rows = np.flatnonzero(~sound)
-            full = _likelihood_factors(
-                self._clusters,
-                batch.nodes,
-                batch.or_nodes,
-                self.core,
-                observed,
-                n_batch,
-                batch.all_absent,
-            )
+            full = _likelihood_factors(*common)  # over the full core
             probs[rows] = _posterior_logs(
                 full,
                 batch.log_core_prior,

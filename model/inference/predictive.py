@@ -47,7 +47,7 @@ def _cluster_of(engine: CompiledEngine) -> dict[int, int]:
     """Observable column -> index of the cluster holding it (remembered per engine)."""
     known = _CLUSTERS.get(engine)
     if known is None:
-        column = {name: j for j, name in enumerate(engine.observable)}
+        column = engine.column
         known = {
             column[name]: k
             for k, cluster in enumerate(engine._clusters)
