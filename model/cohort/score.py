@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from model.case_columns import CodedColumn, parse_columns
+from model.cohort.coding import evidence_by_node
 from model.cohort.format import (
     AtomicOutput,
     CohortSource,
@@ -47,9 +48,10 @@ from model.cohort.progress import Progress
 from model.criteria import RULE_SETS, evaluate, resolve_rule_set
 from model.criteria.vectorised import STATUS_NAMES, verdict_codes
 from model.exceptions import InputError, PoemsError
+from model.inference.compiled_kernel import posteriors_on_this_thread
 from model.inference.engine import DEFAULT_SETTING, default_priors, engine_for
 from model.network.evidence import evidence_for
-from model.network.evidence_codes import OBSERVABLE, evidence_codes
+from model.network.evidence_codes import OBSERVABLE
 from model.network.structure import DIAGNOSIS, NODES
 from model.parameters import SETTING_FIX, Priors
 from model.vocabulary import suggest
@@ -119,7 +121,7 @@ def score_chunk(
     resolve_rule_set(rule_set)
     n = chunk.n
     cases = parse_columns(chunk.columns, n)
-    codes = evidence_codes(cases, OBSERVABLE)
+    codes = evidence_by_node(cases, OBSERVABLE)  # one row per node
     verdicts = verdict_codes(cases, rule_set)
     errors: dict[int, str] = {i: f"row {first_row + i}: {m}" for i, m in chunk.read_errors.items()}
     usable = np.ones(n, dtype=bool)
@@ -136,9 +138,9 @@ def score_chunk(
             usable[i] = False
             continue
         verdicts[i] = STATUS_NAMES.index(verdict)
-        codes[i] = -1
+        codes[:, i] = -1
         for node, state in evidence.items():
-            codes[i, column[node]] = NODES[node].states.index(state)
+            codes[column[node], i] = NODES[node].states.index(state)
 
     # settings: one decision per distinct cell text
     settings: CodedColumn = cases.setting
@@ -162,9 +164,9 @@ def score_chunk(
             continue
         engine = engine_for(priors, name)
         if rows.all():  # the usual chunk: every row scored under one setting, no copies
-            posts = engine.posterior_batch(codes, on_impossible="nan")
+            posts = posteriors_on_this_thread(engine, codes)
         else:
-            posts[rows] = engine.posterior_batch(codes[rows], on_impossible="nan")
+            posts[rows] = posteriors_on_this_thread(engine, codes[:, rows])
         for i in np.flatnonzero(rows & np.isnan(posts[:, 0])):
             errors[int(i)] = (
                 f"row {first_row + i}: findings must be a combination the network can "

@@ -18,10 +18,16 @@ and sums ``w`` per query state. A scope no table of the case touched is skipped 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from model.exceptions import InputError
+
+if TYPE_CHECKING:
+    from model.inference.compiled import CompiledEngine
 
 LINEAR_FLOOR = 1e-280
 """Below this largest unnormalised weight a case is rescored in the log domain."""
@@ -73,113 +79,294 @@ def _batch_kernel(
     compiles it with numba (``prange`` over blocks of :data:`BLOCK` cases).
     """
     n = codes.shape[0]
+    for b in _prange((n + BLOCK - 1) // BLOCK):
+        _cases(
+            b * BLOCK,
+            min(n, (b + 1) * BLOCK),
+            codes,
+            group_columns,
+            group_strides,
+            group_first,
+            group_base,
+            group_width,
+            group_acc,
+            group_scope,
+            lin_flat,
+            log_flat,
+            acc_size,
+            projection,
+            lin_prior,
+            log_prior,
+            out,
+        )
+
+
+def _serial_batch_kernel(
+    by_node: np.ndarray,
+    group_columns: np.ndarray,
+    group_strides: np.ndarray,
+    group_first: np.ndarray,
+    group_base: np.ndarray,
+    group_width: np.ndarray,
+    group_acc: np.ndarray,
+    group_scope: np.ndarray,
+    lin_flat: np.ndarray,
+    log_flat: np.ndarray,
+    acc_size: int,
+    projection: np.ndarray,
+    lin_prior: np.ndarray,
+    log_prior: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """:func:`_batch_kernel` on the calling thread alone, for codes laid out one node per
+    row (``by_node[j, i]`` is case ``i``'s code of node ``j``, as a columnar coder writes
+    them). Each block of :data:`BLOCK` cases is transposed into a small scratch array (a
+    case's codes together, in cache) and scored from there."""
+    n_nodes, n = by_node.shape
+    block = np.empty((BLOCK, n_nodes), dtype=np.int8)
+    for start in range(0, n, BLOCK):
+        stop = min(n, start + BLOCK)
+        for j in range(n_nodes):
+            row = by_node[j]
+            for i in range(start, stop):
+                block[i - start, j] = row[i]
+        _cases(
+            0,
+            stop - start,
+            block,
+            group_columns,
+            group_strides,
+            group_first,
+            group_base,
+            group_width,
+            group_acc,
+            group_scope,
+            lin_flat,
+            log_flat,
+            acc_size,
+            projection,
+            lin_prior,
+            log_prior,
+            out[start:stop],
+        )
+
+
+def _score_cases(
+    start: int,
+    stop: int,
+    codes: np.ndarray,
+    group_columns: np.ndarray,
+    group_strides: np.ndarray,
+    group_first: np.ndarray,
+    group_base: np.ndarray,
+    group_width: np.ndarray,
+    group_acc: np.ndarray,
+    group_scope: np.ndarray,
+    lin_flat: np.ndarray,
+    log_flat: np.ndarray,
+    acc_size: int,
+    projection: np.ndarray,
+    lin_prior: np.ndarray,
+    log_prior: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Cases ``start .. stop - 1`` of :func:`_batch_kernel` (scratch arrays made once)."""
     n_groups = group_base.shape[0]
     n_scopes = projection.shape[0]
     n_core = log_prior.shape[0]
     n_query = out.shape[1]
     per = n_core // n_query
-    n_blocks = (n + BLOCK - 1) // BLOCK
-    for b in _prange(n_blocks):
-        idx = np.empty(n_groups, dtype=np.int64)
-        acc = np.empty(acc_size, dtype=np.float64)
-        weight = np.empty(n_core, dtype=np.float64)
-        touched = np.empty(n_scopes, dtype=np.bool_)
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+    idx = np.empty(n_groups, dtype=np.int64)
+    acc = np.empty(acc_size, dtype=np.float64)
+    weight = np.empty(n_core, dtype=np.float64)
+    touched = np.empty(n_scopes, dtype=np.bool_)
+    for i in range(start, stop):
+        for k in range(acc_size):
+            acc[k] = 1.0
+        for s in range(n_scopes):
+            touched[s] = False
+        case = codes[i]
+        for g in range(n_groups):
+            pattern = 0
+            for j in range(group_first[g], group_first[g + 1]):
+                pattern += (case[group_columns[j]] + 1) * group_strides[j]
+            idx[g] = pattern
+            if pattern != 0:
+                width = group_width[g]
+                # views indexed from 0 by a range: no negative-index wraparound, so
+                # the loop vectorises
+                into = acc[group_acc[g] : group_acc[g] + width]
+                row = lin_flat[group_base[g] + pattern * width :][:width]
+                for k in range(width):
+                    into[k] *= row[k]
+                touched[group_scope[g]] = True
+        for c in range(n_core):
+            weight[c] = lin_prior[c]
+        for s in range(n_scopes):
+            if touched[s]:
+                slots = projection[s]
+                for c in range(n_core):
+                    weight[c] *= acc[slots[c]]
+        m0 = m1 = m2 = m3 = 0.0  # four independent running maxima
+        for c in range(0, n_core - 3, 4):
+            m0 = max(m0, weight[c])
+            m1 = max(m1, weight[c + 1])
+            m2 = max(m2, weight[c + 2])
+            m3 = max(m3, weight[c + 3])
+        for c in range(n_core - n_core % 4, n_core):
+            m0 = max(m0, weight[c])
+        top = max(max(m0, m1), max(m2, m3))
+        if top < LINEAR_FLOOR:
             for k in range(acc_size):
-                acc[k] = 1.0
-            for s in range(n_scopes):
-                touched[s] = False
-            case = codes[i]
+                acc[k] = 0.0
             for g in range(n_groups):
-                pattern = 0
-                for j in range(group_first[g], group_first[g + 1]):
-                    pattern += (case[group_columns[j]] + 1) * group_strides[j]
-                idx[g] = pattern
-                if pattern != 0:
+                if idx[g] != 0:
                     width = group_width[g]
-                    # views indexed from 0 by a range: no negative-index wraparound, so
-                    # the loop vectorises
-                    into = acc[group_acc[g] : group_acc[g] + width]
-                    row = lin_flat[group_base[g] + pattern * width :][:width]
+                    row = group_base[g] + idx[g] * width
+                    offset = group_acc[g]
                     for k in range(width):
-                        into[k] *= row[k]
-                    touched[group_scope[g]] = True
+                        acc[offset + k] += log_flat[row + k]
             for c in range(n_core):
-                weight[c] = lin_prior[c]
+                weight[c] = log_prior[c]
             for s in range(n_scopes):
                 if touched[s]:
-                    slots = projection[s]
                     for c in range(n_core):
-                        weight[c] *= acc[slots[c]]
-            m0 = m1 = m2 = m3 = 0.0  # four independent running maxima
-            for c in range(0, n_core - 3, 4):
-                m0 = max(m0, weight[c])
-                m1 = max(m1, weight[c + 1])
-                m2 = max(m2, weight[c + 2])
-                m3 = max(m3, weight[c + 3])
-            for c in range(n_core - n_core % 4, n_core):
-                m0 = max(m0, weight[c])
-            top = max(max(m0, m1), max(m2, m3))
-            if top < LINEAR_FLOOR:
-                for k in range(acc_size):
-                    acc[k] = 0.0
-                for g in range(n_groups):
-                    if idx[g] != 0:
-                        width = group_width[g]
-                        row = group_base[g] + idx[g] * width
-                        start = group_acc[g]
-                        for k in range(width):
-                            acc[start + k] += log_flat[row + k]
-                for c in range(n_core):
-                    weight[c] = log_prior[c]
-                for s in range(n_scopes):
-                    if touched[s]:
-                        for c in range(n_core):
-                            weight[c] += acc[projection[s, c]]
-                top = -np.inf
-                for c in range(n_core):
-                    top = max(top, weight[c])
-                if top == -np.inf:
-                    for q in range(n_query):
-                        out[i, q] = np.nan
-                    continue
-                for c in range(n_core):
-                    weight[c] = np.exp(weight[c] - top)
-            total = 0.0
-            for q in range(n_query):
-                part = 0.0
-                for c in range(q * per, (q + 1) * per):
-                    part += weight[c]
-                out[i, q] = part
-                total += part
-            for q in range(n_query):
-                out[i, q] /= total
+                        weight[c] += acc[projection[s, c]]
+            top = -np.inf
+            for c in range(n_core):
+                top = max(top, weight[c])
+            if top == -np.inf:
+                for q in range(n_query):
+                    out[i, q] = np.nan
+                continue
+            for c in range(n_core):
+                weight[c] = np.exp(weight[c] - top)
+        total = 0.0
+        for q in range(n_query):
+            part = 0.0
+            for c in range(q * per, (q + 1) * per):
+                part += weight[c]
+            out[i, q] = part
+            total += part
+        for q in range(n_query):
+            out[i, q] /= total
 
 
 _prange: Callable[..., Iterable[int]] = range
-_KERNEL: list[Callable[..., None] | None] = []
+_cases: Callable[..., None] = _score_cases
+_KERNELS: dict[bool, Callable[..., None] | None] = {}
+_COMPILING = threading.Lock()
 
 
 def _kernel() -> Callable[..., None] | None:
-    """The numba-compiled batch kernel, built on first use (``None`` without numba).
+    """The numba-compiled batch kernel (``prange`` over blocks of cases on numba's threads),
+    built on first use (``None`` without numba)."""
+    return _compiled(parallel=True)
+
+
+def serial_kernel() -> Callable[..., None] | None:
+    """The same kernel on the calling thread alone, for codes one node per row
+    (:func:`_serial_batch_kernel`; ``nogil``, so several threads may each run one at once),
+    or ``None`` without numba."""
+    return _compiled(parallel=False)
+
+
+def _compiled(parallel: bool) -> Callable[..., None] | None:
+    """Compile a kernel on first use.
 
     Compiled functions are cached on disk when numba finds a writable cache directory
     (``NUMBA_CACHE_DIR`` or the package folder); otherwise each process compiles once
     (about a second).
     """
-    global _prange
-    if _KERNEL:
-        return _KERNEL[0]
+    if parallel in _KERNELS:
+        return _KERNELS[parallel]
+    with _COMPILING:
+        if parallel not in _KERNELS:
+            _KERNELS[parallel] = _compile(parallel)
+    return _KERNELS[parallel]
+
+
+def _compile(parallel: bool) -> Callable[..., None] | None:
+    global _prange, _cases
     try:
         import numba
     except ImportError:  # pragma: no cover - numba is a dependency
-        _KERNEL.append(None)
         return None
-    _prange = numba.prange
-    options: dict[str, Any] = {"parallel": True, "nogil": True, "error_model": "numpy"}
-    try:
-        compiled = numba.njit(cache=True, **options)(_batch_kernel)
-    except RuntimeError:  # no writable cache location
-        compiled = numba.njit(cache=False, **options)(_batch_kernel)
-    _KERNEL.append(compiled)
-    return compiled
+
+    def jit(function: Callable[..., None], **options: Any) -> Callable[..., None]:
+        options = {"nogil": True, "error_model": "numpy", **options}
+        try:
+            return numba.njit(cache=True, **options)(function)  # type: ignore[no-any-return]
+        except RuntimeError:  # no writable cache location
+            return numba.njit(cache=False, **options)(function)  # type: ignore[no-any-return]
+
+    if _cases is _score_cases:  # the drivers call the compiled range loop
+        _prange = numba.prange
+        _cases = jit(_score_cases)
+    if parallel:
+        return jit(_batch_kernel, parallel=True)
+    return jit(_serial_batch_kernel)
+
+
+def posteriors_on_this_thread(engine: CompiledEngine, by_node: np.ndarray) -> np.ndarray:
+    """``engine.posterior_batch(by_node.T, on_impossible="nan")``, computed on the calling
+    thread by :func:`serial_kernel`: the same numbers to the last bit.
+
+    For a caller that runs one batch per core itself (the cohort scorer): numba's thread pool
+    would double the CPU of a batch on a busy machine for little gain in time, and its lock
+    would keep two threads from scoring at once. Small batches get the kernel too (the numpy
+    path costs tens of microseconds a case).
+
+    ``by_node`` holds the evidence codes one *node* per row, shape (len(engine.observable),
+    n_cases), as a columnar coder writes them (each row contiguous); the kernel reads it in
+    place. The codes are checked as :meth:`CompiledEngine.check_codes` checks them, and the
+    engine's implied evidence fills the unobserved cells of its nodes. Without numba,
+    ``posterior_batch``.
+    """
+    arr = np.asarray(by_node)
+    observable = engine.observable
+    if arr.ndim != 2 or arr.shape[0] != len(observable):
+        raise InputError(
+            "evidence codes by node",
+            f"shape {arr.shape}",
+            f"shape ({len(observable)}, n_cases)",
+        )
+    kernel = serial_kernel()
+    if kernel is None:  # pragma: no cover - numba is a dependency
+        return engine.posterior_batch(arr.T, on_impossible="nan")
+    arr = np.ascontiguousarray(arr, dtype=np.int8)
+    if arr.shape[1]:
+        cards = np.array([len(engine.states[node]) for node in observable])
+        bad = (arr.min(axis=1) < -1) | (arr.max(axis=1) >= cards)
+        if bad.any():
+            j = int(np.argmax(bad))
+            raise InputError(
+                f"evidence codes of {observable[j]}",
+                f"{int(arr[j].min())}..{int(arr[j].max())}",
+                f"-1 (unobserved) or a state index 0..{cards[j] - 1}",
+            )
+    if engine.implied:
+        arr = arr.copy()
+        for node, state in engine.implied.items():
+            row = arr[observable.index(node)]
+            row[row == -1] = engine.states[node].index(state)
+    out = np.empty((arr.shape[1], len(engine.query_states)), dtype=np.float64)
+    t = engine._scoped
+    kernel(
+        arr,
+        t.group_columns,
+        t.group_strides,
+        t.group_first,
+        t.group_base,
+        t.group_width,
+        t.group_acc,
+        t.group_scope,
+        t.lin_flat,
+        t.log_flat,
+        t.acc_size,
+        t.projection,
+        engine._lin_prior,
+        engine._log_prior,
+        out,
+    )
+    return out
