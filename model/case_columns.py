@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -70,6 +70,7 @@ KNOWN_COLUMNS: tuple[str, ...] = (
 )
 """Every column a cohort reader looks at; any other column is ignored (and reported)."""
 
+T = TypeVar("T")
 _P = FINDINGS[next(iter(AGGREGATES))].states.index(PRESENT)
 _A = FINDINGS[next(iter(AGGREGATES))].states.index(ABSENT)
 _NOT_GIVEN = -1
@@ -83,6 +84,11 @@ class CodedColumn:
     indices: np.ndarray  # (n,) integer index into uniques (any integer type)
     uniques: np.ndarray  # object array of str (stripped)
     texts: Any = None  # the same uniques but the last ('') as a pyarrow string array, if read
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Tables computed from ``uniques`` (:meth:`per_unique`), shared by the chunks whose
+    columns have the same texts."""
+    source: Any = field(default=None, compare=False, repr=False)
+    """The texts as read (before trimming), to tell whether the next chunk's are the same."""
 
     @classmethod
     def empty(cls, n: int) -> CodedColumn:
@@ -99,26 +105,47 @@ class CodedColumn:
         )
         return cls(np.asarray(inverse, dtype=np.intp), stripped)
 
+    def per_unique(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()``, a table over ``uniques``, remembered under ``key`` (chunks that
+        share these texts share the table; the table is never mutated)."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]  # type: ignore[no-any-return]
+
+    def take(self, table: np.ndarray) -> np.ndarray:
+        """Each row's entry of ``table`` (one entry per unique text).
+
+        The indices are widened to numpy's own index type first: ``take`` with 32-bit
+        indices (Arrow's) converts them inside every call and runs about 3 x slower.
+        """
+        return np.asarray(table.take(self.indices.astype(np.intp, copy=False)))
+
     def text(self) -> np.ndarray:
-        return np.asarray(self.uniques.take(self.indices))
+        return self.take(self.uniques)
 
     def map(self, fn: Callable[[str], Any], dtype: Any) -> np.ndarray:
-        table = np.array([fn(u) for u in self.uniques], dtype=dtype)
-        return np.asarray(table.take(self.indices))
+        return self.take(np.array([fn(u) for u in self.uniques], dtype=dtype))
 
     def equals(self, value: str) -> np.ndarray:
-        return np.asarray((self.uniques == value).take(self.indices))
+        return self.take(self.per_unique(f"equals {value}", lambda: self.uniques == value))
 
     def numbers(self) -> tuple[np.ndarray, np.ndarray]:
-        """(values, ok): empty -> NaN and ok; unparsable or non-finite -> not ok.
+        """(values, ok) of every row: empty -> NaN and ok; unparsable or non-finite -> not ok.
 
         Parsed once per distinct text; a text that is not a plain decimal number
         (:func:`model.inputs.is_decimal`: ``4_50``, Arabic-Indic digits) is not ok, so the
         row goes to ``Case``, which refuses it with the reason.
         """
+        clean, ok = self.number_table()
+        return self.take(clean), self.take(ok)
+
+    def number_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`numbers` of each distinct text (one entry per unique)."""
+        return self.per_unique("numbers", self._number_table)
+
+    def _number_table(self) -> tuple[np.ndarray, np.ndarray]:
         if self.texts is not None and len(self.texts) == len(self.uniques) - 1:
-            clean, ok = _arrow_numbers(self.texts)
-            return clean.take(self.indices), ok.take(self.indices)
+            return _arrow_numbers(self.texts)
         given = self.uniques != ""
         plain = np.fromiter(
             (not g or is_decimal(u) for g, u in zip(given, self.uniques, strict=True)),
@@ -131,7 +158,7 @@ class CodedColumn:
             parsed = np.array([_float_or_nan(u) for u in self.uniques], dtype=np.float64)
         ok = ~given | (np.isfinite(parsed) & plain)
         clean = np.where(given & ok, parsed, np.nan)
-        return clean.take(self.indices), ok.take(self.indices)
+        return clean, ok
 
 
 _DECIMAL_RE2 = rf"\A(?:{_DECIMAL.pattern})\z"
@@ -245,30 +272,28 @@ def _read_cells(columns: Mapping[str, CodedColumn], n: int) -> _Cells:
             not_given[k] = max(only, _NOT_GIVEN)
             entered[fid] = not_given[k]
             continue
-        code = cells.map(functools.partial(_state_index, _state_lookup(fid)), np.int8)
-        flagged |= code == _NOT_CANONICAL
-        entered[fid] = np.maximum(code, _NOT_GIVEN).astype(np.int8)
+        lookup = _state_lookup(fid)
+        codes = np.array([lookup.get(u, _NOT_CANONICAL) for u in cells.uniques], dtype=np.int8)
+        entered[fid] = cells.take(np.maximum(codes, _NOT_GIVEN))
+        if (codes == _NOT_CANONICAL).any():  # a text that is not a state: the row is flagged
+            flagged |= cells.take(codes == _NOT_CANONICAL)
     numbers: dict[str, np.ndarray] = {}
     for fid in NUMBER_FINDINGS:
         if (cells := columns.get(fid)) is None:
             numbers[fid] = np.full(n, np.nan)
             continue
-        values, ok = cells.numbers()
         plausible = FINDINGS[fid].plausible
         assert plausible is not None
-        inside = np.isnan(values) | ((values >= plausible[0]) & (values <= plausible[1]))
-        flagged |= ~ok | ~inside
-        numbers[fid] = values
-    age, ok = column("age").numbers()
-    flagged |= ~ok | ~(np.isnan(age) | ((age >= AGE_RANGE[0]) & (age <= AGE_RANGE[1])))
+        numbers[fid] = _plausible_numbers(cells, plausible, flagged)
+    age = _plausible_numbers(column("age"), AGE_RANGE, flagged)
     sex_column = column("sex")
-    flagged |= sex_column.map(lambda u: u not in ("", *SEXES), bool)
+    _flag(flagged, sex_column, [u not in ("", *SEXES) for u in sex_column.uniques])
     sex = {s: sex_column.equals(s) for s in SEXES}
     setting = column("setting")
-    flagged |= setting.map(lambda u: u != "" and not SETTING_PATTERN.match(u), bool)
+    _flag(flagged, setting, [u != "" and not SETTING_PATTERN.match(u) for u in setting.uniques])
     for name in MEASUREMENT_COLUMNS:  # a 'vegf' cell is not the cohort format
-        if columns.get(name) is not None:
-            flagged |= ~columns[name].equals("")
+        if (cells := columns.get(name)) is not None:
+            _flag(flagged, cells, cells.uniques != "")
 
     if columns.get("vegf_value") is None:  # no measurement: the other VEGF cells are unread
         measured = np.zeros(n, dtype=bool)
@@ -292,6 +317,25 @@ def _read_cells(columns: Mapping[str, CodedColumn], n: int) -> _Cells:
         age=age,
         sex=sex,
     )
+
+
+def _flag(flagged: np.ndarray, cells: CodedColumn, bad: Any) -> None:
+    """Flag the rows whose text is bad (``bad``: one truth value per unique text); a column
+    whose texts are all fine costs nothing per row."""
+    bad = np.asarray(bad, dtype=bool)
+    if bad.any():
+        flagged |= cells.take(bad)
+
+
+def _plausible_numbers(
+    cells: CodedColumn, plausible: tuple[float, float], flagged: np.ndarray
+) -> np.ndarray:
+    """The numbers of a column (NaN when empty); rows whose text is not a plain number, or
+    is outside ``plausible``, are flagged. Checked once per distinct text."""
+    values, ok = cells.number_table()
+    inside = np.isnan(values) | ((values >= plausible[0]) & (values <= plausible[1]))
+    _flag(flagged, cells, ~ok | ~inside)
+    return cells.take(values)
 
 
 def _read_vegf(

@@ -35,7 +35,7 @@ from model.parameters import load_priors
 
 ROOT = Path(__file__).resolve().parent.parent
 OURS = [str(Path(sys.executable).with_name("poems"))]
-TOLERANCE = 2e-15
+TOLERANCE = 5e-15
 """Posteriors may differ by this much: the engine's numpy path (which main takes for fewer
 than 2,048 rows of one setting in a chunk) and its compiled kernel agree to rounding only."""
 JUNK = ["Present", "yes", "no", "ABSENT", "abc", "-1", "na", "n/a", "not assessed", "1", " absent "]
@@ -220,7 +220,8 @@ def compare(reference: Path, ours: Path, rounding: list[tuple[int, float]]) -> s
                     return f"{name} differs in {len(off)} rows (largest {largest:.2g})"
                 rounding.append((len(off), largest))
         elif not x.equals(y):
-            rows = [i for i, (s, t) in enumerate(zip(x.to_pylist(), y.to_pylist())) if s != t]
+            pairs = zip(x.to_pylist(), y.to_pylist(), strict=True)
+            rows = [i for i, (s, t) in enumerate(pairs) if s != t]
             return (
                 f"{name} differs in {len(rows)} rows, first {rows[0]}: {x[rows[0]]} / {y[rows[0]]}"
             )

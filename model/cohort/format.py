@@ -161,8 +161,14 @@ def check_suffix(path: Path, flag: str) -> str:
 
 
 # ---------------------------------------------------------------------- coded columns
-def coded(array: Any) -> CodedColumn:
-    """A pyarrow array (any scalar type, dictionary-encoded or not) as a coded column."""
+def coded(array: Any, previous: CodedColumn | None = None) -> CodedColumn:
+    """A pyarrow array (any scalar type, dictionary-encoded or not) as a coded column.
+
+    ``previous``: the same column's coded form in the chunk before. Parquet gives every
+    batch of a row group the group's whole dictionary (thousands of texts for a measured
+    value); when it equals the one before, its texts and what was computed from them
+    (:meth:`CodedColumn.per_unique`) are reused, so per chunk only the indices are new.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -173,16 +179,25 @@ def coded(array: Any) -> CodedColumn:
     values = array.dictionary
     if not pa.types.is_string(values.type):
         values = pc.cast(values, pa.string())
+    indices = array.indices
+    if array.null_count:  # a missing cell is the empty text, the last unique
+        indices = pc.fill_null(indices, len(values))
+    # The smallest integer type that holds every index (a quarter of Arrow's int32 for a
+    # column of a few states): a chunk in flight stays small. Widened when used.
+    narrow = np.int8 if len(values) < 127 else np.int16 if len(values) < 32767 else np.int32
+    codes = indices.to_numpy(zero_copy_only=False).astype(narrow, copy=False)
+    if (
+        previous is not None
+        and previous.source is not None
+        and len(previous.source) == len(values)
+        and previous.source.equals(values)
+    ):
+        return CodedColumn(codes, previous.uniques, previous.texts, previous.memo, values)
     # Trimmed in Arrow; a cell whose padding Arrow leaves (rare Unicode spaces) is not a
     # canonical value, so its row takes the Case path, which strips as Python does.
     trimmed = pc.utf8_trim_whitespace(values)
     uniques = np.array([*trimmed.to_pylist(), ""], dtype=object)
-    indices = array.indices
-    if array.null_count:  # a missing cell is the empty text, the last unique
-        indices = pc.fill_null(indices, len(values))
-    # Arrow's own index type (int32), shared rather than widened to 64 bits: numpy's
-    # ``take`` reads it as fast, and a chunk's columns stay a quarter of the size.
-    return CodedColumn(indices.to_numpy(zero_copy_only=False), uniques, trimmed)
+    return CodedColumn(codes, uniques, trimmed, source=values)
 
 
 def _ids(array: Any | None, n: int) -> Any:
@@ -198,10 +213,16 @@ def _ids(array: Any | None, n: int) -> Any:
     return pc.fill_null(pc.utf8_trim_whitespace(array), "")
 
 
-def chunk_from_batch(batch: Any) -> RawChunk:
-    """A pyarrow record batch (known columns only) as a :class:`RawChunk`."""
+def chunk_from_batch(batch: Any, previous: RawChunk | None = None) -> RawChunk:
+    """A pyarrow record batch (known columns only) as a :class:`RawChunk`; ``previous``, the
+    chunk before it from the same file (see :func:`coded`)."""
     names = batch.schema.names
-    columns = {name: coded(batch.column(j)) for j, name in enumerate(names) if name != "id"}
+    before = previous.columns if previous is not None else {}
+    columns = {
+        name: coded(batch.column(j), before.get(name))
+        for j, name in enumerate(names)
+        if name != "id"
+    }
     ids = batch.column(names.index("id")) if "id" in names else None
     return RawChunk(batch.num_rows, columns, _ids(ids, batch.num_rows))
 
@@ -323,15 +344,21 @@ class CohortSource:
 
         wanted = [self._original[n] for n in self.names if self.wanted(n)]
         rename = {self._original[n]: n for n in self.names}
+        previous: RawChunk | None = None
         try:
             reader = pq.ParquetFile(self.path, read_dictionary=self._read_dictionary)
             for group in range(reader.num_row_groups):  # one reader per row group: its
                 # buffers go when the group is done (one reader for the file kept growing)
-                for batch in reader.iter_batches(
-                    batch_size=chunk_rows, row_groups=[group], columns=wanted
+                for batch in reader.iter_batches(  # one thread: the scorer keeps the
+                    # cores busy, and pyarrow's pool would add its own CPU on top
+                    batch_size=chunk_rows,
+                    row_groups=[group],
+                    columns=wanted,
+                    use_threads=False,
                 ):
                     batch = batch.rename_columns([rename[c] for c in batch.schema.names])
-                    yield chunk_from_batch(batch)
+                    previous = chunk_from_batch(batch, previous)
+                    yield previous
         except (OSError, pa.ArrowException) as err:
             raise InputError(
                 "cohort file", self.where, "a readable Parquet file", str(err)
@@ -381,9 +408,10 @@ class CohortSource:
                 ),
             )
             position = 0
+            chunk: RawChunk | None = None
             for batch in reader:
                 _check_no_line_breaks(batch)
-                chunk = chunk_from_batch(batch)
+                chunk = chunk_from_batch(batch, chunk)
                 for start in range(0, chunk.n, chunk_rows):
                     yield _slice(chunk, start, chunk_rows) if chunk.n > chunk_rows else chunk
                 if on_bytes is not None:
@@ -442,7 +470,7 @@ def _scalar(kind: Any) -> bool:
 def _slice(chunk: RawChunk, start: int, size: int) -> RawChunk:
     stop = min(chunk.n, start + size)
     columns = {
-        name: CodedColumn(col.indices[start:stop], col.uniques, col.texts)
+        name: CodedColumn(col.indices[start:stop], col.uniques, col.texts, col.memo, col.source)
         for name, col in chunk.columns.items()
     }
     return RawChunk(stop - start, columns, chunk.ids.slice(start, stop - start))
