@@ -285,6 +285,7 @@ def _run(
     rows = errors = fast = 0
     total = cohort.total_rows
     with (
+        returning_memory(),
         Progress(
             "scoring",
             total=total if total is not None else cohort.total_bytes,
@@ -329,6 +330,32 @@ def _run(
             out.write(_empty(rule_set))
         out.commit()
     return rows, errors, fast
+
+
+@contextlib.contextmanager
+def returning_memory() -> Iterator[None]:
+    """Arrow's allocations inside the block from a pool that hands freed memory back to
+    the system (jemalloc's, else the system allocator), the default pool restored after.
+
+    Arrow's default pool (mimalloc in these wheels) keeps what a chunk freed for reuse, and
+    with several threads allocating in turn the kept memory grew with the file's length:
+    scoring 100,000 / 1,000,000 / 3,000,000 rows added 140 / 217 / 205 MB at its peak,
+    against 104 / 132 / 132 MB with jemalloc's pool (after the engine, the imports and
+    one small file; no change in CPU time measured). The pool is process-wide while the
+    block runs; buffers made from either pool are freed to their own.
+    """
+    import pyarrow as pa
+
+    before = pa.default_memory_pool()
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:  # a pyarrow built without jemalloc
+        pool = pa.system_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(before)
 
 
 def read_ahead(items: Iterator[T], depth: int) -> Iterator[T]:
