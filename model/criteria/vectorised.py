@@ -51,8 +51,12 @@ def above(x: np.ndarray, cut: float) -> np.ndarray:
     return np.asarray((x > cut) & ~close)
 
 
+_MET8, _NOT_MET8, _INDET8 = np.int8(_MET), np.int8(_NOT_MET), np.int8(_INDET)
+"""The status codes as one-byte scalars: ``np.where`` over them gives one-byte arrays."""
+
+
 def _from_state(state: np.ndarray) -> np.ndarray:
-    return np.where(state == _P, _MET, np.where(state == _A, _NOT_MET, _INDET))
+    return np.where(state == _P, _MET8, np.where(state == _A, _NOT_MET8, _INDET8))
 
 
 def criterion_status(cases: CaseColumns, crit: CriterionDef) -> np.ndarray:
@@ -68,7 +72,7 @@ def criterion_status(cases: CaseColumns, crit: CriterionDef) -> np.ndarray:
         )
         if "clonal_plasma_cells_on_biopsy" in crit.findings:
             met |= s["clonal_plasma_cells_on_biopsy"] == _P
-        return np.where(met, _MET, _from_state(s["monoclonal_protein"]))
+        return np.where(met, _MET8, _from_state(s["monoclonal_protein"]))
     if concept is Criterion.SCLEROTIC_BONE_LESION:
         size = cases.numbers["sclerotic_lesion_size_cm"]
         lesion = s["sclerotic_bone_lesion"]
@@ -76,11 +80,11 @@ def criterion_status(cases: CaseColumns, crit: CriterionDef) -> np.ndarray:
         status = _from_state(lesion)
         if crit.lesion_min_size_cm is not None:
             small = ~np.isnan(size) & ~at_least(size, crit.lesion_min_size_cm.value)
-            status = np.where((lesion == _P) & small, _NOT_MET, status)
+            status = np.where((lesion == _P) & small, _NOT_MET8, status)
         return status
     if concept is Criterion.VEGF_ELEVATION:
         stated = cases.entered["vegf_elevated"]
-        status = np.full(cases.n, _INDET)
+        status = np.full(cases.n, _INDET8)
         for i, specimen in enumerate(VEGF_SPECIMENS):
             if specimen not in crit.vegf:
                 continue  # a specimen the rule set does not read: indeterminate
@@ -95,13 +99,13 @@ def criterion_status(cases: CaseColumns, crit: CriterionDef) -> np.ndarray:
                 if cutoff.inclusive
                 else above(reading, cutoff.met_at)
             )
-            value = np.where(passes, _MET, _NOT_MET)
+            value = np.where(passes, _MET8, _NOT_MET8)
             status = np.where(rows, value, status)
         return np.where(stated >= 0, _from_state(stated), status)
     if concept is Criterion.THROMBOCYTOSIS_POLYCYTHEMIA:
         a, b = s["thrombocytosis"], s["polycythemia"]
         met = (a == _P) | (b == _P)
-        return np.where(met, _MET, np.where((a == _A) & (b == _A), _NOT_MET, _INDET))
+        return np.where(met, _MET8, np.where((a == _A) & (b == _A), _NOT_MET8, _INDET8))
     if crit.findings[0] in AGGREGATES:
         return _any_listed(cases, crit.findings[0], crit.findings[1:])
     return _from_state(s[crit.findings[0]])
@@ -121,14 +125,18 @@ def _any_listed(cases: CaseColumns, aggregate: str, parts: tuple[str, ...]) -> n
         if part in covered:
             absent |= stated == _A
         all_absent &= absent
-    return np.where(met, _MET, np.where(all_absent, _NOT_MET, _INDET))
+    return np.where(met, _MET8, np.where(all_absent, _NOT_MET8, _INDET8))
 
 
 def _group(statuses: list[np.ndarray], need: int) -> np.ndarray:
-    stacked = np.stack(statuses)
-    met = (stacked == _MET).sum(axis=0)
-    indet = (stacked == _INDET).sum(axis=0)
-    return np.where(met >= need, _MET, np.where(met + indet < need, _NOT_MET, _INDET))
+    """Met when at least ``need`` are met; not met when even the indeterminate ones could
+    not make up ``need``; else indeterminate. Counted in place (no stacked copy)."""
+    met = np.zeros(len(statuses[0]), dtype=np.int16)
+    indet = np.zeros(len(statuses[0]), dtype=np.int16)
+    for status in statuses:
+        met += status == _MET
+        indet += status == _INDET
+    return np.where(met >= need, _MET8, np.where(met + indet < need, _NOT_MET8, _INDET8))
 
 
 def verdict_codes(cases: CaseColumns, rule_set: str | RuleSet = "seed") -> np.ndarray:
@@ -144,13 +152,13 @@ def _verdicts_of(rules: RuleSet, trace: list[tuple[Role, np.ndarray]], n: int) -
     for role, group in ((Role.MAJOR, rules.major), (Role.MINOR, rules.minor)):
         if group.need > 0:
             parts.append(_group([s for r, s in trace if r is role], group.need))
-    stacked = np.stack(parts) if parts else np.full((1, n), _MET)
-    verdict = np.where(
-        (stacked == _NOT_MET).any(axis=0),
-        _NOT_MET,
-        np.where((stacked == _INDET).any(axis=0), _INDET, _MET),
-    )
-    return verdict.astype(np.int8)
+    any_not_met = np.zeros(n, dtype=bool)
+    any_indeterminate = np.zeros(n, dtype=bool)
+    for status in parts:
+        any_not_met |= status == _NOT_MET
+        any_indeterminate |= status == _INDET
+    verdict = np.where(any_not_met, _NOT_MET8, np.where(any_indeterminate, _INDET8, _MET8))
+    return verdict.astype(np.int8, copy=False)
 
 
 def rule_verdicts(cases: CaseColumns, rule_set: str | RuleSet = "seed") -> np.ndarray:
