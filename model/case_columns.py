@@ -74,6 +74,8 @@ T = TypeVar("T")
 _P = FINDINGS[next(iter(AGGREGATES))].states.index(PRESENT)
 _A = FINDINGS[next(iter(AGGREGATES))].states.index(ABSENT)
 _NOT_GIVEN = -1
+_P8, _A8, _NONE8 = np.int8(_P), np.int8(_A), np.int8(_NOT_GIVEN)
+"""Present, absent and not assessed as one-byte scalars (``np.where`` keeps one byte)."""
 _NOT_CANONICAL = -2
 
 
@@ -423,7 +425,7 @@ def _derive(cells: _Cells) -> CaseColumns:
             any_present |= state[part] == _P
             all_absent &= state[part] == _A
             part_entered_present |= entered[part] == _P
-        derived = np.where(any_present, _P, np.where(all_absent, _A, -1))
+        derived = np.where(any_present, _P8, np.where(all_absent, _A8, _NONE8))
         state[agg] = np.where(stated >= 0, stated, derived).astype(np.int8)
         flagged |= (stated == _A) & part_entered_present  # Case consistency
         flagged |= (stated == _P) & all_absent  # evidence_for consistency
@@ -463,20 +465,20 @@ def polycythemia(hb: np.ndarray, hct: np.ndarray, sex: Mapping[str, np.ndarray])
     n = len(hb)
     any_present = np.zeros(n, dtype=bool)
     all_absent = np.ones(n, dtype=bool)
-    n_verdicts = np.zeros(n, dtype=np.int64)
+    n_verdicts = np.zeros(n, dtype=np.int8)  # at most 2
     for values, table in ((hb, m.POLYCYTHEMIA_HB), (hct, m.POLYCYTHEMIA_HCT)):
         given = ~np.isnan(values)
         top = max(t.value for t in table.values())
         bottom = min(t.value for t in table.values())
-        verdict = np.where(values > top, _P, np.where(values <= bottom, _A, -1))
+        verdict = np.where(values > top, _P8, np.where(values <= bottom, _A8, _NONE8))
         for s, rows in sex.items():
-            verdict = np.where(rows, np.where(values > table[s].value, _P, _A), verdict)
-        verdict = np.where(given, verdict, -2)  # -2: no verdict from this value
+            verdict = np.where(rows, np.where(values > table[s].value, _P8, _A8), verdict)
+        verdict = np.where(given, verdict, np.int8(-2))  # -2: no verdict from this value
         any_present |= verdict == _P
         all_absent &= (verdict == _A) | (verdict == -2)
         n_verdicts += given
-    out = np.where(any_present, _P, np.where(all_absent & (n_verdicts > 0), _A, -1))
-    return out.astype(np.int8)
+    out = np.where(any_present, _P8, np.where(all_absent & (n_verdicts > 0), _A8, _NONE8))
+    return out.astype(np.int8, copy=False)
 
 
 def anemia(hb: np.ndarray, sex: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -484,10 +486,10 @@ def anemia(hb: np.ndarray, sex: Mapping[str, np.ndarray]) -> np.ndarray:
     table = m.ANEMIA_HB
     low = min(t.value for t in table.values())
     high = max(t.value for t in table.values())
-    out = np.where(hb < low, _P, np.where(hb >= high, _A, -1))
+    out = np.where(hb < low, _P8, np.where(hb >= high, _A8, _NONE8))
     for s, rows in sex.items():
-        out = np.where(rows, np.where(hb < table[s].value, _P, _A), out)
-    return np.where(np.isnan(hb), -1, out).astype(np.int8)
+        out = np.where(rows, np.where(hb < table[s].value, _P8, _A8), out)
+    return np.where(np.isnan(hb), _NONE8, out).astype(np.int8, copy=False)
 
 
 def row_from_case(case: Case) -> dict[str, str]:

@@ -15,10 +15,15 @@ import pyarrow as pa
 import pytest
 
 import model.cohort.score as score_module
-from model.case_columns import CodedColumn
-from model.cohort.format import coded
-from model.cohort.score import read_ahead, score_file, score_frame
+from model.case_columns import CodedColumn, parse_columns
+from model.cohort.coding import evidence_by_node
+from model.cohort.format import CohortSource, chunk_from_frame, coded
+from model.cohort.score import read_ahead, returning_memory, score_file, score_frame
+from model.exceptions import InputError
+from model.inference.compiled_kernel import posteriors_on_this_thread
+from model.inference.engine import engine_for
 from model.inference.simulate import simulate_chunks
+from model.network.evidence_codes import OBSERVABLE, evidence_codes
 from model.parameters import load_priors
 
 PRIORS = load_priors()
@@ -86,8 +91,9 @@ def test_overlapped_chunks_equal_one_chunk_at_a_time(
     assert result.loc[77, "error"].startswith("row 78: ") and "4_50" in result.loc[77, "error"]
     assert list(result["seed_verdict"]) == list(whole["seed_verdict"])
     posterior = [c for c in result.columns if c.startswith("posterior_")]
-    difference = np.nan_to_num(result[posterior].to_numpy() - whole[posterior].to_numpy())
-    assert np.abs(difference).max() <= 1e-12
+    # every chunk, of any size, goes through the same kernel: a row's posteriors do not
+    # depend on the chunk it is in, to the last bit
+    assert np.array_equal(result[posterior].to_numpy(), whole[posterior].to_numpy(), equal_nan=True)
 
 
 def test_arrow_numbers_equal_python_numbers() -> None:
@@ -125,3 +131,85 @@ def test_arrow_numbers_equal_python_numbers() -> None:
     assert np.array_equal(values_arrow, values_python, equal_nan=True)
     assert values_arrow[texts.index("0.1")] == 0.1
     assert not ok_arrow[texts.index("4_50")] and not ok_arrow[texts.index("1e999")]
+
+
+def test_evidence_by_node_is_evidence_codes_transposed() -> None:
+    """The columnar coder gives ``evidence_codes`` exactly, on rows with every kind of
+    evidence (measured VEGF of both specimens, marrow, lesion size, age, sex) and damage."""
+    frame = next(simulate_chunks(PRIORS, SETTING, 3000, seed=5, missing=0.3)).astype(object)
+    rng = np.random.default_rng(5)
+    for i in rng.choice(len(frame), 300, replace=False):
+        column = frame.columns[rng.integers(len(frame.columns))]
+        frame.at[i, column] = str(rng.choice(["", "unknown", "present", "absent", "x", "12"]))
+    chunk = chunk_from_frame(frame.where(frame.notna(), "").astype(str))
+    cases = parse_columns(chunk.columns, chunk.n)
+    by_node = evidence_by_node(cases, OBSERVABLE)
+    assert by_node.shape == (len(OBSERVABLE), chunk.n) and by_node.flags.c_contiguous
+    assert np.array_equal(by_node, evidence_codes(cases, OBSERVABLE).T)
+    assert (by_node[OBSERVABLE.index("vegf_serum")] >= 0).any()
+    assert (by_node[OBSERVABLE.index("vegf_plasma")] >= 0).any()
+
+
+@pytest.mark.parametrize("n", [0, 1, 700, 5000])
+def test_posteriors_on_this_thread_equal_the_engine_to_the_bit(n: int) -> None:
+    """Random evidence (impossible combinations included, which come out as NaN rows),
+    scored by the one-thread kernel from codes laid out by node, equals the engine's own
+    batch kernel; small batches too (the engine would use its numpy path there)."""
+    engine = engine_for(PRIORS, SETTING)
+    rng = np.random.default_rng(n)
+    cards = np.array([len(engine.states[node]) for node in engine.observable])
+    codes = rng.integers(0, 1000, size=(n, len(cards))) % cards
+    codes = np.where(rng.random((n, len(cards))) < 0.4, -1, codes).astype(np.int8)
+    ours = posteriors_on_this_thread(engine, np.ascontiguousarray(codes.T))
+    theirs = engine.posterior_batch(codes, on_impossible="nan", use_numba=True)
+    assert np.array_equal(ours, theirs, equal_nan=True)
+    if n == 5000:
+        assert np.isnan(ours[:, 0]).any() and not np.isnan(ours[:, 0]).all()
+
+
+def test_posteriors_on_this_thread_refuse_bad_codes() -> None:
+    engine = engine_for(PRIORS, SETTING)
+    k = len(engine.observable)
+    with pytest.raises(InputError, match="shape"):
+        posteriors_on_this_thread(engine, np.full((10, k), -1, np.int8))  # cases by node
+    codes = np.full((k, 3), -1, np.int8)
+    codes[engine.observable.index("sex"), 1] = 7
+    with pytest.raises(InputError, match=r"evidence codes of sex.*a state index 0\.\.1"):
+        posteriors_on_this_thread(engine, codes)
+
+
+def test_coded_reuses_the_texts_of_an_equal_dictionary() -> None:
+    """Parquet hands every batch of a row group its own copy of the group's dictionary: an
+    equal one reuses the texts and what was computed from them; another one does not."""
+    texts = pa.array(["1.5", " 2 ", "x", ""], pa.string())
+    first = coded(pa.DictionaryArray.from_arrays(pa.array([0, 1, 2, 3], pa.int32()), texts))
+    values, ok = first.numbers()
+    copy = pa.array(["1.5", " 2 ", "x", ""], pa.string())  # equal, not the same buffers
+    second = coded(pa.DictionaryArray.from_arrays(pa.array([3, 2, 1, 0], pa.int32()), copy), first)
+    assert second.memo is first.memo and second.uniques is first.uniques
+    assert np.array_equal(second.numbers()[0], values[::-1], equal_nan=True)
+    assert list(second.numbers()[1]) == list(ok[::-1])
+    other = pa.array(["1.5", "3", "x", ""], pa.string())
+    third = coded(pa.DictionaryArray.from_arrays(pa.array([1, 1], pa.int32()), other), first)
+    assert third.memo is not first.memo and list(third.numbers()[0]) == [3.0, 3.0]
+    assert third.indices.dtype == np.int8  # four texts: one byte per row
+
+
+def test_csv_chunks_have_the_chunk_size_and_keep_the_rows(tmp_path: Path) -> None:
+    frame = next(simulate_chunks(PRIORS, SETTING, 1000, seed=9, missing=0.4)).astype(object)
+    cells = frame.where(frame.notna(), "").astype(str)
+    source = tmp_path / "cohort.csv"
+    cells.to_csv(source, index=False)
+    chunks = list(CohortSource(source).chunks(300))
+    assert [c.n for c in chunks] == [300, 300, 300, 100]
+    ids = [i for c in chunks for i in c.ids.to_pylist()]
+    assert ids == list(cells["id"])
+    column = [t for c in chunks for t in c.columns["polyneuropathy"].text()]
+    assert column == [t.strip() for t in cells["polyneuropathy"]]
+
+
+def test_returning_memory_restores_the_default_pool() -> None:
+    before = pa.default_memory_pool()
+    with returning_memory():
+        assert pa.default_memory_pool().backend_name in ("jemalloc", "system")
+    assert pa.default_memory_pool().backend_name == before.backend_name
