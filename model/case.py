@@ -92,6 +92,20 @@ def consistency_partners(finding_id: str) -> frozenset[str]:
     return frozenset().union(*(g for g in CONSISTENCY_GROUPS if finding_id in g), {finding_id})
 
 
+_PARTNERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {fid: tuple(sorted(consistency_partners(fid) - {fid})) for fid in FINDINGS}
+)
+"""Each finding's consistency partners, itself left out (for :meth:`Case.with_state`)."""
+_AGGREGATES_OVER: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        fid: tuple(a for a, parts in AGGREGATES.items() if fid in parts and a != "vegf_elevated")
+        for fid in FINDINGS
+    }
+)
+"""The aggregates derived from each finding (``vegf_elevated`` is never derived)."""
+_STATED_KINDS = (Kind.BINARY, Kind.AGGREGATE)
+
+
 @dataclass(frozen=True)
 class Case:
     """A validated case. Build one with :meth:`from_dict`, :meth:`from_json` or :meth:`load`.
@@ -234,6 +248,34 @@ class Case:
         case._check_consistency()
         return case
 
+    def accepts(self, finding_id: str, state: str) -> bool:
+        """Whether :meth:`with_finding` accepts ``finding_id`` set to ``state`` (no error).
+
+        Immediate for a binary finding or aggregate not entered when no finding sharing a
+        consistency rule with it is entered (:data:`CONSISTENCY_GROUPS`: no rule can then
+        reach it, and this case passed them all); otherwise :meth:`with_finding` decides.
+        """
+        spec = FINDINGS.get(finding_id)
+        if (
+            spec is not None
+            and spec.kind in _STATED_KINDS
+            and state in spec.states
+            and self.entered(finding_id) is None
+        ):
+            entered = self.findings
+            if not any(p in entered and entered[p] != UNKNOWN for p in _PARTNERS[finding_id]):
+                return True
+        try:
+            self.with_finding(finding_id, state)
+        except CaseError:
+            return False
+        return True
+
+    def supposing(self, finding_id: str, state: str) -> Supposed:
+        """How this case reads with one more binary finding or aggregate entered
+        (:class:`Supposed`); whether the case accepts it is :meth:`accepts`."""
+        return Supposed(self, finding_id, state)
+
     def with_fields(self, **fields: Any) -> Case:
         """A new case with case-level fields changed (id, age, sex, setting)."""
         data = self.to_dict()
@@ -315,11 +357,15 @@ class Case:
         hematocrit, and each aggregate from its parts (present if any part is present,
         absent if every part is absent).
         """
+        try:
+            return self._derived[finding_id]
+        except KeyError:
+            pass
         if finding_id not in FINDINGS:
             raise CaseError(
                 "finding id", finding_id, "a vocabulary id", suggest(finding_id, FINDINGS)
             )
-        return self._derived.get(finding_id)
+        return None  # a number or a measurement: no state of its own
 
     def assessed(self) -> tuple[str, ...]:
         """Ids of the findings entered (not ``unknown``), in entry order."""
@@ -418,6 +464,67 @@ class Case:
                     f"consistent with the measured VEGF ({vegf.describe()})",
                     "Remove 'vegf_elevated' and let the measured value decide, or fix the value.",
                 )
+
+
+class Supposed:
+    """A case as it reads with one more binary finding or aggregate entered, without making
+    that case: :meth:`state`, :meth:`entered`, :meth:`number` and :attr:`vegf` answer as
+    ``case.with_finding(finding_id, state)`` would (the finding itself, the aggregates
+    derived from it as :attr:`Case._derived` derives them, everything else this case's).
+    For analyses that read many one-finding-away variants (the criteria's "what would
+    decide it"); it is read-only and not checked for consistency (:meth:`Case.accepts`).
+    ``tests/test_case_supposing.py`` compares it with :meth:`Case.with_finding`.
+    """
+
+    __slots__ = ("_aggregates", "_case", "_finding", "_state")
+
+    def __init__(self, case: Case, finding_id: str, state: str) -> None:
+        spec = FINDINGS.get(finding_id)
+        if spec is None or spec.kind not in _STATED_KINDS or state not in spec.states:
+            raise CaseError(
+                "supposed finding",
+                f"{finding_id}={state}",
+                "a binary finding or aggregate and one of its states",
+                suggest(str(finding_id), FINDINGS),
+            )
+        if case.entered(finding_id) is not None:
+            raise CaseError(
+                f"findings.{finding_id}",
+                case.entered(finding_id),
+                "not entered (a supposed finding adds one; it does not replace one)",
+                "Use Case.with_finding to change an entered finding.",
+            )
+        self._case = case
+        self._finding = finding_id
+        self._state = state
+        aggregates: dict[str, str | None] = {}
+        for agg in _AGGREGATES_OVER[finding_id]:
+            if case.entered(agg) is None:
+                parts = [state if p == finding_id else case.state(p) for p in AGGREGATES[agg]]
+                if PRESENT in parts:
+                    aggregates[agg] = PRESENT
+                elif all(p == ABSENT for p in parts):
+                    aggregates[agg] = ABSENT
+                else:
+                    aggregates[agg] = None
+        self._aggregates = aggregates
+
+    @property
+    def vegf(self) -> m.VegfMeasurement | None:
+        return self._case.vegf
+
+    def entered(self, finding_id: str) -> Any:
+        return self._state if finding_id == self._finding else self._case.entered(finding_id)
+
+    def state(self, finding_id: str) -> str | None:
+        if finding_id == self._finding:
+            return self._state
+        if finding_id in self._aggregates:
+            return self._aggregates[finding_id]
+        return self._case.state(finding_id)
+
+    def number(self, finding_id: str) -> float | None:
+        return self._case.number(finding_id)
 
 
 def _measured_parts(parts: tuple[str, ...]) -> tuple[str, ...]:

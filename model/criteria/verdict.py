@@ -3,12 +3,11 @@ decide an open verdict."""
 
 from __future__ import annotations
 
-from model.case import Case
+from model.case import Case, Supposed
 from model.criteria.criterion import _Outcome, evaluate_criterion
 from model.criteria.results import INCONSISTENT, INDETERMINATE, MET, NOT_MET
 from model.criteria.rulesets import CriterionDef, Role, RuleSet
-from model.criteria.vectorised import verdicts_if_set
-from model.exceptions import CaseError
+from model.criteria.vectorised import _rule_of
 from model.vocabulary import ABSENT, FINDINGS, PRESENT, Kind
 
 
@@ -72,25 +71,85 @@ def _candidates(case: Case, trace: Trace) -> list[str]:
     return list(out)
 
 
-def _could_change_with(case: Case, rules: RuleSet, trace: Trace) -> tuple[dict[str, str], ...]:
-    """Each candidate set present and absent: the rows are scored together by the
-    vectorised engine (:func:`model.criteria.vectorised.verdicts_if_set`, tested equal to
-    this engine), and only a change it cannot settle goes through a new ``Case``."""
+class OneAway:
+    """One case's one-finding-away variants, shared by the rule sets that ask about them.
+
+    ``accepts(fid, state)`` is whether ``case.with_finding(fid, state)`` succeeds
+    (:meth:`model.case.Case.accepts`); ``status`` is one criterion's status on that case,
+    read through :meth:`model.case.Case.supposing` (the case itself is never made) and
+    remembered per criterion rule, so rule sets sharing a criterion share it
+    (:func:`model.criteria.vectorised._rule_of`). Lives for one evaluation of one case, so
+    it never grows across cases.
+    """
+
+    def __init__(self, case: Case) -> None:
+        self.case = case
+        self._accepts: dict[tuple[str, str], bool] = {}
+        self._supposed: dict[tuple[str, str], Supposed] = {}
+        self._statuses: dict[tuple[str, str, str], str] = {}
+
+    def accepts(self, finding_id: str, state: str) -> bool:
+        key = (finding_id, state)
+        known = self._accepts.get(key)
+        if known is None:
+            known = self._accepts[key] = self.case.accepts(finding_id, state)
+        return known
+
+    def status(self, rule: str, crit: CriterionDef, finding_id: str, state: str) -> str:
+        """``crit``'s status on the case with ``finding_id`` set (``rule`` its
+        :func:`~model.criteria.vectorised._rule_of`)."""
+        key = (rule, finding_id, state)
+        known = self._statuses.get(key)
+        if known is None:
+            supposed = self._supposed.get(key[1:])
+            if supposed is None:
+                supposed = self._supposed[key[1:]] = self.case.supposing(finding_id, state)
+            known = self._statuses[key] = evaluate_criterion(supposed, crit).status
+        return known
+
+
+def _could_change_with(
+    case: Case, rules: RuleSet, trace: Trace, away: OneAway | None = None
+) -> tuple[dict[str, str], ...]:
+    """Each candidate set present and absent, as :func:`_verdict_with` gives it on
+    ``case.with_finding`` (``inconsistent`` where the case refuses it). The statuses of the
+    criteria reading the candidate come from ``away`` (shared by the rule sets of one
+    evaluation), and each distinct change of statuses is combined into a verdict once."""
+    if away is None or away.case is not case:
+        away = OneAway(case)
     candidates = _candidates(case, trace)
     statuses = [o.status for _, _, o in trace]
-    fast = verdicts_if_set(case, rules, candidates, statuses) if candidates else {}
+    roles = [role for role, _, _ in trace]
+    readers: dict[str, list[int]] = {}  # finding -> the criteria reading it
+    for i, (_, crit, _) in enumerate(trace):
+        for fid in crit.findings:
+            readers.setdefault(fid, []).append(i)
+    rules_of = {i: _rule_of(trace[i][1]) for i in {i for fid in candidates for i in readers[fid]}}
+    verdicts: dict[tuple[tuple[int, str], ...], str] = {}
+
+    def verdict_with(change: tuple[tuple[int, str], ...]) -> str:
+        verdict = verdicts.get(change)
+        if verdict is None:
+            changed = list(statuses)
+            for i, status in change:
+                changed[i] = status
+            verdict = verdicts[change] = _verdict_of(rules, list(zip(roles, changed, strict=True)))
+        return verdict
+
     changes = []
     for fid in candidates:
+        reading = readers[fid]
+        if len(reading) == 1 and all(
+            verdict_with(((reading[0], status),)) == INDETERMINATE for status in (MET, NOT_MET)
+        ):
+            continue  # whatever the finding does to its one criterion, the verdict stays open
         outcomes = {}
         for state in (PRESENT, ABSENT):
-            known = fast.get((fid, state))
-            if known is not None:
-                outcomes[state] = known
-                continue
-            try:
-                outcomes[state] = _verdict_with(case.with_finding(fid, state), rules, trace, fid)
-            except CaseError:
+            if not away.accepts(fid, state):
                 outcomes[state] = INCONSISTENT
+                continue
+            change = tuple((i, away.status(rules_of[i], trace[i][1], fid, state)) for i in reading)
+            outcomes[state] = verdict_with(change)
         if any(v in (MET, NOT_MET) for v in outcomes.values()):
             changes.append(
                 {"finding": fid, "if_present": outcomes[PRESENT], "if_absent": outcomes[ABSENT]}
