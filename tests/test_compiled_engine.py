@@ -28,6 +28,7 @@ from pgmpy.models import DiscreteBayesianNetwork
 from model.exceptions import InputError
 from model.inference.compiled import NUMBA_MIN_CASES, CompiledEngine, ImpossibleEvidenceError
 from model.inference.compiled_structure import _maximal_scopes
+from model.inference.engine import default_priors, engine_for
 
 
 @pytest.mark.slow
@@ -357,3 +358,33 @@ def test_posterior_under_extreme_and_impossible_rows_take_the_log_domain() -> No
     impossible["f0"] = np.stack([tables["f0"][0], [[0.0, 0.0], [1.0, 1.0]], tables["f0"][2]])
     with pytest.raises(ImpossibleEvidenceError, match="1 of 3 table sets"):
         engine.posterior_under(impossible, evidence)
+
+
+def test_log_posterior_batch_keeps_the_reference_arithmetic() -> None:
+    """The table rows come from a floating-point product and each query state's core states
+    are summed as one block: the numbers equal, bit for bit, the integer product and the
+    masked sums (pairwise for one row, left to right for several) the engine used before."""
+    engine = engine_for(default_priors(), "neuropathy_clinic")
+    rng = np.random.default_rng(3)
+    cards = np.array([len(engine.states[n]) for n in engine.observable])
+    for n in (1, 2, 7, 64):
+        codes = (rng.integers(-1, cards, size=(n, len(cards)))).astype(np.int8)
+        codes[:, rng.random(len(cards)) < 0.7] = -1
+        arr = engine.check_codes(codes)
+        idx = engine._offsets[None, :] + (arr.astype(np.int64) + 1) @ engine._stride_matrix
+        assert np.array_equal(engine._group_rows(arr), idx)
+        loglik = engine._log_likelihood(arr)
+        top = loglik.max(axis=1, keepdims=True)
+        finite_top = np.where(np.isfinite(top), top, 0.0)
+        weights = np.exp(loglik - finite_top)
+        n_query = len(engine.query_states)
+        to_query = np.repeat(np.arange(n_query), engine.n_core // n_query)
+        masks = [to_query == q for q in range(n_query)]
+        per_query = np.stack([weights[:, m].sum(axis=1) for m in masks], axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_evidence = np.log(per_query.sum(axis=1)) + finite_top[:, 0]
+            log_post = np.log(per_query) + finite_top - log_evidence[:, None]
+        got_post, got_evidence = engine.log_posterior_batch(codes)
+        finite = np.isfinite(top[:, 0])
+        assert np.array_equal(got_post[finite], log_post[finite])
+        assert np.array_equal(got_evidence[finite], log_evidence[finite])

@@ -388,6 +388,7 @@ class CompiledEngine:
         stride_matrix = np.zeros((len(self.observable), max(len(offsets), 1)), dtype=np.int64)
         stride_matrix[np.arange(len(self.observable)), col_cluster] = col_stride
         self._stride_matrix = stride_matrix
+        self._stride_matrix_float = stride_matrix.astype(np.float64)  # see _group_rows
         prior = _core_prior(self._nodes, self.core, self._core_cards)
         with np.errstate(divide="ignore"):
             self._log_prior = np.log(prior.reshape(-1))
@@ -398,7 +399,6 @@ class CompiledEngine:
         self._core_to_query = np.repeat(
             np.arange(len(self.query_states), dtype=np.int64), self.n_core // len(self.query_states)
         )
-        self._query_masks = [self._core_to_query == q for q in range(len(self.query_states))]
 
     # ------------------------------------------------------------------ description
     @property
@@ -598,10 +598,16 @@ class CompiledEngine:
         top = loglik.max(axis=1, keepdims=True)
         finite_top = np.where(np.isfinite(top), top, 0.0)
         weights = np.exp(loglik - finite_top, out=loglik)
-        n_query = len(self.query_states)
-        per_query = np.stack(
-            [weights[:, mask].sum(axis=1) for mask in self._query_masks[:n_query]], axis=1
-        )
+        # each query state's core states are one block (the query is the first core axis);
+        # summed as numpy sums a masked copy of them: pairwise for one row, left to right
+        # over the block for several (the same numbers, bit for bit, as before)
+        blocks = weights.reshape(len(arr), len(self.query_states), -1)
+        if len(arr) == 1:
+            per_query = blocks.sum(axis=2)
+        else:
+            per_query = blocks[:, :, 0].copy()
+            for j in range(1, blocks.shape[2]):
+                per_query += blocks[:, :, j]
         with np.errstate(divide="ignore", invalid="ignore"):
             log_evidence = np.log(per_query.sum(axis=1)) + finite_top[:, 0]
             log_post = np.log(per_query) + finite_top - log_evidence[:, None]
@@ -613,7 +619,7 @@ class CompiledEngine:
     def _log_likelihood(self, arr: np.ndarray) -> np.ndarray:
         """log P(core, e) per row of checked codes: the table rows of every group, added in
         group order (the same additions, in the same order, as a sum over the group axis)."""
-        idx = self._offsets[None, :] + (arr.astype(np.int64) + 1) @ self._stride_matrix
+        idx = self._group_rows(arr)
         if idx.shape[1] == 0:
             return np.repeat(self._log_prior[None, :], len(arr), axis=0)
         total = self._log_tables.take(idx[:, 0], axis=0)
@@ -622,13 +628,21 @@ class CompiledEngine:
         total = np.add(self._log_prior[None, :], total, out=total)
         return total
 
+    def _group_rows(self, arr: np.ndarray) -> np.ndarray:
+        """The row of every table group for each row of checked codes (int64, n x groups):
+        ``_offsets + (codes + 1) @ _stride_matrix``, multiplied in floating point (BLAS;
+        exact: every term and sum is an integer below the number of table rows, far below
+        2**53)."""
+        rows = (arr + 1.0) @ self._stride_matrix_float
+        return self._offsets[None, :] + rows.astype(np.int64)
+
     @staticmethod
     def impossible(posteriors: np.ndarray) -> np.ndarray:
         """Boolean mask of the rows ``posterior_batch(..., on_impossible='nan')`` flagged."""
         return np.isnan(posteriors[:, 0])
 
     def _numpy_block(self, arr: np.ndarray) -> np.ndarray:
-        idx = self._offsets[None, :] + (arr.astype(np.int64) + 1) @ self._stride_matrix
+        idx = self._group_rows(arr)
         loglik = self._log_prior[None, :] + self._log_tables[idx].sum(axis=1)
         return _normalise(loglik, self._core_to_query, len(self.query_states))
 
