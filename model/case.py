@@ -104,6 +104,10 @@ _AGGREGATES_OVER: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 """The aggregates derived from each finding (``vegf_elevated`` is never derived)."""
 _STATED_KINDS = (Kind.BINARY, Kind.AGGREGATE)
+_ENTERED_STATES: tuple[str, ...] = tuple(
+    fid for fid, spec in FINDINGS.items() if spec.kind in (Kind.BINARY, Kind.CATEGORY)
+)
+"""Findings whose state is what was entered (unless a measurement decides it)."""
 
 
 @dataclass(frozen=True)
@@ -322,10 +326,11 @@ class Case:
     @cached_property
     def _derived(self) -> Mapping[str, str | None]:
         """Tri-state of every binary, category and aggregate finding."""
+        findings = self.findings
         states: dict[str, str | None] = {}
-        for fid, spec in FINDINGS.items():
-            if spec.kind in (Kind.BINARY, Kind.CATEGORY):
-                states[fid] = self.entered(fid)
+        for fid in _ENTERED_STATES:
+            value = findings.get(fid)
+            states[fid] = None if value == UNKNOWN else value  # self.entered(fid)
         platelets = self.number("platelets")
         if platelets is not None and states["thrombocytosis"] is None:
             states["thrombocytosis"] = m.thrombocytosis_from_platelets(platelets)

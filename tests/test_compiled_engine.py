@@ -26,7 +26,12 @@ from pgmpy.inference import VariableElimination
 from pgmpy.models import DiscreteBayesianNetwork
 
 from model.exceptions import InputError
-from model.inference.compiled import NUMBA_MIN_CASES, CompiledEngine, ImpossibleEvidenceError
+from model.inference.compiled import (
+    NUMBA_MIN_CASES,
+    RECENT_POSTERIORS,
+    CompiledEngine,
+    ImpossibleEvidenceError,
+)
 from model.inference.compiled_structure import _maximal_scopes
 from model.inference.engine import default_priors, engine_for
 
@@ -388,3 +393,22 @@ def test_log_posterior_batch_keeps_the_reference_arithmetic() -> None:
         finite = np.isfinite(top[:, 0])
         assert np.array_equal(got_post[finite], log_post[finite])
         assert np.array_equal(got_evidence[finite], log_evidence[finite])
+
+
+def test_remembered_posteriors_equal_fresh_ones_and_stay_few() -> None:
+    """``posterior`` remembers its last answers: the same numbers as a fresh engine's, a
+    returned dict can be changed without touching them, and at most RECENT_POSTERIORS are
+    kept however many patients are seen."""
+    engine = engine_for(default_priors(), "neuropathy_clinic")
+    fresh = engine.with_tables({})
+    evidence = {"polyneuropathy": "present", "sclerotic_bone_lesion": "present"}
+    first = engine.posterior(evidence)
+    first["poems"] = -1.0
+    again = engine.posterior(evidence)
+    assert again == fresh.posterior(evidence)
+    assert again["poems"] != -1.0
+    for state in ("present", "absent"):
+        for node in engine.observable[3:40]:
+            if state in engine.states[node]:
+                engine.posterior({**evidence, node: state})
+    assert 0 < len(engine._recent) <= RECENT_POSTERIORS

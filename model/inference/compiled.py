@@ -121,6 +121,8 @@ from model.vocabulary import suggest
 UNOBSERVED = -1
 """Code for a node without evidence in an encoded evidence array."""
 
+RECENT_POSTERIORS = 16
+"""How many single-case posteriors an engine remembers (by evidence, in the order given)."""
 NUMBA_MIN_CASES = 2048
 """Below this many cases the numpy path is used (no compilation)."""
 _KERNEL_LOCK = threading.Lock()
@@ -200,6 +202,7 @@ class CompiledEngine:
         self._implied_codes = [
             (self._column[n], self.states[n].index(s)) for n, s in self.implied.items()
         ]
+        self._recent: dict[tuple[tuple[str, str], ...], tuple[float, ...]] = {}
         self._compile()
 
     # ------------------------------------------------------------------ construction
@@ -507,7 +510,14 @@ class CompiledEngine:
     # ------------------------------------------------------------------ scoring
     def posterior(self, evidence: Mapping[str, str]) -> dict[str, float]:
         """Posterior over the query states for one evidence dict (node -> state), with the
-        implied evidence added where the dict does not state it."""
+        implied evidence added where the dict does not state it.
+
+        The last few answers are remembered (:data:`RECENT_POSTERIORS`): an assessment asks
+        for the same evidence from several analyses."""
+        key = tuple(evidence.items())
+        known = self._recent.get(key)
+        if known is not None:
+            return dict(zip(self.query_states, known, strict=True))
         evidence = self.with_implied(evidence)
         rows = list(self._offsets_list)  # one row per table group, from the evidence
         for node, state in evidence.items():
@@ -521,7 +531,11 @@ class CompiledEngine:
         probs = _normalise(loglik[None, :], self._core_to_query, len(self.query_states))[0]
         if np.isnan(probs[0]):
             self.posterior_batch(self.encode([evidence]), use_numba=False)  # raises, naming it
-        return {s: float(p) for s, p in zip(self.query_states, probs, strict=True)}
+        values = tuple(probs.tolist())
+        if len(self._recent) >= RECENT_POSTERIORS:
+            self._recent.clear()
+        self._recent[key] = values
+        return dict(zip(self.query_states, values, strict=True))
 
     def posterior_batch(
         self,
