@@ -40,6 +40,43 @@ def _verdict_of(rules: RuleSet, statuses: list[tuple[Role, str]]) -> str:
     return _combine(parts)
 
 
+class _Tally:
+    """:func:`_verdict_of` with one criterion's status changed, read from counts: each
+    mandatory criterion not met or open, each group's met and open criteria (the
+    one-finding-away search asks this for every criterion a candidate feeds)."""
+
+    def __init__(self, rules: RuleSet, roles: list[Role], statuses: list[str]) -> None:
+        self.roles = roles
+        self.statuses = statuses
+        mandatory = [s for r, s in zip(roles, statuses, strict=True) if r is Role.MANDATORY]
+        self.mandatory = (mandatory.count(NOT_MET), mandatory.count(INDETERMINATE))
+        self.groups: dict[Role, tuple[int, int, int]] = {}
+        for role, group in ((Role.MAJOR, rules.major), (Role.MINOR, rules.minor)):
+            if group.need > 0:
+                mine = [s for r, s in zip(roles, statuses, strict=True) if r is role]
+                self.groups[role] = (mine.count(MET), mine.count(INDETERMINATE), group.need)
+
+    def verdict_if(self, i: int, status: str) -> str:
+        """The verdict with criterion ``i`` (in rule-set order) at ``status``."""
+        role, old = self.roles[i], self.statuses[i]
+        not_met, open_ = self.mandatory
+        if role is Role.MANDATORY:
+            not_met += (status == NOT_MET) - (old == NOT_MET)
+            open_ += (status == INDETERMINATE) - (old == INDETERMINATE)
+        any_not, any_open = not_met > 0, open_ > 0
+        for group_role, (met, undecided, need) in self.groups.items():
+            if group_role is role:
+                met += (status == MET) - (old == MET)
+                undecided += (status == INDETERMINATE) - (old == INDETERMINATE)
+            if met >= need:
+                continue
+            if met + undecided < need:
+                any_not = True
+            else:
+                any_open = True
+        return NOT_MET if any_not else INDETERMINATE if any_open else MET
+
+
 def _verdict(case: Case, rules: RuleSet) -> tuple[str, Trace]:
     trace = [(role, crit, evaluate_criterion(case, crit)) for role, crit in rules.criteria()]
     return _verdict_of(rules, [(role, o.status) for role, _, o in trace]), trace
@@ -125,24 +162,28 @@ def _could_change_with(
         for fid in crit.findings:
             readers.setdefault(fid, []).append(i)
     rules_of = {i: _rule_of(trace[i][1]) for i in {i for fid in candidates for i in readers[fid]}}
-    verdicts: dict[tuple[tuple[int, str], ...], str] = {}
+    tally = _Tally(rules, roles, statuses)
 
     def verdict_with(change: tuple[tuple[int, str], ...]) -> str:
-        verdict = verdicts.get(change)
-        if verdict is None:
-            changed = list(statuses)
-            for i, status in change:
-                changed[i] = status
-            verdict = verdicts[change] = _verdict_of(rules, list(zip(roles, changed, strict=True)))
-        return verdict
+        if len(change) == 1:
+            return tally.verdict_if(*change[0])
+        changed = list(statuses)
+        for i, status in change:
+            changed[i] = status
+        return _verdict_of(rules, list(zip(roles, changed, strict=True)))
 
+    decisive: dict[int, bool] = {}  # criterion -> can a change of its status decide?
     changes = []
     for fid in candidates:
         reading = readers[fid]
-        if len(reading) == 1 and all(
-            verdict_with(((reading[0], status),)) == INDETERMINATE for status in (MET, NOT_MET)
-        ):
-            continue  # whatever the finding does to its one criterion, the verdict stays open
+        if len(reading) == 1:
+            i = reading[0]
+            if i not in decisive:
+                decisive[i] = any(
+                    verdict_with(((i, status),)) != INDETERMINATE for status in (MET, NOT_MET)
+                )
+            if not decisive[i]:
+                continue  # whatever the finding does to its one criterion, the verdict stays open
         outcomes = {}
         for state in (PRESENT, ABSENT):
             if not away.accepts(fid, state):
