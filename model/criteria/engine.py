@@ -94,7 +94,7 @@ def evaluate(case: Case, rule_set: str | RuleSet = DEFAULT_RULE_SET) -> Criteria
 
 def _evaluate(case: Case, rules: RuleSet, away: OneAway) -> CriteriaResult:
     """:func:`evaluate`, with the one-finding-away variants shared through ``away``."""
-    verdict, trace = _verdict(case, rules)
+    verdict, trace = _verdict(case, rules, away)
     results = tuple(
         CriterionResult(crit.id, crit.label, role.value, o.status, o.satisfied_by, o.note)
         for role, crit, o in trace

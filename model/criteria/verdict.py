@@ -77,8 +77,13 @@ class _Tally:
         return NOT_MET if any_not else INDETERMINATE if any_open else MET
 
 
-def _verdict(case: Case, rules: RuleSet) -> tuple[str, Trace]:
-    trace = [(role, crit, evaluate_criterion(case, crit)) for role, crit in rules.criteria()]
+def _verdict(case: Case, rules: RuleSet, away: OneAway | None = None) -> tuple[str, Trace]:
+    """The verdict and its trace; with ``away`` (for ``case``), criteria shared with rule
+    sets evaluated before are read from it."""
+    if away is not None and away.case is case:
+        trace = [(role, crit, away.outcome(crit)) for role, crit in rules.criteria()]
+    else:
+        trace = [(role, crit, evaluate_criterion(case, crit)) for role, crit in rules.criteria()]
     return _verdict_of(rules, [(role, o.status) for role, _, o in trace]), trace
 
 
@@ -124,6 +129,15 @@ class OneAway:
         self._accepts: dict[tuple[str, str], bool] = {}
         self._supposed: dict[tuple[str, str], Supposed] = {}
         self._statuses: dict[tuple[str, str, str], str] = {}
+        self._outcomes: dict[str, _Outcome] = {}
+
+    def outcome(self, crit: CriterionDef) -> _Outcome:
+        """``crit`` on the case itself (remembered per criterion rule)."""
+        rule = _rule_of(crit)
+        known = self._outcomes.get(rule)
+        if known is None:
+            known = self._outcomes[rule] = evaluate_criterion(self.case, crit)
+        return known
 
     def accepts(self, finding_id: str, state: str) -> bool:
         key = (finding_id, state)
