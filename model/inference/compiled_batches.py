@@ -368,14 +368,15 @@ def _likelihood_factors(
     """
     fixed = fixed or {}
     out: list[np.ndarray] = []
+    seen = observed.keys()
     for cluster in clusters:
+        if seen.isdisjoint(cluster.nodes):
+            continue  # nothing observed in the cluster: it sums to one
         if cluster.core_evidence:
             name = cluster.nodes[0]
-            if name in observed and core.index(name) not in fixed:
+            if core.index(name) not in fixed:
                 card = nodes[name].card
                 out.append(_core_evidence_factor(card, core.index(name), len(core), observed[name]))
-            continue
-        if not any(name in observed for name in cluster.nodes):
             continue
         if columns and len(cluster.nodes) == 1:  # a finding alone: its column, ready-made
             found = columns.get((cluster.nodes[0], observed[cluster.nodes[0]]))
