@@ -366,19 +366,24 @@ def test_posterior_under_extreme_and_impossible_rows_take_the_log_domain() -> No
 
 
 def test_log_posterior_batch_keeps_the_reference_arithmetic() -> None:
-    """The table rows come from a floating-point product and each query state's core states
-    are summed as one block: the numbers equal, bit for bit, the integer product and the
-    masked sums (pairwise for one row, left to right for several) the engine used before."""
+    """The table rows come from a floating-point product, a few cases gather their rows at
+    once, and each query state's core states are summed as one block: the numbers equal, bit
+    for bit, the integer product, the group-by-group additions and the masked sums
+    (pairwise for one row, left to right for several) the engine used before."""
     engine = engine_for(default_priors(), "neuropathy_clinic")
     rng = np.random.default_rng(3)
     cards = np.array([len(engine.states[n]) for n in engine.observable])
-    for n in (1, 2, 7, 64):
+    for n in (1, 1, 1, 2, 3, 7, 8, 9, 64):
         codes = (rng.integers(-1, cards, size=(n, len(cards)))).astype(np.int8)
         codes[:, rng.random(len(cards)) < 0.7] = -1
         arr = engine.check_codes(codes)
         idx = engine._offsets[None, :] + (arr.astype(np.int64) + 1) @ engine._stride_matrix
         assert np.array_equal(engine._group_rows(arr), idx)
-        loglik = engine._log_likelihood(arr)
+        loglik = engine._log_tables.take(idx[:, 0], axis=0)
+        for g in range(1, idx.shape[1]):
+            loglik += engine._log_tables.take(idx[:, g], axis=0)
+        loglik = engine._log_prior[None, :] + loglik
+        assert np.array_equal(engine._log_likelihood(arr), loglik)
         top = loglik.max(axis=1, keepdims=True)
         finite_top = np.where(np.isfinite(top), top, 0.0)
         weights = np.exp(loglik - finite_top)

@@ -123,6 +123,9 @@ UNOBSERVED = -1
 
 RECENT_POSTERIORS = 16
 """How many single-case posteriors an engine remembers (by evidence, in the order given)."""
+SMALL_BATCH = 8
+"""Up to this many cases, :meth:`CompiledEngine.log_posterior_batch` gathers every table row
+at once (fewer calls; the same additions in the same order, tested)."""
 NUMBA_MIN_CASES = 2048
 """Below this many cases the numpy path is used (no compilation)."""
 _KERNEL_LOCK = threading.Lock()
@@ -636,6 +639,8 @@ class CompiledEngine:
         idx = self._group_rows(arr)
         if idx.shape[1] == 0:
             return np.repeat(self._log_prior[None, :], len(arr), axis=0)
+        if len(arr) <= SMALL_BATCH:  # one gather; numpy sums the group axis in order too
+            return np.add(self._log_prior[None, :], self._log_tables.take(idx, axis=0).sum(axis=1))
         total = self._log_tables.take(idx[:, 0], axis=0)
         for g in range(1, idx.shape[1]):
             total += self._log_tables.take(idx[:, g], axis=0)
