@@ -198,13 +198,14 @@ def _cluster_likelihood_batched(
     at = {core[axis]: state for axis, state in (fixed or {}).items()}
     members = [name for name in cluster.nodes if name in nodes]  # less any summed out
     # Barren nodes: unobserved and without children left in the cluster sum to one.
+    parents_of = {m: nodes[m].parents for m in members}
     changed = True
     while changed:
         changed = False
         for name in list(members):
             if name in observed:
                 continue
-            if not any(name in nodes[m].parents for m in members if m != name):
+            if not any(name in parents_of[m] for m in members if m != name):
                 members.remove(name)
                 changed = True
     if not members:
@@ -271,7 +272,7 @@ def _cluster_likelihood_batched(
             placed.append(_or_closed_form(seen, absent, any_on, agg_state))
     # Sum the members out one at a time (:func:`_eliminate`).
     n_members = len(variables) - len(core)
-    step = max(1, (1 << 21) // max(int(np.prod(cards)), 1))
+    step = max(1, (1 << 21) // max(math.prod(cards), 1))
     chunks = [
         _eliminate(
             [f[..., start : start + step] if f.shape[-1] != 1 else f for f in placed],
@@ -286,15 +287,26 @@ def _cluster_likelihood_batched(
 def _product(factors: Sequence[np.ndarray]) -> np.ndarray:
     """The broadcast product of the factors, smallest first (a new array after the first
     multiplication, then multiplied in place while its shape holds the result)."""
-    ordered = sorted(factors, key=lambda f: f.size)
+    if len(factors) == 1:
+        return factors[0]
+    ordered = sorted(factors, key=_size)
     out = ordered[0]
     owned = False
     for factor in ordered[1:]:
-        if owned and all(a >= b for a, b in zip(out.shape, factor.shape, strict=True)):
+        if owned and (out.shape == factor.shape or _holds(out.shape, factor.shape)):
             np.multiply(out, factor, out=out)
         else:
             out, owned = out * factor, True
     return out
+
+
+def _size(factor: np.ndarray) -> int:
+    return factor.size
+
+
+def _holds(shape: tuple[int, ...], other: tuple[int, ...]) -> bool:
+    """Whether an array of ``shape`` can take the broadcast product with ``other`` in place."""
+    return all(a >= b for a, b in zip(shape, other, strict=True))
 
 
 def _eliminate(factors: Sequence[np.ndarray], keep: Iterable[int]) -> np.ndarray:
