@@ -10,6 +10,9 @@ from model.criteria.rulesets import CriterionDef, Role, RuleSet
 from model.criteria.vectorised import _rule_of
 from model.vocabulary import ABSENT, FINDINGS, PRESENT, Kind
 
+_STATED = frozenset(f for f, spec in FINDINGS.items() if spec.kind in (Kind.BINARY, Kind.AGGREGATE))
+"""Findings with a present/absent state of their own (the candidates' kinds)."""
+
 
 def _group_status(statuses: list[str], need: int) -> str:
     met = statuses.count(MET)
@@ -106,7 +109,7 @@ def _candidates(case: Case, trace: Trace) -> list[str]:
         if outcome.status != INDETERMINATE:
             continue
         for fid in crit.findings:
-            if FINDINGS[fid].kind not in (Kind.BINARY, Kind.AGGREGATE):
+            if fid not in _STATED:
                 continue
             if case.state(fid) is None and case.entered(fid) is None:
                 out.setdefault(fid, None)
