@@ -124,12 +124,13 @@ class Contributions:
 def _log_odds_of(engine: CompiledEngine, log_post: np.ndarray, positive: str) -> np.ndarray:
     """log-odds of ``positive`` from log posteriors (one row per case)."""
     k = engine.query_states.index(positive)
-    others = np.delete(log_post, k, axis=1)
+    # the other states' columns, C-ordered as np.delete makes them (the sums below follow
+    # the memory order)
+    others = np.concatenate((log_post[:, :k], log_post[:, k + 1 :]), axis=1)
     top = others.max(axis=1)
     finite = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         log_rest = np.log(np.exp(others - finite[:, None]).sum(axis=1)) + finite
-    with np.errstate(invalid="ignore"):
         return np.asarray(log_post[:, k] - log_rest)
 
 
