@@ -487,7 +487,7 @@ class CompiledEngine:
                 f"shape (n_cases, {len(self.observable)})",
                 "Use CompiledEngine.encode to build the array.",
             )
-        if not np.issubdtype(arr.dtype, np.integer):
+        if arr.dtype.kind not in "iu":  # signed or unsigned integers (np.integer)
             raise InputError("evidence codes", str(arr.dtype), "an integer array")
         bad = (arr < UNOBSERVED) | (arr >= self._cards[None, :])
         if bad.any():

@@ -439,7 +439,9 @@ def _posterior_linear(factors: Sequence[np.ndarray], n_batch: int) -> tuple[np.n
         key = tuple(i for i, size in enumerate(factor.shape[:-1]) if size != 1)
         groups.setdefault(key, []).append(factor)
     summed = _eliminate([_product(group) for group in groups.values()], [0])
-    weights = np.broadcast_to(summed, (*summed.shape[:-1], n_batch)).reshape(-1, n_batch).T
+    if summed.shape[-1] != n_batch:  # no factor varied along the batch
+        summed = np.broadcast_to(summed, (*summed.shape[:-1], n_batch))
+    weights = summed.reshape(-1, n_batch).T
     total = weights.sum(axis=1)
     sound = total > LINEAR_FLOOR  # False for NaN as well
     with np.errstate(divide="ignore", invalid="ignore"):
