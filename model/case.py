@@ -108,6 +108,18 @@ _ENTERED_STATES: tuple[str, ...] = tuple(
     fid for fid, spec in FINDINGS.items() if spec.kind in (Kind.BINARY, Kind.CATEGORY)
 )
 """Findings whose state is what was entered (unless a measurement decides it)."""
+_STATED_IN_RULES = frozenset(
+    {
+        *AGGREGATES,
+        "thrombocytosis",
+        "polycythemia",
+        "anemia",
+        "sclerotic_lesion_size_cm",
+        "monoclonal_protein",
+    }
+)
+"""What :meth:`Case._check_consistency` needs entered before any of its rules can refuse a
+case (an aggregate, a state against its measurement, a lesion size, the M-protein)."""
 
 
 @dataclass(frozen=True)
@@ -379,9 +391,13 @@ class Case:
     # ------------------------------------------------------------------ consistency
     def _check_consistency(self) -> None:
         _ = self.vegf  # validates the measurement
+        given = {k: v for k, v in self.findings.items() if v != UNKNOWN}  # self.entered
+        if given.keys().isdisjoint(_STATED_IN_RULES):
+            return  # every rule below needs one of these entered
         for agg, parts in AGGREGATES.items():
+            stated = given.get(agg)
             if (
-                self.entered(agg) == PRESENT
+                stated == PRESENT
                 and _measured_parts(parts) == ()
                 and all(self._part_state(p) == ABSENT for p in parts)
             ):
@@ -391,7 +407,7 @@ class Case:
                     "consistent with its parts (" + ", ".join(parts) + " are all absent)",
                     f"Set the part that is present, or set {agg!r} to 'absent'.",
                 )
-            if self.entered(agg) != ABSENT:
+            if stated != ABSENT:
                 continue
             for part in parts:
                 if part != "vegf" and self._part_state(part) == PRESENT:
@@ -402,18 +418,18 @@ class Case:
                         f"An aggregate cannot be absent while {part!r} is present: set {agg!r} "
                         f"to 'present', or correct {part!r}.",
                     )
-        self._check_measured_vs_stated()
-        lesion_size = self.entered("sclerotic_lesion_size_cm")
-        if lesion_size is not None and self.entered("sclerotic_bone_lesion") == ABSENT:
+        self._check_measured_vs_stated(given)
+        lesion_size = given.get("sclerotic_lesion_size_cm")
+        if lesion_size is not None and given.get("sclerotic_bone_lesion") == ABSENT:
             raise CaseError(
                 "findings.sclerotic_lesion_size_cm",
                 lesion_size,
                 "given only when 'sclerotic_bone_lesion' is present",
                 "Remove the size, or set 'sclerotic_bone_lesion' to 'present'.",
             )
-        if self.entered("monoclonal_protein") == ABSENT:
+        if given.get("monoclonal_protein") == ABSENT:
             for typed in ("light_chain", "heavy_chain"):
-                value = self.entered(typed)
+                value = given.get(typed)
                 if value is not None and not (typed == "heavy_chain" and value == "none"):
                     raise CaseError(
                         f"findings.{typed}",
@@ -431,9 +447,11 @@ class Case:
             return m.thrombocytosis_from_platelets(float(self.number("platelets") or 0.0))
         return None
 
-    def _check_measured_vs_stated(self) -> None:
-        platelets = self.number("platelets")
-        stated = self.entered("thrombocytosis")
+    def _check_measured_vs_stated(self, given: Mapping[str, Any]) -> None:
+        """Stated states against the measured values (``given``: the entered findings); a
+        measurement is read only when the state it decides is stated."""
+        stated = given.get("thrombocytosis")
+        platelets = None if stated is None else self.number("platelets")
         if platelets is not None and stated is not None:
             implied = m.thrombocytosis_from_platelets(platelets)
             if implied != stated:
@@ -444,20 +462,24 @@ class Case:
                     f"(threshold > {m.THROMBOCYTOSIS_PLATELETS.value:g})",
                     "Correct one of 'platelets' or 'thrombocytosis', or give only one of them.",
                 )
-        hb, hct = self.number("hemoglobin"), self.number("hematocrit")
-        for name, measured in (
-            ("polycythemia", m.polycythemia_from_blood(hb, hct, self.sex)),
-            ("anemia", m.anemia_from_hemoglobin(hb, self.sex)),
-        ):
-            stated = self.entered(name)
-            if stated is not None and measured is not None and stated != measured:
+        for name in ("polycythemia", "anemia"):
+            stated = given.get(name)
+            if stated is None:
+                continue
+            hb, hct = self.number("hemoglobin"), self.number("hematocrit")
+            measured = (
+                m.polycythemia_from_blood(hb, hct, self.sex)
+                if name == "polycythemia"
+                else m.anemia_from_hemoglobin(hb, self.sex)
+            )
+            if measured is not None and stated != measured:
                 raise CaseError(
                     f"findings.{name}",
                     stated,
                     f"{measured!r} as implied by the hemoglobin/hematocrit (WHO thresholds)",
                     f"Correct one of them, or leave {name!r} out and let the values decide.",
                 )
-        vegf, elevated = self.vegf, self.entered("vegf_elevated")
+        vegf, elevated = self.vegf, given.get("vegf_elevated")
         if vegf is not None and elevated is not None:
             ratio = vegf.multiple_of_uln
             if (elevated == PRESENT and ratio <= m.VEGF_NOT_ELEVATED_AT_MOST_ULN_MULTIPLE) or (
