@@ -261,6 +261,8 @@ class Case:
         for key, value in findings.items():
             merged[key] = _check_finding(key, value)
         case = Case(MappingProxyType(merged), self.id, self.age, self.sex, self.setting)
+        if "vegf" not in findings and "vegf" in self.__dict__:
+            case.__dict__["vegf"] = self.__dict__["vegf"]  # the same entered value, read once
         case._check_consistency()
         return case
 
