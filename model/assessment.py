@@ -207,7 +207,11 @@ def agreement_text(
     named when the two answers disagree; ``interval`` (the credible interval) sets how many
     digits P(POEMS) is written with (:func:`model.formatting.probability`).
     """
-    text = _agreement(result, posterior, prior, interval)
+    return _with_drivers(_agreement(result, posterior, prior, interval), drivers)
+
+
+def _with_drivers(text: str, drivers: tuple[list[str], list[str]] | None) -> str:
+    """The agreement text with the strongest findings named, unless the answers agree."""
     if drivers is not None and not text.startswith("Agree"):
         up, down = drivers
         if up:
@@ -398,10 +402,10 @@ def assess(
         }
     ci = extra.get("credible_interval")
     bounds = None if ci is None else (float(ci.low), float(ci.high))
-    drivers = None
-    if chain is not None and _agreement(criteria[DEFAULT_RULE_SET], post, base)[:5] != "Agree":
-        drivers = strongest_findings(chain)  # named only when the answers do not agree
-    agreement = agreement_text(criteria[DEFAULT_RULE_SET], post, base, drivers, bounds)
+    agreement = _agreement(criteria[DEFAULT_RULE_SET], post, base, bounds)
+    if chain is not None and not agreement.startswith("Agree"):
+        # the strongest findings are named only when the answers do not agree
+        agreement = _with_drivers(agreement, strongest_findings(chain))
     return Assessment(
         case=case,
         setting=chosen,
