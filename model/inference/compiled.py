@@ -741,11 +741,13 @@ class CompiledEngine:
         below :data:`~model.inference.compiled_batches.LINEAR_FLOOR` (extreme or impossible
         evidence) is recomputed over the full core in the log domain.
         """
-        self.encode([evidence])  # validates node and state names
+        index = self._state_index
+        if any(n not in index or s not in index[n] for n, s in evidence.items()):
+            self.encode([evidence])  # raises, naming the node or state and the fix
         evidence = self.with_implied(evidence)
         batch = tables if isinstance(tables, TableBatch) else self.prepare(tables)
         n_batch = batch.n_batch
-        observed = {n: self.states[n].index(s) for n, s in evidence.items()}
+        observed = {n: index[n][s] for n, s in evidence.items()}
         fixed = _fixed_core(self.core, observed)  # observed core variables: one state each
         common = (
             self._clusters,
