@@ -198,16 +198,14 @@ def _cluster_likelihood_batched(
     at = {core[axis]: state for axis, state in (fixed or {}).items()}
     members = [name for name in cluster.nodes if name in nodes]  # less any summed out
     # Barren nodes: unobserved and without children left in the cluster sum to one.
+    # (Removing one can make its parents barren; the nodes left do not depend on the order.)
     parents_of = {m: nodes[m].parents for m in members}
     changed = True
     while changed:
-        changed = False
-        for name in list(members):
-            if name in observed:
-                continue
-            if not any(name in parents_of[m] for m in members if m != name):
-                members.remove(name)
-                changed = True
+        parents = set().union(*(parents_of[m] for m in members))
+        kept = [m for m in members if m in observed or m in parents]
+        changed = len(kept) != len(members)
+        members = kept
     if not members:
         return None
     # An unobserved node with a ready-made variant of its one child's table summed over it
