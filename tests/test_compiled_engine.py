@@ -417,3 +417,25 @@ def test_remembered_posteriors_equal_fresh_ones_and_stay_few() -> None:
             if state in engine.states[node]:
                 engine.posterior({**evidence, node: state})
     assert 0 < len(engine._recent) <= RECENT_POSTERIORS
+
+
+def test_check_codes_fills_implied_evidence_on_a_copy() -> None:
+    """Implied evidence (the setting's defining findings) fills only the unobserved cells of
+    its columns, in a new array: the caller's codes are left as they were."""
+    engine = engine_for(default_priors(), "paraproteinemic_neuropathy")
+    assert engine.implied
+    codes = np.full((3, len(engine.observable)), -1, dtype=np.int8)
+    first = next(iter(engine.implied))
+    column = engine.column[first]
+    codes[1, column] = 1 - engine.states[first].index(engine.implied[first])
+    given = codes.copy()
+    checked = engine.check_codes(codes)
+    assert np.array_equal(codes, given)
+    for node, state in engine.implied.items():
+        filled = checked[:, engine.column[node]]
+        expected = np.full(3, engine.states[node].index(state))
+        if node == first:
+            expected[1] = codes[1, column]
+        assert np.array_equal(filled, expected)
+    others = [j for j in range(codes.shape[1]) if engine.observable[j] not in engine.implied]
+    assert np.array_equal(checked[:, others], codes[:, others])

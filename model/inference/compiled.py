@@ -205,6 +205,8 @@ class CompiledEngine:
         self._implied_codes = [
             (self._column[n], self.states[n].index(s)) for n, s in self.implied.items()
         ]
+        self._implied_columns = np.array([c for c, _ in self._implied_codes], dtype=np.int64)
+        self._implied_values = np.array([v for _, v in self._implied_codes], dtype=np.int8)
         self._recent: dict[tuple[tuple[str, str], ...], tuple[float, ...]] = {}
         self._compile()
 
@@ -489,20 +491,20 @@ class CompiledEngine:
             )
         if arr.dtype.kind not in "iu":  # signed or unsigned integers (np.integer)
             raise InputError("evidence codes", str(arr.dtype), "an integer array")
-        bad = (arr < UNOBSERVED) | (arr >= self._cards[None, :])
-        if bad.any():
+        if (arr < UNOBSERVED).any() or (arr >= self._cards[None, :]).any():
+            bad = (arr < UNOBSERVED) | (arr >= self._cards[None, :])
             i, j = np.argwhere(bad)[0]
             raise InputError(
                 f"evidence codes[{i}, {j}] ({self.observable[j]})",
                 int(arr[i, j]),
                 f"-1 (unobserved) or a state index 0..{self._cards[j] - 1}",
             )
-        out = np.ascontiguousarray(arr, dtype=np.int8)
-        if self._implied_codes:
-            out = out.copy()
-            for column, code in self._implied_codes:
-                unobserved = out[:, column] == UNOBSERVED
-                out[unobserved, column] = code
+        if not self._implied_codes:
+            return np.ascontiguousarray(arr, dtype=np.int8)
+        out = np.array(arr, dtype=np.int8, order="C")  # a copy: the caller's array is kept
+        columns, codes = self._implied_columns, self._implied_values
+        given = out[:, columns]
+        out[:, columns] = np.where(given == UNOBSERVED, codes, given)
         return out
 
     def with_implied(self, evidence: Mapping[str, str]) -> dict[str, str]:
