@@ -219,7 +219,7 @@ def _line_sums(
     return np.asarray(matrix.sum(axis=1))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)
 def _present_at(states: tuple[str, ...]) -> int | None:
     """Where ``"present"`` is among a node's states (``None`` if it is not one)."""
     return states.index(PRESENT) if PRESENT in states else None
