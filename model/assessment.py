@@ -337,6 +337,7 @@ def assess(
     priors: Priors | None = None,
     analyses: bool = True,
     sensitivity: bool = True,
+    plan: bool = True,
     engine: str = "compiled",
 ) -> Assessment:
     """Assess a case: exact posterior, every rule set, how they compare, and why.
@@ -349,6 +350,8 @@ def assess(
     analyses : also compute contributions, next-best tests, the 90 % credible interval
         (2,000 parameter draws) and the one-way sensitivity (:mod:`model.analysis`).
     sensitivity : with ``analyses``, also the one-way sensitivity (False skips it).
+    plan : with ``analyses``, also the work-up (False skips it; the benchmark times the
+        assessment with and without it).
     engine : ``"compiled"`` (default; agrees with pgmpy to 1e-9, see
         ``tests/test_compiled_real_network.py``) or ``"pgmpy"`` (variable elimination, the
         reference).
@@ -394,7 +397,9 @@ def assess(
             "next_tests": settle(
                 analysis.next_tests(compiled, evidence, candidates), criteria[DEFAULT_RULE_SET]
             ),
-            "workup": workup(case, compiled, evidence, criteria[DEFAULT_RULE_SET]),
+            "workup": (
+                workup(case, compiled, evidence, criteria[DEFAULT_RULE_SET]) if plan else None
+            ),
             "credible_interval": analysis.credible_interval(priors, chosen, evidence),
             "sensitivity": (
                 analysis.sensitivity(priors, chosen, evidence) if sensitivity else None
