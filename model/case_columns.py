@@ -112,7 +112,7 @@ class CodedColumn:
         share these texts share the table; the table is never mutated)."""
         if key not in self.memo:
             self.memo[key] = compute()
-        return self.memo[key]  # type: ignore[no-any-return]
+        return self.memo[key]
 
     def take(self, table: np.ndarray) -> np.ndarray:
         """Each row's entry of ``table`` (one entry per unique text).

@@ -296,9 +296,9 @@ def _compile(parallel: bool) -> Callable[..., None] | None:
     def jit(function: Callable[..., None], **options: Any) -> Callable[..., None]:
         options = {"nogil": True, "error_model": "numpy", **options}
         try:
-            return numba.njit(cache=True, **options)(function)  # type: ignore[no-any-return]
+            return numba.njit(cache=True, **options)(function)
         except RuntimeError:  # no writable cache location
-            return numba.njit(cache=False, **options)(function)  # type: ignore[no-any-return]
+            return numba.njit(cache=False, **options)(function)
 
     if _cases is _score_cases:  # the drivers call the compiled range loop
         _prange = numba.prange
