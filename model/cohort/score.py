@@ -8,11 +8,12 @@ Per chunk of coded columns (:mod:`model.cohort.format`):
 
 1. :func:`model.case_columns.parse_columns` validates and derives the case states with numpy,
    once per distinct cell text; rows that are not plainly valid are flagged;
-2. :func:`model.network.evidence_codes.evidence_codes` and
+2. :func:`model.cohort.coding.evidence_by_node` (``evidence_codes``, one row per node) and
    :func:`model.criteria.vectorised.verdict_codes` give evidence and verdicts;
 3. each flagged row goes through ``Case`` (:func:`model.cohort.format.case_from_row`,
    ``evidence_for``, :func:`model.criteria.evaluate`), which scores it or writes its message;
-4. rows are grouped by setting and scored by the compiled engine.
+4. rows are grouped by setting and scored by the compiled kernel on this thread
+   (:func:`model.inference.compiled_kernel.posteriors_on_this_thread`).
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ def score_chunk(
     settings: CodedColumn = cases.setting
     chosen_names = [setting or u or DEFAULT_SETTING for u in settings.uniques]
     distinct = sorted(set(chosen_names))
-    chosen = np.array([distinct.index(c) for c in chosen_names], dtype=np.intp)[settings.indices]
+    chosen = settings.take(np.array([distinct.index(c) for c in chosen_names], dtype=np.intp))
     diagnoses = NODES[DIAGNOSIS].states
     posts = np.full((n, len(diagnoses)), np.nan)
     for k, name in enumerate(distinct):

@@ -14,6 +14,12 @@ each group's row into its scope's accumulator, then combines the scopes over the
     w(c) = P(c) * prod_s R_s(c restricted to s),
 
 and sums ``w`` per query state. A scope no table of the case touched is skipped (all ones).
+
+Two drivers run the same loop over cases (:func:`_score_cases`): :func:`_batch_kernel` in
+parallel over blocks of cases (``CompiledEngine.posterior_batch``), and
+:func:`_serial_batch_kernel` on the calling thread, over codes laid out one node per row as a
+columnar coder writes them (:func:`posteriors_on_this_thread`, the cohort scorer, which runs
+one chunk per core itself). Both give the same numbers to the last bit.
 """
 
 from __future__ import annotations
