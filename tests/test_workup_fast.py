@@ -306,3 +306,79 @@ def test_lookup_tables_equal_one_answer_per_distinct_combination(
         np.testing.assert_array_equal(a.result_of, b.result_of)
     np.testing.assert_array_equal(tabled_codes, asked_codes)
     assert (tabled_codes >= 0).any()
+
+
+def _reduced_findings() -> list[str]:
+    return [f for f in FINDINGS if w._aggregate_rules(f) is not None]
+
+
+def test_the_aggregate_rules_cover_the_aggregates_of_stated_parts() -> None:
+    """Every aggregate over present / absent parts and each of those parts is reduced; a
+    finding read by any other rule is not."""
+    reduced = set(_reduced_findings())
+    for aggregate, parts in w.AGGREGATES.items():
+        stated = all(FINDINGS[p].kind is Kind.BINARY for p in parts)
+        assert ({aggregate, *parts} <= reduced) == stated, aggregate
+    for fid in ("vegf", "vegf_elevated", "thrombocytosis", "anemia", "light_chain"):
+        assert fid not in reduced
+
+
+def _member_values(fid: str) -> list[Any]:
+    return [None, "unknown", *FINDINGS[fid].states]
+
+
+@pytest.mark.parametrize("finding", _reduced_findings())
+def test_reduced_partner_key_decides_acceptance(finding: str) -> None:
+    """Two cases whose partners give ``finding`` the same reduced key accept the same values
+    of it (brute force over the other members' values: every combination for the small
+    aggregates, 1,500 drawn ones, most of them absent, for skin changes)."""
+    (aggregate, parts), *_ = w._aggregate_rules(finding)
+    others = sorted({aggregate, *parts} - {finding})
+    if len(others) <= 4:
+        combos: Any = itertools.product(*(_member_values(o) for o in others))
+    else:
+        rng = np.random.default_rng(3)
+        combos = [
+            [
+                rng.choice(np.array(_member_values(o), dtype=object), p=[0.15, 0.05, 0.2, 0.6])
+                for o in others
+            ]
+            for _ in range(1500)
+        ]
+    answers: dict[tuple[Any, ...], set[tuple[bool, ...]]] = {}
+    for combo in combos:
+        findings = {o: v for o, v in zip(others, combo, strict=True) if v is not None}
+        try:
+            case = Case.from_dict({"findings": findings, "sex": "female"})
+        except CaseError:
+            continue
+        accepted = tuple(_accepts(case, {finding: s}) for s in FINDINGS[finding].states)
+        answers.setdefault(w._partner_key(finding, case.findings), set()).add(accepted)
+    assert len(answers) >= 3
+    assert all(len(seen) == 1 for seen in answers.values()), answers
+    assert any(seen != {(True, True)} for seen in answers.values())  # some context refuses
+
+
+@pytest.mark.parametrize("finding", ["skin_thickening", "lymphadenopathy", "endocrinopathy"])
+def test_reduced_key_with_members_left_out_determines_the_whole_key(finding: str) -> None:
+    """The reduction table of a result: the key of the case's members (those the result
+    enters left out) and the result's values of the others give the key of them all."""
+    (aggregate, parts), *_ = w._aggregate_rules(finding)
+    others = sorted({aggregate, *parts} - {finding})
+    rng = np.random.default_rng(5)
+    whole: dict[tuple[Any, ...], set[tuple[Any, ...]]] = {}
+    for _ in range(3000):
+        left_out = frozenset(o for o in others if rng.random() < 0.5)
+        values = {}
+        for o in others:
+            value = rng.choice(np.array(_member_values(o), dtype=object), p=[0.2, 0.05, 0.25, 0.5])
+            if value is not None and (o not in left_out or value != "unknown"):
+                values[o] = value
+        case_side = {o: v for o, v in values.items() if o not in left_out}
+        key = (
+            w._partner_key(finding, case_side, left_out),
+            tuple(sorted((o, v) for o, v in values.items() if o in left_out)),
+            left_out,
+        )
+        whole.setdefault(key, set()).add(w._partner_key(finding, values))
+    assert all(len(seen) == 1 for seen in whole.values())

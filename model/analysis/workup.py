@@ -59,7 +59,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from model.case import Case, consistency_partners
+from model.case import CONSISTENCY_GROUPS, Case, consistency_partners
 from model.case_columns import CaseColumns, CodedColumn, parse_columns, row_from_case, row_texts
 from model.criteria import (
     INDETERMINATE,
@@ -77,7 +77,7 @@ from model.inference.compiled import CompiledEngine
 from model.inference.predictive import sample_open
 from model.network.evidence import evidence_for
 from model.network.structure import MARROW_NODE, NODES, VEGF_NODES
-from model.vocabulary import AGGREGATES, FINDINGS, Kind
+from model.vocabulary import ABSENT, AGGREGATES, FINDINGS, PRESENT, UNKNOWN, Kind
 
 DATA = Path(__file__).with_name("workup.toml")
 EXACT_LIMIT = 64
@@ -423,13 +423,7 @@ def _admits_every_state(
     partners = _partners(finding)
     added = {p: v for p, v in (entered or {}).items() if p in partners}
     merged = {**{p: case.findings[p] for p in partners if p in case.findings}, **added}
-    key = (
-        finding,
-        node,
-        engine.states[node],
-        tuple((p, repr(merged[p])) for p in partners if p in merged),
-        case.sex,
-    )
+    key = (finding, node, engine.states[node], _partner_key(finding, merged), case.sex)
     known = _ADMITS.get(key)
     if known is not None:
         return known
@@ -448,6 +442,59 @@ def _admits_every_state(
 @functools.cache
 def _partners(finding: str) -> tuple[str, ...]:
     return tuple(sorted(consistency_partners(finding)))
+
+
+@functools.cache
+def _aggregate_rules(finding: str) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    """The (aggregate, parts) whose consistency rules are the only ones reading ``finding``,
+    when each is stated findings only (present / absent, no measurement) and no other member
+    is read by another rule; ``None`` otherwise.
+
+    Such a rule refuses an aggregate stated present while every part is absent, and one
+    stated absent while a part is present (:meth:`model.case.Case._check_consistency`), so
+    whether every value of ``finding`` is accepted depends on the other members only through
+    the aggregate's stated value, whether every other part is absent and whether one is
+    present (:func:`_partner_key`; ``tests/test_workup_fast.py`` checks it by brute force).
+    """
+    rules = []
+    for group in (g for g in CONSISTENCY_GROUPS if finding in g):
+        aggregate = next((a for a, parts in AGGREGATES.items() if group == {a, *parts}), None)
+        if aggregate is None or any(
+            FINDINGS[member].kind not in (Kind.BINARY, Kind.AGGREGATE)
+            or sum(member in other for other in CONSISTENCY_GROUPS) > 1
+            for member in group - {finding}
+        ):
+            return None
+        rules.append((aggregate, AGGREGATES[aggregate]))
+    return tuple(rules) or None
+
+
+def _partner_key(
+    finding: str, values: Mapping[str, Any], leave_out: frozenset[str] = frozenset()
+) -> tuple[Any, ...]:
+    """What the case validator reads of ``values`` (the case's and the result's entered
+    findings) when it decides whether a value of ``finding`` is accepted: the values of its
+    consistency partners, reduced for the aggregate rules of :func:`_aggregate_rules` to the
+    aggregate's stated value and whether every other part is absent or one is present.
+    ``leave_out``: partners whose values a lookup table indexes instead (never entered on
+    the case)."""
+    rules = _aggregate_rules(finding)
+    if rules is None:
+        return tuple(
+            (p, repr(values[p])) for p in _partners(finding) if p in values and p not in leave_out
+        )
+    key = []
+    for aggregate, parts in rules:
+        others = [values.get(p) for p in parts if p != finding and p not in leave_out]
+        stated = None if aggregate in (finding, *leave_out) else values.get(aggregate)
+        key.append(
+            (
+                None if stated == UNKNOWN else stated,
+                all(v == ABSENT for v in others),
+                any(v == PRESENT for v in others),
+            )
+        )
+    return tuple(key)
 
 
 def admissible_nodes(
@@ -492,11 +539,8 @@ def _reported(
     for j, before, context_of in _report_order(tuple(pairs), node_states):
         finding = pairs[j][0]
         values = np.where(reported[:, before], keys[:, before], -1)
-        context = (
-            *context_of,
-            tuple((p, repr(case.findings[p])) for p in _partners(finding) if p in case.findings),
-            case.sex,
-        )
+        left_out = frozenset(pairs[i][0] for i in before)
+        context = (*context_of, _partner_key(finding, case.findings, left_out), case.sex)
         radix = context_of[-1]
         if len(_REPORTED) >= _ADMITS_LIMIT:
             _REPORTED.clear()
