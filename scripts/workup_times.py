@@ -61,4 +61,4 @@ if __name__ == "__main__":
         at = args.index("--profile")
         path = args[at + 1]
         del args[at : at + 2]
-    main(*args[:1], profile=path)
+    main(args[0] if args else "paraproteinemic_neuropathy", profile=path)

@@ -75,6 +75,7 @@ from model.exceptions import CaseError, PriorsError
 from model.formatting import diagnosis_label, percent, rule_set_name, state_words
 from model.inference.compiled import CompiledEngine
 from model.inference.predictive import sample_open
+from model.inference.row_scores import log_posterior_rows
 from model.network.evidence import evidence_for
 from model.network.structure import MARROW_NODE, NODES, VEGF_NODES
 from model.vocabulary import ABSENT, AGGREGATES, FINDINGS, PRESENT, UNKNOWN, Kind
@@ -1092,14 +1093,15 @@ def _effect(
 
 
 def _score_rows(engine: CompiledEngine, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``engine.log_posterior_batch(rows)``, scoring each distinct row once (a row's numbers
-    do not depend on the rows scored with it: ``tests/test_workup_fast.py``)."""
+    """``engine.log_posterior_batch(rows)`` (as :func:`log_posterior_rows`), scoring each
+    distinct row once (a row's numbers do not depend on the rows scored with it:
+    ``tests/test_workup_fast.py``)."""
     rows = np.ascontiguousarray(rows, dtype=np.int8)
     packed = rows.view(np.dtype((np.void, rows.shape[1]))).reshape(-1)
     _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
     if len(first) == len(rows) or len(first) < 2:  # a batch of one row can differ in the
-        return engine.log_posterior_batch(rows)  # last bit (numpy sums a lone row otherwise)
-    log_post, log_ev = engine.log_posterior_batch(rows[first])
+        return log_posterior_rows(engine, rows)  # last bit (numpy sums a lone row otherwise)
+    log_post, log_ev = log_posterior_rows(engine, rows[first])
     inverse = inverse.reshape(-1)
     return log_post[inverse], log_ev[inverse]
 
