@@ -382,3 +382,37 @@ def test_reduced_key_with_members_left_out_determines_the_whole_key(finding: str
         )
         whole.setdefault(key, set()).add(w._partner_key(finding, values))
     assert all(len(seen) == 1 for seen in whole.values())
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id or str(sorted(c.findings)))
+def test_plans_from_the_engine_shapes_equal_the_long_way(case: Case) -> None:
+    """A test's shape (kept per engine and open findings: enumerated outcomes, their seed
+    reads, columns) gives the plan of working each step out on the case: every outcome
+    reduced (:func:`_reported`), the seed reads cut at the straddling VEGF band."""
+    priors, chosen = resolve(case, None, None)
+    engine = engine_for(priors, chosen)
+    base = engine.encode([evidence_for(case)])[0]
+    checked = 0
+    for order, (_test, pairs) in enumerate(_tests_with_pairs(case, engine)):
+        for _ in range(2):  # the second time from the kept shape
+            plan = w._plan(case, pairs, engine, base, order, need_seed=True)
+            assert plan is not None and plan.seed_reads is not None
+            if not plan.exact:
+                continue
+            states = tuple(engine.states[node] for _, node in pairs)
+            outcomes = np.array(list(itertools.product(*(range(len(s)) for s in states))))
+            np.testing.assert_array_equal(plan.outcomes, outcomes)
+            reported = w._reported(case, pairs, engine, outcomes)
+            results, result_of = w._first_seen(np.where(reported, outcomes, -1), plan_cards(states))
+            np.testing.assert_array_equal(plan.results, results)
+            np.testing.assert_array_equal(plan.result_of, result_of)
+            np.testing.assert_array_equal(plan.seed_reads, w._seed_reads(pairs, states, results))
+            joint = np.repeat(base[None, :], len(outcomes), axis=0)
+            joint[:, [engine.column[node] for _, node in pairs]] = outcomes
+            np.testing.assert_array_equal(plan.joint, joint)
+            checked += 1
+    assert checked >= 4
+
+
+def plan_cards(states: tuple[tuple[str, ...], ...]) -> list[int]:
+    return [len(s) for s in states]

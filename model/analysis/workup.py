@@ -771,6 +771,80 @@ class _Outcomes(Sequence[tuple[Mapping[str, Any], float]]):
         return iter(self._built())
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What a test's open findings are on an engine, whatever the case (worked out once per
+    engine and set of open findings): their node states, columns and numbers of states,
+    whether the joint outcomes are enumerated (then the outcomes, read only), the reduction
+    order (:func:`_report_order`), the seed reads of the enumerated outcomes when every
+    finding is always reported, and per aggregate a result can derive (its column, the
+    touched findings and their positions)."""
+
+    states: tuple[tuple[str, ...], ...]
+    columns: list[int]
+    cards: tuple[int, ...]
+    exact: bool
+    outcomes: np.ndarray | None
+    order: tuple[tuple[int, list[int], tuple[Any, ...]], ...]
+    seed_reads: np.ndarray | None
+    vegf: int | None  # the position of a measured VEGF, when the engine reads vegf_elevated
+    aggregates: tuple[tuple[str, tuple[str, ...], tuple[int, ...], int], ...]
+
+
+def _shape(pairs: tuple[tuple[str, str], ...], engine: CompiledEngine) -> _Shape:
+    shapes = _facts(engine).shapes
+    known = shapes.get((pairs, EXACT_LIMIT))
+    if known is not None:
+        return known
+    column = _facts(engine).column
+    states = tuple(engine.states[node] for _, node in pairs)
+    cards = tuple(len(s) for s in states)
+    exact = math.prod(cards) <= EXACT_LIMIT
+    outcomes = _joint_outcomes(cards) if exact else None
+    order = _report_order(pairs, states)
+    seed_reads = None
+    if outcomes is not None and not order:
+        seed_reads = _seed_reads(pairs, states, outcomes)
+        seed_reads.setflags(write=False)
+    position = {finding: j for j, (finding, _) in enumerate(pairs)}
+    aggregates = []
+    for aggregate, parts in AGGREGATES.items():
+        touched = tuple(f for f in (aggregate, *parts) if f in position)
+        if touched and aggregate in column:
+            aggregates.append(
+                (aggregate, touched, tuple(position[f] for f in touched), column[aggregate])
+            )
+    known = _Shape(
+        states=states,
+        columns=[column[node] for _, node in pairs],
+        cards=cards,
+        exact=exact,
+        outcomes=outcomes,
+        order=order,
+        seed_reads=seed_reads,
+        vegf=position["vegf"] if "vegf" in position and "vegf_elevated" in column else None,
+        aggregates=tuple(aggregates),
+    )
+    if len(shapes) >= 1024:
+        shapes.clear()
+    shapes[pairs, EXACT_LIMIT] = known
+    return known
+
+
+def _seed_reads(
+    pairs: Sequence[tuple[str, str]], states: Sequence[tuple[str, ...]], results: np.ndarray
+) -> np.ndarray:
+    """The results as the seed verdict reads them: a VEGF band that straddles the seed's
+    cut-off decides nothing, so it is left out (``-1``)."""
+    seed_reads = results.copy()
+    for j, (_, node) in enumerate(pairs):
+        if node in _VEGF_NODE_NAMES:
+            deciding = [s in VEGF_BANDS_DECIDING_SEED for s in states[j]]
+            straddles = ~np.array(deciding)[np.maximum(results[:, j], 0)]
+            seed_reads[straddles & (results[:, j] >= 0), j] = -1
+    return seed_reads
+
+
 def _plan(
     case: Case,
     pairs: Sequence[tuple[str, str]],
@@ -779,41 +853,45 @@ def _plan(
     seed: int,
     need_seed: bool,
 ) -> _Plan | None:
-    column = _facts(engine).column
-    columns = [column[node] for _, node in pairs]
-    cards = tuple(len(engine.states[node]) for _, node in pairs)
-    exact = math.prod(cards) <= EXACT_LIMIT
-    if exact:
-        outcomes = _joint_outcomes(cards)
+    pairs = tuple(pairs)
+    shape = _shape(pairs, engine)
+    if shape.outcomes is not None:
+        outcomes = shape.outcomes
     else:
         rng = np.random.default_rng(seed)
-        outcomes = sample_open(engine, base_codes, columns, MC_DRAWS, rng)
+        outcomes = sample_open(engine, base_codes, shape.columns, MC_DRAWS, rng)
     if not len(outcomes):
         return None
-    if exact:  # enumerated: already distinct
-        distinct, inverse = outcomes, np.arange(len(outcomes))
-    else:
-        distinct, inverse = _first_seen(outcomes, cards)
-    reported = _reported(case, pairs, engine, distinct)
-    if reported.all():
-        results, result_of = distinct, inverse
-    else:
-        results, of_distinct = _first_seen(np.where(reported, distinct, -1), cards)
-        result_of = of_distinct[inverse]
     seed_reads = None
-    if need_seed:
-        seed_reads = results.copy()
-        for j, (_, node) in enumerate(pairs):
-            if node in _VEGF_NODE_NAMES:
-                deciding = [s in VEGF_BANDS_DECIDING_SEED for s in engine.states[node]]
-                straddles = ~np.array(deciding)[np.maximum(results[:, j], 0)]
-                seed_reads[straddles & (results[:, j] >= 0), j] = -1
+    if shape.exact and not shape.order:  # enumerated, distinct, every finding reported
+        results, result_of = outcomes, _positions(len(outcomes))
+        seed_reads = shape.seed_reads if need_seed else None
+    else:
+        if shape.exact:  # enumerated: already distinct
+            distinct, inverse = outcomes, _positions(len(outcomes))
+        else:
+            distinct, inverse = _first_seen(outcomes, shape.cards)
+        reported = _reported(case, pairs, engine, distinct)
+        if reported.all():
+            results, result_of = distinct, inverse
+        else:
+            results, of_distinct = _first_seen(np.where(reported, distinct, -1), shape.cards)
+            result_of = of_distinct[inverse]
+        if need_seed:
+            seed_reads = _seed_reads(pairs, shape.states, results)
     joint = None
-    if exact:
+    if shape.exact:
         joint = np.repeat(base_codes[None, :], len(outcomes), axis=0)
-        joint[:, columns] = outcomes
-    states = tuple(engine.states[node] for _, node in pairs)
-    return _Plan(exact, tuple(pairs), states, outcomes, results, result_of, seed_reads, joint)
+        joint[:, shape.columns] = outcomes
+    return _Plan(shape.exact, pairs, shape.states, outcomes, results, result_of, seed_reads, joint)
+
+
+@functools.lru_cache(maxsize=64)
+def _positions(n: int) -> np.ndarray:
+    """``np.arange(n)``, shared and read only."""
+    out = np.arange(n)
+    out.setflags(write=False)
+    return out
 
 
 _VEGF_NODE_NAMES = frozenset(VEGF_NODES.values())
@@ -899,6 +977,7 @@ class _EngineFacts:
 
     column: Mapping[str, int]  # observable node -> column
     columns_ok: bool  # every observable node is the network's, with the network's states
+    shapes: dict[tuple[Any, ...], _Shape]  # by open findings and EXACT_LIMIT (bounded)
 
 
 _FACTS: weakref.WeakKeyDictionary[CompiledEngine, _EngineFacts] = weakref.WeakKeyDictionary()
@@ -913,6 +992,7 @@ def _facts(engine: CompiledEngine) -> _EngineFacts:
                 node in NODES and engine.states[node] == NODES[node].states
                 for node in engine.observable
             ),
+            shapes={},
         )
     return known
 
@@ -928,29 +1008,29 @@ def _result_codes(case: Case, plans: Sequence[_Plan], engine: CompiledEngine) ->
     to ``encode(evidence_for(case with the result))`` on every test of several cases.
     """
     base = engine.encode([evidence_for(case)])[0]
-    column = _facts(engine).column
-    blocks = []
+    n = sum(len(plan.results) for plan in plans)
+    codes = np.repeat(base[None, :], n, axis=0)
+    case_parts: dict[str, tuple[str | None, ...]] = {}
+    start = 0
     for plan in plans:
+        shape = _shape(plan.pairs, engine)
         rows = plan.results
-        codes = np.repeat(base[None, :], len(rows), axis=0)
-        columns = [column[node] for _, node in plan.pairs]
+        block = codes[start : start + len(rows)]
+        start += len(rows)
         reported = rows >= 0
-        codes[:, columns] = np.where(reported, rows, codes[:, columns])
-        position = {finding: j for j, (finding, _) in enumerate(plan.pairs)}
-        if "vegf" in position and "vegf_elevated" in column:
-            codes[reported[:, position["vegf"]], column["vegf_elevated"]] = -1
-        for aggregate, parts in AGGREGATES.items():
-            touched = tuple(f for f in (aggregate, *parts) if f in position)
-            if not touched or aggregate not in column or case.entered(aggregate) is not None:
+        block[:, shape.columns] = np.where(reported, rows, block[:, shape.columns])
+        if shape.vegf is not None:
+            block[reported[:, shape.vegf], _facts(engine).column["vegf_elevated"]] = -1
+        for aggregate, touched, js, column in shape.aggregates:
+            if case.entered(aggregate) is not None:
                 continue
-            js = [position[f] for f in touched]
-            codes[:, column[aggregate]] = _aggregate_codes(
-                aggregate, touched, plan.states, js, rows, case, engine
+            own = case_parts.get(aggregate)
+            if own is None:
+                own = case_parts[aggregate] = tuple(case.state(p) for p in AGGREGATES[aggregate])
+            block[:, column] = _aggregate_codes(
+                aggregate, touched, plan.states, js, rows, case, engine, own
             )
-        blocks.append(codes)
-    if not blocks:
-        return np.zeros((0, len(engine.observable)), dtype=np.int8)
-    return np.concatenate(blocks)
+    return codes
 
 
 TABLE_LIMIT = 1 << 16
@@ -967,8 +1047,10 @@ def _aggregate_codes(
     rows: np.ndarray,
     case: Case,
     engine: CompiledEngine,
+    own: tuple[str | None, ...],
 ) -> np.ndarray:
-    """The aggregate's code (``-1`` = underived) on each result row (:func:`_derived_code`).
+    """The aggregate's code (``-1`` = underived) on each result row (:func:`_derived_code`);
+    ``own``: the case's states of its parts.
 
     Read from a table over every combination of the ``touched`` findings' results (packed
     mixed-radix: ``np.ravel_multi_index`` of the state indices plus one), filled as the
@@ -977,7 +1059,6 @@ def _aggregate_codes(
     derivation per distinct combination."""
     touched_states = tuple(states[j] for j in js)
     radix = tuple(len(s) + 1 for s in touched_states)
-    parts = AGGREGATES[aggregate]
     if math.prod(radix) > TABLE_LIMIT:
         distinct, inverse = _distinct(rows[:, js], [r - 1 for r in radix])
         derived = [
@@ -989,7 +1070,7 @@ def _aggregate_codes(
         aggregate,
         touched,
         touched_states,
-        tuple(case.state(p) for p in parts),
+        own,
         engine.states[aggregate],
     )
     table = _AGGREGATE_TABLES.get(key)
