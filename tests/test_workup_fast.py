@@ -332,7 +332,9 @@ def test_reduced_partner_key_decides_acceptance(finding: str) -> None:
     """Two cases whose partners give ``finding`` the same reduced key accept the same values
     of it (brute force over the other members' values: every combination for the small
     aggregates, 1,500 drawn ones, most of them absent, for skin changes)."""
-    (aggregate, parts), *_ = w._aggregate_rules(finding)
+    rules = w._aggregate_rules(finding)
+    assert rules is not None
+    (aggregate, parts), *_ = rules
     others = sorted({aggregate, *parts} - {finding})
     if len(others) <= 4:
         combos: Any = itertools.product(*(_member_values(o) for o in others))
@@ -363,7 +365,9 @@ def test_reduced_partner_key_decides_acceptance(finding: str) -> None:
 def test_reduced_key_with_members_left_out_determines_the_whole_key(finding: str) -> None:
     """The reduction table of a result: the key of the case's members (those the result
     enters left out) and the result's values of the others give the key of them all."""
-    (aggregate, parts), *_ = w._aggregate_rules(finding)
+    rules = w._aggregate_rules(finding)
+    assert rules is not None
+    (aggregate, parts), *_ = rules
     others = sorted({aggregate, *parts} - {finding})
     rng = np.random.default_rng(5)
     whole: dict[tuple[Any, ...], set[tuple[Any, ...]]] = {}
