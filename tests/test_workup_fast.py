@@ -420,3 +420,21 @@ def test_plans_from_the_engine_shapes_equal_the_long_way(case: Case) -> None:
 
 def plan_cards(states: tuple[tuple[str, ...], ...]) -> list[int]:
     return [len(s) for s in states]
+
+
+@pytest.mark.parametrize("aggregate", list(w.AGGREGATES))
+def test_derived_aggregate_depends_on_its_parts_only_through_present_and_all_absent(
+    aggregate: str,
+) -> None:
+    """The remembered derivation (:func:`_aggregate_state`, keyed by whether a part is present
+    and whether every part is absent) equals ``Case`` on every combination of the parts'
+    states, and the three outcomes (present, absent, underived) all occur."""
+    parts = w.AGGREGATES[aggregate]
+    choices = [[None, *FINDINGS[p].states] if FINDINGS[p].states else [None] for p in parts]
+    seen = set()
+    for combo in itertools.product(*choices):
+        entered = {p: s for p, s in zip(parts, combo, strict=True) if s is not None}
+        expected = Case(w.MappingProxyType(entered)).state(aggregate)
+        assert w._aggregate_state(aggregate, tuple(zip(parts, combo, strict=True))) == expected
+        seen.add(expected)
+    assert seen == ({None} if aggregate == "vegf_elevated" else {None, "present", "absent"})

@@ -51,7 +51,7 @@ import functools
 import math
 import tomllib
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -1010,7 +1010,7 @@ def _result_codes(case: Case, plans: Sequence[_Plan], engine: CompiledEngine) ->
     base = engine.encode([evidence_for(case)])[0]
     n = sum(len(plan.results) for plan in plans)
     codes = np.repeat(base[None, :], n, axis=0)
-    case_parts: dict[str, tuple[str | None, ...]] = {}
+    case_parts: dict[tuple[str, ...], tuple[bool, bool]] = {}
     start = 0
     for plan in plans:
         shape = _shape(plan.pairs, engine)
@@ -1024,9 +1024,11 @@ def _result_codes(case: Case, plans: Sequence[_Plan], engine: CompiledEngine) ->
         for aggregate, touched, js, column in shape.aggregates:
             if case.entered(aggregate) is not None:
                 continue
-            own = case_parts.get(aggregate)
+            own = case_parts.get(touched)
             if own is None:
-                own = case_parts[aggregate] = tuple(case.state(p) for p in AGGREGATES[aggregate])
+                own = case_parts[touched] = _parts_summary(
+                    case.state(p) for p in AGGREGATES[aggregate] if p not in touched
+                )
             block[:, column] = _aggregate_codes(
                 aggregate, touched, plan.states, js, rows, case, engine, own
             )
@@ -1047,16 +1049,17 @@ def _aggregate_codes(
     rows: np.ndarray,
     case: Case,
     engine: CompiledEngine,
-    own: tuple[str | None, ...],
+    own: tuple[bool, bool],
 ) -> np.ndarray:
     """The aggregate's code (``-1`` = underived) on each result row (:func:`_derived_code`);
-    ``own``: the case's states of its parts.
+    ``own``: :func:`_parts_summary` of the case's states of the parts not touched (a touched
+    part is open: the case gives it no state).
 
     Read from a table over every combination of the ``touched`` findings' results (packed
     mixed-radix: ``np.ravel_multi_index`` of the state indices plus one), filled as the
-    combinations are met and remembered per context (the findings, their states and the
-    case's own states of the parts; bounded); beyond :data:`TABLE_LIMIT` combinations, one
-    derivation per distinct combination."""
+    combinations are met and remembered per context (the findings, their states and
+    ``own``: all a derivation reads of the case, see :func:`_aggregate_state`; bounded);
+    beyond :data:`TABLE_LIMIT` combinations, one derivation per distinct combination."""
     touched_states = tuple(states[j] for j in js)
     radix = tuple(len(s) + 1 for s in touched_states)
     if math.prod(radix) > TABLE_LIMIT:
@@ -1109,11 +1112,27 @@ def _derived_code(
     return -1 if state is None else engine.states[aggregate].index(state)
 
 
-@functools.lru_cache(maxsize=1024)
+_AGGREGATE_STATES: dict[tuple[str, bool, bool], str | None] = {}
+
+
 def _aggregate_state(aggregate: str, parts: tuple[tuple[str, str | None], ...]) -> str | None:
-    """The state ``Case`` derives for an aggregate not entered, from its parts' states."""
+    """The state ``Case`` derives for an aggregate not entered, from its parts' states.
+
+    ``Case`` reads the parts only through whether one is present and whether every one is
+    absent (:meth:`model.case.Case._derived`), so the answer is remembered under those
+    (``tests/test_workup_fast.py`` checks every combination of every aggregate's parts)."""
+    key = (aggregate, *_parts_summary(state for _, state in parts))
+    if key in _AGGREGATE_STATES:
+        return _AGGREGATE_STATES[key]
     entered = {part: state for part, state in parts if state is not None}
-    return Case(MappingProxyType(entered)).state(aggregate)
+    known = _AGGREGATE_STATES[key] = Case(MappingProxyType(entered)).state(aggregate)
+    return known
+
+
+def _parts_summary(states: Iterable[str | None]) -> tuple[bool, bool]:
+    """Whether one of these states is present, and whether every one is absent."""
+    states = tuple(states)
+    return any(s == PRESENT for s in states), all(s == ABSENT for s in states)
 
 
 def _effect(
