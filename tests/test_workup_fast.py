@@ -165,6 +165,21 @@ CASES = [
     Case.from_dict(
         {"findings": {"polyneuropathy": "present", "skin_changes": "absent", "platelets": 500}}
     ),
+    Case.from_dict(  # aggregates stated present, some parts absent: results can be refused
+        {
+            "sex": "male",
+            "findings": {
+                "polyneuropathy": "present",
+                "skin_changes": "present",
+                "hyperpigmentation": "absent",
+                "plethora": "absent",
+                "organomegaly": "present",
+                "hepatomegaly": "absent",
+                "extravascular_volume_overload": "present",
+                "endocrinopathy": "present",
+            },
+        }
+    ),
 ]
 
 

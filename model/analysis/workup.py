@@ -539,9 +539,12 @@ def _reported(
     node_states = tuple(engine.states[node] for _, node in pairs)
     for j, before, context_of in _report_order(tuple(pairs), node_states):
         finding = pairs[j][0]
-        values = np.where(reported[:, before], keys[:, before], -1)
         left_out = frozenset(pairs[i][0] for i in before)
-        context = (*context_of, _partner_key(finding, case.findings, left_out), case.sex)
+        case_key = _partner_key(finding, case.findings, left_out)
+        if _always_accepted(case, finding, pairs[j][1], engine, case_key, left_out):
+            continue
+        values = np.where(reported[:, before], keys[:, before], -1)
+        context = (*context_of, case_key, case.sex)
         radix = context_of[-1]
         if len(_REPORTED) >= _ADMITS_LIMIT:
             _REPORTED.clear()
@@ -568,6 +571,45 @@ def _reported(
             column.append(known_answer)
         reported[:, j] = np.array(column, dtype=bool)[inverse]
     return reported
+
+
+def _always_accepted(
+    case: Case,
+    finding: str,
+    node: str,
+    engine: CompiledEngine,
+    case_key: tuple[Any, ...],
+    left_out: frozenset[str],
+) -> bool:
+    """Whether every value of ``finding`` is accepted whatever the results of the findings
+    at ``left_out`` (entered before it) are: one aggregate rule reads it
+    (:func:`_aggregate_rules`), the result does not state that aggregate, and the answer is
+    yes however the other parts come out (every other part absent, one present, neither).
+
+    ``case_key`` is the case's :func:`_partner_key` with ``left_out`` left out, so its stated
+    aggregate is the one every result has; each of the three answers is asked (and
+    remembered) on the case with the other parts set that way, which has that same key.
+    """
+    rules = _aggregate_rules(finding)
+    if rules is None or len(rules) != 1 or rules[0][0] in left_out:
+        return False
+    key = (finding, node, engine.states[node], case_key[0][0], case.sex)
+    known = _ALWAYS.get(key)
+    if known is None:
+        others = [p for p in rules[0][1] if p != finding]
+        unset = dict.fromkeys(others, UNKNOWN)
+        known = (
+            _admits_every_state(case, finding, node, engine, {**unset, others[0]: PRESENT})
+            and _admits_every_state(case, finding, node, engine, unset)
+            and _admits_every_state(case, finding, node, engine, dict.fromkeys(others, ABSENT))
+        )
+        if len(_ALWAYS) >= _ADMITS_LIMIT:
+            _ALWAYS.clear()
+        _ALWAYS[key] = known
+    return known
+
+
+_ALWAYS: dict[tuple[Any, ...], bool] = {}
 
 
 @functools.lru_cache(maxsize=256)
