@@ -421,9 +421,12 @@ def _admits_every_state(
     finding is asked about by several tests, by every result of a test and by
     ``next_tests``).
     """
-    partners = _partners(finding)
-    added = {p: v for p, v in (entered or {}).items() if p in partners}
-    merged = {**{p: case.findings[p] for p in partners if p in case.findings}, **added}
+    added: dict[str, Any] = {}
+    merged: Mapping[str, Any] = case.findings  # what the partners' values are read from
+    if entered:
+        partners = _partners(finding)
+        added = {p: v for p, v in entered.items() if p in partners}
+        merged = {**{p: case.findings[p] for p in partners if p in case.findings}, **added}
     key = (finding, node, engine.states[node], _partner_key(finding, merged), case.sex)
     known = _ADMITS.get(key)
     if known is not None:
