@@ -28,6 +28,7 @@ from model.analysis import credible_interval
 from model.analysis import workup as w
 from model.analysis.uncertainty import _draw_batch
 from model.case import CONSISTENCY_GROUPS, Case, consistency_partners
+from model.case_columns import row_from_case, row_texts, rows_with
 from model.criteria import verdict as verdict_of
 from model.exceptions import CaseError
 from model.inference.engine import engine_for, resolve
@@ -453,3 +454,32 @@ def test_derived_aggregate_depends_on_its_parts_only_through_present_and_all_abs
         assert w._aggregate_state(aggregate, tuple(zip(parts, combo, strict=True))) == expected
         seen.add(expected)
     assert seen == ({None} if aggregate == "vegf_elevated" else {None, "present", "absent"})
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id or str(sorted(c.findings)))
+def test_parsed_results_equal_parsing_each_result_as_text(case: Case) -> None:
+    """The results as parsed rows (columns built from state indices with the texts every
+    result has written so far) equal the cohort parse of each result written out as cells."""
+    priors, chosen = resolve(case, None, None)
+    engine = engine_for(priors, chosen)
+    base = engine.encode([evidence_for(case)])[0]
+    plans = [
+        w._plan(case, pairs, engine, base, order, need_seed=True)
+        for order, (_test, pairs) in enumerate(_tests_with_pairs(case, engine))
+    ]
+    blocks = [(plan, plan.seed_reads) for plan in plans if plan is not None]
+    parsed = w._parse_results(case, blocks)  # type: ignore[arg-type]
+    changes = [
+        row_texts(w._findings_of(plan.pairs, plan.states, row))
+        for plan, rows in blocks
+        for row in rows  # type: ignore[union-attr]
+    ]
+    expected = rows_with(row_from_case(case), changes)
+    assert parsed.n == expected.n == len(changes) > 50
+    np.testing.assert_array_equal(parsed.flagged, expected.flagged)
+    for name in expected.state:
+        np.testing.assert_array_equal(parsed.state[name], expected.state[name], err_msg=name)
+    for name in expected.numbers:
+        np.testing.assert_array_equal(parsed.numbers[name], expected.numbers[name], err_msg=name)
+    for name in ("vegf_pg_ml", "vegf_multiple", "vegf_specimen", "vegf_uln_default", "sex"):
+        np.testing.assert_array_equal(getattr(parsed, name), getattr(expected, name), err_msg=name)

@@ -946,36 +946,58 @@ def _parse_results(case: Case, blocks: Sequence[tuple[_Plan, np.ndarray]]) -> Ca
     """``case`` with each result of every block (rows of state indices over the plan's
     findings, ``-1`` = not reported) as parsed cohort rows (:mod:`model.case_columns`, the
     cohort path, tested equal to ``Case``): the columns are built directly from the state
-    indices, one distinct cell text per state."""
+    indices. A column a result writes has the case's own text first, then every text a
+    result has ever written there (:func:`_writers`: the same list for every case, so each
+    finding's state -> text index is worked out once)."""
     n = sum(len(rows) for _, rows in blocks)
     base = row_from_case(case)
-    unchanged = np.zeros(n, dtype=np.intp)  # shared by the columns no result writes (read only)
-    columns: dict[str, tuple[list[str], np.ndarray]] = {
-        name: ([text.strip()], unchanged) for name, text in base.items()
-    }
+    written: dict[str, np.ndarray] = {}
     start = 0
     for plan, rows in blocks:
-        block = slice(start, start + len(rows))
+        stop = start + len(rows)
         for j, (finding, node) in enumerate(plan.pairs):
-            for name, texts in _cell_texts(finding, node, plan.states[j]):
-                if name not in columns:
-                    columns[name] = ([""], np.zeros(n, dtype=np.intp))
-                elif columns[name][1] is unchanged:
-                    columns[name] = (columns[name][0], np.zeros(n, dtype=np.intp))
-                uniques, indices = columns[name]
-                lookup = np.zeros(len(texts) + 1, dtype=np.intp)  # -1 (not reported): as is
-                for s, text in enumerate(texts):
-                    if text is not None:
-                        if text not in uniques:
-                            uniques.append(text)
-                        lookup[s + 1] = uniques.index(text)
-                indices[block] = lookup[rows[:, j] + 1]
-        start += len(rows)
+            for name, lookup in _writers(finding, node, plan.states[j]):
+                indices = written.get(name)
+                if indices is None:
+                    indices = written[name] = np.zeros(n, dtype=np.intp)
+                indices[start:stop] = lookup[rows[:, j] + 1]
+        start = stop
+    unchanged = np.zeros(n, dtype=np.intp)  # shared by the columns no result writes (read only)
     coded = {
-        name: CodedColumn(indices, np.array(uniques, dtype=object))
-        for name, (uniques, indices) in columns.items()
+        name: CodedColumn(unchanged, np.array([text.strip()], dtype=object))
+        for name, text in base.items()
+        if name not in written
     }
+    for name, indices in written.items():
+        texts = [base.get(name, "").strip(), *_COLUMN_TEXTS[name]]
+        coded[name] = CodedColumn(indices, np.array(texts, dtype=object))
     return parse_columns(coded, n)
+
+
+_COLUMN_TEXTS: dict[str, list[str]] = {}
+"""Every cell text a result has written in each cohort column, in the order first met (only
+ever appended to: a finite set, the texts of the node states)."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _writers(
+    finding: str, node: str, states: tuple[str, ...]
+) -> tuple[tuple[str, np.ndarray], ...]:
+    """The columns a finding's result writes, each with the index of the text every state
+    writes (position 0: not reported, so the case's own text; then 1 + the text's place in
+    :data:`_COLUMN_TEXTS`, or 0 where that state leaves the column as it is)."""
+    out = []
+    for name, texts in _cell_texts(finding, node, states):
+        known = _COLUMN_TEXTS.setdefault(name, [])
+        lookup = np.zeros(len(texts) + 1, dtype=np.intp)
+        for s, text in enumerate(texts):
+            if text is not None:
+                if text not in known:
+                    known.append(text)
+                lookup[s + 1] = 1 + known.index(text)
+        lookup.setflags(write=False)
+        out.append((name, lookup))
+    return tuple(out)
 
 
 def _read_results(
