@@ -416,10 +416,10 @@ def _admits_every_state(
     on ``case`` with ``entered`` (findings of the same result entered before it) added.
 
     The answer depends only on the values the case and ``entered`` give the finding's
-    consistency partners (:func:`model.case.consistency_partners`) and on its sex (the
-    hemoglobin thresholds; no rule reads the age), so it is remembered under those (the same
-    finding is asked about by several tests, by every result of a test and by
-    ``next_tests``).
+    consistency partners (:func:`model.case.consistency_partners`; reduced by
+    :func:`_partner_key`) and on its sex (the hemoglobin thresholds, :func:`_sex`; no rule
+    reads the age), so it is remembered under those (the same finding is asked about by
+    several tests, by every result of a test and by ``next_tests``, and by other cases).
     """
     added: dict[str, Any] = {}
     merged: Mapping[str, Any] = case.findings  # what the partners' values are read from
@@ -427,7 +427,7 @@ def _admits_every_state(
         partners = _partners(finding)
         added = {p: v for p, v in entered.items() if p in partners}
         merged = {**{p: case.findings[p] for p in partners if p in case.findings}, **added}
-    key = (finding, node, engine.states[node], _partner_key(finding, merged), case.sex)
+    key = (finding, node, engine.states[node], _partner_key(finding, merged), _sex(case, finding))
     known = _ADMITS.get(key)
     if known is not None:
         return known
@@ -471,6 +471,13 @@ def _aggregate_rules(finding: str) -> tuple[tuple[str, tuple[str, ...]], ...] | 
             return None
         rules.append((aggregate, AGGREGATES[aggregate]))
     return tuple(rules) or None
+
+
+def _sex(case: Case, finding: str) -> str | None:
+    """The case's sex where acceptance of ``finding`` may depend on it (the hemoglobin
+    thresholds), ``None`` for a finding only aggregate rules read (they do not read the sex:
+    ``tests/test_workup_fast.py``)."""
+    return None if _aggregate_rules(finding) is not None else case.sex
 
 
 def _partner_key(
@@ -547,7 +554,7 @@ def _reported(
         if _always_accepted(case, finding, pairs[j][1], engine, case_key, left_out):
             continue
         values = np.where(reported[:, before], keys[:, before], -1)
-        context = (*context_of, case_key, case.sex)
+        context = (*context_of, case_key, _sex(case, finding))
         radix = context_of[-1]
         if len(_REPORTED) >= _ADMITS_LIMIT:
             _REPORTED.clear()
@@ -596,7 +603,7 @@ def _always_accepted(
     rules = _aggregate_rules(finding)
     if rules is None or len(rules) != 1 or rules[0][0] in left_out:
         return False
-    key = (finding, node, engine.states[node], case_key[0][0], case.sex)
+    key = (finding, node, engine.states[node], case_key[0][0])
     known = _ALWAYS.get(key)
     if known is None:
         others = [p for p in rules[0][1] if p != finding]
