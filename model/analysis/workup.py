@@ -830,7 +830,7 @@ class _Shape:
     whether the joint outcomes are enumerated (then the outcomes, read only), the reduction
     order (:func:`_report_order`), the seed reads of the enumerated outcomes when every
     finding is always reported, and per aggregate a result can derive (its column, the
-    touched findings and their positions)."""
+    touched findings and their positions, and its codes on those outcomes)."""
 
     states: tuple[tuple[str, ...], ...]
     columns: list[int]
@@ -841,6 +841,9 @@ class _Shape:
     seed_reads: np.ndarray | None
     vegf: int | None  # the position of a measured VEGF, when the engine reads vegf_elevated
     aggregates: tuple[tuple[str, tuple[str, ...], tuple[int, ...], int], ...]
+    derived: dict[tuple[str, tuple[bool, bool]], np.ndarray]
+    """Each aggregate's codes on the enumerated outcomes, by the case's other parts
+    (:func:`_parts_summary`), filled as met."""
 
 
 def _shape(pairs: tuple[tuple[str, str], ...], engine: CompiledEngine) -> _Shape:
@@ -876,6 +879,7 @@ def _shape(pairs: tuple[tuple[str, str], ...], engine: CompiledEngine) -> _Shape
         seed_reads=seed_reads,
         vegf=position["vegf"] if "vegf" in position and "vegf_elevated" in column else None,
         aggregates=tuple(aggregates),
+        derived={},
     )
     if len(shapes) >= 1024:
         shapes.clear()
@@ -1091,10 +1095,15 @@ def _result_codes(case: Case, plans: Sequence[_Plan], engine: CompiledEngine) ->
         rows = plan.results
         block = codes[start : start + len(rows)]
         start += len(rows)
-        reported = rows >= 0
-        block[:, shape.columns] = np.where(reported, rows, block[:, shape.columns])
+        enumerated = rows is shape.outcomes  # every outcome, every finding reported
+        if enumerated:
+            block[:, shape.columns] = rows
+        else:
+            reported = rows >= 0
+            block[:, shape.columns] = np.where(reported, rows, block[:, shape.columns])
         if shape.vegf is not None:
-            block[reported[:, shape.vegf], _facts(engine).column["vegf_elevated"]] = -1
+            measured = slice(None) if enumerated else reported[:, shape.vegf]
+            block[measured, _facts(engine).column["vegf_elevated"]] = -1
         for aggregate, touched, js, column in shape.aggregates:
             if case.entered(aggregate) is not None:
                 continue
@@ -1103,9 +1112,15 @@ def _result_codes(case: Case, plans: Sequence[_Plan], engine: CompiledEngine) ->
                 own = case_parts[touched] = _parts_summary(
                     case.state(p) for p in AGGREGATES[aggregate] if p not in touched
                 )
-            block[:, column] = _aggregate_codes(
-                aggregate, touched, plan.states, js, rows, case, engine, own
-            )
+            derived = shape.derived.get((aggregate, own)) if enumerated else None
+            if derived is None:
+                derived = _aggregate_codes(
+                    aggregate, touched, plan.states, js, rows, case, engine, own
+                )
+                if enumerated:  # the same for every case with these parts' states
+                    derived.setflags(write=False)
+                    shape.derived[aggregate, own] = derived
+            block[:, column] = derived
     return codes
 
 
