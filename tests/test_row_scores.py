@@ -1,6 +1,6 @@
 """``log_posterior_rows`` gives the numbers of ``CompiledEngine.log_posterior_batch`` to the
 last bit: on simulated rows of every setting (from no evidence to all of it, impossible
-rows included) and on the rows the work-up scores."""
+rows included), in batches and as lone rows (which numpy sums in another order)."""
 
 from __future__ import annotations
 
@@ -38,3 +38,8 @@ def test_equal_to_log_posterior_batch_to_the_last_bit(setting: str) -> None:
         post, ev = log_posterior_rows(engine, codes[rows])
         np.testing.assert_array_equal(post, expected_post[rows])
         np.testing.assert_array_equal(ev, expected_ev[rows])
+    for i in range(0, len(codes), 5):  # a lone row, which numpy sums in another order
+        lone_post, lone_ev = engine.log_posterior_batch(codes[i : i + 1])
+        post, ev = log_posterior_rows(engine, codes[i : i + 1])
+        np.testing.assert_array_equal(post, lone_post)
+        np.testing.assert_array_equal(ev, lone_ev)

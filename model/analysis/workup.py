@@ -1337,7 +1337,7 @@ def workup(
     cat = catalogue or load_catalogue()
     verdict = seed_result.verdict if seed_result is not None else verdict_of(case, "seed")
     base_codes = engine.encode([evidence])
-    base_log_post, _ = engine.log_posterior_batch(base_codes)
+    base_log_post, _ = log_posterior_rows(engine, base_codes)
     base_post = np.exp(base_log_post[0])
     posterior = dict(zip(engine.query_states, (float(p) for p in base_post), strict=True))
     leader = max(posterior, key=lambda d: posterior[d])

@@ -12,7 +12,8 @@ one masked copy per diagnosis to add its core states. Here
   core diagnosis first), so the per-diagnosis sums are read from a (rows, diagnoses, block)
   view, one addition per position in the block for every row and diagnosis at once, in the
   order numpy adds the columns of each masked copy (which comes out column-major, so its
-  sum along the rows' axis adds the columns one after the other);
+  sum along the rows' axis adds the columns one after the other); a lone row's masked copy
+  is contiguous and numpy sums it pairwise, so a lone row's blocks are summed the same way;
 - everything else (adding the groups' table rows in group order, the prior, the shift by
   the largest term, ``exp`` and ``log``) is the same numpy calls on the same arrays.
 
@@ -70,8 +71,8 @@ def log_posterior_rows(engine: CompiledEngine, codes: np.ndarray) -> tuple[np.nd
     (n,), equal to the last bit."""
     arr = engine.check_codes(codes)
     layout = _layout(engine)
-    if len(arr) < 2 or not layout.block or engine._stride_matrix.shape[1] == 0:
-        return engine.log_posterior_batch(arr)  # a lone row may be summed differently
+    if not len(arr) or not layout.block or engine._stride_matrix.shape[1] == 0:
+        return engine.log_posterior_batch(arr)
     idx = (layout.offsets + (arr + 1.0) @ layout.strides).astype(np.int64)
     tables = engine._log_tables
     total = tables.take(idx[:, 0], axis=0)
@@ -82,10 +83,13 @@ def log_posterior_rows(engine: CompiledEngine, codes: np.ndarray) -> tuple[np.nd
     finite_top = np.where(np.isfinite(top), top, 0.0)
     weights = np.exp(loglik - finite_top, out=loglik)
     n_query = len(engine.query_states)
-    blocks = weights.reshape(len(arr), n_query, layout.block)
-    per_query = blocks[:, :, 0].copy()
-    for k in range(1, layout.block):
-        per_query += blocks[:, :, k]
+    if len(arr) == 1:  # the masked copy of a lone row is contiguous: numpy's pairwise sum
+        per_query = weights.reshape(n_query, layout.block).sum(axis=1)[None, :]
+    else:
+        blocks = weights.reshape(len(arr), n_query, layout.block)
+        per_query = blocks[:, :, 0].copy()
+        for k in range(1, layout.block):
+            per_query += blocks[:, :, k]
     with np.errstate(divide="ignore", invalid="ignore"):
         log_evidence = np.log(per_query.sum(axis=1)) + finite_top[:, 0]
         log_post = np.log(per_query) + finite_top - log_evidence[:, None]
