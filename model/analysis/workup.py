@@ -630,11 +630,10 @@ def _report_order(
     position, the partners' positions before it, and the part of its memo key that depends
     on the test alone (ending with the partners' mixed radix: their numbers of ``states``
     plus one)."""
-    findings = [f for f, _ in pairs]
+    position = {f: i for i, (f, _) in enumerate(pairs)}
     out = []
     for j, (finding, node) in enumerate(pairs):
-        partners = _partners(finding)
-        before = [i for i in range(j) if findings[i] in partners]
+        before = sorted(i for p in _partners(finding) if (i := position.get(p, j)) < j)
         if before:
             radix = tuple(len(states[i]) + 1 for i in before)
             context = (finding, node, states[j], tuple(pairs[i] for i in before), radix)
@@ -1235,7 +1234,7 @@ def _effect(
     """What the test is expected to do, from its results' scores (rows of one batch call)."""
     if plan.exact:  # the probability of the joint outcome, before it is reduced to a result
         assert log_joint is not None
-        top = np.max(log_joint)
+        top = log_joint.max()
         if not np.isfinite(top):
             return None
         weights = np.exp(log_joint - top)
