@@ -459,9 +459,10 @@ def test_derived_aggregate_depends_on_its_parts_only_through_present_and_all_abs
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id or str(sorted(c.findings)))
-def test_parsed_results_equal_parsing_each_result_as_text(case: Case) -> None:
-    """The results as parsed rows (columns built from state indices with the texts every
-    result has written so far) equal the cohort parse of each result written out as cells."""
+def test_result_columns_equal_parsing_each_result_as_text(case: Case) -> None:
+    """The results as parsed rows, read from the case and the results' state indices, equal
+    the cohort parse of each result written out as cells, in every field the criteria read
+    (every finding's entered and derived state, numbers, the VEGF measurement)."""
     priors, chosen = resolve(case, None, None)
     engine = engine_for(priors, chosen)
     base = engine.encode([evidence_for(case)])[0]
@@ -470,7 +471,7 @@ def test_parsed_results_equal_parsing_each_result_as_text(case: Case) -> None:
         for order, (_test, pairs) in enumerate(_tests_with_pairs(case, engine))
     ]
     blocks = [(plan, plan.seed_reads) for plan in plans if plan is not None]
-    parsed = w._parse_results(case, blocks)  # type: ignore[arg-type]
+    parsed = w._result_columns(case, blocks)  # type: ignore[arg-type]
     changes = [
         row_texts(w._findings_of(plan.pairs, plan.states, row))
         for plan, rows in blocks
@@ -481,6 +482,8 @@ def test_parsed_results_equal_parsing_each_result_as_text(case: Case) -> None:
     np.testing.assert_array_equal(parsed.flagged, expected.flagged)
     for name in expected.state:
         np.testing.assert_array_equal(parsed.state[name], expected.state[name], err_msg=name)
+    for name in expected.entered:
+        np.testing.assert_array_equal(parsed.entered[name], expected.entered[name], err_msg=name)
     for name in expected.numbers:
         np.testing.assert_array_equal(parsed.numbers[name], expected.numbers[name], err_msg=name)
     for name in ("vegf_pg_ml", "vegf_multiple", "vegf_specimen", "vegf_uln_default", "sex"):

@@ -60,7 +60,7 @@ from typing import Any, overload
 import numpy as np
 
 from model.case import CONSISTENCY_GROUPS, Case, consistency_partners
-from model.case_columns import CaseColumns, CodedColumn, parse_columns, row_from_case, row_texts
+from model.case_columns import CaseColumns, CodedColumn
 from model.criteria import (
     INDETERMINATE,
     MET,
@@ -76,9 +76,19 @@ from model.formatting import diagnosis_label, percent, rule_set_name, state_word
 from model.inference.compiled import CompiledEngine
 from model.inference.predictive import sample_open
 from model.inference.row_scores import log_posterior_rows
+from model.measurements import parse_vegf
 from model.network.evidence import evidence_for
 from model.network.structure import MARROW_NODE, NODES, VEGF_NODES
-from model.vocabulary import ABSENT, AGGREGATES, FINDINGS, PRESENT, UNKNOWN, Kind
+from model.vocabulary import (
+    ABSENT,
+    AGGREGATES,
+    FINDINGS,
+    PRESENT,
+    SEXES,
+    UNKNOWN,
+    VEGF_SPECIMENS,
+    Kind,
+)
 
 DATA = Path(__file__).with_name("workup.toml")
 EXACT_LIMIT = 64
@@ -680,17 +690,6 @@ def _findings_of(
     }
 
 
-@functools.lru_cache(maxsize=1024)
-def _cell_texts(
-    finding: str, node: str, states: tuple[str, ...]
-) -> tuple[tuple[str, tuple[str | None, ...]], ...]:
-    """The cohort-row cells (:func:`model.case_columns.row_texts`) each state of a finding
-    writes: (column, text per state; ``None`` where that state leaves the column as is)."""
-    cells = [row_texts({finding: _value(finding, node, state)}) for state in states]
-    names = dict.fromkeys(name for row in cells for name in row)
-    return tuple((name, tuple(row.get(name) for row in cells)) for name in names)
-
-
 @functools.lru_cache(maxsize=64)
 def _joint_outcomes(cards: tuple[int, ...]) -> np.ndarray:
     """Every joint outcome of nodes with these numbers of states (the last varies fastest,
@@ -758,6 +757,7 @@ class _Plan:
     result_of: np.ndarray
     seed_reads: np.ndarray | None
     joint: np.ndarray | None
+    shape: _Shape
 
     def findings(self, result: int) -> dict[str, Any]:
         """What a result enters into the case."""
@@ -843,6 +843,11 @@ class _Shape:
     derived: dict[tuple[str, tuple[bool, bool]], np.ndarray]
     """Each aggregate's codes on the enumerated outcomes, by the case's other parts
     (:func:`_parts_summary`), filled as met."""
+    stated: tuple[str, ...]  # the findings a result states (present / absent, a category)
+    stated_at: list[int]  # their positions
+    state_codes: np.ndarray  # their node states' codes among the findings' states, flat
+    state_offsets: np.ndarray  # where each one's codes start in ``state_codes``, plus one
+    measured_at: tuple[int, ...]  # positions of a VEGF value or a percentage
 
 
 def _shape(pairs: tuple[tuple[str, str], ...], engine: CompiledEngine) -> _Shape:
@@ -879,11 +884,40 @@ def _shape(pairs: tuple[tuple[str, str], ...], engine: CompiledEngine) -> _Shape
         vegf=position["vegf"] if "vegf" in position and "vegf_elevated" in column else None,
         aggregates=tuple(aggregates),
         derived={},
+        **_state_layout(pairs, states),
     )
     if len(shapes) >= 1024:
         shapes.clear()
     shapes[pairs, EXACT_LIMIT] = known
     return known
+
+
+def _state_layout(
+    pairs: tuple[tuple[str, str], ...], states: tuple[tuple[str, ...], ...]
+) -> dict[str, Any]:
+    """The :class:`_Shape` fields :func:`_result_columns` writes a result's states with: for
+    each finding a result states, ``-1`` (not reported) then the code of each node state
+    among the finding's own states, one flat array."""
+    stated_at = [j for j, (f, _) in enumerate(pairs) if FINDINGS[f].kind not in _MEASURED_KINDS]
+    codes: list[int] = []
+    offsets = []
+    for j in stated_at:
+        offsets.append(len(codes) + 1)
+        codes += [-1, *(FINDINGS[pairs[j][0]].states.index(s) for s in states[j])]
+    state_codes = np.array(codes, dtype=np.int8)
+    state_offsets = np.array(offsets, dtype=np.intp)
+    state_codes.setflags(write=False)
+    state_offsets.setflags(write=False)
+    return {
+        "stated": tuple(pairs[j][0] for j in stated_at),
+        "stated_at": stated_at,
+        "state_codes": state_codes,
+        "state_offsets": state_offsets,
+        "measured_at": tuple(j for j in range(len(pairs)) if j not in stated_at),
+    }
+
+
+_MEASURED_KINDS = frozenset({Kind.MEASUREMENT, Kind.NUMBER})
 
 
 def _seed_reads(
@@ -938,7 +972,9 @@ def _plan(
     if shape.exact:
         joint = np.repeat(base_codes[None, :], len(outcomes), axis=0)
         joint[:, shape.columns] = outcomes
-    return _Plan(shape.exact, pairs, shape.states, outcomes, results, result_of, seed_reads, joint)
+    return _Plan(
+        shape.exact, pairs, shape.states, outcomes, results, result_of, seed_reads, joint, shape
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -952,62 +988,124 @@ def _positions(n: int) -> np.ndarray:
 _VEGF_NODE_NAMES = frozenset(VEGF_NODES.values())
 
 
-def _parse_results(case: Case, blocks: Sequence[tuple[_Plan, np.ndarray]]) -> CaseColumns:
+def _result_columns(case: Case, blocks: Sequence[tuple[_Plan, np.ndarray]]) -> CaseColumns:
     """``case`` with each result of every block (rows of state indices over the plan's
-    findings, ``-1`` = not reported) as parsed cohort rows (:mod:`model.case_columns`, the
-    cohort path, tested equal to ``Case``): the columns are built directly from the state
-    indices. A column a result writes has the case's own text first, then every text a
-    result has ever written there (:func:`_writers`: the same list for every case, so each
-    finding's state -> text index is worked out once)."""
+    findings, ``-1`` = not reported) as parsed case rows (:class:`CaseColumns`, what the
+    cohort parse of the rows written out as cells gives; tested equal), read from the
+    case itself instead of from text.
+
+    Every row starts as the case (``Case``'s own entered values, derived states, numbers
+    in the vocabulary's units and VEGF measurement); a result then enters the states it
+    reports (a finding a result reports is open: the case neither states nor derives
+    it), a VEGF value in the middle of its band (read by
+    :func:`model.measurements.parse_vegf`) or a marrow percentage; each aggregate the case
+    does not state is derived again from its parts where a result touches one
+    (:func:`_aggregate_state`, ``Case``'s own derivation). The columns of findings no
+    result writes are made when the criteria first read them. Results are cases the
+    validator accepts, so no row is flagged.
+    """
     n = sum(len(rows) for _, rows in blocks)
-    base = row_from_case(case)
-    written: dict[str, np.ndarray] = {}
+    written = list(dict.fromkeys(f for plan, _ in blocks for f in plan.shape.stated))
+    index = {f: i for i, f in enumerate(written)}
+    reported = np.full((len(written), n), -1, dtype=np.int8)  # a row per written finding
+    entered = _CaseColumn(n, lambda f: _state_code(f, case.entered(f)))
+    state = _CaseColumn(n, lambda f: _state_code(f, case.state(f)))
+    numbers = _CaseColumn(n, lambda f: _number_or_nan(case.number(f)), float)
+    for f, i in index.items():
+        entered[f] = state[f] = reported[i]  # views: nothing writes a column once made
+    vegf = case.vegf
+    vegf_pg_ml = np.full(n, np.nan if vegf is None else vegf.value_pg_ml)
+    vegf_multiple = np.full(n, np.nan if vegf is None else vegf.multiple_of_uln)
+    vegf_specimen = np.full(n, -1 if vegf is None else VEGF_SPECIMENS.index(vegf.specimen))
+    vegf_uln_default = np.full(n, vegf is not None and vegf.uln_is_default)
     start = 0
     for plan, rows in blocks:
         stop = start + len(rows)
-        for j, (finding, node) in enumerate(plan.pairs):
-            for name, lookup in _writers(finding, node, plan.states[j]):
-                indices = written.get(name)
-                if indices is None:
-                    indices = written[name] = np.zeros(n, dtype=np.intp)
-                indices[start:stop] = lookup[rows[:, j] + 1]
+        shape = plan.shape
+        if shape.stated:
+            codes = shape.state_codes[rows[:, shape.stated_at] + shape.state_offsets]
+            reported[[index[f] for f in shape.stated], start:stop] = codes.T
+        for j in shape.measured_at:
+            finding, node = plan.pairs[j]
+            for s, name in enumerate(plan.states[j]):
+                at = start + np.flatnonzero(rows[:, j] == s)
+                if finding == "vegf":
+                    read = parse_vegf(_value(finding, node, name))
+                    vegf_pg_ml[at] = read.value_pg_ml
+                    vegf_multiple[at] = read.multiple_of_uln
+                    vegf_specimen[at] = VEGF_SPECIMENS.index(read.specimen)
+                    vegf_uln_default[at] = read.uln_is_default
+                else:
+                    numbers[finding][at] = float(_value(finding, node, name))
         start = stop
-    unchanged = np.zeros(n, dtype=np.intp)  # shared by the columns no result writes (read only)
-    coded = {
-        name: CodedColumn(unchanged, np.array([text.strip()], dtype=object))
-        for name, text in base.items()
-        if name not in written
-    }
-    for name, indices in written.items():
-        texts = [base.get(name, "").strip(), *_COLUMN_TEXTS[name]]
-        coded[name] = CodedColumn(indices, np.array(texts, dtype=object))
-    return parse_columns(coded, n)
+    for aggregate, parts in AGGREGATES.items():
+        if case.entered(aggregate) is not None or not index.keys() & {aggregate, *parts}:
+            continue  # stated, or no result reports a part: the case's own state on every row
+        any_present = np.zeros(n, dtype=bool)
+        all_absent = np.ones(n, dtype=bool)
+        for part in parts:
+            if FINDINGS[part].kind is not Kind.MEASUREMENT:
+                states = FINDINGS[part].states
+                any_present |= state[part] == states.index(PRESENT)
+                all_absent &= state[part] == states.index(ABSENT)
+        derived = np.full(n, -1, dtype=np.int8)
+        for present, absent in ((True, False), (False, True), (False, False)):
+            rows_of = (any_present == present) & (all_absent == absent)
+            if rows_of.any():
+                derived[rows_of] = _state_code(
+                    aggregate, _aggregate_state_of(aggregate, present, absent)
+                )
+        stated = entered[aggregate]  # a result that reports the aggregate itself
+        state[aggregate] = np.where(stated >= 0, stated, derived).astype(np.int8)
+    return CaseColumns(
+        n=n,
+        flagged=np.zeros(n, dtype=bool),
+        entered=entered,
+        state=state,
+        numbers=numbers,
+        vegf_pg_ml=vegf_pg_ml,
+        vegf_multiple=vegf_multiple,
+        vegf_specimen=vegf_specimen.astype(np.int8),
+        vegf_uln_default=vegf_uln_default,
+        setting=CodedColumn(np.zeros(n, dtype=np.intp), np.array([case.setting or ""], object)),
+        age=np.full(n, np.nan if case.age is None else float(case.age)),
+        sex=np.full(n, -1 if case.sex is None else SEXES.index(case.sex), dtype=np.int8),
+    )
 
 
-_COLUMN_TEXTS: dict[str, list[str]] = {}
-"""Every cell text a result has written in each cohort column, in the order first met (only
-ever appended to: a finite set, the texts of the node states)."""
+class _CaseColumn(dict[str, np.ndarray]):
+    """One field of :class:`CaseColumns` (finding -> a value per row), each finding's column
+    made from the case's own value (``own(finding)``) when first read."""
+
+    def __init__(self, n: int, own: Any, dtype: Any = np.int8) -> None:
+        super().__init__()
+        self.n, self.own, self.dtype = n, own, dtype
+
+    def __missing__(self, finding: str) -> np.ndarray:
+        column = self[finding] = np.full(self.n, self.own(finding), dtype=self.dtype)
+        return column
 
 
-@functools.lru_cache(maxsize=1024)
-def _writers(
-    finding: str, node: str, states: tuple[str, ...]
-) -> tuple[tuple[str, np.ndarray], ...]:
-    """The columns a finding's result writes, each with the index of the text every state
-    writes (position 0: not reported, so the case's own text; then 1 + the text's place in
-    :data:`_COLUMN_TEXTS`, or 0 where that state leaves the column as it is)."""
-    out = []
-    for name, texts in _cell_texts(finding, node, states):
-        known = _COLUMN_TEXTS.setdefault(name, [])
-        lookup = np.zeros(len(texts) + 1, dtype=np.intp)
-        for s, text in enumerate(texts):
-            if text is not None:
-                if text not in known:
-                    known.append(text)
-                lookup[s + 1] = 1 + known.index(text)
-        lookup.setflags(write=False)
-        out.append((name, lookup))
-    return tuple(out)
+def _state_code(finding: str, state: Any) -> int:
+    """The index of ``state`` among the finding's states (``CaseColumns``' code), ``-1`` for
+    none."""
+    return -1 if state is None else FINDINGS[finding].states.index(state)
+
+
+def _number_or_nan(value: float | None) -> float:
+    return np.nan if value is None else value
+
+
+def _aggregate_state_of(aggregate: str, any_present: bool, all_absent: bool) -> str | None:
+    """:func:`_aggregate_state` of parts with one present or not, all absent or not."""
+    parts = AGGREGATES[aggregate]
+    if any_present:
+        states: list[str | None] = [PRESENT, *([None] * (len(parts) - 1))]
+    elif all_absent:
+        states = [ABSENT] * len(parts)
+    else:
+        states = [None] * len(parts)
+    return _aggregate_state(aggregate, tuple(zip(parts, states, strict=True)))
 
 
 def _read_results(
@@ -1016,9 +1114,10 @@ def _read_results(
     """Evidence codes of ``case`` with every plan's results (in order), and the seed verdict
     (code, index into ``STATUS_NAMES``) of ``case`` with every plan's seed reads.
 
-    The codes come from :func:`_result_codes`; the seed reads are parsed as rows in one pass
-    (the cohort path, :mod:`model.case_columns`); a row that parse flags, or every row when
-    the engine's states are not the network's, goes through ``Case`` itself.
+    The codes come from :func:`_result_codes`; the seed reads become case rows in one pass
+    (:func:`_result_columns`) read by the vectorised criteria
+    (:func:`model.criteria.vectorised.verdict_codes`); when the engine's states are not the
+    network's, every row goes through ``Case`` itself.
     """
     n_results = sum(len(plan.results) for plan in plans)
     seeds = [(plan, plan.seed_reads) for plan in plans if plan.seed_reads is not None]
@@ -1028,7 +1127,7 @@ def _read_results(
     if columns_ok:
         codes = _result_codes(case, plans, engine)
         if n_seeds:
-            parsed = _parse_results(case, seeds)
+            parsed = _result_columns(case, seeds)
             flagged = parsed.flagged
             verdicts = verdict_codes(parsed, "seed")
     else:
