@@ -76,7 +76,7 @@ from model.formatting import diagnosis_label, percent, rule_set_name, state_word
 from model.inference.compiled import CompiledEngine
 from model.inference.predictive import sample_open
 from model.inference.row_scores import log_posterior_rows
-from model.measurements import parse_vegf
+from model.measurements import VegfMeasurement, parse_vegf
 from model.network.evidence import evidence_for
 from model.network.structure import MARROW_NODE, NODES, VEGF_NODES
 from model.vocabulary import (
@@ -1030,7 +1030,7 @@ def _result_columns(case: Case, blocks: Sequence[tuple[_Plan, np.ndarray]]) -> C
             for s, name in enumerate(plan.states[j]):
                 at = start + np.flatnonzero(rows[:, j] == s)
                 if finding == "vegf":
-                    read = parse_vegf(_value(finding, node, name))
+                    read = _vegf_read(node, name)
                     vegf_pg_ml[at] = read.value_pg_ml
                     vegf_multiple[at] = read.multiple_of_uln
                     vegf_specimen[at] = VEGF_SPECIMENS.index(read.specimen)
@@ -1071,6 +1071,12 @@ def _result_columns(case: Case, blocks: Sequence[tuple[_Plan, np.ndarray]]) -> C
         age=np.full(n, np.nan if case.age is None else float(case.age)),
         sex=np.full(n, -1 if case.sex is None else SEXES.index(case.sex), dtype=np.int8),
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _vegf_read(node: str, state: str) -> VegfMeasurement:
+    """The VEGF measurement a result in that band enters, as ``Case`` reads it."""
+    return parse_vegf(_value("vegf", node, state))
 
 
 class _CaseColumn(dict[str, np.ndarray]):
@@ -1189,7 +1195,7 @@ def _result_codes(case: Case, plans: Sequence[_Plan], engine: CompiledEngine) ->
     case_parts: dict[tuple[str, ...], tuple[bool, bool]] = {}
     start = 0
     for plan in plans:
-        shape = _shape(plan.pairs, engine)
+        shape = plan.shape
         rows = plan.results
         block = codes[start : start + len(rows)]
         start += len(rows)
