@@ -1102,6 +1102,7 @@ def _number_or_nan(value: float | None) -> float:
     return np.nan if value is None else value
 
 
+@functools.lru_cache(maxsize=64)
 def _aggregate_state_of(aggregate: str, any_present: bool, all_absent: bool) -> str | None:
     """:func:`_aggregate_state` of parts with one present or not, all absent or not."""
     parts = AGGREGATES[aggregate]
