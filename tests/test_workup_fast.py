@@ -488,3 +488,19 @@ def test_result_columns_equal_parsing_each_result_as_text(case: Case) -> None:
         np.testing.assert_array_equal(parsed.numbers[name], expected.numbers[name], err_msg=name)
     for name in ("vegf_pg_ml", "vegf_multiple", "vegf_specimen", "vegf_uln_default", "sex"):
         np.testing.assert_array_equal(getattr(parsed, name), getattr(expected, name), err_msg=name)
+
+
+def test_a_finding_no_rule_reads_with_another_is_accepted_alike_on_every_case() -> None:
+    """The memo keeps one answer per finding that shares no consistency rule (not per case
+    or sex): every value of it is accepted or refused alike on cases of either sex or none,
+    with and without other findings entered."""
+    alone = [f for f in FINDINGS if consistency_partners(f) == {f}]
+    assert len(alone) > 20
+    cases = [
+        *CASES,
+        *(Case.from_dict({"findings": {}, "sex": sex}) for sex in ("male", "female")),
+    ]
+    for fid in alone:
+        for value in _values(fid):
+            answers = {_accepts(case, {fid: value}) for case in cases if case.entered(fid) is None}
+            assert len(answers) == 1, (fid, value)

@@ -431,13 +431,22 @@ def _admits_every_state(
     reads the age), so it is remembered under those (the same finding is asked about by
     several tests, by every result of a test and by ``next_tests``, and by other cases).
     """
+    partners = _partners(finding)
     added: dict[str, Any] = {}
-    merged: Mapping[str, Any] = case.findings  # what the partners' values are read from
-    if entered:
-        partners = _partners(finding)
-        added = {p: v for p, v in entered.items() if p in partners}
-        merged = {**{p: case.findings[p] for p in partners if p in case.findings}, **added}
-    key = (finding, node, engine.states[node], _partner_key(finding, merged), _sex(case, finding))
+    if len(partners) == 1:  # no rule reads it with another finding, nor the sex
+        key: tuple[Any, ...] = (finding, node, engine.states[node])
+    else:
+        merged: Mapping[str, Any] = case.findings  # what the partners' values are read from
+        if entered:
+            added = {p: v for p, v in entered.items() if p in partners}
+            merged = {**{p: case.findings[p] for p in partners if p in case.findings}, **added}
+        key = (
+            finding,
+            node,
+            engine.states[node],
+            _partner_key(finding, merged),
+            _sex(case, finding),
+        )
     known = _ADMITS.get(key)
     if known is not None:
         return known
