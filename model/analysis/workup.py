@@ -566,12 +566,11 @@ def _reported(
     """
     reported = np.ones(keys.shape, dtype=bool)
     node_states = tuple(engine.states[node] for _, node in pairs)
-    for j, before, context_of in _report_order(tuple(pairs), node_states):
+    for j, before, context_of, left_out in _report_order(tuple(pairs), node_states):
         finding = pairs[j][0]
-        left_out = frozenset(pairs[i][0] for i in before)
-        case_key = _partner_key(finding, case.findings, left_out)
-        if _always_accepted(case, finding, pairs[j][1], engine, case_key, left_out):
+        if _always_accepted(case, finding, pairs[j][1], engine, left_out):
             continue
+        case_key = _partner_key(finding, case.findings, left_out)
         values = np.where(reported[:, before], keys[:, before], -1)
         context = (*context_of, case_key, _sex(case, finding))
         radix = context_of[-1]
@@ -603,26 +602,23 @@ def _reported(
 
 
 def _always_accepted(
-    case: Case,
-    finding: str,
-    node: str,
-    engine: CompiledEngine,
-    case_key: tuple[Any, ...],
-    left_out: frozenset[str],
+    case: Case, finding: str, node: str, engine: CompiledEngine, left_out: frozenset[str]
 ) -> bool:
     """Whether every value of ``finding`` is accepted whatever the results of the findings
     at ``left_out`` (entered before it) are: one aggregate rule reads it
     (:func:`_aggregate_rules`), the result does not state that aggregate, and the answer is
     yes however the other parts come out (every other part absent, one present, neither).
 
-    ``case_key`` is the case's :func:`_partner_key` with ``left_out`` left out, so its stated
-    aggregate is the one every result has; each of the three answers is asked (and
-    remembered) on the case with the other parts set that way, which has that same key.
+    The aggregate as the case states it is then the one every result has; each of the
+    three answers is asked (and remembered) on the case with the other parts set that way,
+    which has that same key (:func:`_partner_key`).
     """
     rules = _aggregate_rules(finding)
     if rules is None or len(rules) != 1 or rules[0][0] in left_out:
         return False
-    key = (finding, node, engine.states[node], case_key[0][0])
+    aggregate = rules[0][0]
+    stated = None if aggregate == finding else case.findings.get(aggregate)
+    key = (finding, node, engine.states[node], None if stated == UNKNOWN else stated)
     known = _ALWAYS.get(key)
     if known is None:
         others = [p for p in rules[0][1] if p != finding]
@@ -644,11 +640,11 @@ _ALWAYS: dict[tuple[Any, ...], bool] = {}
 @functools.lru_cache(maxsize=256)
 def _report_order(
     pairs: tuple[tuple[str, str], ...], states: tuple[tuple[str, ...], ...]
-) -> tuple[tuple[int, list[int], tuple[Any, ...]], ...]:
+) -> tuple[tuple[int, list[int], tuple[Any, ...], frozenset[str]], ...]:
     """For each finding of ``pairs`` entered after one of its consistency partners: its
-    position, the partners' positions before it, and the part of its memo key that depends
+    position, the partners' positions before it, the part of its memo key that depends
     on the test alone (ending with the partners' mixed radix: their numbers of ``states``
-    plus one)."""
+    plus one), and those partners."""
     position = {f: i for i, (f, _) in enumerate(pairs)}
     out = []
     for j, (finding, node) in enumerate(pairs):
@@ -656,7 +652,7 @@ def _report_order(
         if before:
             radix = tuple(len(states[i]) + 1 for i in before)
             context = (finding, node, states[j], tuple(pairs[i] for i in before), radix)
-            out.append((j, before, context))
+            out.append((j, before, context, frozenset(pairs[i][0] for i in before)))
     return tuple(out)
 
 
@@ -845,7 +841,7 @@ class _Shape:
     cards: tuple[int, ...]
     exact: bool
     outcomes: np.ndarray | None
-    order: tuple[tuple[int, list[int], tuple[Any, ...]], ...]
+    order: tuple[tuple[int, list[int], tuple[Any, ...], frozenset[str]], ...]
     seed_reads: np.ndarray | None
     vegf: int | None  # the position of a measured VEGF, when the engine reads vegf_elevated
     aggregates: tuple[tuple[str, tuple[str, ...], tuple[int, ...], int], ...]
