@@ -1356,17 +1356,20 @@ def _effect(
         return None
     weights = weights / total
     live = weights > 0
-    w_live = weights[live]
+    every = bool(live.all())
     # H(D | e, result), |change of P(POEMS)|, H(POEMS | e, result), each weighted over the
     # live outcomes (one gather; each row summed on its own, as a vector)
-    weighted = scores.stacked[:, take[live]] * w_live
+    if every:
+        weighted = scores.stacked[:, take] * weights
+    else:
+        weighted = scores.stacked[:, take[live]] * weights[live]
     h_after, abs_change, poems_after = (float(row.sum()) for row in weighted)
     settles_to: dict[str, float] = {}
     if verdict == INDETERMINATE and seed_codes is not None:
         after = seed_codes[plan.result_of]
         reached = []
         for code in (MET_CODE, NOT_MET_CODE):
-            hits = live & (after == code)
+            hits = after == code if every else live & (after == code)
             where = np.flatnonzero(hits)
             if len(where):
                 reached.append((int(where[0]), code, hits))
