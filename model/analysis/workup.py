@@ -1394,18 +1394,34 @@ def _effect(
     )
 
 
-def _score_rows(engine: CompiledEngine, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``engine.log_posterior_batch(rows)`` (as :func:`log_posterior_rows`), scoring each
-    distinct row once (a row's numbers do not depend on the rows scored with it:
-    ``tests/test_workup_fast.py``)."""
-    rows = np.ascontiguousarray(rows, dtype=np.int8)
-    packed = rows.view(np.dtype((np.void, rows.shape[1]))).reshape(-1)
-    _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
-    if len(first) == len(rows) or len(first) < 2:  # a batch of one row can differ in the
-        return log_posterior_rows(engine, rows)  # last bit (numpy sums a lone row otherwise)
-    log_post, log_ev = log_posterior_rows(engine, rows[first])
-    inverse = inverse.reshape(-1)
-    return log_post[inverse], log_ev[inverse]
+def _rows_to_score(codes: np.ndarray, plans: Sequence[_Plan]) -> tuple[np.ndarray, list[int]]:
+    """The evidence rows to score in one batch: every plan's results (``codes``), then the
+    joint outcomes of each enumerated plan, unless they are its results row for row (every
+    outcome reported, no aggregate or VEGF statement changed: the same codes, so the same
+    numbers); and where each plan's joint outcomes are among them.
+
+    A row's numbers do not depend on the rows scored with it in a batch of two or more
+    (``tests/test_workup_fast.py``); a lone row can differ in the last bit, so a batch is
+    never cut down to one row."""
+    blocks = [codes]
+    joint_rows = []
+    first, end = 0, len(codes)
+    skipped = False
+    for plan in plans:
+        if plan.joint is not None:
+            mine = codes[first : first + len(plan.results)]
+            if plan.results is plan.shape.outcomes and np.array_equal(plan.joint, mine):
+                joint_rows.append(first)
+                skipped = True
+            else:
+                joint_rows.append(end)
+                blocks.append(plan.joint)
+                end += len(plan.joint)
+        first += len(plan.results)
+    rows = np.concatenate(blocks) if len(blocks) > 1 else codes
+    if len(rows) == 1 and skipped:
+        rows = np.repeat(rows, 2, axis=0)
+    return rows, joint_rows
 
 
 @dataclass(frozen=True)
@@ -1480,12 +1496,13 @@ def workup(
     plans = [plan for *_, plan in offered if plan is not None]
     codes, seed_codes = _read_results(case, plans, engine, columns_ok)
     n_results = len(codes)
-    blocks = [codes, *(plan.joint for plan in plans if plan.joint is not None)]
+    rows, joint_rows = _rows_to_score(codes, plans)
     k = engine.query_states.index(POSITIVE)
     if plans:
-        all_log_post, all_log_ev = _score_rows(engine, np.concatenate(blocks))
+        all_log_post, all_log_ev = log_posterior_rows(engine, rows)
         scores = _ResultScores.of(all_log_post[:n_results], all_log_ev[:n_results], base_post, k)
-    first, first_seed, joint_row = 0, 0, n_results
+    first, first_seed = 0, 0
+    joint_at = iter(joint_rows)
     items: list[tuple[int, float, int, WorkupItem]] = []
     for order, test, mimic, open_ids, plan in offered:
         effect = None
@@ -1493,8 +1510,8 @@ def workup(
             take = first + plan.result_of
             log_joint = None
             if plan.joint is not None:
-                log_joint = all_log_ev[joint_row : joint_row + len(plan.outcomes)]
-                joint_row += len(plan.outcomes)
+                at = next(joint_at)
+                log_joint = all_log_ev[at : at + len(plan.outcomes)]
             plan_seed = None
             if plan.seed_reads is not None:
                 plan_seed = seed_codes[first_seed : first_seed + len(plan.seed_reads)]
