@@ -648,7 +648,10 @@ def _report_order(
     position = {f: i for i, (f, _) in enumerate(pairs)}
     out = []
     for j, (finding, node) in enumerate(pairs):
-        before = sorted(i for p in _partners(finding) if (i := position.get(p, j)) < j)
+        partners = _partners(finding)
+        if len(partners) == 1:  # only itself
+            continue
+        before = sorted(i for p in partners if (i := position.get(p, j)) < j)
         if before:
             radix = tuple(len(states[i]) + 1 for i in before)
             context = (finding, node, states[j], tuple(pairs[i] for i in before), radix)
@@ -903,12 +906,12 @@ def _state_layout(
     """The :class:`_Shape` fields :func:`_result_columns` writes a result's states with: for
     each finding a result states, ``-1`` (not reported) then the code of each node state
     among the finding's own states, one flat array."""
-    stated_at = [j for j, (f, _) in enumerate(pairs) if FINDINGS[f].kind not in _MEASURED_KINDS]
+    stated_at = [j for j, (f, _) in enumerate(pairs) if f not in _MEASURED]
     codes: list[int] = []
     offsets = []
     for j in stated_at:
         offsets.append(len(codes) + 1)
-        codes += [-1, *(FINDINGS[pairs[j][0]].states.index(s) for s in states[j])]
+        codes += _codes_of(pairs[j][0], states[j])
     state_codes = np.array(codes, dtype=np.int8)
     state_offsets = np.array(offsets, dtype=np.intp)
     state_codes.setflags(write=False)
@@ -922,7 +925,16 @@ def _state_layout(
     }
 
 
-_MEASURED_KINDS = frozenset({Kind.MEASUREMENT, Kind.NUMBER})
+_MEASURED = frozenset(
+    f for f, spec in FINDINGS.items() if spec.kind in (Kind.MEASUREMENT, Kind.NUMBER)
+)
+"""Findings a result gives as a value (a VEGF measurement, a percentage), not a state."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _codes_of(finding: str, states: tuple[str, ...]) -> tuple[int, ...]:
+    """``-1`` (not reported), then each node state's code among the finding's states."""
+    return (-1, *(FINDINGS[finding].states.index(s) for s in states))
 
 
 def _seed_reads(
