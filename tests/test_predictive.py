@@ -254,3 +254,23 @@ def test_singles_layout_is_read_from_the_engine() -> None:
                 np.testing.assert_array_equal(layout.steps[i], steps)
                 np.testing.assert_array_equal(layout.valid[i], np.arange(width) < cards[c])
             assert layout.ragged == (len({int(cards[c]) for c in cols}) > 1)
+
+
+def test_the_kept_core_distribution_is_the_evidence_row_s_own() -> None:
+    """The draws do not depend on which evidence was drawn for before (the last core
+    distribution is kept per engine): the same seed gives the same draws whether the
+    previous call had the same evidence, other evidence, or none."""
+    case, engine, base = _setup("early_workup_vegf_pending", "paraproteinemic_neuropathy")
+    other = engine.encode([evidence_for(FEW_FINDINGS)])[0]
+    test = next(t for t in w.load_catalogue().tests if t.id == "whole_body_ct")
+    columns = [engine.column[n] for _, n in w.open_findings(case, test, engine)]
+    predictive._LAST_CORE.clear()
+    fresh = sample_open(engine, base, columns, 64, np.random.default_rng(3))
+    again = sample_open(engine, base, columns, 64, np.random.default_rng(3))
+    sample_open(engine, other, columns, 64, np.random.default_rng(4))
+    after_other = sample_open(engine, base, columns, 64, np.random.default_rng(3))
+    np.testing.assert_array_equal(fresh, again)
+    np.testing.assert_array_equal(fresh, after_other)
+    assert not np.array_equal(
+        fresh, sample_open(engine, other, columns, 64, np.random.default_rng(3))
+    )

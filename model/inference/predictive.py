@@ -95,11 +95,9 @@ def sample_open(
         return out
     row = engine.check_codes(np.asarray(codes).reshape(1, -1))[0].copy()
     row[columns] = UNOBSERVED
-    groups = engine._offsets + (row.astype(np.int64) + 1) @ engine._stride_matrix
+    groups, cdf = _core_cdf(engine, row)
     log_tables = engine._log_tables
-    loglik = engine._log_prior + log_tables[groups].sum(axis=0)
-    top = loglik.max()
-    if not np.isfinite(top):  # impossible evidence: nothing to condition on
+    if cdf is None:  # impossible evidence: nothing to condition on
         return np.stack(
             [
                 np.minimum(
@@ -109,8 +107,6 @@ def sample_open(
             ],
             axis=1,
         )
-    cdf = np.exp(loglik - top).cumsum()
-    cdf /= cdf[-1]
     core = np.minimum(np.searchsorted(cdf, _stratified(rng, n), side="right"), len(cdf) - 1)
     cluster_of = _cluster_of(engine)
     units: dict[int, list[int]] = {}  # cluster -> positions in ``columns``
@@ -144,6 +140,32 @@ def sample_open(
                     engine, columns, js, groups, core, (cores, inverse), unit_uniform, out, rng
                 )
     return out
+
+
+def _core_cdf(engine: CompiledEngine, row: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The table groups' rows for the checked evidence ``row`` and the cumulative
+    P(core | evidence) (``None`` when the evidence is impossible). The last answer is kept
+    per engine: a patient's Monte Carlo tests usually leave the same evidence row."""
+    key = row.tobytes()
+    last = _LAST_CORE.get(engine)
+    if last is not None and last[0] == key:
+        return last[1], last[2]
+    groups = engine._offsets + (row.astype(np.int64) + 1) @ engine._stride_matrix
+    loglik = engine._log_prior + engine._log_tables[groups].sum(axis=0)
+    top = loglik.max()
+    cdf = None
+    if np.isfinite(top):
+        cdf = np.exp(loglik - top).cumsum()
+        cdf /= cdf[-1]
+        cdf.setflags(write=False)
+    groups.setflags(write=False)
+    _LAST_CORE[engine] = (key, groups, cdf)
+    return groups, cdf
+
+
+_LAST_CORE: weakref.WeakKeyDictionary[
+    CompiledEngine, tuple[bytes, np.ndarray, np.ndarray | None]
+] = weakref.WeakKeyDictionary()
 
 
 def _stratified(rng: np.random.Generator, n: int) -> np.ndarray:
