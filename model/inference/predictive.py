@@ -293,10 +293,12 @@ def _draw_cluster(
         n_patterns = len(states)
         rows = base + offsets
         cores, inverse = distinct_core  # each core state's cdf once
-        probs = np.exp(log_tables[rows[:, None], cores[None, :]] - log_tables[base, cores][None, :])
+        at_cores = log_tables.take(rows, axis=0).take(cores, axis=1)  # (patterns, cores)
+        probs = np.exp(at_cores - log_tables[base, cores][None, :])
         cdf = probs.cumsum(axis=0)
         cdf = np.where(cdf[-1:] > 0, cdf / cdf[-1:], 1.0)
-        chosen = np.minimum((cdf[:, inverse] <= uniform[None, :]).sum(axis=0), n_patterns - 1)
+        by_draw = np.ascontiguousarray(cdf.T)[inverse]  # each draw's core's cdf, a row each
+        chosen = np.minimum((by_draw <= uniform[:, None]).sum(axis=1), n_patterns - 1)
         out[:, list(positions)] = states[chosen]
         return
     current = np.full(len(core), base, dtype=np.int64)  # chain rule, node after node
