@@ -115,6 +115,7 @@ def sample_open(
     uniforms = _stratified_rows(rng, len(units), n)
     unit_uniform = {k: uniforms[i] for i, k in enumerate(units)}
     single = [js[0] for js in units.values() if len(js) == 1]
+    distinct_core = np.unique(core, return_inverse=True)  # each core state's numbers once
     # -inf - -inf (a core state the evidence rules out) and 0 / 0 are handled where they arise
     with np.errstate(divide="ignore", invalid="ignore"):
         if single:  # one node alone in its cluster: P(x | core) from its own column
@@ -123,21 +124,22 @@ def sample_open(
             rows = base[:, None] + layout.steps
             if layout.ragged:
                 rows = np.where(layout.valid, rows, base[:, None])
-            ratio = np.exp(log_tables[rows] - log_tables[base][:, None, :])  # (k, width, core)
-            ratio = np.where(np.isnan(ratio), 0.0, ratio)
+            cores, inverse = distinct_core  # the ratio at each core state drawn, once
+            at_cores = log_tables.take(rows.ravel(), axis=0).take(cores, axis=1)
+            own = log_tables.take(base, axis=0).take(cores, axis=1)
+            ratio = np.exp(at_cores.reshape(*rows.shape, len(cores)) - own[:, None, :])
+            ratio = np.where(np.isnan(ratio), 0.0, ratio)  # (k, width, distinct cores)
             if layout.ragged:
                 ratio = np.where(layout.valid[:, :, None], ratio, 0.0)
-            probs = ratio[:, :, core]  # (k, width, n)
+            probs = ratio[:, :, inverse]  # (k, width, n)
             unit_row = {k: i for i, k in enumerate(units)}
             u = uniforms[[unit_row[cluster_of[columns[j]]] for j in single]]
             chosen = _draw(probs, u)
             out[:, single] = chosen.T
-        joint = [js for js in units.values() if len(js) > 1]
-        if joint:
-            cores, inverse = np.unique(core, return_inverse=True)  # each core state's cdf once
-            for js in joint:
+        for js in units.values():
+            if len(js) > 1:
                 _draw_cluster(
-                    engine, columns, js, groups, core, (cores, inverse), unit_uniform, out, rng
+                    engine, columns, js, groups, core, distinct_core, unit_uniform, out, rng
                 )
     return out
 
