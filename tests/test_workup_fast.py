@@ -480,6 +480,9 @@ def test_result_columns_equal_parsing_each_result_as_text(case: Case) -> None:
     expected = rows_with(row_from_case(case), changes)
     assert parsed.n == expected.n == len(changes) > 50
     np.testing.assert_array_equal(parsed.flagged, expected.flagged)
+    for field in ("state", "entered", "numbers"):  # the same findings, made when looked at
+        assert set(getattr(parsed, field)) == set(getattr(expected, field)), field
+    assert parsed.state.get("not_a_finding") is None
     for name in expected.state:
         np.testing.assert_array_equal(parsed.state[name], expected.state[name], err_msg=name)
     for name in expected.entered:

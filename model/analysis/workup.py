@@ -60,7 +60,7 @@ from typing import Any, overload
 import numpy as np
 
 from model.case import CONSISTENCY_GROUPS, Case, consistency_partners
-from model.case_columns import CaseColumns, CodedColumn
+from model.case_columns import ENTERED, CaseColumns, CodedColumn
 from model.criteria import (
     INDETERMINATE,
     MET,
@@ -83,6 +83,7 @@ from model.vocabulary import (
     ABSENT,
     AGGREGATES,
     FINDINGS,
+    NUMBER_FINDINGS,
     PRESENT,
     SEXES,
     UNKNOWN,
@@ -1025,9 +1026,9 @@ def _result_columns(case: Case, blocks: Sequence[tuple[_Plan, np.ndarray]]) -> C
     written = list(dict.fromkeys(f for plan, _ in blocks for f in plan.shape.stated))
     index = {f: i for i, f in enumerate(written)}
     reported = np.full((len(written), n), -1, dtype=np.int8)  # a row per written finding
-    entered = _CaseColumn(n, lambda f: _state_code(f, case.entered(f)))
-    state = _CaseColumn(n, lambda f: _state_code(f, case.state(f)))
-    numbers = _CaseColumn(n, lambda f: _number_or_nan(case.number(f)), float)
+    entered = _CaseColumn(n, lambda f: _state_code(f, case.entered(f)), ENTERED)
+    state = _CaseColumn(n, lambda f: _state_code(f, case.state(f)), ENTERED)
+    numbers = _CaseColumn(n, lambda f: _number_or_nan(case.number(f)), NUMBER_FINDINGS, float)
     for f, i in index.items():
         entered[f] = state[f] = reported[i]  # views: nothing writes a column once made
     vegf = case.vegf
@@ -1097,16 +1098,44 @@ def _vegf_read(node: str, state: str) -> VegfMeasurement:
 
 
 class _CaseColumn(dict[str, np.ndarray]):
-    """One field of :class:`CaseColumns` (finding -> a value per row), each finding's column
-    made from the case's own value (``own(finding)``) when first read."""
+    """One field of :class:`CaseColumns` (finding -> a value per row, for every finding of
+    ``domain``), each finding's column made from the case's own value (``own(finding)``)
+    when first read; looking at the whole (iterating, ``len``, ``get``) makes them all."""
 
-    def __init__(self, n: int, own: Any, dtype: Any = np.int8) -> None:
+    def __init__(self, n: int, own: Any, domain: Sequence[str], dtype: Any = np.int8) -> None:
         super().__init__()
-        self.n, self.own, self.dtype = n, own, dtype
+        self.n, self.own, self.domain, self.dtype = n, own, domain, dtype
+        self.known = frozenset(domain)
 
     def __missing__(self, finding: str) -> np.ndarray:
+        if finding not in self.known:
+            raise KeyError(finding)
         column = self[finding] = np.full(self.n, self.own(finding), dtype=self.dtype)
         return column
+
+    def _whole(self) -> dict[str, np.ndarray]:
+        for finding in self.domain:
+            if finding not in self:
+                self.__missing__(finding)  # made and kept
+        return self
+
+    def get(self, finding: str, default: Any = None) -> Any:
+        return self[finding] if finding in self.known else default
+
+    def __iter__(self) -> Iterator[str]:
+        return dict.__iter__(self._whole())
+
+    def __len__(self) -> int:
+        return dict.__len__(self._whole())
+
+    def keys(self) -> Any:
+        return dict.keys(self._whole())
+
+    def values(self) -> Any:
+        return dict.values(self._whole())
+
+    def items(self) -> Any:
+        return dict.items(self._whole())
 
 
 def _state_code(finding: str, state: Any) -> int:
