@@ -207,7 +207,11 @@ def agreement_text(
     named when the two answers disagree; ``interval`` (the credible interval) sets how many
     digits P(POEMS) is written with (:func:`model.formatting.probability`).
     """
-    text = _agreement(result, posterior, prior, interval)
+    return _with_drivers(_agreement(result, posterior, prior, interval), drivers)
+
+
+def _with_drivers(text: str, drivers: tuple[list[str], list[str]] | None) -> str:
+    """The agreement text with the strongest findings named, unless the answers agree."""
     if drivers is not None and not text.startswith("Agree"):
         up, down = drivers
         if up:
@@ -333,6 +337,7 @@ def assess(
     priors: Priors | None = None,
     analyses: bool = True,
     sensitivity: bool = True,
+    plan: bool = True,
     engine: str = "compiled",
 ) -> Assessment:
     """Assess a case: exact posterior, every rule set, how they compare, and why.
@@ -345,6 +350,8 @@ def assess(
     analyses : also compute contributions, next-best tests, the 90 % credible interval
         (2,000 parameter draws) and the one-way sensitivity (:mod:`model.analysis`).
     sensitivity : with ``analyses``, also the one-way sensitivity (False skips it).
+    plan : with ``analyses``, also the work-up (False skips it; the benchmark times the
+        assessment with and without it).
     engine : ``"compiled"`` (default; agrees with pgmpy to 1e-9, see
         ``tests/test_compiled_real_network.py``) or ``"pgmpy"`` (variable elimination, the
         reference).
@@ -390,7 +397,9 @@ def assess(
             "next_tests": settle(
                 analysis.next_tests(compiled, evidence, candidates), criteria[DEFAULT_RULE_SET]
             ),
-            "workup": workup(case, compiled, evidence, criteria[DEFAULT_RULE_SET]),
+            "workup": (
+                workup(case, compiled, evidence, criteria[DEFAULT_RULE_SET]) if plan else None
+            ),
             "credible_interval": analysis.credible_interval(priors, chosen, evidence),
             "sensitivity": (
                 analysis.sensitivity(priors, chosen, evidence) if sensitivity else None
@@ -398,10 +407,10 @@ def assess(
         }
     ci = extra.get("credible_interval")
     bounds = None if ci is None else (float(ci.low), float(ci.high))
-    drivers = None
-    if chain is not None and _agreement(criteria[DEFAULT_RULE_SET], post, base)[:5] != "Agree":
-        drivers = strongest_findings(chain)  # named only when the answers do not agree
-    agreement = agreement_text(criteria[DEFAULT_RULE_SET], post, base, drivers, bounds)
+    agreement = _agreement(criteria[DEFAULT_RULE_SET], post, base, bounds)
+    if chain is not None and not agreement.startswith("Agree"):
+        # the strongest findings are named only when the answers do not agree
+        agreement = _with_drivers(agreement, strongest_findings(chain))
     return Assessment(
         case=case,
         setting=chosen,

@@ -92,6 +92,36 @@ def consistency_partners(finding_id: str) -> frozenset[str]:
     return frozenset().union(*(g for g in CONSISTENCY_GROUPS if finding_id in g), {finding_id})
 
 
+_PARTNERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {fid: tuple(sorted(consistency_partners(fid) - {fid})) for fid in FINDINGS}
+)
+"""Each finding's consistency partners, itself left out (for :meth:`Case.with_state`)."""
+_AGGREGATES_OVER: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        fid: tuple(a for a, parts in AGGREGATES.items() if fid in parts and a != "vegf_elevated")
+        for fid in FINDINGS
+    }
+)
+"""The aggregates derived from each finding (``vegf_elevated`` is never derived)."""
+_STATED_KINDS = (Kind.BINARY, Kind.AGGREGATE)
+_ENTERED_STATES: tuple[str, ...] = tuple(
+    fid for fid, spec in FINDINGS.items() if spec.kind in (Kind.BINARY, Kind.CATEGORY)
+)
+"""Findings whose state is what was entered (unless a measurement decides it)."""
+_STATED_IN_RULES = frozenset(
+    {
+        *AGGREGATES,
+        "thrombocytosis",
+        "polycythemia",
+        "anemia",
+        "sclerotic_lesion_size_cm",
+        "monoclonal_protein",
+    }
+)
+"""What :meth:`Case._check_consistency` needs entered before any of its rules can refuse a
+case (an aggregate, a state against its measurement, a lesion size, the M-protein)."""
+
+
 @dataclass(frozen=True)
 class Case:
     """A validated case. Build one with :meth:`from_dict`, :meth:`from_json` or :meth:`load`.
@@ -231,8 +261,38 @@ class Case:
         for key, value in findings.items():
             merged[key] = _check_finding(key, value)
         case = Case(MappingProxyType(merged), self.id, self.age, self.sex, self.setting)
+        if "vegf" not in findings and "vegf" in self.__dict__:
+            case.__dict__["vegf"] = self.__dict__["vegf"]  # the same entered value, read once
         case._check_consistency()
         return case
+
+    def accepts(self, finding_id: str, state: str) -> bool:
+        """Whether :meth:`with_finding` accepts ``finding_id`` set to ``state`` (no error).
+
+        Immediate for a binary finding or aggregate not entered when no finding sharing a
+        consistency rule with it is entered (:data:`CONSISTENCY_GROUPS`: no rule can then
+        reach it, and this case passed them all); otherwise :meth:`with_finding` decides.
+        """
+        spec = FINDINGS.get(finding_id)
+        if (
+            spec is not None
+            and spec.kind in _STATED_KINDS
+            and state in spec.states
+            and self.entered(finding_id) is None
+        ):
+            entered = self.findings
+            if not any(p in entered and entered[p] != UNKNOWN for p in _PARTNERS[finding_id]):
+                return True
+        try:
+            self.with_finding(finding_id, state)
+        except CaseError:
+            return False
+        return True
+
+    def supposing(self, finding_id: str, state: str) -> Supposed:
+        """How this case reads with one more binary finding or aggregate entered
+        (:class:`Supposed`); whether the case accepts it is :meth:`accepts`."""
+        return Supposed(self, finding_id, state)
 
     def with_fields(self, **fields: Any) -> Case:
         """A new case with case-level fields changed (id, age, sex, setting)."""
@@ -280,10 +340,11 @@ class Case:
     @cached_property
     def _derived(self) -> Mapping[str, str | None]:
         """Tri-state of every binary, category and aggregate finding."""
+        findings = self.findings
         states: dict[str, str | None] = {}
-        for fid, spec in FINDINGS.items():
-            if spec.kind in (Kind.BINARY, Kind.CATEGORY):
-                states[fid] = self.entered(fid)
+        for fid in _ENTERED_STATES:
+            value = findings.get(fid)
+            states[fid] = None if value == UNKNOWN else value  # self.entered(fid)
         platelets = self.number("platelets")
         if platelets is not None and states["thrombocytosis"] is None:
             states["thrombocytosis"] = m.thrombocytosis_from_platelets(platelets)
@@ -315,11 +376,15 @@ class Case:
         hematocrit, and each aggregate from its parts (present if any part is present,
         absent if every part is absent).
         """
+        try:
+            return self._derived[finding_id]
+        except KeyError:
+            pass
         if finding_id not in FINDINGS:
             raise CaseError(
                 "finding id", finding_id, "a vocabulary id", suggest(finding_id, FINDINGS)
             )
-        return self._derived.get(finding_id)
+        return None  # a number or a measurement: no state of its own
 
     def assessed(self) -> tuple[str, ...]:
         """Ids of the findings entered (not ``unknown``), in entry order."""
@@ -328,9 +393,13 @@ class Case:
     # ------------------------------------------------------------------ consistency
     def _check_consistency(self) -> None:
         _ = self.vegf  # validates the measurement
+        given = {k: v for k, v in self.findings.items() if v != UNKNOWN}  # self.entered
+        if given.keys().isdisjoint(_STATED_IN_RULES):
+            return  # every rule below needs one of these entered
         for agg, parts in AGGREGATES.items():
+            stated = given.get(agg)
             if (
-                self.entered(agg) == PRESENT
+                stated == PRESENT
                 and _measured_parts(parts) == ()
                 and all(self._part_state(p) == ABSENT for p in parts)
             ):
@@ -340,7 +409,7 @@ class Case:
                     "consistent with its parts (" + ", ".join(parts) + " are all absent)",
                     f"Set the part that is present, or set {agg!r} to 'absent'.",
                 )
-            if self.entered(agg) != ABSENT:
+            if stated != ABSENT:
                 continue
             for part in parts:
                 if part != "vegf" and self._part_state(part) == PRESENT:
@@ -351,18 +420,18 @@ class Case:
                         f"An aggregate cannot be absent while {part!r} is present: set {agg!r} "
                         f"to 'present', or correct {part!r}.",
                     )
-        self._check_measured_vs_stated()
-        lesion_size = self.entered("sclerotic_lesion_size_cm")
-        if lesion_size is not None and self.entered("sclerotic_bone_lesion") == ABSENT:
+        self._check_measured_vs_stated(given)
+        lesion_size = given.get("sclerotic_lesion_size_cm")
+        if lesion_size is not None and given.get("sclerotic_bone_lesion") == ABSENT:
             raise CaseError(
                 "findings.sclerotic_lesion_size_cm",
                 lesion_size,
                 "given only when 'sclerotic_bone_lesion' is present",
                 "Remove the size, or set 'sclerotic_bone_lesion' to 'present'.",
             )
-        if self.entered("monoclonal_protein") == ABSENT:
+        if given.get("monoclonal_protein") == ABSENT:
             for typed in ("light_chain", "heavy_chain"):
-                value = self.entered(typed)
+                value = given.get(typed)
                 if value is not None and not (typed == "heavy_chain" and value == "none"):
                     raise CaseError(
                         f"findings.{typed}",
@@ -380,9 +449,11 @@ class Case:
             return m.thrombocytosis_from_platelets(float(self.number("platelets") or 0.0))
         return None
 
-    def _check_measured_vs_stated(self) -> None:
-        platelets = self.number("platelets")
-        stated = self.entered("thrombocytosis")
+    def _check_measured_vs_stated(self, given: Mapping[str, Any]) -> None:
+        """Stated states against the measured values (``given``: the entered findings); a
+        measurement is read only when the state it decides is stated."""
+        stated = given.get("thrombocytosis")
+        platelets = None if stated is None else self.number("platelets")
         if platelets is not None and stated is not None:
             implied = m.thrombocytosis_from_platelets(platelets)
             if implied != stated:
@@ -393,20 +464,24 @@ class Case:
                     f"(threshold > {m.THROMBOCYTOSIS_PLATELETS.value:g})",
                     "Correct one of 'platelets' or 'thrombocytosis', or give only one of them.",
                 )
-        hb, hct = self.number("hemoglobin"), self.number("hematocrit")
-        for name, measured in (
-            ("polycythemia", m.polycythemia_from_blood(hb, hct, self.sex)),
-            ("anemia", m.anemia_from_hemoglobin(hb, self.sex)),
-        ):
-            stated = self.entered(name)
-            if stated is not None and measured is not None and stated != measured:
+        for name in ("polycythemia", "anemia"):
+            stated = given.get(name)
+            if stated is None:
+                continue
+            hb, hct = self.number("hemoglobin"), self.number("hematocrit")
+            measured = (
+                m.polycythemia_from_blood(hb, hct, self.sex)
+                if name == "polycythemia"
+                else m.anemia_from_hemoglobin(hb, self.sex)
+            )
+            if measured is not None and stated != measured:
                 raise CaseError(
                     f"findings.{name}",
                     stated,
                     f"{measured!r} as implied by the hemoglobin/hematocrit (WHO thresholds)",
                     f"Correct one of them, or leave {name!r} out and let the values decide.",
                 )
-        vegf, elevated = self.vegf, self.entered("vegf_elevated")
+        vegf, elevated = self.vegf, given.get("vegf_elevated")
         if vegf is not None and elevated is not None:
             ratio = vegf.multiple_of_uln
             if (elevated == PRESENT and ratio <= m.VEGF_NOT_ELEVATED_AT_MOST_ULN_MULTIPLE) or (
@@ -418,6 +493,67 @@ class Case:
                     f"consistent with the measured VEGF ({vegf.describe()})",
                     "Remove 'vegf_elevated' and let the measured value decide, or fix the value.",
                 )
+
+
+class Supposed:
+    """A case as it reads with one more binary finding or aggregate entered, without making
+    that case: :meth:`state`, :meth:`entered`, :meth:`number` and :attr:`vegf` answer as
+    ``case.with_finding(finding_id, state)`` would (the finding itself, the aggregates
+    derived from it as :attr:`Case._derived` derives them, everything else this case's).
+    For analyses that read many one-finding-away variants (the criteria's "what would
+    decide it"); it is read-only and not checked for consistency (:meth:`Case.accepts`).
+    ``tests/test_case_supposing.py`` compares it with :meth:`Case.with_finding`.
+    """
+
+    __slots__ = ("_aggregates", "_case", "_finding", "_state")
+
+    def __init__(self, case: Case, finding_id: str, state: str) -> None:
+        spec = FINDINGS.get(finding_id)
+        if spec is None or spec.kind not in _STATED_KINDS or state not in spec.states:
+            raise CaseError(
+                "supposed finding",
+                f"{finding_id}={state}",
+                "a binary finding or aggregate and one of its states",
+                suggest(str(finding_id), FINDINGS),
+            )
+        if case.entered(finding_id) is not None:
+            raise CaseError(
+                f"findings.{finding_id}",
+                case.entered(finding_id),
+                "not entered (a supposed finding adds one; it does not replace one)",
+                "Use Case.with_finding to change an entered finding.",
+            )
+        self._case = case
+        self._finding = finding_id
+        self._state = state
+        aggregates: dict[str, str | None] = {}
+        for agg in _AGGREGATES_OVER[finding_id]:
+            if case.entered(agg) is None:
+                parts = [state if p == finding_id else case.state(p) for p in AGGREGATES[agg]]
+                if PRESENT in parts:
+                    aggregates[agg] = PRESENT
+                elif all(p == ABSENT for p in parts):
+                    aggregates[agg] = ABSENT
+                else:
+                    aggregates[agg] = None
+        self._aggregates = aggregates
+
+    @property
+    def vegf(self) -> m.VegfMeasurement | None:
+        return self._case.vegf
+
+    def entered(self, finding_id: str) -> Any:
+        return self._state if finding_id == self._finding else self._case.entered(finding_id)
+
+    def state(self, finding_id: str) -> str | None:
+        if finding_id == self._finding:
+            return self._state
+        if finding_id in self._aggregates:
+            return self._aggregates[finding_id]
+        return self._case.state(finding_id)
+
+    def number(self, finding_id: str) -> float | None:
+        return self._case.number(finding_id)
 
 
 def _measured_parts(parts: tuple[str, ...]) -> tuple[str, ...]:

@@ -26,8 +26,14 @@ from pgmpy.inference import VariableElimination
 from pgmpy.models import DiscreteBayesianNetwork
 
 from model.exceptions import InputError
-from model.inference.compiled import NUMBA_MIN_CASES, CompiledEngine, ImpossibleEvidenceError
+from model.inference.compiled import (
+    NUMBA_MIN_CASES,
+    RECENT_POSTERIORS,
+    CompiledEngine,
+    ImpossibleEvidenceError,
+)
 from model.inference.compiled_structure import _maximal_scopes
+from model.inference.engine import default_priors, engine_for
 
 
 @pytest.mark.slow
@@ -357,3 +363,79 @@ def test_posterior_under_extreme_and_impossible_rows_take_the_log_domain() -> No
     impossible["f0"] = np.stack([tables["f0"][0], [[0.0, 0.0], [1.0, 1.0]], tables["f0"][2]])
     with pytest.raises(ImpossibleEvidenceError, match="1 of 3 table sets"):
         engine.posterior_under(impossible, evidence)
+
+
+def test_log_posterior_batch_keeps_the_reference_arithmetic() -> None:
+    """The table rows come from a floating-point product, a few cases gather their rows at
+    once, and each query state's core states are summed as one block: the numbers equal, bit
+    for bit, the integer product, the group-by-group additions and the masked sums
+    (pairwise for one row, left to right for several) the engine used before."""
+    engine = engine_for(default_priors(), "neuropathy_clinic")
+    rng = np.random.default_rng(3)
+    cards = np.array([len(engine.states[n]) for n in engine.observable])
+    for n in (1, 1, 1, 2, 3, 7, 8, 9, 64):
+        codes = (rng.integers(-1, cards, size=(n, len(cards)))).astype(np.int8)
+        codes[:, rng.random(len(cards)) < 0.7] = -1
+        arr = engine.check_codes(codes)
+        idx = engine._offsets[None, :] + (arr.astype(np.int64) + 1) @ engine._stride_matrix
+        assert np.array_equal(engine._group_rows(arr), idx)
+        loglik = engine._log_tables.take(idx[:, 0], axis=0)
+        for g in range(1, idx.shape[1]):
+            loglik += engine._log_tables.take(idx[:, g], axis=0)
+        loglik = engine._log_prior[None, :] + loglik
+        assert np.array_equal(engine._log_likelihood(arr), loglik)
+        top = loglik.max(axis=1, keepdims=True)
+        finite_top = np.where(np.isfinite(top), top, 0.0)
+        weights = np.exp(loglik - finite_top)
+        n_query = len(engine.query_states)
+        to_query = np.repeat(np.arange(n_query), engine.n_core // n_query)
+        masks = [to_query == q for q in range(n_query)]
+        per_query = np.stack([weights[:, m].sum(axis=1) for m in masks], axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_evidence = np.log(per_query.sum(axis=1)) + finite_top[:, 0]
+            log_post = np.log(per_query) + finite_top - log_evidence[:, None]
+        got_post, got_evidence = engine.log_posterior_batch(codes)
+        finite = np.isfinite(top[:, 0])
+        assert np.array_equal(got_post[finite], log_post[finite])
+        assert np.array_equal(got_evidence[finite], log_evidence[finite])
+
+
+def test_remembered_posteriors_equal_fresh_ones_and_stay_few() -> None:
+    """``posterior`` remembers its last answers: the same numbers as a fresh engine's, a
+    returned dict can be changed without touching them, and at most RECENT_POSTERIORS are
+    kept however many patients are seen."""
+    engine = engine_for(default_priors(), "neuropathy_clinic")
+    fresh = engine.with_tables({})
+    evidence = {"polyneuropathy": "present", "sclerotic_bone_lesion": "present"}
+    first = engine.posterior(evidence)
+    first["poems"] = -1.0
+    again = engine.posterior(evidence)
+    assert again == fresh.posterior(evidence)
+    assert again["poems"] != -1.0
+    for state in ("present", "absent"):
+        for node in engine.observable[3:40]:
+            if state in engine.states[node]:
+                engine.posterior({**evidence, node: state})
+    assert 0 < len(engine._recent) <= RECENT_POSTERIORS
+
+
+def test_check_codes_fills_implied_evidence_on_a_copy() -> None:
+    """Implied evidence (the setting's defining findings) fills only the unobserved cells of
+    its columns, in a new array: the caller's codes are left as they were."""
+    engine = engine_for(default_priors(), "paraproteinemic_neuropathy")
+    assert engine.implied
+    codes = np.full((3, len(engine.observable)), -1, dtype=np.int8)
+    first = next(iter(engine.implied))
+    column = engine.column[first]
+    codes[1, column] = 1 - engine.states[first].index(engine.implied[first])
+    given = codes.copy()
+    checked = engine.check_codes(codes)
+    assert np.array_equal(codes, given)
+    for node, state in engine.implied.items():
+        filled = checked[:, engine.column[node]]
+        expected = np.full(3, engine.states[node].index(state))
+        if node == first:
+            expected[1] = codes[1, column]
+        assert np.array_equal(filled, expected)
+    others = [j for j in range(codes.shape[1]) if engine.observable[j] not in engine.implied]
+    assert np.array_equal(checked[:, others], codes[:, others])

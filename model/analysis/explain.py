@@ -32,6 +32,7 @@ Both are exact: every (finding, outcome) pair is one row of a single batch call.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -39,7 +40,7 @@ from types import MappingProxyType
 import numpy as np
 
 from model.constants import POEMS as POSITIVE
-from model.inference.compiled import CompiledEngine, ImpossibleEvidenceError
+from model.inference.compiled import UNOBSERVED, CompiledEngine, ImpossibleEvidenceError
 from model.network.structure import CONTEXT_NODES, LESION_SIZE
 from model.vocabulary import FINDINGS, PRESENT, label
 
@@ -120,15 +121,16 @@ class Contributions:
         }
 
 
-def _log_odds(engine: CompiledEngine, codes: np.ndarray, positive: str) -> np.ndarray:
-    log_post, _ = engine.log_posterior_batch(codes)
+def _log_odds_of(engine: CompiledEngine, log_post: np.ndarray, positive: str) -> np.ndarray:
+    """log-odds of ``positive`` from log posteriors (one row per case)."""
     k = engine.query_states.index(positive)
-    others = np.delete(log_post, k, axis=1)
+    # the other states' columns, C-ordered as np.delete makes them (the sums below follow
+    # the memory order)
+    others = np.concatenate((log_post[:, :k], log_post[:, k + 1 :]), axis=1)
     top = others.max(axis=1)
     finite = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         log_rest = np.log(np.exp(others - finite[:, None]).sum(axis=1)) + finite
-    with np.errstate(invalid="ignore"):
         return np.asarray(log_post[:, k] - log_rest)
 
 
@@ -137,14 +139,19 @@ def contributions(
 ) -> Contributions:
     """Each observed finding's contribution to the log-odds of ``positive`` (module doc)."""
     nodes = sorted(evidence, key=_order_key)
-    rows = [{n: evidence[n] for n in nodes[:k]} for k in range(len(nodes) + 1)]
-    codes = engine.encode(rows)
-    _, log_evidence = engine.log_posterior_batch(codes[-1:])
-    if not np.isfinite(log_evidence[0]):
+    full = engine.encode([evidence])[0]
+    # row k: the first k findings of the chain (the others unobserved)
+    column = engine.column
+    order = np.array([column[n] for n in nodes], dtype=np.int64)
+    codes = np.full((len(nodes) + 1, len(full)), full.dtype.type(UNOBSERVED), dtype=full.dtype)
+    for k in range(1, len(nodes) + 1):
+        codes[k:, order[k - 1]] = full[order[k - 1]]
+    log_post, log_evidence = engine.log_posterior_batch(codes)
+    if not np.isfinite(log_evidence[-1]):
         raise ImpossibleEvidenceError(
             f"evidence has probability zero under the network: {dict(evidence)}."
         )
-    chain = _log_odds(engine, codes, positive)
+    chain = _log_odds_of(engine, log_post, positive)
     items = []
     for k, node in enumerate(nodes, start=1):
         before, after = chain[k - 1], chain[k]
@@ -212,6 +219,12 @@ def _line_sums(
     return np.asarray(matrix.sum(axis=1))
 
 
+@functools.lru_cache(maxsize=256)
+def _present_at(states: tuple[str, ...]) -> int | None:
+    """Where ``"present"`` is among a node's states (``None`` if it is not one)."""
+    return states.index(PRESENT) if PRESENT in states else None
+
+
 NOT_TESTS: tuple[str, ...] = (*CONTEXT_NODES, LESION_SIZE)
 """Nodes that are context (age, sex, the imaging used) or a detail of another finding (the
 size of a lesion), not tests to order."""
@@ -244,7 +257,8 @@ def next_tests(
     k = engine.query_states.index(positive)
     if not candidates:
         return ()
-    columns = [engine.column[node] for node in candidates]
+    column = engine.column
+    columns = [column[node] for node in candidates]
     widths = np.array([len(engine.states[node]) for node in candidates], dtype=np.int64)
     starts = np.cumsum(widths) - widths
     # every (candidate, state) pair is one row: the evidence with that node set to that state
@@ -263,20 +277,22 @@ def next_tests(
     h_after = _line_sums(p_x * _entropy_bits(post), padded, len(candidates), widths)
     change = _line_sums(p_x * np.abs(post[:, k] - base_post[k]), padded, len(candidates), widths)
     p_list, poems_list = p_x.tolist(), post[:, k].tolist()
+    h_list, change_list, start_list = h_after.tolist(), change.tolist(), starts.tolist()
     out = []
     for i, node in enumerate(candidates):
-        a = int(starts[i])
+        a = start_list[i]
         states = engine.states[node]
         p_node = p_list[a : a + len(states)]
+        present = _present_at(states)
         out.append(
             NextTest(
-                finding=finding_of(node),
-                node=node,
-                expected_entropy_reduction_bits=max(h_now - float(h_after[i]), 0.0),
-                expected_abs_change_poems=float(change[i]),
-                p_present=p_node[states.index(PRESENT)] if PRESENT in states else None,
-                p_outcome=MappingProxyType(dict(zip(states, p_node, strict=True))),
-                p_poems_if=MappingProxyType(
+                finding_of(node),
+                node,
+                max(h_now - h_list[i], 0.0),
+                change_list[i],
+                None if present is None else p_node[present],
+                MappingProxyType(dict(zip(states, p_node, strict=True))),
+                MappingProxyType(
                     {s: poems_list[a + j] for j, s in enumerate(states) if p_node[j] > 0}
                 ),
             )

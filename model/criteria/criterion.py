@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from model.case import Case
 from model.criteria.results import INDETERMINATE, MET, NOT_MET
 from model.criteria.rulesets import CriterionDef, VegfScale
+from model.measurements import VegfMeasurement
 from model.vocabulary import ABSENT, AGGREGATES, FINDINGS, PRESENT, Criterion, Kind
+
+
+class Findings(Protocol):
+    """What a criterion reads of a case: a :class:`~model.case.Case`, or a
+    :class:`~model.case.Supposed` one-finding-away reading of one."""
+
+    @property
+    def vegf(self) -> VegfMeasurement | None: ...
+
+    def state(self, finding_id: str) -> str | None: ...
+
+    def entered(self, finding_id: str) -> Any: ...
+
+    def number(self, finding_id: str) -> float | None: ...
 
 
 @dataclass(frozen=True)
@@ -27,7 +42,7 @@ def _from_state(state: str | None, finding_id: str) -> _Outcome:
     return _Outcome(INDETERMINATE, (), f"{finding_id} not assessed")
 
 
-def _any_of(case: Case, aggregate: str, parts: tuple[str, ...]) -> _Outcome:
+def _any_of(case: Findings, aggregate: str, parts: tuple[str, ...]) -> _Outcome:
     """Any of ``parts`` (the items the rule set lists), or the aggregate as the user states it.
 
     Parts of the vocabulary's aggregate that the rule set does not list are never read. A
@@ -48,7 +63,7 @@ def _any_of(case: Case, aggregate: str, parts: tuple[str, ...]) -> _Outcome:
     return _Outcome(INDETERMINATE, (), f"none present; not assessed: {', '.join(missing)}")
 
 
-def _pcd(case: Case, crit: CriterionDef) -> _Outcome:
+def _pcd(case: Findings, crit: CriterionDef) -> _Outcome:
     by: list[str] = []
     if case.state("monoclonal_protein") == PRESENT:
         by.append("monoclonal_protein")
@@ -65,7 +80,7 @@ def _pcd(case: Case, crit: CriterionDef) -> _Outcome:
     return _from_state(case.state("monoclonal_protein"), "monoclonal_protein")
 
 
-def _lesion(case: Case, crit: CriterionDef) -> _Outcome:
+def _lesion(case: Findings, crit: CriterionDef) -> _Outcome:
     state = case.state("sclerotic_bone_lesion")
     size = case.number("sclerotic_lesion_size_cm")
     if state is None and size is not None:
@@ -96,7 +111,7 @@ def _lesion(case: Case, crit: CriterionDef) -> _Outcome:
     )
 
 
-def _vegf(case: Case, crit: CriterionDef) -> _Outcome:
+def _vegf(case: Findings, crit: CriterionDef) -> _Outcome:
     stated = case.entered("vegf_elevated")
     measured = case.vegf
     if stated is not None:
@@ -143,7 +158,7 @@ def _vegf(case: Case, crit: CriterionDef) -> _Outcome:
     return _Outcome(NOT_MET, (), shown, flags)
 
 
-def _blood(case: Case) -> _Outcome:
+def _blood(case: Findings) -> _Outcome:
     by: list[str] = []
     states = []
     for name, sources in (
@@ -164,7 +179,7 @@ def _blood(case: Case) -> _Outcome:
     return _Outcome(INDETERMINATE, (), "thrombocytosis or polycythemia not assessed")
 
 
-def _endocrine(case: Case, crit: CriterionDef) -> _Outcome:
+def _endocrine(case: Findings, crit: CriterionDef) -> _Outcome:
     outcome = _any_of(case, crit.findings[0], crit.findings[1:])
     alone = [
         f
@@ -180,7 +195,7 @@ def _endocrine(case: Case, crit: CriterionDef) -> _Outcome:
     return outcome
 
 
-def evaluate_criterion(case: Case, crit: CriterionDef) -> _Outcome:
+def evaluate_criterion(case: Findings, crit: CriterionDef) -> _Outcome:
     """Status of one criterion definition on a case."""
     concept = crit.concept
     if concept is Criterion.MONOCLONAL_PCD:

@@ -52,7 +52,7 @@ from model.criteria.results import (
     CriterionResult,
 )
 from model.criteria.rulesets import DEFAULT_RULE_SET, RULE_SETS, RuleSet, resolve_rule_set
-from model.criteria.verdict import _candidates, _could_change_with, _verdict
+from model.criteria.verdict import OneAway, _candidates, _could_change_with, _verdict
 
 __all__ = [
     "FLAG_TEXT",
@@ -89,8 +89,12 @@ def evaluate(case: Case, rule_set: str | RuleSet = DEFAULT_RULE_SET) -> Criteria
         Verdict, per-criterion trace, what would decide an indeterminate verdict, flags and
         explanation.
     """
-    rules = resolve_rule_set(rule_set)
-    verdict, trace = _verdict(case, rules)
+    return _evaluate(case, resolve_rule_set(rule_set), OneAway(case))
+
+
+def _evaluate(case: Case, rules: RuleSet, away: OneAway) -> CriteriaResult:
+    """:func:`evaluate`, with the one-finding-away variants shared through ``away``."""
+    verdict, trace = _verdict(case, rules, away)
     results = tuple(
         CriterionResult(crit.id, crit.label, role.value, o.status, o.satisfied_by, o.note)
         for role, crit, o in trace
@@ -103,7 +107,7 @@ def evaluate(case: Case, rule_set: str | RuleSet = DEFAULT_RULE_SET) -> Criteria
     for _, _, outcome in trace:
         for flag in outcome.flags:
             flags.setdefault(flag, None)
-    changes = _could_change_with(case, rules, trace) if verdict == INDETERMINATE else ()
+    changes = _could_change_with(case, rules, trace, away) if verdict == INDETERMINATE else ()
     explanation = _explain(case, rules, verdict, results, changes, tuple(flags))
     return CriteriaResult(
         rules.id, rules.title, rules.citation, verdict, results, changes, tuple(flags), explanation
@@ -118,7 +122,8 @@ def verdict(case: Case, rule_set: str | RuleSet = DEFAULT_RULE_SET) -> str:
 
 def evaluate_all(case: Case) -> dict[str, CriteriaResult]:
     """Every rule set's result, keyed by rule-set id, default first."""
-    return {rule_id: evaluate(case, rule_id) for rule_id in RULE_SETS}
+    away = OneAway(case)  # the rule sets share the variants they try
+    return {rule_id: _evaluate(case, rules, away) for rule_id, rules in RULE_SETS.items()}
 
 
 def criteria_json(case: Case, rule_sets: tuple[str, ...] | None = None) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from model.case import Case
 from model.criteria.flags import FLAG_TEXT
 from model.criteria.results import INDETERMINATE, MET, CriterionResult
@@ -35,7 +37,7 @@ def _explain(
             text += f"; not yet decided: {', '.join(open_)}"
         lines.append(text + ".")
     for result in results:
-        if result.id == Criterion.ENDOCRINOPATHY and "does not count" in result.note:
+        if result.id == _ENDOCRINOPATHY and "does not count" in result.note:
             lines.append(f"Endocrinopathy: {result.note}.")
     lines += [FLAG_TEXT[f] for f in flags]
     if case.state("castleman_disease") == PRESENT and case.state("monoclonal_protein") is None:
@@ -57,17 +59,25 @@ def _explain(
             )
         else:
             lines.append("No single unassessed finding decides it; several are needed.")
-    ignored = [f for f in rules.not_scored if _is_entered_or_present(case, f)]
+    ignored = [
+        f
+        for f, valued in _kinds(rules.not_scored)
+        if (case.entered(f) is not None if valued else case.state(f) == PRESENT)
+    ]
     if ignored:
         lines.append(f"Entered but not scored by this rule set: {', '.join(ignored)}.")
     return tuple(lines)
 
 
+_ENDOCRINOPATHY = str(Criterion.ENDOCRINOPATHY)
+
+
+@functools.lru_cache(maxsize=64)
+def _kinds(findings: tuple[str, ...]) -> tuple[tuple[str, bool], ...]:
+    """Each finding with whether it is a value (a number or a measurement, listed when
+    entered) rather than a state (listed when present)."""
+    return tuple((f, FINDINGS[f].kind in (Kind.NUMBER, Kind.MEASUREMENT)) for f in findings)
+
+
 def _words(status: str) -> str:
     return status.replace("_", " ")
-
-
-def _is_entered_or_present(case: Case, finding_id: str) -> bool:
-    if FINDINGS[finding_id].kind in (Kind.NUMBER, Kind.MEASUREMENT):
-        return case.entered(finding_id) is not None
-    return case.state(finding_id) == PRESENT

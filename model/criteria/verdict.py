@@ -3,13 +3,15 @@ decide an open verdict."""
 
 from __future__ import annotations
 
-from model.case import Case
+from model.case import Case, Supposed
 from model.criteria.criterion import _Outcome, evaluate_criterion
 from model.criteria.results import INCONSISTENT, INDETERMINATE, MET, NOT_MET
 from model.criteria.rulesets import CriterionDef, Role, RuleSet
-from model.criteria.vectorised import verdicts_if_set
-from model.exceptions import CaseError
+from model.criteria.vectorised import _rule_of
 from model.vocabulary import ABSENT, FINDINGS, PRESENT, Kind
+
+_STATED = frozenset(f for f, spec in FINDINGS.items() if spec.kind in (Kind.BINARY, Kind.AGGREGATE))
+"""Findings with a present/absent state of their own (the candidates' kinds)."""
 
 
 def _group_status(statuses: list[str], need: int) -> str:
@@ -41,8 +43,50 @@ def _verdict_of(rules: RuleSet, statuses: list[tuple[Role, str]]) -> str:
     return _combine(parts)
 
 
-def _verdict(case: Case, rules: RuleSet) -> tuple[str, Trace]:
-    trace = [(role, crit, evaluate_criterion(case, crit)) for role, crit in rules.criteria()]
+class _Tally:
+    """:func:`_verdict_of` with one criterion's status changed, read from counts: each
+    mandatory criterion not met or open, each group's met and open criteria (the
+    one-finding-away search asks this for every criterion a candidate feeds)."""
+
+    def __init__(self, rules: RuleSet, roles: list[Role], statuses: list[str]) -> None:
+        self.roles = roles
+        self.statuses = statuses
+        mandatory = [s for r, s in zip(roles, statuses, strict=True) if r is Role.MANDATORY]
+        self.mandatory = (mandatory.count(NOT_MET), mandatory.count(INDETERMINATE))
+        self.groups: dict[Role, tuple[int, int, int]] = {}
+        for role, group in ((Role.MAJOR, rules.major), (Role.MINOR, rules.minor)):
+            if group.need > 0:
+                mine = [s for r, s in zip(roles, statuses, strict=True) if r is role]
+                self.groups[role] = (mine.count(MET), mine.count(INDETERMINATE), group.need)
+
+    def verdict_if(self, i: int, status: str) -> str:
+        """The verdict with criterion ``i`` (in rule-set order) at ``status``."""
+        role, old = self.roles[i], self.statuses[i]
+        not_met, open_ = self.mandatory
+        if role is Role.MANDATORY:
+            not_met += (status == NOT_MET) - (old == NOT_MET)
+            open_ += (status == INDETERMINATE) - (old == INDETERMINATE)
+        any_not, any_open = not_met > 0, open_ > 0
+        for group_role, (met, undecided, need) in self.groups.items():
+            if group_role is role:
+                met += (status == MET) - (old == MET)
+                undecided += (status == INDETERMINATE) - (old == INDETERMINATE)
+            if met >= need:
+                continue
+            if met + undecided < need:
+                any_not = True
+            else:
+                any_open = True
+        return NOT_MET if any_not else INDETERMINATE if any_open else MET
+
+
+def _verdict(case: Case, rules: RuleSet, away: OneAway | None = None) -> tuple[str, Trace]:
+    """The verdict and its trace; with ``away`` (for ``case``), criteria shared with rule
+    sets evaluated before are read from it."""
+    if away is not None and away.case is case:
+        trace = [(role, crit, away.outcome(crit)) for role, crit in rules.criteria()]
+    else:
+        trace = [(role, crit, evaluate_criterion(case, crit)) for role, crit in rules.criteria()]
     return _verdict_of(rules, [(role, o.status) for role, _, o in trace]), trace
 
 
@@ -65,32 +109,105 @@ def _candidates(case: Case, trace: Trace) -> list[str]:
         if outcome.status != INDETERMINATE:
             continue
         for fid in crit.findings:
-            if FINDINGS[fid].kind not in (Kind.BINARY, Kind.AGGREGATE):
+            if fid not in _STATED:
                 continue
             if case.state(fid) is None and case.entered(fid) is None:
                 out.setdefault(fid, None)
     return list(out)
 
 
-def _could_change_with(case: Case, rules: RuleSet, trace: Trace) -> tuple[dict[str, str], ...]:
-    """Each candidate set present and absent: the rows are scored together by the
-    vectorised engine (:func:`model.criteria.vectorised.verdicts_if_set`, tested equal to
-    this engine), and only a change it cannot settle goes through a new ``Case``."""
+class OneAway:
+    """One case's one-finding-away variants, shared by the rule sets that ask about them.
+
+    ``accepts(fid, state)`` is whether ``case.with_finding(fid, state)`` succeeds
+    (:meth:`model.case.Case.accepts`); ``status`` is one criterion's status on that case,
+    read through :meth:`model.case.Case.supposing` (the case itself is never made) and
+    remembered per criterion rule, so rule sets sharing a criterion share it
+    (:func:`model.criteria.vectorised._rule_of`). Lives for one evaluation of one case, so
+    it never grows across cases.
+    """
+
+    def __init__(self, case: Case) -> None:
+        self.case = case
+        self._accepts: dict[tuple[str, str], bool] = {}
+        self._supposed: dict[tuple[str, str], Supposed] = {}
+        self._statuses: dict[tuple[str, str, str], str] = {}
+        self._outcomes: dict[str, _Outcome] = {}
+
+    def outcome(self, crit: CriterionDef) -> _Outcome:
+        """``crit`` on the case itself (remembered per criterion rule)."""
+        rule = _rule_of(crit)
+        known = self._outcomes.get(rule)
+        if known is None:
+            known = self._outcomes[rule] = evaluate_criterion(self.case, crit)
+        return known
+
+    def accepts(self, finding_id: str, state: str) -> bool:
+        key = (finding_id, state)
+        known = self._accepts.get(key)
+        if known is None:
+            known = self._accepts[key] = self.case.accepts(finding_id, state)
+        return known
+
+    def status(self, rule: str, crit: CriterionDef, finding_id: str, state: str) -> str:
+        """``crit``'s status on the case with ``finding_id`` set (``rule`` its
+        :func:`~model.criteria.vectorised._rule_of`)."""
+        key = (rule, finding_id, state)
+        known = self._statuses.get(key)
+        if known is None:
+            supposed = self._supposed.get(key[1:])
+            if supposed is None:
+                supposed = self._supposed[key[1:]] = self.case.supposing(finding_id, state)
+            known = self._statuses[key] = evaluate_criterion(supposed, crit).status
+        return known
+
+
+def _could_change_with(
+    case: Case, rules: RuleSet, trace: Trace, away: OneAway | None = None
+) -> tuple[dict[str, str], ...]:
+    """Each candidate set present and absent, as :func:`_verdict_with` gives it on
+    ``case.with_finding`` (``inconsistent`` where the case refuses it). The statuses of the
+    criteria reading the candidate come from ``away`` (shared by the rule sets of one
+    evaluation), and each distinct change of statuses is combined into a verdict once."""
+    if away is None or away.case is not case:
+        away = OneAway(case)
     candidates = _candidates(case, trace)
     statuses = [o.status for _, _, o in trace]
-    fast = verdicts_if_set(case, rules, candidates, statuses) if candidates else {}
+    roles = [role for role, _, _ in trace]
+    readers: dict[str, list[int]] = {}  # finding -> the criteria reading it
+    for i, (_, crit, _) in enumerate(trace):
+        for fid in crit.findings:
+            readers.setdefault(fid, []).append(i)
+    rules_of = {i: _rule_of(trace[i][1]) for i in {i for fid in candidates for i in readers[fid]}}
+    tally = _Tally(rules, roles, statuses)
+
+    def verdict_with(change: tuple[tuple[int, str], ...]) -> str:
+        if len(change) == 1:
+            return tally.verdict_if(*change[0])
+        changed = list(statuses)
+        for i, status in change:
+            changed[i] = status
+        return _verdict_of(rules, list(zip(roles, changed, strict=True)))
+
+    decisive: dict[int, bool] = {}  # criterion -> can a change of its status decide?
     changes = []
     for fid in candidates:
+        reading = readers[fid]
+        if len(reading) == 1:
+            i = reading[0]
+            if i not in decisive:
+                decisive[i] = any(
+                    verdict_with(((i, status),)) != INDETERMINATE for status in (MET, NOT_MET)
+                )
+            if not decisive[i]:
+                continue  # whatever the finding does to its one criterion, the verdict stays open
         outcomes = {}
         for state in (PRESENT, ABSENT):
-            known = fast.get((fid, state))
-            if known is not None:
-                outcomes[state] = known
-                continue
-            try:
-                outcomes[state] = _verdict_with(case.with_finding(fid, state), rules, trace, fid)
-            except CaseError:
+            if not away.accepts(fid, state):
                 outcomes[state] = INCONSISTENT
+                continue
+            change = tuple((i, away.status(rules_of[i], trace[i][1], fid, state)) for i in reading)
+            outcomes[state] = verdict_with(change)
         if any(v in (MET, NOT_MET) for v in outcomes.values()):
             changes.append(
                 {"finding": fid, "if_present": outcomes[PRESENT], "if_absent": outcomes[ABSENT]}

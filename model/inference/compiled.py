@@ -121,6 +121,11 @@ from model.vocabulary import suggest
 UNOBSERVED = -1
 """Code for a node without evidence in an encoded evidence array."""
 
+RECENT_POSTERIORS = 16
+"""How many single-case posteriors an engine remembers (by evidence, in the order given)."""
+SMALL_BATCH = 8
+"""Up to this many cases, :meth:`CompiledEngine.log_posterior_batch` gathers every table row
+at once (fewer calls; the same additions in the same order, tested)."""
 NUMBA_MIN_CASES = 2048
 """Below this many cases the numpy path is used (no compilation)."""
 _KERNEL_LOCK = threading.Lock()
@@ -200,6 +205,9 @@ class CompiledEngine:
         self._implied_codes = [
             (self._column[n], self.states[n].index(s)) for n, s in self.implied.items()
         ]
+        self._implied_columns = np.array([c for c, _ in self._implied_codes], dtype=np.int64)
+        self._implied_values = np.array([v for _, v in self._implied_codes], dtype=np.int8)
+        self._recent: dict[tuple[tuple[str, str], ...], tuple[float, ...]] = {}
         self._compile()
 
     # ------------------------------------------------------------------ construction
@@ -388,6 +396,7 @@ class CompiledEngine:
         stride_matrix = np.zeros((len(self.observable), max(len(offsets), 1)), dtype=np.int64)
         stride_matrix[np.arange(len(self.observable)), col_cluster] = col_stride
         self._stride_matrix = stride_matrix
+        self._stride_matrix_float = stride_matrix.astype(np.float64)  # see _group_rows
         prior = _core_prior(self._nodes, self.core, self._core_cards)
         with np.errstate(divide="ignore"):
             self._log_prior = np.log(prior.reshape(-1))
@@ -398,7 +407,6 @@ class CompiledEngine:
         self._core_to_query = np.repeat(
             np.arange(len(self.query_states), dtype=np.int64), self.n_core // len(self.query_states)
         )
-        self._query_masks = [self._core_to_query == q for q in range(len(self.query_states))]
 
     # ------------------------------------------------------------------ description
     @property
@@ -481,22 +489,22 @@ class CompiledEngine:
                 f"shape (n_cases, {len(self.observable)})",
                 "Use CompiledEngine.encode to build the array.",
             )
-        if not np.issubdtype(arr.dtype, np.integer):
+        if arr.dtype.kind not in "iu":  # signed or unsigned integers (np.integer)
             raise InputError("evidence codes", str(arr.dtype), "an integer array")
-        bad = (arr < UNOBSERVED) | (arr >= self._cards[None, :])
-        if bad.any():
+        if (arr < UNOBSERVED).any() or (arr >= self._cards[None, :]).any():
+            bad = (arr < UNOBSERVED) | (arr >= self._cards[None, :])
             i, j = np.argwhere(bad)[0]
             raise InputError(
                 f"evidence codes[{i}, {j}] ({self.observable[j]})",
                 int(arr[i, j]),
                 f"-1 (unobserved) or a state index 0..{self._cards[j] - 1}",
             )
-        out = np.ascontiguousarray(arr, dtype=np.int8)
-        if self._implied_codes:
-            out = out.copy()
-            for column, code in self._implied_codes:
-                unobserved = out[:, column] == UNOBSERVED
-                out[unobserved, column] = code
+        if not self._implied_codes:
+            return np.ascontiguousarray(arr, dtype=np.int8)
+        out = np.array(arr, dtype=np.int8, order="C")  # a copy: the caller's array is kept
+        columns, codes = self._implied_columns, self._implied_values
+        given = out[:, columns]
+        out[:, columns] = np.where(given == UNOBSERVED, codes, given)
         return out
 
     def with_implied(self, evidence: Mapping[str, str]) -> dict[str, str]:
@@ -507,7 +515,14 @@ class CompiledEngine:
     # ------------------------------------------------------------------ scoring
     def posterior(self, evidence: Mapping[str, str]) -> dict[str, float]:
         """Posterior over the query states for one evidence dict (node -> state), with the
-        implied evidence added where the dict does not state it."""
+        implied evidence added where the dict does not state it.
+
+        The last few answers are remembered (:data:`RECENT_POSTERIORS`): an assessment asks
+        for the same evidence from several analyses."""
+        key = tuple(evidence.items())
+        known = self._recent.get(key)
+        if known is not None:
+            return dict(zip(self.query_states, known, strict=True))
         evidence = self.with_implied(evidence)
         rows = list(self._offsets_list)  # one row per table group, from the evidence
         for node, state in evidence.items():
@@ -521,7 +536,11 @@ class CompiledEngine:
         probs = _normalise(loglik[None, :], self._core_to_query, len(self.query_states))[0]
         if np.isnan(probs[0]):
             self.posterior_batch(self.encode([evidence]), use_numba=False)  # raises, naming it
-        return {s: float(p) for s, p in zip(self.query_states, probs, strict=True)}
+        values = tuple(probs.tolist())
+        if len(self._recent) >= RECENT_POSTERIORS:
+            self._recent.clear()
+        self._recent[key] = values
+        return dict(zip(self.query_states, values, strict=True))
 
     def posterior_batch(
         self,
@@ -598,10 +617,16 @@ class CompiledEngine:
         top = loglik.max(axis=1, keepdims=True)
         finite_top = np.where(np.isfinite(top), top, 0.0)
         weights = np.exp(loglik - finite_top, out=loglik)
-        n_query = len(self.query_states)
-        per_query = np.stack(
-            [weights[:, mask].sum(axis=1) for mask in self._query_masks[:n_query]], axis=1
-        )
+        # each query state's core states are one block (the query is the first core axis);
+        # summed as numpy sums a masked copy of them: pairwise for one row, left to right
+        # over the block for several (the same numbers, bit for bit, as before)
+        blocks = weights.reshape(len(arr), len(self.query_states), -1)
+        if len(arr) == 1:
+            per_query = blocks.sum(axis=2)
+        else:
+            per_query = blocks[:, :, 0].copy()
+            for j in range(1, blocks.shape[2]):
+                per_query += blocks[:, :, j]
         with np.errstate(divide="ignore", invalid="ignore"):
             log_evidence = np.log(per_query.sum(axis=1)) + finite_top[:, 0]
             log_post = np.log(per_query) + finite_top - log_evidence[:, None]
@@ -613,14 +638,24 @@ class CompiledEngine:
     def _log_likelihood(self, arr: np.ndarray) -> np.ndarray:
         """log P(core, e) per row of checked codes: the table rows of every group, added in
         group order (the same additions, in the same order, as a sum over the group axis)."""
-        idx = self._offsets[None, :] + (arr.astype(np.int64) + 1) @ self._stride_matrix
+        idx = self._group_rows(arr)
         if idx.shape[1] == 0:
             return np.repeat(self._log_prior[None, :], len(arr), axis=0)
+        if len(arr) <= SMALL_BATCH:  # one gather; numpy sums the group axis in order too
+            return np.add(self._log_prior[None, :], self._log_tables.take(idx, axis=0).sum(axis=1))
         total = self._log_tables.take(idx[:, 0], axis=0)
         for g in range(1, idx.shape[1]):
             total += self._log_tables.take(idx[:, g], axis=0)
         total = np.add(self._log_prior[None, :], total, out=total)
         return total
+
+    def _group_rows(self, arr: np.ndarray) -> np.ndarray:
+        """The row of every table group for each row of checked codes (int64, n x groups):
+        ``_offsets + (codes + 1) @ _stride_matrix``, multiplied in floating point (BLAS;
+        exact: every term and sum is an integer below the number of table rows, far below
+        2**53)."""
+        rows = (arr + 1.0) @ self._stride_matrix_float
+        return self._offsets[None, :] + rows.astype(np.int64)
 
     @staticmethod
     def impossible(posteriors: np.ndarray) -> np.ndarray:
@@ -628,7 +663,7 @@ class CompiledEngine:
         return np.isnan(posteriors[:, 0])
 
     def _numpy_block(self, arr: np.ndarray) -> np.ndarray:
-        idx = self._offsets[None, :] + (arr.astype(np.int64) + 1) @ self._stride_matrix
+        idx = self._group_rows(arr)
         loglik = self._log_prior[None, :] + self._log_tables[idx].sum(axis=1)
         return _normalise(loglik, self._core_to_query, len(self.query_states))
 
@@ -708,11 +743,13 @@ class CompiledEngine:
         below :data:`~model.inference.compiled_batches.LINEAR_FLOOR` (extreme or impossible
         evidence) is recomputed over the full core in the log domain.
         """
-        self.encode([evidence])  # validates node and state names
+        index = self._state_index
+        if any(n not in index or s not in index[n] for n, s in evidence.items()):
+            self.encode([evidence])  # raises, naming the node or state and the fix
         evidence = self.with_implied(evidence)
         batch = tables if isinstance(tables, TableBatch) else self.prepare(tables)
         n_batch = batch.n_batch
-        observed = {n: self.states[n].index(s) for n, s in evidence.items()}
+        observed = {n: index[n][s] for n, s in evidence.items()}
         fixed = _fixed_core(self.core, observed)  # observed core variables: one state each
         common = (
             self._clusters,

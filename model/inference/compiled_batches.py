@@ -198,15 +198,14 @@ def _cluster_likelihood_batched(
     at = {core[axis]: state for axis, state in (fixed or {}).items()}
     members = [name for name in cluster.nodes if name in nodes]  # less any summed out
     # Barren nodes: unobserved and without children left in the cluster sum to one.
+    # (Removing one can make its parents barren; the nodes left do not depend on the order.)
+    parents_of = {m: nodes[m].parents for m in members}
     changed = True
     while changed:
-        changed = False
-        for name in list(members):
-            if name in observed:
-                continue
-            if not any(name in nodes[m].parents for m in members if m != name):
-                members.remove(name)
-                changed = True
+        parents = set().union(*(parents_of[m] for m in members))
+        kept = [m for m in members if m in observed or m in parents]
+        changed = len(kept) != len(members)
+        members = kept
     if not members:
         return None
     # An unobserved node with a ready-made variant of its one child's table summed over it
@@ -271,7 +270,7 @@ def _cluster_likelihood_batched(
             placed.append(_or_closed_form(seen, absent, any_on, agg_state))
     # Sum the members out one at a time (:func:`_eliminate`).
     n_members = len(variables) - len(core)
-    step = max(1, (1 << 21) // max(int(np.prod(cards)), 1))
+    step = max(1, (1 << 21) // max(math.prod(cards), 1))
     chunks = [
         _eliminate(
             [f[..., start : start + step] if f.shape[-1] != 1 else f for f in placed],
@@ -286,15 +285,26 @@ def _cluster_likelihood_batched(
 def _product(factors: Sequence[np.ndarray]) -> np.ndarray:
     """The broadcast product of the factors, smallest first (a new array after the first
     multiplication, then multiplied in place while its shape holds the result)."""
-    ordered = sorted(factors, key=lambda f: f.size)
+    if len(factors) == 1:
+        return factors[0]
+    ordered = sorted(factors, key=_size)
     out = ordered[0]
     owned = False
     for factor in ordered[1:]:
-        if owned and all(a >= b for a, b in zip(out.shape, factor.shape, strict=True)):
+        if owned and (out.shape == factor.shape or _holds(out.shape, factor.shape)):
             np.multiply(out, factor, out=out)
         else:
             out, owned = out * factor, True
     return out
+
+
+def _size(factor: np.ndarray) -> int:
+    return factor.size
+
+
+def _holds(shape: tuple[int, ...], other: tuple[int, ...]) -> bool:
+    """Whether an array of ``shape`` can take the broadcast product with ``other`` in place."""
+    return all(a >= b for a, b in zip(shape, other, strict=True))
 
 
 def _eliminate(factors: Sequence[np.ndarray], keep: Iterable[int]) -> np.ndarray:
@@ -368,14 +378,15 @@ def _likelihood_factors(
     """
     fixed = fixed or {}
     out: list[np.ndarray] = []
+    seen = observed.keys()
     for cluster in clusters:
+        if seen.isdisjoint(cluster.nodes):
+            continue  # nothing observed in the cluster: it sums to one
         if cluster.core_evidence:
             name = cluster.nodes[0]
-            if name in observed and core.index(name) not in fixed:
+            if core.index(name) not in fixed:
                 card = nodes[name].card
                 out.append(_core_evidence_factor(card, core.index(name), len(core), observed[name]))
-            continue
-        if not any(name in observed for name in cluster.nodes):
             continue
         if columns and len(cluster.nodes) == 1:  # a finding alone: its column, ready-made
             found = columns.get((cluster.nodes[0], observed[cluster.nodes[0]]))
@@ -426,7 +437,9 @@ def _posterior_linear(factors: Sequence[np.ndarray], n_batch: int) -> tuple[np.n
         key = tuple(i for i, size in enumerate(factor.shape[:-1]) if size != 1)
         groups.setdefault(key, []).append(factor)
     summed = _eliminate([_product(group) for group in groups.values()], [0])
-    weights = np.broadcast_to(summed, (*summed.shape[:-1], n_batch)).reshape(-1, n_batch).T
+    if summed.shape[-1] != n_batch:  # no factor varied along the batch
+        summed = np.broadcast_to(summed, (*summed.shape[:-1], n_batch))
+    weights = summed.reshape(-1, n_batch).T
     total = weights.sum(axis=1)
     sound = total > LINEAR_FLOOR  # False for NaN as well
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -93,14 +93,17 @@ def setting_conflicts(
     }
 
 
+_STATED_NODES: tuple[str, ...] = tuple(n for n in NODES if n in FINDINGS and n != "vegf_elevated")
+"""Network nodes that read a finding's own state (``vegf_elevated`` only without a value)."""
+
+
 def evidence_for(case: Case) -> dict[str, str]:
     """Node -> observed state for every finding the case gives (see module docstring)."""
     evidence: dict[str, str] = {}
-    for node in NODES:
-        if node in FINDINGS and node != "vegf_elevated":
-            state = case.state(node)
-            if state is not None:
-                evidence[node] = str(state)
+    for node in _STATED_NODES:
+        state = case.state(node)
+        if state is not None:
+            evidence[node] = str(state)
     vegf = case.vegf
     if vegf is not None:
         evidence[VEGF_NODES[vegf.specimen]] = vegf_band(vegf.multiple_of_uln)
