@@ -75,7 +75,6 @@ from model.exceptions import CaseError, PriorsError
 from model.formatting import diagnosis_label, percent, rule_set_name, state_words
 from model.inference.compiled import CompiledEngine
 from model.inference.predictive import sample_open
-from model.inference.row_scores import log_posterior_rows
 from model.measurements import VegfMeasurement, parse_vegf
 from model.network.evidence import evidence_for
 from model.network.structure import MARROW_NODE, NODES, VEGF_NODES
@@ -1507,7 +1506,7 @@ def workup(
     cat = catalogue or load_catalogue()
     verdict = seed_result.verdict if seed_result is not None else verdict_of(case, "seed")
     base_codes = engine.encode([evidence])
-    base_log_post, _ = log_posterior_rows(engine, base_codes)
+    base_log_post, _ = engine.log_posterior_batch(base_codes)
     base_post = np.exp(base_log_post[0])
     posterior = dict(zip(engine.query_states, (float(p) for p in base_post), strict=True))
     leader = max(posterior, key=lambda d: posterior[d])
@@ -1540,7 +1539,7 @@ def workup(
     rows, joint_rows = _rows_to_score(codes, plans)
     k = engine.query_states.index(POSITIVE)
     if plans:
-        all_log_post, all_log_ev = log_posterior_rows(engine, rows)
+        all_log_post, all_log_ev = engine.log_posterior_batch(rows)
         scores = _ResultScores.of(all_log_post[:n_results], all_log_ev[:n_results], base_post, k)
     first, first_seed = 0, 0
     joint_at = iter(joint_rows)
