@@ -401,6 +401,11 @@ class CohortSource:
                     skip_rows=1,
                     block_size=CSV_BLOCK_BYTES,
                     encoding=self.encoding,
+                    # No read-ahead threads: when a line cannot be read, the file is closed
+                    # here and read again line by line; a read-ahead thread still reading the
+                    # closed descriptor would read from the file opened next under the same
+                    # number (seen once: 2,026 rows missing from the line-by-line reading).
+                    use_threads=False,
                 ),
                 parse_options=pacsv.ParseOptions(delimiter=self.dialect.delimiter),
                 convert_options=pacsv.ConvertOptions(
