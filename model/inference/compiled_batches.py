@@ -419,21 +419,23 @@ def _likelihood_factors(
             )
         if lik is not None:
             factor = _at_fixed(lik, fixed)
-            out.append(factor if memo is None else memo.put(key, factor))
+            if memo is not None:
+                memo.put(key, factor)
+            out.append(factor)
     return out
 
 
-CLUSTER_MEMO_BYTES = 64 * 2**20
-"""What one table batch's :class:`ClusterMemo` may hold (64 MiB; a factor of 2,000 draws
-over the diagnosis is 240 KB, over the diagnosis and the activity 720 KB)."""
+CLUSTER_MEMO_BYTES = 32 * 2**20
+"""What one table batch's :class:`ClusterMemo` may hold (32 MiB; a factor of 2,000 draws
+over the diagnosis is 240 KB, so some 130 of them)."""
 
 
 class ClusterMemo:
     """Cluster likelihood factors of one table batch, by cluster and observed states
-    (:func:`_likelihood_factors`); the oldest go first when the next would pass ``max_bytes``.
+    (:func:`_likelihood_factors`); emptied whenever the next factor would pass ``max_bytes``.
 
-    Each factor is kept as its own read-only C-ordered copy (never written: every product
-    starts from a new array), so one array serves many patients.
+    The factors are never written (every product starts from a new array), so one array can
+    serve many patients; the memory counted is that of the arrays they are views of.
     """
 
     def __init__(self, max_bytes: int = CLUSTER_MEMO_BYTES) -> None:
@@ -452,20 +454,18 @@ class ClusterMemo:
     def get(self, key: Hashable) -> np.ndarray | None:
         return self._found.get(key)
 
-    def put(self, key: Hashable, factor: np.ndarray) -> np.ndarray:
-        """Keep a C-ordered copy of ``factor`` (read-only, as small as its own numbers) and
-        return it, so the patient who made it multiplies the very array later ones get."""
-        kept = np.array(factor, order="C")
-        kept.flags.writeable = False  # a stray in-place write raises
-        if kept.nbytes > self._max_bytes:
-            return kept
+    def put(self, key: Hashable, factor: np.ndarray) -> None:
+        size = factor.base.nbytes if isinstance(factor.base, np.ndarray) else factor.nbytes
         with self._lock:
-            if key not in self._found:
-                while self._bytes + kept.nbytes > self._max_bytes:
-                    self._bytes -= self._found.pop(next(iter(self._found))).nbytes
-                self._found[key] = kept
-                self._bytes += kept.nbytes
-        return kept
+            if key in self._found:
+                return
+            if self._bytes + size > self._max_bytes:
+                self._found.clear()
+                self._bytes = 0
+            if size <= self._max_bytes:
+                factor.flags.writeable = False  # this view only: a stray in-place write raises
+                self._found[key] = factor
+                self._bytes += size
 
 
 def _fixed_core(core: Sequence[str], observed: Mapping[str, int]) -> dict[int, int]:
