@@ -32,7 +32,6 @@ from model.inference.compiled import (
     CompiledEngine,
     ImpossibleEvidenceError,
 )
-from model.inference.compiled_batches import ClusterMemo
 from model.inference.compiled_structure import _maximal_scopes
 from model.inference.engine import default_priors, engine_for
 
@@ -440,45 +439,3 @@ def test_check_codes_fills_implied_evidence_on_a_copy() -> None:
         assert np.array_equal(filled, expected)
     others = [j for j in range(codes.shape[1]) if engine.observable[j] not in engine.implied]
     assert np.array_equal(checked[:, others], codes[:, others])
-
-
-def test_a_prepared_batch_gives_the_same_bits_with_its_cluster_memo_warm() -> None:
-    """A table batch remembers cluster factors across patients (``ClusterMemo``): every
-    pattern evaluated on a batch already used for all the others gives bit for bit what a
-    fresh batch gives it, and the memo holds only arrays nobody may write."""
-    model = random_network(9)
-    engine = CompiledEngine.from_pgmpy(model, query="q", max_patterns=2000)
-    rng = np.random.default_rng(19)
-    tables = _batched_tables(model, 6, rng)
-    patterns = random_evidence(model, "q", 60, rng)
-    warm = engine.prepare(tables)
-    first: list[np.ndarray | None] = []
-    for evidence in patterns:
-        try:
-            first.append(engine.posterior_under(warm, evidence))
-        except ImpossibleEvidenceError:
-            first.append(None)
-    assert len(warm.memo) > 0
-    for evidence, before in zip(patterns, first, strict=True):
-        if before is None:
-            with pytest.raises(ImpossibleEvidenceError):
-                engine.posterior_under(warm, evidence)
-            continue
-        fresh = engine.posterior_under(engine.prepare(tables), evidence)
-        again = engine.posterior_under(warm, evidence)
-        assert fresh.tobytes() == before.tobytes() == again.tobytes()
-
-
-def test_the_cluster_memo_empties_itself_at_its_byte_limit() -> None:
-    memo = ClusterMemo(max_bytes=3 * 800)
-    for key in range(3):
-        memo.put(key, np.zeros(100))
-    assert len(memo) == 3 and memo.nbytes == 2400
-    assert memo.get(0) is not None and not memo.get(0).flags.writeable  # type: ignore[union-attr]
-    memo.put(3, np.zeros(100))  # would pass the limit: the others go first
-    assert len(memo) == 1 and memo.get(0) is None and memo.get(3) is not None
-    memo.put(4, np.zeros(1000))  # larger than the limit on its own: not kept
-    assert memo.get(4) is None and memo.nbytes == 0
-    view = np.zeros((10, 100))[2:3]  # a view counts the array it keeps alive
-    memo.put(5, view)
-    assert memo.get(5) is None

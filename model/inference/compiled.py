@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -75,7 +75,6 @@ import numpy as np
 
 from model.exceptions import InputError, PoemsError
 from model.inference.compiled_batches import (
-    ClusterMemo,
     _all_absent,
     _at_fixed,
     _batched_nodes,
@@ -761,7 +760,7 @@ class CompiledEngine:
             n_batch,
             batch.all_absent,
         )
-        factors = _likelihood_factors(*common, fixed, batch.variants, batch.columns, batch.memo)
+        factors = _likelihood_factors(*common, fixed, batch.variants, batch.columns)
         prior = [_at_fixed(f, fixed) for f in batch.core_factors]
         probs, sound = _posterior_linear([*prior, *factors], n_batch)
         if not sound.all():  # extreme or impossible evidence: redo those rows with logs
@@ -799,5 +798,3 @@ class TableBatch:
     all_absent: Mapping[str, np.ndarray]  # OR aggregate -> P(all its parts absent | core)
     variants: Mapping[str, _Node]  # node -> its one child's table with it summed out
     columns: Mapping[tuple[str, int], np.ndarray]  # (leaf, state) -> its column on the core
-    memo: ClusterMemo = field(default_factory=ClusterMemo, compare=False, repr=False)
-    """Cluster factors already made for earlier patients (:func:`_likelihood_factors`)."""

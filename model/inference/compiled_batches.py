@@ -34,8 +34,7 @@ point operations (about 1e-15).
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -368,7 +367,6 @@ def _likelihood_factors(
     fixed: Mapping[int, int] | None = None,
     variants: Mapping[str, _Node] | None = None,
     columns: Mapping[tuple[str, int], np.ndarray] | None = None,
-    memo: ClusterMemo | None = None,
 ) -> list[np.ndarray]:
     """One factor per observed cluster (and per observed latent core variable): its evidence
     likelihood per table set, shaped (*core, n_batch or 1) with 1 on the core axes it does not
@@ -377,14 +375,8 @@ def _likelihood_factors(
     ``fixed`` (core axis -> observed state, from :func:`_fixed_core`) restricts those core
     axes to their observed state instead of a 0/1 factor: each factor keeps that axis with
     size 1, and a cluster that depends on it is contracted on that state only.
-
-    ``memo`` (:class:`ClusterMemo`, for one table batch, with ``variants`` and ``columns`` of
-    that batch) keeps each OR aggregate's and each summed-out cluster's factor by the
-    cluster's observed states and ``fixed``: another patient with the same findings in that
-    cluster gets the same array back instead of computing it again.
     """
     fixed = fixed or {}
-    fixed_key = tuple(fixed.items())
     out: list[np.ndarray] = []
     seen = observed.keys()
     for cluster in clusters:
@@ -402,70 +394,17 @@ def _likelihood_factors(
                 out.append(_at_fixed(found, fixed))
                 continue
         lik = _single_node_likelihood(cluster, nodes, core, observed)
-        if lik is not None:
-            out.append(_at_fixed(lik, fixed))
-            continue
-        key = (cluster.nodes, tuple(observed.get(n) for n in cluster.nodes), fixed_key)
-        found = memo.get(key) if memo is not None else None
-        if found is not None:
-            out.append(found)
-            continue
-        agg = next((n for n in cluster.nodes if n in all_absent), None)
-        absent = all_absent[agg] if agg is not None else None
-        lik = _or_cluster_likelihood(cluster, nodes, core, observed, or_nodes, absent, columns)
+        if lik is None:
+            agg = next((n for n in cluster.nodes if n in all_absent), None)
+            absent = all_absent[agg] if agg is not None else None
+            lik = _or_cluster_likelihood(cluster, nodes, core, observed, or_nodes, absent, columns)
         if lik is None:
             lik = _cluster_likelihood_batched(
                 cluster, nodes, core, observed, n_batch, or_nodes, fixed, variants
             )
         if lik is not None:
-            factor = _at_fixed(lik, fixed)
-            if memo is not None:
-                memo.put(key, factor)
-            out.append(factor)
+            out.append(_at_fixed(lik, fixed))
     return out
-
-
-CLUSTER_MEMO_BYTES = 32 * 2**20
-"""What one table batch's :class:`ClusterMemo` may hold (32 MiB; a factor of 2,000 draws
-over the diagnosis is 240 KB, so some 130 of them)."""
-
-
-class ClusterMemo:
-    """Cluster likelihood factors of one table batch, by cluster and observed states
-    (:func:`_likelihood_factors`); emptied whenever the next factor would pass ``max_bytes``.
-
-    The factors are never written (every product starts from a new array), so one array can
-    serve many patients; the memory counted is that of the arrays they are views of.
-    """
-
-    def __init__(self, max_bytes: int = CLUSTER_MEMO_BYTES) -> None:
-        self._found: dict[Hashable, np.ndarray] = {}
-        self._bytes = 0
-        self._max_bytes = max_bytes
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._found)
-
-    @property
-    def nbytes(self) -> int:
-        return self._bytes
-
-    def get(self, key: Hashable) -> np.ndarray | None:
-        return self._found.get(key)
-
-    def put(self, key: Hashable, factor: np.ndarray) -> None:
-        size = factor.base.nbytes if isinstance(factor.base, np.ndarray) else factor.nbytes
-        with self._lock:
-            if key in self._found:
-                return
-            if self._bytes + size > self._max_bytes:
-                self._found.clear()
-                self._bytes = 0
-            if size <= self._max_bytes:
-                factor.flags.writeable = False  # this view only: a stray in-place write raises
-                self._found[key] = factor
-                self._bytes += size
 
 
 def _fixed_core(core: Sequence[str], observed: Mapping[str, int]) -> dict[int, int]:
