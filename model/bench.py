@@ -6,9 +6,9 @@ reports its keys.
 
 - ``single_case_ms``: median wall time of one full assessment of a bundled example case
   (``model.assessment.assess``: exact posterior, every rule set, agreement text,
-  contributions, next-best tests with their criteria-settling odds, 90 % credible interval
-  from 2,000 parameter draws); ``single_case_with_sensitivity_ms`` adds the one-way
-  sensitivity over every parameter's range (what ``poems assess`` and the app compute).
+  contributions, next-best tests with their criteria-settling odds, the work-up, 90 %
+  credible interval from 2,000 parameter draws); ``single_case_with_sensitivity_ms`` adds
+  the one-way sensitivity over every parameter's range (what ``poems assess`` and the app compute).
 - ``batch_cases_per_s``: :meth:`CompiledEngine.posterior_batch` over ``n`` synthetic
   encoded cases (forward samples of the network with random missingness), best of three,
   after the kernel is loaded (its one-off load time is reported as ``kernel_load_s``).
@@ -23,11 +23,15 @@ reports its keys.
   evidence: the examples and forward samples with 0-90 % missing; ``posterior_speedup`` is
   the median per-query ratio, ``posterior_max_abs_diff`` the agreement.
 - ``assessment_ms``: ``assess`` (posterior, every rule set, contributions, next tests,
-  2,000-draw interval) median per example case.
+  work-up, 2,000-draw interval) median per example case.
 - ``new_case_assessment``: the same ``assess``, but each published patient of the
   development set assessed *once* (no case-level memo of an earlier run can help; the
   process-level engine and parameter draws are warm): median, 90th centile and largest CPU
-  and wall ms over the patients. This is what a clinician's new patient costs.
+  and wall ms over the patients. This is what a clinician's new patient costs. A second
+  pass over freshly read patients splits it: ``without_workup`` is ``assess(...,
+  plan=False)`` (the parts issue 14 lists: posterior, every rule set, contributions, next
+  tests, interval) and ``workup`` the work-up alone, timed right after it as ``assess``
+  would call it.
 - ``cohort``: ``score_file`` Parquet -> Parquet and CSV -> CSV on ``cohort_n`` synthetic
   rows, beside a plain pyarrow read of the same file (``read_table``, ``read_csv``), wall
   and CPU; ``peak_memory``: peak RSS of a fresh process scoring 10 % and 100 % of the rows.
@@ -48,11 +52,14 @@ from typing import Any
 import numpy as np
 
 from model import bench_cohort
+from model.analysis.workup import workup
 from model.assessment import assess
 from model.case import Case
+from model.criteria import DEFAULT_RULE_SET
 from model.evaluation.devset import load_devset
 from model.inference.batch import OBSERVABLE
 from model.inference.compiled import CompiledEngine, _kernel
+from model.inference.engine import engine_for, resolve
 from model.inference.simulate import encode, simulate
 from model.inputs import strict_json
 from model.network import build_network, build_tables
@@ -95,10 +102,23 @@ def _median_ms(run: Callable[[], Any], repeats: int) -> tuple[float, int, float]
     return 1000 * statistics.median(times), len(times), 1000 * statistics.median(cpu)
 
 
-def new_case_times(priors: Any, setting: str) -> dict[str, float | int]:
+def _spread(values: list[float], name: str) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        f"median_{name}": statistics.median(ordered),
+        f"p90_{name}": ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))],
+        f"max_{name}": ordered[-1],
+    }
+
+
+def new_case_times(priors: Any, setting: str) -> dict[str, Any]:
     """Every development-set patient assessed once (all analyses but sensitivity): CPU of the
     calling thread and wall ms, median / 90th centile / largest. The first patient warms
-    nothing case-specific; the engine and draws are warm from the runs before."""
+    nothing case-specific; the engine and draws are warm from the runs before.
+
+    A second pass over the patients read afresh (new ``Case`` objects; every case-keyed
+    memo holds fewer entries than there are patients) times ``assess(..., plan=False)`` and
+    then the work-up alone, as ``assess`` calls it, for each patient once."""
     cases = [patient.case for patient in load_devset().patients]
     assess(cases[0], setting=setting, priors=priors, sensitivity=False)  # process-level warm-up
     cpu, wall = [], []
@@ -107,12 +127,18 @@ def new_case_times(priors: Any, setting: str) -> dict[str, float | int]:
         assess(case, setting=setting, priors=priors, sensitivity=False)
         wall.append(1000 * (time.perf_counter() - start))
         cpu.append(1000 * (time.thread_time() - start_cpu))
-    out: dict[str, float | int] = {"cases": len(cpu)}
-    for name, values in (("cpu_ms", cpu), ("wall_ms", wall)):
-        ordered = sorted(values)
-        out[f"median_{name}"] = statistics.median(ordered)
-        out[f"p90_{name}"] = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
-        out[f"max_{name}"] = ordered[-1]
+    out: dict[str, Any] = {"cases": len(cpu), **_spread(cpu, "cpu_ms"), **_spread(wall, "wall_ms")}
+    engine = engine_for(*resolve(cases[0], setting, priors))
+    without, plan = [], []
+    for case in [patient.case for patient in load_devset().patients][1:]:
+        start_cpu = time.thread_time()
+        result = assess(case, setting=setting, priors=priors, sensitivity=False, plan=False)
+        middle = time.thread_time()
+        workup(case, engine, result.evidence, result.criteria[DEFAULT_RULE_SET])
+        plan.append(1000 * (time.thread_time() - middle))
+        without.append(1000 * (middle - start_cpu))
+    out["without_workup"] = _spread(without, "cpu_ms")
+    out["workup"] = _spread(plan, "cpu_ms")
     return out
 
 
@@ -201,6 +227,7 @@ def run_benchmark(
         "all rule sets",
         "contributions",
         "next-best tests",
+        "work-up",
         "credible interval (2,000 draws)",
     ]
     (
@@ -252,6 +279,10 @@ def format_text(r: dict[str, Any]) -> str:
         " ms CPU, median {median_wall_ms:.1f} ms wall over {cases} patients".format(
             **r["new_case_assessment"]
         ),
+        "  split (second pass): without the work-up median {median_cpu_ms:.1f} / 90th centile "
+        "{p90_cpu_ms:.1f} ms CPU".format(**r["new_case_assessment"]["without_workup"])
+        + "; the work-up alone median {median_cpu_ms:.1f} / 90th centile {p90_cpu_ms:.1f} ms"
+        " CPU".format(**r["new_case_assessment"]["workup"]),
         f"one posterior, CPU us per query (median of {r['posterior_queries']} queries x "
         f"{r['posterior_rounds']} interleaved rounds): "
         + ", ".join(f"{k} {v:,.1f}" for k, v in r["posterior_us"].items()),

@@ -220,3 +220,57 @@ def test_stratified_draws_spread_less_between_seeds_than_independent_ones(
     assert abs(mean_iid - exact_present) < 4 * sd_iid / math.sqrt(200)
     assert abs(mean_strat - exact_present) < 4 * max(sd_strat, 1e-3) / math.sqrt(200)
     assert sd_strat < 0.8 * sd_iid
+
+
+def test_stratified_rows_are_the_stratified_uniforms_drawn_one_after_the_other() -> None:
+    """The uniforms of every cluster drawn at once are, to the last bit and in the same
+    order from the generator, those of one :func:`_stratified` call per cluster."""
+    for k, n in ((0, 5), (1, 1), (3, 128), (7, 33)):
+        one_by_one = np.random.default_rng(k + n)
+        expected = [_stratified(one_by_one, n) for _ in range(k)]
+        rng = np.random.default_rng(k + n)
+        rows = predictive._stratified_rows(rng, k, n)
+        assert rows.shape == (k, n)
+        for row, want in zip(rows, expected, strict=True):
+            np.testing.assert_array_equal(row, want)
+        assert rng.random() == one_by_one.random()  # the generator left in the same state
+
+
+def test_singles_layout_is_read_from_the_engine() -> None:
+    """The remembered layout of nodes alone in their clusters (per engine and columns) is
+    each column's group, its state rows' offsets and which are real states, including nodes
+    of different numbers of states side by side."""
+    _, engine, _ = _setup("few", "neuropathy_clinic")
+    cards = engine._cards
+    binary = [c for c in range(len(cards)) if cards[c] == 2][:3]
+    wider = [c for c in range(len(cards)) if cards[c] > 2][:2]
+    for cols in (tuple(binary), (*binary[:1], *wider), tuple(wider)):
+        for _ in range(2):  # the second time from the memo
+            layout = predictive._singles(engine, cols)
+            width = int(max(cards[c] for c in cols))
+            for i, c in enumerate(cols):
+                assert layout.groups[i] == engine._col_cluster[c]
+                steps = engine._col_stride[c] * np.arange(1, width + 1)
+                np.testing.assert_array_equal(layout.steps[i], steps)
+                np.testing.assert_array_equal(layout.valid[i], np.arange(width) < cards[c])
+            assert layout.ragged == (len({int(cards[c]) for c in cols}) > 1)
+
+
+def test_the_kept_core_distribution_is_the_evidence_row_s_own() -> None:
+    """The draws do not depend on which evidence was drawn for before (the last core
+    distribution is kept per engine): the same seed gives the same draws whether the
+    previous call had the same evidence, other evidence, or none."""
+    case, engine, base = _setup("early_workup_vegf_pending", "paraproteinemic_neuropathy")
+    other = engine.encode([evidence_for(FEW_FINDINGS)])[0]
+    test = next(t for t in w.load_catalogue().tests if t.id == "whole_body_ct")
+    columns = [engine.column[n] for _, n in w.open_findings(case, test, engine)]
+    predictive._LAST_CORE.clear()
+    fresh = sample_open(engine, base, columns, 64, np.random.default_rng(3))
+    again = sample_open(engine, base, columns, 64, np.random.default_rng(3))
+    sample_open(engine, other, columns, 64, np.random.default_rng(4))
+    after_other = sample_open(engine, base, columns, 64, np.random.default_rng(3))
+    np.testing.assert_array_equal(fresh, again)
+    np.testing.assert_array_equal(fresh, after_other)
+    assert not np.array_equal(
+        fresh, sample_open(engine, other, columns, 64, np.random.default_rng(3))
+    )

@@ -28,6 +28,7 @@ from model.analysis import credible_interval
 from model.analysis import workup as w
 from model.analysis.uncertainty import _draw_batch
 from model.case import CONSISTENCY_GROUPS, Case, consistency_partners
+from model.case_columns import row_from_case, row_texts, rows_with
 from model.criteria import verdict as verdict_of
 from model.exceptions import CaseError
 from model.inference.engine import engine_for, resolve
@@ -164,6 +165,21 @@ CASES = [
     Case.from_dict({"findings": {"polyneuropathy": "present", "monoclonal_protein": "absent"}}),
     Case.from_dict(
         {"findings": {"polyneuropathy": "present", "skin_changes": "absent", "platelets": 500}}
+    ),
+    Case.from_dict(  # aggregates stated present, some parts absent: results can be refused
+        {
+            "sex": "male",
+            "findings": {
+                "polyneuropathy": "present",
+                "skin_changes": "present",
+                "hyperpigmentation": "absent",
+                "plethora": "absent",
+                "organomegaly": "present",
+                "hepatomegaly": "absent",
+                "extravascular_volume_overload": "present",
+                "endocrinopathy": "present",
+            },
+        }
     ),
 ]
 
@@ -306,3 +322,188 @@ def test_lookup_tables_equal_one_answer_per_distinct_combination(
         np.testing.assert_array_equal(a.result_of, b.result_of)
     np.testing.assert_array_equal(tabled_codes, asked_codes)
     assert (tabled_codes >= 0).any()
+
+
+def _reduced_findings() -> list[str]:
+    return [f for f in FINDINGS if w._aggregate_rules(f) is not None]
+
+
+def test_the_aggregate_rules_cover_the_aggregates_of_stated_parts() -> None:
+    """Every aggregate over present / absent parts and each of those parts is reduced; a
+    finding read by any other rule is not."""
+    reduced = set(_reduced_findings())
+    for aggregate, parts in w.AGGREGATES.items():
+        stated = all(FINDINGS[p].kind is Kind.BINARY for p in parts)
+        assert ({aggregate, *parts} <= reduced) == stated, aggregate
+    for fid in ("vegf", "vegf_elevated", "thrombocytosis", "anemia", "light_chain"):
+        assert fid not in reduced
+
+
+def _member_values(fid: str) -> list[Any]:
+    return [None, "unknown", *FINDINGS[fid].states]
+
+
+@pytest.mark.parametrize("finding", _reduced_findings())
+def test_reduced_partner_key_decides_acceptance(finding: str) -> None:
+    """Two cases whose partners give ``finding`` the same reduced key accept the same values
+    of it, whatever their sex (brute force over the other members' values: every combination
+    for the small aggregates, 1,500 drawn ones, most of them absent, for skin changes)."""
+    rules = w._aggregate_rules(finding)
+    assert rules is not None
+    (aggregate, parts), *_ = rules
+    others = sorted({aggregate, *parts} - {finding})
+    if len(others) <= 4:
+        combos: Any = itertools.product(*(_member_values(o) for o in others))
+    else:
+        rng = np.random.default_rng(3)
+        combos = [
+            [
+                rng.choice(np.array(_member_values(o), dtype=object), p=[0.15, 0.05, 0.2, 0.6])
+                for o in others
+            ]
+            for _ in range(1500)
+        ]
+    answers: dict[tuple[Any, ...], set[tuple[bool, ...]]] = {}
+    for i, combo in enumerate(combos):
+        findings = {o: v for o, v in zip(others, combo, strict=True) if v is not None}
+        sex = ("female", "male", None)[i % 3]  # the key leaves the sex out
+        try:
+            case = Case.from_dict({"findings": findings, "sex": sex})
+        except CaseError:
+            continue
+        accepted = tuple(_accepts(case, {finding: s}) for s in FINDINGS[finding].states)
+        answers.setdefault(w._partner_key(finding, case.findings), set()).add(accepted)
+        assert w._sex(case, finding) is None
+    assert len(answers) >= 3
+    assert all(len(seen) == 1 for seen in answers.values()), answers
+    assert any(seen != {(True, True)} for seen in answers.values())  # some context refuses
+
+
+@pytest.mark.parametrize("finding", ["skin_thickening", "lymphadenopathy", "endocrinopathy"])
+def test_reduced_key_with_members_left_out_determines_the_whole_key(finding: str) -> None:
+    """The reduction table of a result: the key of the case's members (those the result
+    enters left out) and the result's values of the others give the key of them all."""
+    rules = w._aggregate_rules(finding)
+    assert rules is not None
+    (aggregate, parts), *_ = rules
+    others = sorted({aggregate, *parts} - {finding})
+    rng = np.random.default_rng(5)
+    whole: dict[tuple[Any, ...], set[tuple[Any, ...]]] = {}
+    for _ in range(3000):
+        left_out = frozenset(o for o in others if rng.random() < 0.5)
+        values = {}
+        for o in others:
+            value = rng.choice(np.array(_member_values(o), dtype=object), p=[0.2, 0.05, 0.25, 0.5])
+            if value is not None and (o not in left_out or value != "unknown"):
+                values[o] = value
+        case_side = {o: v for o, v in values.items() if o not in left_out}
+        key = (
+            w._partner_key(finding, case_side, left_out),
+            tuple(sorted((o, v) for o, v in values.items() if o in left_out)),
+            left_out,
+        )
+        whole.setdefault(key, set()).add(w._partner_key(finding, values))
+    assert all(len(seen) == 1 for seen in whole.values())
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id or str(sorted(c.findings)))
+def test_plans_from_the_engine_shapes_equal_the_long_way(case: Case) -> None:
+    """A test's shape (kept per engine and open findings: enumerated outcomes, their seed
+    reads, columns) gives the plan of working each step out on the case: every outcome
+    reduced (:func:`_reported`), the seed reads cut at the straddling VEGF band."""
+    priors, chosen = resolve(case, None, None)
+    engine = engine_for(priors, chosen)
+    base = engine.encode([evidence_for(case)])[0]
+    checked = 0
+    for order, (_test, pairs) in enumerate(_tests_with_pairs(case, engine)):
+        for _ in range(2):  # the second time from the kept shape
+            plan = w._plan(case, pairs, engine, base, order, need_seed=True)
+            assert plan is not None and plan.seed_reads is not None
+            if not plan.exact:
+                continue
+            states = tuple(engine.states[node] for _, node in pairs)
+            outcomes = np.array(list(itertools.product(*(range(len(s)) for s in states))))
+            np.testing.assert_array_equal(plan.outcomes, outcomes)
+            reported = w._reported(case, pairs, engine, outcomes)
+            results, result_of = w._first_seen(np.where(reported, outcomes, -1), plan_cards(states))
+            np.testing.assert_array_equal(plan.results, results)
+            np.testing.assert_array_equal(plan.result_of, result_of)
+            np.testing.assert_array_equal(plan.seed_reads, w._seed_reads(pairs, states, results))
+            joint = np.repeat(base[None, :], len(outcomes), axis=0)
+            joint[:, [engine.column[node] for _, node in pairs]] = outcomes
+            np.testing.assert_array_equal(plan.joint, joint)
+            checked += 1
+    assert checked >= 4
+
+
+def plan_cards(states: tuple[tuple[str, ...], ...]) -> list[int]:
+    return [len(s) for s in states]
+
+
+@pytest.mark.parametrize("aggregate", list(w.AGGREGATES))
+def test_derived_aggregate_depends_on_its_parts_only_through_present_and_all_absent(
+    aggregate: str,
+) -> None:
+    """The remembered derivation (:func:`_aggregate_state`, keyed by whether a part is present
+    and whether every part is absent) equals ``Case`` on every combination of the parts'
+    states, and the three outcomes (present, absent, underived) all occur."""
+    parts = w.AGGREGATES[aggregate]
+    choices = [[None, *FINDINGS[p].states] if FINDINGS[p].states else [None] for p in parts]
+    seen = set()
+    for combo in itertools.product(*choices):
+        entered = {p: s for p, s in zip(parts, combo, strict=True) if s is not None}
+        expected = Case(w.MappingProxyType(entered)).state(aggregate)
+        assert w._aggregate_state(aggregate, tuple(zip(parts, combo, strict=True))) == expected
+        seen.add(expected)
+    assert seen == ({None} if aggregate == "vegf_elevated" else {None, "present", "absent"})
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id or str(sorted(c.findings)))
+def test_result_columns_equal_parsing_each_result_as_text(case: Case) -> None:
+    """The results as parsed rows, read from the case and the results' state indices, equal
+    the cohort parse of each result written out as cells, in every field the criteria read
+    (every finding's entered and derived state, numbers, the VEGF measurement)."""
+    priors, chosen = resolve(case, None, None)
+    engine = engine_for(priors, chosen)
+    base = engine.encode([evidence_for(case)])[0]
+    plans = [
+        w._plan(case, pairs, engine, base, order, need_seed=True)
+        for order, (_test, pairs) in enumerate(_tests_with_pairs(case, engine))
+    ]
+    blocks = [(plan, plan.seed_reads) for plan in plans if plan is not None]
+    parsed = w._result_columns(case, blocks)  # type: ignore[arg-type]
+    changes = [
+        row_texts(w._findings_of(plan.pairs, plan.states, row))
+        for plan, rows in blocks
+        for row in rows  # type: ignore[union-attr]
+    ]
+    expected = rows_with(row_from_case(case), changes)
+    assert parsed.n == expected.n == len(changes) > 50
+    np.testing.assert_array_equal(parsed.flagged, expected.flagged)
+    for field in ("state", "entered", "numbers"):  # the same findings, made when looked at
+        assert set(getattr(parsed, field)) == set(getattr(expected, field)), field
+    assert parsed.state.get("not_a_finding") is None
+    for name in expected.state:
+        np.testing.assert_array_equal(parsed.state[name], expected.state[name], err_msg=name)
+    for name in expected.entered:
+        np.testing.assert_array_equal(parsed.entered[name], expected.entered[name], err_msg=name)
+    for name in expected.numbers:
+        np.testing.assert_array_equal(parsed.numbers[name], expected.numbers[name], err_msg=name)
+    for name in ("vegf_pg_ml", "vegf_multiple", "vegf_specimen", "vegf_uln_default", "sex"):
+        np.testing.assert_array_equal(getattr(parsed, name), getattr(expected, name), err_msg=name)
+
+
+def test_a_finding_no_rule_reads_with_another_is_accepted_alike_on_every_case() -> None:
+    """The memo keeps one answer per finding that shares no consistency rule (not per case
+    or sex): every value of it is accepted or refused alike on cases of either sex or none,
+    with and without other findings entered."""
+    alone = [f for f in FINDINGS if consistency_partners(f) == {f}]
+    assert len(alone) > 20
+    cases = [
+        *CASES,
+        *(Case.from_dict({"findings": {}, "sex": sex}) for sex in ("male", "female")),
+    ]
+    for fid in alone:
+        for value in _values(fid):
+            answers = {_accepts(case, {fid: value}) for case in cases if case.entered(fid) is None}
+            assert len(answers) == 1, (fid, value)

@@ -51,7 +51,7 @@ import functools
 import math
 import tomllib
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -59,8 +59,8 @@ from typing import Any, overload
 
 import numpy as np
 
-from model.case import Case, consistency_partners
-from model.case_columns import CaseColumns, CodedColumn, parse_columns, row_from_case, row_texts
+from model.case import CONSISTENCY_GROUPS, Case, consistency_partners
+from model.case_columns import ENTERED, CaseColumns, CodedColumn
 from model.criteria import (
     INDETERMINATE,
     MET,
@@ -75,9 +75,20 @@ from model.exceptions import CaseError, PriorsError
 from model.formatting import diagnosis_label, percent, rule_set_name, state_words
 from model.inference.compiled import CompiledEngine
 from model.inference.predictive import sample_open
+from model.measurements import VegfMeasurement, parse_vegf
 from model.network.evidence import evidence_for
 from model.network.structure import MARROW_NODE, NODES, VEGF_NODES
-from model.vocabulary import AGGREGATES, FINDINGS, Kind
+from model.vocabulary import (
+    ABSENT,
+    AGGREGATES,
+    FINDINGS,
+    NUMBER_FINDINGS,
+    PRESENT,
+    SEXES,
+    UNKNOWN,
+    VEGF_SPECIMENS,
+    Kind,
+)
 
 DATA = Path(__file__).with_name("workup.toml")
 EXACT_LIMIT = 64
@@ -415,21 +426,27 @@ def _admits_every_state(
     on ``case`` with ``entered`` (findings of the same result entered before it) added.
 
     The answer depends only on the values the case and ``entered`` give the finding's
-    consistency partners (:func:`model.case.consistency_partners`) and on its sex (the
-    hemoglobin thresholds; no rule reads the age), so it is remembered under those (the same
-    finding is asked about by several tests, by every result of a test and by
-    ``next_tests``).
+    consistency partners (:func:`model.case.consistency_partners`; reduced by
+    :func:`_partner_key`) and on its sex (the hemoglobin thresholds, :func:`_sex`; no rule
+    reads the age), so it is remembered under those (the same finding is asked about by
+    several tests, by every result of a test and by ``next_tests``, and by other cases).
     """
     partners = _partners(finding)
-    added = {p: v for p, v in (entered or {}).items() if p in partners}
-    merged = {**{p: case.findings[p] for p in partners if p in case.findings}, **added}
-    key = (
-        finding,
-        node,
-        engine.states[node],
-        tuple((p, repr(merged[p])) for p in partners if p in merged),
-        case.sex,
-    )
+    added: dict[str, Any] = {}
+    if len(partners) == 1:  # no rule reads it with another finding, nor the sex
+        key: tuple[Any, ...] = (finding, node, engine.states[node])
+    else:
+        merged: Mapping[str, Any] = case.findings  # what the partners' values are read from
+        if entered:
+            added = {p: v for p, v in entered.items() if p in partners}
+            merged = {**{p: case.findings[p] for p in partners if p in case.findings}, **added}
+        key = (
+            finding,
+            node,
+            engine.states[node],
+            _partner_key(finding, merged),
+            _sex(case, finding),
+        )
     known = _ADMITS.get(key)
     if known is not None:
         return known
@@ -448,6 +465,66 @@ def _admits_every_state(
 @functools.cache
 def _partners(finding: str) -> tuple[str, ...]:
     return tuple(sorted(consistency_partners(finding)))
+
+
+@functools.cache
+def _aggregate_rules(finding: str) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    """The (aggregate, parts) whose consistency rules are the only ones reading ``finding``,
+    when each is stated findings only (present / absent, no measurement) and no other member
+    is read by another rule; ``None`` otherwise.
+
+    Such a rule refuses an aggregate stated present while every part is absent, and one
+    stated absent while a part is present (:meth:`model.case.Case._check_consistency`), so
+    whether every value of ``finding`` is accepted depends on the other members only through
+    the aggregate's stated value, whether every other part is absent and whether one is
+    present (:func:`_partner_key`; ``tests/test_workup_fast.py`` checks it by brute force).
+    """
+    rules = []
+    for group in (g for g in CONSISTENCY_GROUPS if finding in g):
+        aggregate = next((a for a, parts in AGGREGATES.items() if group == {a, *parts}), None)
+        if aggregate is None or any(
+            FINDINGS[member].kind not in (Kind.BINARY, Kind.AGGREGATE)
+            or sum(member in other for other in CONSISTENCY_GROUPS) > 1
+            for member in group - {finding}
+        ):
+            return None
+        rules.append((aggregate, AGGREGATES[aggregate]))
+    return tuple(rules) or None
+
+
+def _sex(case: Case, finding: str) -> str | None:
+    """The case's sex where acceptance of ``finding`` may depend on it (the hemoglobin
+    thresholds), ``None`` for a finding only aggregate rules read (they do not read the sex:
+    ``tests/test_workup_fast.py``)."""
+    return None if _aggregate_rules(finding) is not None else case.sex
+
+
+def _partner_key(
+    finding: str, values: Mapping[str, Any], leave_out: frozenset[str] = frozenset()
+) -> tuple[Any, ...]:
+    """What the case validator reads of ``values`` (the case's and the result's entered
+    findings) when it decides whether a value of ``finding`` is accepted: the values of its
+    consistency partners, reduced for the aggregate rules of :func:`_aggregate_rules` to the
+    aggregate's stated value and whether every other part is absent or one is present.
+    ``leave_out``: partners whose values a lookup table indexes instead (never entered on
+    the case)."""
+    rules = _aggregate_rules(finding)
+    if rules is None:
+        return tuple(
+            (p, repr(values[p])) for p in _partners(finding) if p in values and p not in leave_out
+        )
+    key = []
+    for aggregate, parts in rules:
+        others = [values.get(p) for p in parts if p != finding and p not in leave_out]
+        stated = None if aggregate in (finding, *leave_out) else values.get(aggregate)
+        key.append(
+            (
+                None if stated == UNKNOWN else stated,
+                all(v == ABSENT for v in others),
+                any(v == PRESENT for v in others),
+            )
+        )
+    return tuple(key)
 
 
 def admissible_nodes(
@@ -489,14 +566,13 @@ def _reported(
     """
     reported = np.ones(keys.shape, dtype=bool)
     node_states = tuple(engine.states[node] for _, node in pairs)
-    for j, before, context_of in _report_order(tuple(pairs), node_states):
+    for j, before, context_of, left_out in _report_order(tuple(pairs), node_states):
         finding = pairs[j][0]
+        if _always_accepted(case, finding, pairs[j][1], engine, left_out):
+            continue
+        case_key = _partner_key(finding, case.findings, left_out)
         values = np.where(reported[:, before], keys[:, before], -1)
-        context = (
-            *context_of,
-            tuple((p, repr(case.findings[p])) for p in _partners(finding) if p in case.findings),
-            case.sex,
-        )
+        context = (*context_of, case_key, _sex(case, finding))
         radix = context_of[-1]
         if len(_REPORTED) >= _ADMITS_LIMIT:
             _REPORTED.clear()
@@ -525,23 +601,61 @@ def _reported(
     return reported
 
 
+def _always_accepted(
+    case: Case, finding: str, node: str, engine: CompiledEngine, left_out: frozenset[str]
+) -> bool:
+    """Whether every value of ``finding`` is accepted whatever the results of the findings
+    at ``left_out`` (entered before it) are: one aggregate rule reads it
+    (:func:`_aggregate_rules`), the result does not state that aggregate, and the answer is
+    yes however the other parts come out (every other part absent, one present, neither).
+
+    The aggregate as the case states it is then the one every result has; each of the
+    three answers is asked (and remembered) on the case with the other parts set that way,
+    which has that same key (:func:`_partner_key`).
+    """
+    rules = _aggregate_rules(finding)
+    if rules is None or len(rules) != 1 or rules[0][0] in left_out:
+        return False
+    aggregate = rules[0][0]
+    stated = None if aggregate == finding else case.findings.get(aggregate)
+    key = (finding, node, engine.states[node], None if stated == UNKNOWN else stated)
+    known = _ALWAYS.get(key)
+    if known is None:
+        others = [p for p in rules[0][1] if p != finding]
+        unset = dict.fromkeys(others, UNKNOWN)
+        known = (
+            _admits_every_state(case, finding, node, engine, {**unset, others[0]: PRESENT})
+            and _admits_every_state(case, finding, node, engine, unset)
+            and _admits_every_state(case, finding, node, engine, dict.fromkeys(others, ABSENT))
+        )
+        if len(_ALWAYS) >= _ADMITS_LIMIT:
+            _ALWAYS.clear()
+        _ALWAYS[key] = known
+    return known
+
+
+_ALWAYS: dict[tuple[Any, ...], bool] = {}
+
+
 @functools.lru_cache(maxsize=256)
 def _report_order(
     pairs: tuple[tuple[str, str], ...], states: tuple[tuple[str, ...], ...]
-) -> tuple[tuple[int, list[int], tuple[Any, ...]], ...]:
+) -> tuple[tuple[int, list[int], tuple[Any, ...], frozenset[str]], ...]:
     """For each finding of ``pairs`` entered after one of its consistency partners: its
-    position, the partners' positions before it, and the part of its memo key that depends
+    position, the partners' positions before it, the part of its memo key that depends
     on the test alone (ending with the partners' mixed radix: their numbers of ``states``
-    plus one)."""
-    findings = [f for f, _ in pairs]
+    plus one), and those partners."""
+    position = {f: i for i, (f, _) in enumerate(pairs)}
     out = []
     for j, (finding, node) in enumerate(pairs):
         partners = _partners(finding)
-        before = [i for i in range(j) if findings[i] in partners]
+        if len(partners) == 1:  # only itself
+            continue
+        before = sorted(i for p in partners if (i := position.get(p, j)) < j)
         if before:
             radix = tuple(len(states[i]) + 1 for i in before)
             context = (finding, node, states[j], tuple(pairs[i] for i in before), radix)
-            out.append((j, before, context))
+            out.append((j, before, context, frozenset(pairs[i][0] for i in before)))
     return tuple(out)
 
 
@@ -582,17 +696,6 @@ def _findings_of(
         for (finding, node), node_states, s in zip(pairs, states, row, strict=True)
         if s >= 0
     }
-
-
-@functools.lru_cache(maxsize=1024)
-def _cell_texts(
-    finding: str, node: str, states: tuple[str, ...]
-) -> tuple[tuple[str, tuple[str | None, ...]], ...]:
-    """The cohort-row cells (:func:`model.case_columns.row_texts`) each state of a finding
-    writes: (column, text per state; ``None`` where that state leaves the column as is)."""
-    cells = [row_texts({finding: _value(finding, node, state)}) for state in states]
-    names = dict.fromkeys(name for row in cells for name in row)
-    return tuple((name, tuple(row.get(name) for row in cells)) for name in names)
 
 
 @functools.lru_cache(maxsize=64)
@@ -662,6 +765,7 @@ class _Plan:
     result_of: np.ndarray
     seed_reads: np.ndarray | None
     joint: np.ndarray | None
+    shape: _Shape
 
     def findings(self, result: int) -> dict[str, Any]:
         """What a result enters into the case."""
@@ -726,6 +830,127 @@ class _Outcomes(Sequence[tuple[Mapping[str, Any], float]]):
         return iter(self._built())
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What a test's open findings are on an engine, whatever the case (worked out once per
+    engine and set of open findings): their node states, columns and numbers of states,
+    whether the joint outcomes are enumerated (then the outcomes, read only), the reduction
+    order (:func:`_report_order`), the seed reads of the enumerated outcomes when every
+    finding is always reported, and per aggregate a result can derive (its column, the
+    touched findings and their positions, and its codes on those outcomes)."""
+
+    states: tuple[tuple[str, ...], ...]
+    columns: list[int]
+    cards: tuple[int, ...]
+    exact: bool
+    outcomes: np.ndarray | None
+    order: tuple[tuple[int, list[int], tuple[Any, ...], frozenset[str]], ...]
+    seed_reads: np.ndarray | None
+    vegf: int | None  # the position of a measured VEGF, when the engine reads vegf_elevated
+    aggregates: tuple[tuple[str, tuple[str, ...], tuple[int, ...], int], ...]
+    derived: dict[tuple[str, tuple[bool, bool]], np.ndarray]
+    """Each aggregate's codes on the enumerated outcomes, by the case's other parts
+    (:func:`_parts_summary`), filled as met."""
+    stated: tuple[str, ...]  # the findings a result states (present / absent, a category)
+    stated_at: list[int]  # their positions
+    state_codes: np.ndarray  # their node states' codes among the findings' states, flat
+    state_offsets: np.ndarray  # where each one's codes start in ``state_codes``, plus one
+    measured_at: tuple[int, ...]  # positions of a VEGF value or a percentage
+
+
+def _shape(pairs: tuple[tuple[str, str], ...], engine: CompiledEngine) -> _Shape:
+    shapes = _facts(engine).shapes
+    known = shapes.get((pairs, EXACT_LIMIT))
+    if known is not None:
+        return known
+    column = _facts(engine).column
+    states = tuple(engine.states[node] for _, node in pairs)
+    cards = tuple(len(s) for s in states)
+    exact = math.prod(cards) <= EXACT_LIMIT
+    outcomes = _joint_outcomes(cards) if exact else None
+    order = _report_order(pairs, states)
+    seed_reads = None
+    if outcomes is not None and not order:
+        seed_reads = _seed_reads(pairs, states, outcomes)
+        seed_reads.setflags(write=False)
+    position = {finding: j for j, (finding, _) in enumerate(pairs)}
+    aggregates = []
+    for aggregate, parts in AGGREGATES.items():
+        touched = tuple(f for f in (aggregate, *parts) if f in position)
+        if touched and aggregate in column:
+            aggregates.append(
+                (aggregate, touched, tuple(position[f] for f in touched), column[aggregate])
+            )
+    known = _Shape(
+        states=states,
+        columns=[column[node] for _, node in pairs],
+        cards=cards,
+        exact=exact,
+        outcomes=outcomes,
+        order=order,
+        seed_reads=seed_reads,
+        vegf=position["vegf"] if "vegf" in position and "vegf_elevated" in column else None,
+        aggregates=tuple(aggregates),
+        derived={},
+        **_state_layout(pairs, states),
+    )
+    if len(shapes) >= 1024:
+        shapes.clear()
+    shapes[pairs, EXACT_LIMIT] = known
+    return known
+
+
+def _state_layout(
+    pairs: tuple[tuple[str, str], ...], states: tuple[tuple[str, ...], ...]
+) -> dict[str, Any]:
+    """The :class:`_Shape` fields :func:`_result_columns` writes a result's states with: for
+    each finding a result states, ``-1`` (not reported) then the code of each node state
+    among the finding's own states, one flat array."""
+    stated_at = [j for j, (f, _) in enumerate(pairs) if f not in _MEASURED]
+    codes: list[int] = []
+    offsets = []
+    for j in stated_at:
+        offsets.append(len(codes) + 1)
+        codes += _codes_of(pairs[j][0], states[j])
+    state_codes = np.array(codes, dtype=np.int8)
+    state_offsets = np.array(offsets, dtype=np.intp)
+    state_codes.setflags(write=False)
+    state_offsets.setflags(write=False)
+    return {
+        "stated": tuple(pairs[j][0] for j in stated_at),
+        "stated_at": stated_at,
+        "state_codes": state_codes,
+        "state_offsets": state_offsets,
+        "measured_at": tuple(j for j in range(len(pairs)) if j not in stated_at),
+    }
+
+
+_MEASURED = frozenset(
+    f for f, spec in FINDINGS.items() if spec.kind in (Kind.MEASUREMENT, Kind.NUMBER)
+)
+"""Findings a result gives as a value (a VEGF measurement, a percentage), not a state."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _codes_of(finding: str, states: tuple[str, ...]) -> tuple[int, ...]:
+    """``-1`` (not reported), then each node state's code among the finding's states."""
+    return (-1, *(FINDINGS[finding].states.index(s) for s in states))
+
+
+def _seed_reads(
+    pairs: Sequence[tuple[str, str]], states: Sequence[tuple[str, ...]], results: np.ndarray
+) -> np.ndarray:
+    """The results as the seed verdict reads them: a VEGF band that straddles the seed's
+    cut-off decides nothing, so it is left out (``-1``)."""
+    seed_reads = results.copy()
+    for j, (_, node) in enumerate(pairs):
+        if node in _VEGF_NODE_NAMES:
+            deciding = [s in VEGF_BANDS_DECIDING_SEED for s in states[j]]
+            straddles = ~np.array(deciding)[np.maximum(results[:, j], 0)]
+            seed_reads[straddles & (results[:, j] >= 0), j] = -1
+    return seed_reads
+
+
 def _plan(
     case: Case,
     pairs: Sequence[tuple[str, str]],
@@ -734,80 +959,205 @@ def _plan(
     seed: int,
     need_seed: bool,
 ) -> _Plan | None:
-    column = _facts(engine).column
-    columns = [column[node] for _, node in pairs]
-    cards = tuple(len(engine.states[node]) for _, node in pairs)
-    exact = math.prod(cards) <= EXACT_LIMIT
-    if exact:
-        outcomes = _joint_outcomes(cards)
+    pairs = tuple(pairs)
+    shape = _shape(pairs, engine)
+    if shape.outcomes is not None:
+        outcomes = shape.outcomes
     else:
         rng = np.random.default_rng(seed)
-        outcomes = sample_open(engine, base_codes, columns, MC_DRAWS, rng)
+        outcomes = sample_open(engine, base_codes, shape.columns, MC_DRAWS, rng)
     if not len(outcomes):
         return None
-    if exact:  # enumerated: already distinct
-        distinct, inverse = outcomes, np.arange(len(outcomes))
-    else:
-        distinct, inverse = _first_seen(outcomes, cards)
-    reported = _reported(case, pairs, engine, distinct)
-    if reported.all():
-        results, result_of = distinct, inverse
-    else:
-        results, of_distinct = _first_seen(np.where(reported, distinct, -1), cards)
-        result_of = of_distinct[inverse]
     seed_reads = None
-    if need_seed:
-        seed_reads = results.copy()
-        for j, (_, node) in enumerate(pairs):
-            if node in _VEGF_NODE_NAMES:
-                deciding = [s in VEGF_BANDS_DECIDING_SEED for s in engine.states[node]]
-                straddles = ~np.array(deciding)[np.maximum(results[:, j], 0)]
-                seed_reads[straddles & (results[:, j] >= 0), j] = -1
+    if shape.exact and not shape.order:  # enumerated, distinct, every finding reported
+        results, result_of = outcomes, _positions(len(outcomes))
+        seed_reads = shape.seed_reads if need_seed else None
+    else:
+        if shape.exact:  # enumerated: already distinct
+            distinct, inverse = outcomes, _positions(len(outcomes))
+        else:
+            distinct, inverse = _first_seen(outcomes, shape.cards)
+        reported = _reported(case, pairs, engine, distinct)
+        if reported.all():
+            results, result_of = distinct, inverse
+        else:
+            results, of_distinct = _first_seen(np.where(reported, distinct, -1), shape.cards)
+            result_of = of_distinct[inverse]
+        if need_seed:
+            seed_reads = _seed_reads(pairs, shape.states, results)
     joint = None
-    if exact:
+    if shape.exact:
         joint = np.repeat(base_codes[None, :], len(outcomes), axis=0)
-        joint[:, columns] = outcomes
-    states = tuple(engine.states[node] for _, node in pairs)
-    return _Plan(exact, tuple(pairs), states, outcomes, results, result_of, seed_reads, joint)
+        joint[:, shape.columns] = outcomes
+    return _Plan(
+        shape.exact, pairs, shape.states, outcomes, results, result_of, seed_reads, joint, shape
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _positions(n: int) -> np.ndarray:
+    """``np.arange(n)``, shared and read only."""
+    out = np.arange(n)
+    out.setflags(write=False)
+    return out
 
 
 _VEGF_NODE_NAMES = frozenset(VEGF_NODES.values())
 
 
-def _parse_results(case: Case, blocks: Sequence[tuple[_Plan, np.ndarray]]) -> CaseColumns:
+def _result_columns(case: Case, blocks: Sequence[tuple[_Plan, np.ndarray]]) -> CaseColumns:
     """``case`` with each result of every block (rows of state indices over the plan's
-    findings, ``-1`` = not reported) as parsed cohort rows (:mod:`model.case_columns`, the
-    cohort path, tested equal to ``Case``): the columns are built directly from the state
-    indices, one distinct cell text per state."""
+    findings, ``-1`` = not reported) as parsed case rows (:class:`CaseColumns`, what the
+    cohort parse of the rows written out as cells gives; tested equal), read from the
+    case itself instead of from text.
+
+    Every row starts as the case (``Case``'s own entered values, derived states, numbers
+    in the vocabulary's units and VEGF measurement); a result then enters the states it
+    reports (a finding a result reports is open: the case neither states nor derives
+    it), a VEGF value in the middle of its band (read by
+    :func:`model.measurements.parse_vegf`) or a marrow percentage; each aggregate the case
+    does not state is derived again from its parts where a result touches one
+    (:func:`_aggregate_state`, ``Case``'s own derivation). The columns of findings no
+    result writes are made when the criteria first read them. Results are cases the
+    validator accepts, so no row is flagged.
+    """
     n = sum(len(rows) for _, rows in blocks)
-    base = row_from_case(case)
-    unchanged = np.zeros(n, dtype=np.intp)  # shared by the columns no result writes (read only)
-    columns: dict[str, tuple[list[str], np.ndarray]] = {
-        name: ([text.strip()], unchanged) for name, text in base.items()
-    }
+    written = list(dict.fromkeys(f for plan, _ in blocks for f in plan.shape.stated))
+    index = {f: i for i, f in enumerate(written)}
+    reported = np.full((len(written), n), -1, dtype=np.int8)  # a row per written finding
+    entered = _CaseColumn(n, lambda f: _state_code(f, case.entered(f)), ENTERED)
+    state = _CaseColumn(n, lambda f: _state_code(f, case.state(f)), ENTERED)
+    numbers = _CaseColumn(n, lambda f: _number_or_nan(case.number(f)), NUMBER_FINDINGS, float)
+    for f, i in index.items():
+        entered[f] = state[f] = reported[i]  # views: nothing writes a column once made
+    vegf = case.vegf
+    vegf_pg_ml = np.full(n, np.nan if vegf is None else vegf.value_pg_ml)
+    vegf_multiple = np.full(n, np.nan if vegf is None else vegf.multiple_of_uln)
+    vegf_specimen = np.full(n, -1 if vegf is None else VEGF_SPECIMENS.index(vegf.specimen))
+    vegf_uln_default = np.full(n, vegf is not None and vegf.uln_is_default)
     start = 0
     for plan, rows in blocks:
-        block = slice(start, start + len(rows))
-        for j, (finding, node) in enumerate(plan.pairs):
-            for name, texts in _cell_texts(finding, node, plan.states[j]):
-                if name not in columns:
-                    columns[name] = ([""], np.zeros(n, dtype=np.intp))
-                elif columns[name][1] is unchanged:
-                    columns[name] = (columns[name][0], np.zeros(n, dtype=np.intp))
-                uniques, indices = columns[name]
-                lookup = np.zeros(len(texts) + 1, dtype=np.intp)  # -1 (not reported): as is
-                for s, text in enumerate(texts):
-                    if text is not None:
-                        if text not in uniques:
-                            uniques.append(text)
-                        lookup[s + 1] = uniques.index(text)
-                indices[block] = lookup[rows[:, j] + 1]
-        start += len(rows)
-    coded = {
-        name: CodedColumn(indices, np.array(uniques, dtype=object))
-        for name, (uniques, indices) in columns.items()
-    }
-    return parse_columns(coded, n)
+        stop = start + len(rows)
+        shape = plan.shape
+        if shape.stated:
+            codes = shape.state_codes[rows[:, shape.stated_at] + shape.state_offsets]
+            reported[[index[f] for f in shape.stated], start:stop] = codes.T
+        for j in shape.measured_at:
+            finding, node = plan.pairs[j]
+            for s, name in enumerate(plan.states[j]):
+                at = start + np.flatnonzero(rows[:, j] == s)
+                if finding == "vegf":
+                    read = _vegf_read(node, name)
+                    vegf_pg_ml[at] = read.value_pg_ml
+                    vegf_multiple[at] = read.multiple_of_uln
+                    vegf_specimen[at] = VEGF_SPECIMENS.index(read.specimen)
+                    vegf_uln_default[at] = read.uln_is_default
+                else:
+                    numbers[finding][at] = float(_value(finding, node, name))
+        start = stop
+    for aggregate, parts in AGGREGATES.items():
+        if case.entered(aggregate) is not None or not index.keys() & {aggregate, *parts}:
+            continue  # stated, or no result reports a part: the case's own state on every row
+        any_present = np.zeros(n, dtype=bool)
+        all_absent = np.ones(n, dtype=bool)
+        for part in parts:
+            if FINDINGS[part].kind is not Kind.MEASUREMENT:
+                states = FINDINGS[part].states
+                any_present |= state[part] == states.index(PRESENT)
+                all_absent &= state[part] == states.index(ABSENT)
+        derived = np.full(n, -1, dtype=np.int8)
+        for present, absent in ((True, False), (False, True), (False, False)):
+            rows_of = (any_present == present) & (all_absent == absent)
+            if rows_of.any():
+                derived[rows_of] = _state_code(
+                    aggregate, _aggregate_state_of(aggregate, present, absent)
+                )
+        stated = entered[aggregate]  # a result that reports the aggregate itself
+        state[aggregate] = np.where(stated >= 0, stated, derived).astype(np.int8)
+    return CaseColumns(
+        n=n,
+        flagged=np.zeros(n, dtype=bool),
+        entered=entered,
+        state=state,
+        numbers=numbers,
+        vegf_pg_ml=vegf_pg_ml,
+        vegf_multiple=vegf_multiple,
+        vegf_specimen=vegf_specimen.astype(np.int8),
+        vegf_uln_default=vegf_uln_default,
+        setting=CodedColumn(np.zeros(n, dtype=np.intp), np.array([case.setting or ""], object)),
+        age=np.full(n, np.nan if case.age is None else float(case.age)),
+        sex=np.full(n, -1 if case.sex is None else SEXES.index(case.sex), dtype=np.int8),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _vegf_read(node: str, state: str) -> VegfMeasurement:
+    """The VEGF measurement a result in that band enters, as ``Case`` reads it."""
+    return parse_vegf(_value("vegf", node, state))
+
+
+class _CaseColumn(dict[str, np.ndarray]):
+    """One field of :class:`CaseColumns` (finding -> a value per row, for every finding of
+    ``domain``), each finding's column made from the case's own value (``own(finding)``)
+    when first read; looking at the whole (iterating, ``len``, ``get``) makes them all."""
+
+    def __init__(self, n: int, own: Any, domain: Sequence[str], dtype: Any = np.int8) -> None:
+        super().__init__()
+        self.n, self.own, self.domain, self.dtype = n, own, domain, dtype
+        self.known = frozenset(domain)
+
+    def __missing__(self, finding: str) -> np.ndarray:
+        if finding not in self.known:
+            raise KeyError(finding)
+        column = self[finding] = np.full(self.n, self.own(finding), dtype=self.dtype)
+        return column
+
+    def _whole(self) -> dict[str, np.ndarray]:
+        for finding in self.domain:
+            if finding not in self:
+                self.__missing__(finding)  # made and kept
+        return self
+
+    def get(self, finding: str, default: Any = None) -> Any:
+        return self[finding] if finding in self.known else default
+
+    def __iter__(self) -> Iterator[str]:
+        return dict.__iter__(self._whole())
+
+    def __len__(self) -> int:
+        return dict.__len__(self._whole())
+
+    def keys(self) -> Any:
+        return dict.keys(self._whole())
+
+    def values(self) -> Any:
+        return dict.values(self._whole())
+
+    def items(self) -> Any:
+        return dict.items(self._whole())
+
+
+def _state_code(finding: str, state: Any) -> int:
+    """The index of ``state`` among the finding's states (``CaseColumns``' code), ``-1`` for
+    none."""
+    return -1 if state is None else FINDINGS[finding].states.index(state)
+
+
+def _number_or_nan(value: float | None) -> float:
+    return np.nan if value is None else value
+
+
+@functools.lru_cache(maxsize=64)
+def _aggregate_state_of(aggregate: str, any_present: bool, all_absent: bool) -> str | None:
+    """:func:`_aggregate_state` of parts with one present or not, all absent or not."""
+    parts = AGGREGATES[aggregate]
+    if any_present:
+        states: list[str | None] = [PRESENT, *([None] * (len(parts) - 1))]
+    elif all_absent:
+        states = [ABSENT] * len(parts)
+    else:
+        states = [None] * len(parts)
+    return _aggregate_state(aggregate, tuple(zip(parts, states, strict=True)))
 
 
 def _read_results(
@@ -816,9 +1166,10 @@ def _read_results(
     """Evidence codes of ``case`` with every plan's results (in order), and the seed verdict
     (code, index into ``STATUS_NAMES``) of ``case`` with every plan's seed reads.
 
-    The codes come from :func:`_result_codes`; the seed reads are parsed as rows in one pass
-    (the cohort path, :mod:`model.case_columns`); a row that parse flags, or every row when
-    the engine's states are not the network's, goes through ``Case`` itself.
+    The codes come from :func:`_result_codes`; the seed reads become case rows in one pass
+    (:func:`_result_columns`) read by the vectorised criteria
+    (:func:`model.criteria.vectorised.verdict_codes`); when the engine's states are not the
+    network's, every row goes through ``Case`` itself.
     """
     n_results = sum(len(plan.results) for plan in plans)
     seeds = [(plan, plan.seed_reads) for plan in plans if plan.seed_reads is not None]
@@ -828,7 +1179,7 @@ def _read_results(
     if columns_ok:
         codes = _result_codes(case, plans, engine)
         if n_seeds:
-            parsed = _parse_results(case, seeds)
+            parsed = _result_columns(case, seeds)
             flagged = parsed.flagged
             verdicts = verdict_codes(parsed, "seed")
     else:
@@ -854,6 +1205,7 @@ class _EngineFacts:
 
     column: Mapping[str, int]  # observable node -> column
     columns_ok: bool  # every observable node is the network's, with the network's states
+    shapes: dict[tuple[Any, ...], _Shape]  # by open findings and EXACT_LIMIT (bounded)
 
 
 _FACTS: weakref.WeakKeyDictionary[CompiledEngine, _EngineFacts] = weakref.WeakKeyDictionary()
@@ -868,6 +1220,7 @@ def _facts(engine: CompiledEngine) -> _EngineFacts:
                 node in NODES and engine.states[node] == NODES[node].states
                 for node in engine.observable
             ),
+            shapes={},
         )
     return known
 
@@ -883,29 +1236,42 @@ def _result_codes(case: Case, plans: Sequence[_Plan], engine: CompiledEngine) ->
     to ``encode(evidence_for(case with the result))`` on every test of several cases.
     """
     base = engine.encode([evidence_for(case)])[0]
-    column = _facts(engine).column
-    blocks = []
+    n = sum(len(plan.results) for plan in plans)
+    codes = np.repeat(base[None, :], n, axis=0)
+    case_parts: dict[tuple[str, ...], tuple[bool, bool]] = {}
+    start = 0
     for plan in plans:
+        shape = plan.shape
         rows = plan.results
-        codes = np.repeat(base[None, :], len(rows), axis=0)
-        columns = [column[node] for _, node in plan.pairs]
-        reported = rows >= 0
-        codes[:, columns] = np.where(reported, rows, codes[:, columns])
-        position = {finding: j for j, (finding, _) in enumerate(plan.pairs)}
-        if "vegf" in position and "vegf_elevated" in column:
-            codes[reported[:, position["vegf"]], column["vegf_elevated"]] = -1
-        for aggregate, parts in AGGREGATES.items():
-            touched = tuple(f for f in (aggregate, *parts) if f in position)
-            if not touched or aggregate not in column or case.entered(aggregate) is not None:
+        block = codes[start : start + len(rows)]
+        start += len(rows)
+        enumerated = rows is shape.outcomes  # every outcome, every finding reported
+        if enumerated:
+            block[:, shape.columns] = rows
+        else:
+            reported = rows >= 0
+            block[:, shape.columns] = np.where(reported, rows, block[:, shape.columns])
+        if shape.vegf is not None:
+            measured = slice(None) if enumerated else reported[:, shape.vegf]
+            block[measured, _facts(engine).column["vegf_elevated"]] = -1
+        for aggregate, touched, js, column in shape.aggregates:
+            if case.entered(aggregate) is not None:
                 continue
-            js = [position[f] for f in touched]
-            codes[:, column[aggregate]] = _aggregate_codes(
-                aggregate, touched, plan.states, js, rows, case, engine
-            )
-        blocks.append(codes)
-    if not blocks:
-        return np.zeros((0, len(engine.observable)), dtype=np.int8)
-    return np.concatenate(blocks)
+            own = case_parts.get(touched)
+            if own is None:
+                own = case_parts[touched] = _parts_summary(
+                    case.state(p) for p in AGGREGATES[aggregate] if p not in touched
+                )
+            derived = shape.derived.get((aggregate, own)) if enumerated else None
+            if derived is None:
+                derived = _aggregate_codes(
+                    aggregate, touched, plan.states, js, rows, case, engine, own
+                )
+                if enumerated:  # the same for every case with these parts' states
+                    derived.setflags(write=False)
+                    shape.derived[aggregate, own] = derived
+            block[:, column] = derived
+    return codes
 
 
 TABLE_LIMIT = 1 << 16
@@ -922,17 +1288,19 @@ def _aggregate_codes(
     rows: np.ndarray,
     case: Case,
     engine: CompiledEngine,
+    own: tuple[bool, bool],
 ) -> np.ndarray:
-    """The aggregate's code (``-1`` = underived) on each result row (:func:`_derived_code`).
+    """The aggregate's code (``-1`` = underived) on each result row (:func:`_derived_code`);
+    ``own``: :func:`_parts_summary` of the case's states of the parts not touched (a touched
+    part is open: the case gives it no state).
 
     Read from a table over every combination of the ``touched`` findings' results (packed
     mixed-radix: ``np.ravel_multi_index`` of the state indices plus one), filled as the
-    combinations are met and remembered per context (the findings, their states and the
-    case's own states of the parts; bounded); beyond :data:`TABLE_LIMIT` combinations, one
-    derivation per distinct combination."""
+    combinations are met and remembered per context (the findings, their states and
+    ``own``: all a derivation reads of the case, see :func:`_aggregate_state`; bounded);
+    beyond :data:`TABLE_LIMIT` combinations, one derivation per distinct combination."""
     touched_states = tuple(states[j] for j in js)
     radix = tuple(len(s) + 1 for s in touched_states)
-    parts = AGGREGATES[aggregate]
     if math.prod(radix) > TABLE_LIMIT:
         distinct, inverse = _distinct(rows[:, js], [r - 1 for r in radix])
         derived = [
@@ -944,7 +1312,7 @@ def _aggregate_codes(
         aggregate,
         touched,
         touched_states,
-        tuple(case.state(p) for p in parts),
+        own,
         engine.states[aggregate],
     )
     table = _AGGREGATE_TABLES.get(key)
@@ -983,11 +1351,27 @@ def _derived_code(
     return -1 if state is None else engine.states[aggregate].index(state)
 
 
-@functools.lru_cache(maxsize=1024)
+_AGGREGATE_STATES: dict[tuple[str, bool, bool], str | None] = {}
+
+
 def _aggregate_state(aggregate: str, parts: tuple[tuple[str, str | None], ...]) -> str | None:
-    """The state ``Case`` derives for an aggregate not entered, from its parts' states."""
+    """The state ``Case`` derives for an aggregate not entered, from its parts' states.
+
+    ``Case`` reads the parts only through whether one is present and whether every one is
+    absent (:meth:`model.case.Case._derived`), so the answer is remembered under those
+    (``tests/test_workup_fast.py`` checks every combination of every aggregate's parts)."""
+    key = (aggregate, *_parts_summary(state for _, state in parts))
+    if key in _AGGREGATE_STATES:
+        return _AGGREGATE_STATES[key]
     entered = {part: state for part, state in parts if state is not None}
-    return Case(MappingProxyType(entered)).state(aggregate)
+    known = _AGGREGATE_STATES[key] = Case(MappingProxyType(entered)).state(aggregate)
+    return known
+
+
+def _parts_summary(states: Iterable[str | None]) -> tuple[bool, bool]:
+    """Whether one of these states is present, and whether every one is absent."""
+    states = tuple(states)
+    return any(s == PRESENT for s in states), all(s == ABSENT for s in states)
 
 
 def _effect(
@@ -1001,7 +1385,7 @@ def _effect(
     """What the test is expected to do, from its results' scores (rows of one batch call)."""
     if plan.exact:  # the probability of the joint outcome, before it is reduced to a result
         assert log_joint is not None
-        top = np.max(log_joint)
+        top = log_joint.max()
         if not np.isfinite(top):
             return None
         weights = np.exp(log_joint - top)
@@ -1012,17 +1396,20 @@ def _effect(
         return None
     weights = weights / total
     live = weights > 0
-    w_live = weights[live]
+    every = bool(live.all())
     # H(D | e, result), |change of P(POEMS)|, H(POEMS | e, result), each weighted over the
     # live outcomes (one gather; each row summed on its own, as a vector)
-    weighted = scores.stacked[:, take[live]] * w_live
+    if every:
+        weighted = scores.stacked[:, take] * weights
+    else:
+        weighted = scores.stacked[:, take[live]] * weights[live]
     h_after, abs_change, poems_after = (float(row.sum()) for row in weighted)
     settles_to: dict[str, float] = {}
     if verdict == INDETERMINATE and seed_codes is not None:
         after = seed_codes[plan.result_of]
         reached = []
         for code in (MET_CODE, NOT_MET_CODE):
-            hits = live & (after == code)
+            hits = after == code if every else live & (after == code)
             where = np.flatnonzero(hits)
             if len(where):
                 reached.append((int(where[0]), code, hits))
@@ -1047,17 +1434,34 @@ def _effect(
     )
 
 
-def _score_rows(engine: CompiledEngine, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``engine.log_posterior_batch(rows)``, scoring each distinct row once (a row's numbers
-    do not depend on the rows scored with it: ``tests/test_workup_fast.py``)."""
-    rows = np.ascontiguousarray(rows, dtype=np.int8)
-    packed = rows.view(np.dtype((np.void, rows.shape[1]))).reshape(-1)
-    _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
-    if len(first) == len(rows) or len(first) < 2:  # a batch of one row can differ in the
-        return engine.log_posterior_batch(rows)  # last bit (numpy sums a lone row otherwise)
-    log_post, log_ev = engine.log_posterior_batch(rows[first])
-    inverse = inverse.reshape(-1)
-    return log_post[inverse], log_ev[inverse]
+def _rows_to_score(codes: np.ndarray, plans: Sequence[_Plan]) -> tuple[np.ndarray, list[int]]:
+    """The evidence rows to score in one batch: every plan's results (``codes``), then the
+    joint outcomes of each enumerated plan, unless they are its results row for row (every
+    outcome reported, no aggregate or VEGF statement changed: the same codes, so the same
+    numbers); and where each plan's joint outcomes are among them.
+
+    A row's numbers do not depend on the rows scored with it in a batch of two or more
+    (``tests/test_workup_fast.py``); a lone row can differ in the last bit, so a batch is
+    never cut down to one row."""
+    blocks = [codes]
+    joint_rows = []
+    first, end = 0, len(codes)
+    skipped = False
+    for plan in plans:
+        if plan.joint is not None:
+            mine = codes[first : first + len(plan.results)]
+            if plan.results is plan.shape.outcomes and np.array_equal(plan.joint, mine):
+                joint_rows.append(first)
+                skipped = True
+            else:
+                joint_rows.append(end)
+                blocks.append(plan.joint)
+                end += len(plan.joint)
+        first += len(plan.results)
+    rows = np.concatenate(blocks) if len(blocks) > 1 else codes
+    if len(rows) == 1 and skipped:
+        rows = np.repeat(rows, 2, axis=0)
+    return rows, joint_rows
 
 
 @dataclass(frozen=True)
@@ -1132,12 +1536,13 @@ def workup(
     plans = [plan for *_, plan in offered if plan is not None]
     codes, seed_codes = _read_results(case, plans, engine, columns_ok)
     n_results = len(codes)
-    blocks = [codes, *(plan.joint for plan in plans if plan.joint is not None)]
+    rows, joint_rows = _rows_to_score(codes, plans)
     k = engine.query_states.index(POSITIVE)
     if plans:
-        all_log_post, all_log_ev = _score_rows(engine, np.concatenate(blocks))
+        all_log_post, all_log_ev = engine.log_posterior_batch(rows)
         scores = _ResultScores.of(all_log_post[:n_results], all_log_ev[:n_results], base_post, k)
-    first, first_seed, joint_row = 0, 0, n_results
+    first, first_seed = 0, 0
+    joint_at = iter(joint_rows)
     items: list[tuple[int, float, int, WorkupItem]] = []
     for order, test, mimic, open_ids, plan in offered:
         effect = None
@@ -1145,8 +1550,8 @@ def workup(
             take = first + plan.result_of
             log_joint = None
             if plan.joint is not None:
-                log_joint = all_log_ev[joint_row : joint_row + len(plan.outcomes)]
-                joint_row += len(plan.outcomes)
+                at = next(joint_at)
+                log_joint = all_log_ev[at : at + len(plan.outcomes)]
             plan_seed = None
             if plan.seed_reads is not None:
                 plan_seed = seed_codes[first_seed : first_seed + len(plan.seed_reads)]

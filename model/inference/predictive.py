@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -94,11 +95,9 @@ def sample_open(
         return out
     row = engine.check_codes(np.asarray(codes).reshape(1, -1))[0].copy()
     row[columns] = UNOBSERVED
-    groups = engine._offsets + (row.astype(np.int64) + 1) @ engine._stride_matrix
+    groups, cdf = _core_cdf(engine, row)
     log_tables = engine._log_tables
-    loglik = engine._log_prior + log_tables[groups].sum(axis=0)
-    top = loglik.max()
-    if not np.isfinite(top):  # impossible evidence: nothing to condition on
+    if cdf is None:  # impossible evidence: nothing to condition on
         return np.stack(
             [
                 np.minimum(
@@ -108,38 +107,67 @@ def sample_open(
             ],
             axis=1,
         )
-    cdf = np.exp(loglik - top).cumsum()
-    cdf /= cdf[-1]
     core = np.minimum(np.searchsorted(cdf, _stratified(rng, n), side="right"), len(cdf) - 1)
     cluster_of = _cluster_of(engine)
     units: dict[int, list[int]] = {}  # cluster -> positions in ``columns``
     for j, column in enumerate(columns):
         units.setdefault(cluster_of[column], []).append(j)
-    single = [js[0] for js in units.values() if len(js) == 1]
-    uniforms = np.stack([_stratified(rng, n) for _ in units]) if units else np.empty((0, n))
+    uniforms = _stratified_rows(rng, len(units), n)
     unit_uniform = {k: uniforms[i] for i, k in enumerate(units)}
-    if single:  # one node alone in its cluster: P(x | core) from its own column
-        cols = np.array([columns[j] for j in single])
-        base = groups[engine._col_cluster[cols]]
-        strides = engine._col_stride[cols]
-        cards = engine._cards[cols]
-        width = int(cards.max())
-        steps = np.arange(1, width + 1)
-        rows = base[:, None] + strides[:, None] * steps[None, :]
-        valid = steps[None, :] <= cards[:, None]
-        rows = np.where(valid, rows, base[:, None])
-        with np.errstate(invalid="ignore"):  # -inf - -inf: a core state the evidence rules out
-            ratio = np.exp(log_tables[rows] - log_tables[base][:, None, :])  # (k, width, core)
-        ratio = np.where(np.isnan(ratio), 0.0, ratio)
-        ratio = np.where(valid[:, :, None], ratio, 0.0)
-        probs = ratio[:, :, core]  # (k, width, n)
-        u = np.stack([unit_uniform[cluster_of[columns[j]]] for j in single])
-        chosen = _draw(probs, u)
-        out[:, single] = chosen.T
-    for js in units.values():
-        if len(js) > 1:
-            _draw_cluster(engine, columns, js, groups, core, unit_uniform, out, rng)
+    single = [js[0] for js in units.values() if len(js) == 1]
+    distinct_core = np.unique(core, return_inverse=True)  # each core state's numbers once
+    # -inf - -inf (a core state the evidence rules out) and 0 / 0 are handled where they arise
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if single:  # one node alone in its cluster: P(x | core) from its own column
+            layout = _singles(engine, tuple(columns[j] for j in single))
+            base = groups[layout.groups]
+            rows = base[:, None] + layout.steps
+            if layout.ragged:
+                rows = np.where(layout.valid, rows, base[:, None])
+            cores, inverse = distinct_core  # the ratio at each core state drawn, once
+            at_cores = log_tables.take(rows.ravel(), axis=0).take(cores, axis=1)
+            own = log_tables.take(base, axis=0).take(cores, axis=1)
+            ratio = np.exp(at_cores.reshape(*rows.shape, len(cores)) - own[:, None, :])
+            ratio = np.where(np.isnan(ratio), 0.0, ratio)  # (k, width, distinct cores)
+            if layout.ragged:
+                ratio = np.where(layout.valid[:, :, None], ratio, 0.0)
+            probs = ratio[:, :, inverse]  # (k, width, n)
+            unit_row = {k: i for i, k in enumerate(units)}
+            u = uniforms[[unit_row[cluster_of[columns[j]]] for j in single]]
+            chosen = _draw(probs, u)
+            out[:, single] = chosen.T
+        for js in units.values():
+            if len(js) > 1:
+                _draw_cluster(
+                    engine, columns, js, groups, core, distinct_core, unit_uniform, out, rng
+                )
     return out
+
+
+def _core_cdf(engine: CompiledEngine, row: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The table groups' rows for the checked evidence ``row`` and the cumulative
+    P(core | evidence) (``None`` when the evidence is impossible). The last answer is kept
+    per engine: a patient's Monte Carlo tests usually leave the same evidence row."""
+    key = row.tobytes()
+    last = _LAST_CORE.get(engine)
+    if last is not None and last[0] == key:
+        return last[1], last[2]
+    groups = engine._offsets + (row.astype(np.int64) + 1) @ engine._stride_matrix
+    loglik = engine._log_prior + engine._log_tables[groups].sum(axis=0)
+    top = loglik.max()
+    cdf = None
+    if np.isfinite(top):
+        cdf = np.exp(loglik - top).cumsum()
+        cdf /= cdf[-1]
+        cdf.setflags(write=False)
+    groups.setflags(write=False)
+    _LAST_CORE[engine] = (key, groups, cdf)
+    return groups, cdf
+
+
+_LAST_CORE: weakref.WeakKeyDictionary[
+    CompiledEngine, tuple[bytes, np.ndarray, np.ndarray | None]
+] = weakref.WeakKeyDictionary()
 
 
 def _stratified(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -148,13 +176,66 @@ def _stratified(rng: np.random.Generator, n: int) -> np.ndarray:
     return (rng.permutation(n) + rng.random(n)) / n
 
 
+def _stratified_rows(rng: np.random.Generator, k: int, n: int) -> np.ndarray:
+    """``k`` rows of :func:`_stratified` uniforms, drawn in the same order from ``rng`` and
+    with the same arithmetic (element by element), shape (k, n)."""
+    if not k:
+        return np.empty((0, n))
+    slices = np.empty((k, n), dtype=np.int64)
+    offsets = np.empty((k, n))
+    for i in range(k):
+        slices[i] = rng.permutation(n)
+        offsets[i] = rng.random(n)
+    return (slices + offsets) / n
+
+
+@dataclass(frozen=True)
+class _Singles:
+    """Open nodes alone in their clusters, read from the engine once per set of columns: each
+    one's table group, the row offsets of its states from the group's base row (``steps``,
+    padded to the widest node), and which of those are real states."""
+
+    groups: np.ndarray  # (k,)
+    steps: np.ndarray  # (k, width)
+    valid: np.ndarray  # (k, width)
+    ragged: bool  # some node has fewer states than the widest
+
+
+def _singles(engine: CompiledEngine, cols: tuple[int, ...]) -> _Singles:
+    known = _SINGLES.setdefault(engine, {})
+    found = known.get(cols)
+    if found is None:
+        index = np.array(cols)
+        strides = engine._col_stride[index]
+        cards = engine._cards[index]
+        width = int(cards.max())
+        steps = np.arange(1, width + 1)
+        valid = steps[None, :] <= cards[:, None]
+        found = _Singles(
+            groups=engine._col_cluster[index],
+            steps=strides[:, None] * steps[None, :],
+            valid=valid,
+            ragged=not bool(valid.all()),
+        )
+        for array in (found.groups, found.steps, found.valid):
+            array.setflags(write=False)
+        if len(known) >= 256:
+            known.clear()
+        known[cols] = found
+    return found
+
+
+_SINGLES: weakref.WeakKeyDictionary[CompiledEngine, dict[tuple[int, ...], _Singles]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _draw(probs: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     """Inverse-CDF draws along axis 1 of ``probs`` (k, states, n), one uniform per (k, n);
     rows need not be normalised."""
     cdf = probs.cumsum(axis=1)
     total = cdf[:, -1:, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cdf = np.where(total > 0, cdf / total, 1.0)
+    cdf = np.where(total > 0, cdf / total, 1.0)  # 0 / 0 ignored by the caller's errstate
     chosen = (cdf <= uniforms[:, None, :]).sum(axis=1)
     return np.minimum(chosen, probs.shape[1] - 1)
 
@@ -197,11 +278,13 @@ def _draw_cluster(
     positions: Sequence[int],
     groups: np.ndarray,
     core: np.ndarray,
+    distinct_core: tuple[np.ndarray, np.ndarray],
     unit_uniform: dict[int, np.ndarray],
     out: np.ndarray,
     rng: np.random.Generator,
 ) -> None:
-    """Draw the open nodes of one cluster (all in one table group) given the core draws."""
+    """Draw the open nodes of one cluster (all in one table group) given the core draws
+    (``distinct_core``: the distinct core states drawn and each draw's index among them)."""
     log_tables = engine._log_tables
     cols = tuple(columns[j] for j in positions)
     group, strides, cards, patterns = _cluster_patterns(engine, cols)
@@ -211,12 +294,13 @@ def _draw_cluster(
         states, offsets = patterns
         n_patterns = len(states)
         rows = base + offsets
-        cores, inverse = np.unique(core, return_inverse=True)  # each core state's cdf once
-        probs = np.exp(log_tables[rows[:, None], cores[None, :]] - log_tables[base, cores][None, :])
+        cores, inverse = distinct_core  # each core state's cdf once
+        at_cores = log_tables.take(rows, axis=0).take(cores, axis=1)  # (patterns, cores)
+        probs = np.exp(at_cores - log_tables[base, cores][None, :])
         cdf = probs.cumsum(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cdf = np.where(cdf[-1:] > 0, cdf / cdf[-1:], 1.0)
-        chosen = np.minimum((cdf[:, inverse] <= uniform[None, :]).sum(axis=0), n_patterns - 1)
+        cdf = np.where(cdf[-1:] > 0, cdf / cdf[-1:], 1.0)
+        by_draw = np.ascontiguousarray(cdf.T)[inverse]  # each draw's core's cdf, a row each
+        chosen = np.minimum((by_draw <= uniform[:, None]).sum(axis=1), n_patterns - 1)
         out[:, list(positions)] = states[chosen]
         return
     current = np.full(len(core), base, dtype=np.int64)  # chain rule, node after node
