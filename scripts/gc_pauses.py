@@ -1,7 +1,7 @@
 """Full garbage-collection passes during new patients' assessments, with and without a remedy.
 
-``python scripts/gc_pauses.py [SETTING [ROUNDS]]`` runs, for each remedy, a fresh process that loads
-the default priors, assesses one development-set patient (the engine and the parameter
+``python scripts/gc_pauses.py [SETTING [ROUNDS]]`` runs, for each remedy, a fresh process
+that loads the default priors, assesses one development-set patient (the engine and the parameter
 draws are then loaded), applies the remedy, and runs ``model.bench.new_case_times`` (every
 patient assessed once, then ``assess(plan=False)`` and the work-up alone on a second pass),
 then ROUNDS (default 3) passes of fresh copies of the patients with the full ``assess``
