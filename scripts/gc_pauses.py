@@ -12,7 +12,8 @@ ms, and the memory: resident set at the end and its peak (kB), and the objects t
 collector tracks (with those frozen). Remedies:
 
 - ``none``: the interpreter's defaults;
-- ``freeze``: :func:`model.runtime.freeze_loaded` (collect, then :func:`gc.freeze`);
+- ``freeze``: :func:`model.inference.runtime.freeze_loaded` (collect, then
+  :func:`gc.freeze`);
 - ``threshold``: ``gc.set_threshold(700, 10, 1000)`` (a full pass is considered after
   1,000 generation-1 passes instead of 10).
 
@@ -47,8 +48,8 @@ def measure(remedy: str, setting: str, rounds: int) -> dict[str, Any]:
     from model.bench import _spread, new_case_times
     from model.case import Case
     from model.evaluation.devset import load_devset
+    from model.inference.runtime import freeze_loaded
     from model.parameters import load_priors
-    from model.runtime import freeze_loaded
 
     priors = load_priors()
     assess(load_devset().patients[0].case, setting=setting, priors=priors)  # loads everything

@@ -5,7 +5,7 @@ process, the work-up of every development-set patient once, each as ``assess`` c
 (the engine, the evidence and the seed verdict made beforehand and not timed), after one
 warm-up patient, and prints the median, 90th centile and largest CPU milliseconds of the
 calling thread (``time.thread_time``). With ``--profile`` the timed loop runs under cProfile and the
-statistics are written to FILE. With ``--freeze``, :func:`model.runtime.freeze_loaded` is
+statistics are written to FILE. With ``--freeze``, :func:`model.inference.runtime.freeze_loaded` is
 called after the warm-up (what is loaded is then no longer walked by full garbage
 collections, one of which otherwise lands on a patient: the largest figure). Figures only;
 nothing is asserted.
@@ -25,8 +25,8 @@ from model.analysis.workup import workup
 from model.criteria import DEFAULT_RULE_SET, evaluate_all
 from model.evaluation.devset import load_devset
 from model.inference.engine import engine_for, resolve
+from model.inference.runtime import freeze_loaded
 from model.network.evidence import evidence_for
-from model.runtime import freeze_loaded
 
 
 def main(

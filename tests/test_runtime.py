@@ -1,4 +1,4 @@
-"""model.runtime.freeze_loaded: what is alive is frozen, what comes later is still collected."""
+"""freeze_loaded (model.inference.runtime): what is alive is frozen, later cycles are collected."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from model.runtime import freeze_loaded
+from model.inference.runtime import freeze_loaded
 
 
 @pytest.fixture
