@@ -371,7 +371,6 @@ def assess(
         post = compiled.posterior(evidence)
     base = dict(priors.setting(chosen).base_rates)
     criteria = evaluate_all(case)
-    chain = analysis.contributions(compiled, evidence) if evidence else None
     chosen_setting = priors.setting(chosen)
     setting_label = chosen_setting.label
     conflicts = tuple(
@@ -388,15 +387,13 @@ def assess(
         conflicts,
     )
     extra: dict[str, Any] = {}
+    chain: analysis.Contributions | None = None
     if analyses:
         candidates = admissible_nodes(case, compiled, evidence)
+        chain, tests = analysis.contributions_and_next_tests(compiled, evidence, candidates)
         extra = {
-            "contributions": chain
-            if chain is not None
-            else analysis.contributions(compiled, evidence),
-            "next_tests": settle(
-                analysis.next_tests(compiled, evidence, candidates), criteria[DEFAULT_RULE_SET]
-            ),
+            "contributions": chain,
+            "next_tests": settle(tests, criteria[DEFAULT_RULE_SET]),
             "workup": (
                 workup(case, compiled, evidence, criteria[DEFAULT_RULE_SET]) if plan else None
             ),
@@ -405,10 +402,12 @@ def assess(
                 analysis.sensitivity(priors, chosen, evidence) if sensitivity else None
             ),
         }
+    if evidence and chain is None:
+        chain = analysis.contributions(compiled, evidence)
     ci = extra.get("credible_interval")
     bounds = None if ci is None else (float(ci.low), float(ci.high))
     agreement = _agreement(criteria[DEFAULT_RULE_SET], post, base, bounds)
-    if chain is not None and not agreement.startswith("Agree"):
+    if evidence and chain is not None and not agreement.startswith("Agree"):
         # the strongest findings are named only when the answers do not agree
         agreement = _with_drivers(agreement, strongest_findings(chain))
     return Assessment(

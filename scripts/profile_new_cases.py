@@ -34,6 +34,7 @@ PARTS: dict[str, tuple[Any, str]] = {
     "engine_for": (assessment, "engine_for"),
     "criteria": (assessment, "evaluate_all"),
     "contributions": (analysis, "contributions"),
+    "contributions + next tests": (analysis, "contributions_and_next_tests"),
     "setting conflicts": (assessment, "setting_conflicts"),
     "checks": (assessment, "check_notes"),
     "notes": (assessment, "_notes"),

@@ -214,3 +214,57 @@ def test_interval_quantiles_are_numpys_to_the_bit() -> None:
         expected = (float(low), float(high), float(np.median(values)))
         got = _quantiles_and_median(values, tail)
         assert [x.hex() for x in got] == [x.hex() for x in expected], (n, shape, tail)
+
+
+def test_next_test_keeps_the_dataclass_behaviour_of_its_hand_written_init() -> None:
+    """NextTest writes its fields straight into the instance (a faster __init__): it must
+    still be frozen, compare and print field by field, default the settling fields, take
+    keywords and positions alike, and go through ``dataclasses.replace`` and copies."""
+    import copy
+    import dataclasses
+    from types import MappingProxyType
+
+    from model.analysis.explain import NextTest
+
+    outcome = MappingProxyType({"present": 0.25, "absent": 0.75})
+    poems_if = MappingProxyType({"present": 0.5, "absent": 0.1})
+    by_position = NextTest("papilledema", "papilledema", 0.5, 0.1, 0.25, outcome, poems_if)
+    by_name = NextTest(
+        finding="papilledema",
+        node="papilledema",
+        expected_entropy_reduction_bits=0.5,
+        expected_abs_change_poems=0.1,
+        p_present=0.25,
+        p_outcome=outcome,
+        p_poems_if=poems_if,
+    )
+    assert by_position == by_name
+    assert by_position.seed_verdict_if is None and by_position.p_settles_seed is None
+    assert [f.name for f in dataclasses.fields(NextTest)] == list(vars(by_position))
+    assert repr(by_position).startswith("NextTest(finding='papilledema', node='papilledema'")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        by_position.node = "other"  # type: ignore[misc]
+    settled = dataclasses.replace(
+        by_position, seed_verdict_if={"present": "met"}, p_settles_seed=0.25
+    )
+    assert settled.p_settles_seed == 0.25 and settled.p_outcome is outcome
+    assert settled != by_position
+    assert copy.copy(by_position) == by_position and copy.copy(settled) == settled
+
+
+def test_contributions_and_next_tests_from_one_call_equal_the_two_calls_bit_for_bit() -> None:
+    """The merged call stacks the chain's rows on the outcome rows; every number must be the
+    one the separate calls give (no finding observed included: a chain of one row keeps its
+    own call), with the candidates given or not."""
+    from model.analysis import contributions_and_next_tests
+
+    engine = engine_for(PRIORS, SETTING)
+    for evidence in [{}, {"polyneuropathy": "present"}, *_random_evidence(25, 7)]:
+        for candidates in (None, ("papilledema", "vegf_serum", "light_chain")):
+            chain, tests = contributions_and_next_tests(engine, evidence, candidates)
+            alone = contributions(engine, evidence)
+            assert chain.prior_log_odds == alone.prior_log_odds
+            assert chain.posterior_log_odds == alone.posterior_log_odds
+            assert chain.items == alone.items
+            expected = next_tests(engine, evidence, candidates)
+            assert [t.to_dict() for t in tests] == [t.to_dict() for t in expected]

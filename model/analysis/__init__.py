@@ -2,7 +2,8 @@
 
 - :func:`contributions` each observed finding's additive share of the log-odds of POEMS
   (ordered chain, vocabulary order; prior + sum = posterior exactly);
-- :func:`next_tests` every unassessed finding by expected information gain;
+- :func:`next_tests` every unassessed finding by expected information gain
+  (:func:`contributions_and_next_tests` both from one engine call);
 - :func:`credible_interval` P(POEMS) over parameter draws (``Priors.sample``);
 - :func:`sensitivity` one-way swings of P(POEMS) over each parameter's range;
 - :mod:`model.analysis.settle` the chance each next test settles the criteria verdict;
@@ -17,6 +18,7 @@ from model.analysis.explain import (
     Contributions,
     NextTest,
     contributions,
+    contributions_and_next_tests,
     finding_of,
     next_tests,
     node_label,
@@ -36,6 +38,7 @@ __all__ = [
     "NextTest",
     "Sensitivity",
     "contributions",
+    "contributions_and_next_tests",
     "credible_interval",
     "finding_of",
     "next_tests",

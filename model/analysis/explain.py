@@ -33,9 +33,10 @@ Both are exact: every (finding, outcome) pair is one row of a single batch call.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -138,15 +139,35 @@ def contributions(
     engine: CompiledEngine, evidence: Mapping[str, str], positive: str = POSITIVE
 ) -> Contributions:
     """Each observed finding's contribution to the log-odds of ``positive`` (module doc)."""
+    nodes, codes = _chain_codes(engine, evidence)
+    log_post, log_evidence = engine.log_posterior_batch(codes)
+    return _contributions_of(engine, evidence, nodes, log_post, log_evidence, positive)
+
+
+def _chain_codes(
+    engine: CompiledEngine, evidence: Mapping[str, str]
+) -> tuple[list[str], np.ndarray]:
+    """The observed nodes in chain order and the chain's codes: row k holds the first k
+    findings (the others unobserved)."""
     nodes = sorted(evidence, key=_order_key)
     full = engine.encode([evidence])[0]
-    # row k: the first k findings of the chain (the others unobserved)
     column = engine.column
     order = np.array([column[n] for n in nodes], dtype=np.int64)
     codes = np.full((len(nodes) + 1, len(full)), full.dtype.type(UNOBSERVED), dtype=full.dtype)
     for k in range(1, len(nodes) + 1):
         codes[k:, order[k - 1]] = full[order[k - 1]]
-    log_post, log_evidence = engine.log_posterior_batch(codes)
+    return nodes, codes
+
+
+def _contributions_of(
+    engine: CompiledEngine,
+    evidence: Mapping[str, str],
+    nodes: list[str],
+    log_post: np.ndarray,
+    log_evidence: np.ndarray,
+    positive: str,
+) -> Contributions:
+    """The contributions from the chain's log posteriors (:func:`_chain_codes`)."""
     if not np.isfinite(log_evidence[-1]):
         raise ImpossibleEvidenceError(
             f"evidence has probability zero under the network: {dict(evidence)}."
@@ -160,7 +181,7 @@ def contributions(
     return Contributions(float(chain[0]), float(chain[-1]), tuple(items))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class NextTest:
     """What assessing one more finding is expected to do."""
 
@@ -173,6 +194,33 @@ class NextTest:
     p_poems_if: Mapping[str, float]
     seed_verdict_if: Mapping[str, str] | None = None
     p_settles_seed: float | None = None
+
+    def __init__(
+        self,
+        finding: str,
+        node: str,
+        expected_entropy_reduction_bits: float,
+        expected_abs_change_poems: float,
+        p_present: float | None,
+        p_outcome: Mapping[str, float],
+        p_poems_if: Mapping[str, float],
+        seed_verdict_if: Mapping[str, str] | None = None,
+        p_settles_seed: float | None = None,
+    ) -> None:
+        # the fields written once into the instance's dictionary: what the generated frozen
+        # __init__ does through one object.__setattr__ call per field, at a third of the cost
+        # (an assessment makes some 130 of these); tests/test_analysis.py checks it
+        self.__dict__.update(
+            finding=finding,
+            node=node,
+            expected_entropy_reduction_bits=expected_entropy_reduction_bits,
+            expected_abs_change_poems=expected_abs_change_poems,
+            p_present=p_present,
+            p_outcome=p_outcome,
+            p_poems_if=p_poems_if,
+            seed_verdict_if=seed_verdict_if,
+            p_settles_seed=p_settles_seed,
+        )
 
     @property
     def label(self) -> str:
@@ -237,37 +285,106 @@ def next_tests(
     positive: str = POSITIVE,
 ) -> tuple[NextTest, ...]:
     """Every unassessed finding by expected information gain about the diagnosis."""
-    if candidates is None:
-        vegf_known = any(n in evidence for n in VEGF_EVIDENCE_NODES)
-        candidates = tuple(
-            n
-            for n in engine.observable
-            if n not in evidence
-            and n not in engine.implied  # known by the setting's definition
-            and n not in NOT_TESTS
-            and not (vegf_known and n in VEGF_EVIDENCE_NODES)
+    candidates = _candidates(engine, evidence) if candidates is None else candidates
+    base_codes, *base = _base(engine, evidence)
+    if not candidates:
+        return ()
+    rows = _outcome_rows(engine, base_codes, candidates)
+    log_post, log_evidence = engine.log_posterior_batch(rows)
+    return _next_tests_of(engine, candidates, base, log_post, log_evidence, positive)
+
+
+def contributions_and_next_tests(
+    engine: CompiledEngine,
+    evidence: Mapping[str, str],
+    candidates: tuple[str, ...] | None = None,
+    positive: str = POSITIVE,
+) -> tuple[Contributions, tuple[NextTest, ...]]:
+    """:func:`contributions` and :func:`next_tests`, the chain's rows and the outcome rows in
+    one engine call (each row of a batch of several is computed on its own, so the numbers
+    are those of the two calls; a batch of one row is summed differently, so a chain of one
+    row, no finding observed, keeps its own call)."""
+    candidates = _candidates(engine, evidence) if candidates is None else candidates
+    nodes, chain_codes = _chain_codes(engine, evidence)
+    if len(chain_codes) < 2 or not candidates:
+        return contributions(engine, evidence, positive), next_tests(
+            engine, evidence, candidates, positive
         )
+    base_codes, *base = _base(engine, evidence)
+    rows = _outcome_rows(engine, base_codes, candidates)
+    log_post, log_evidence = engine.log_posterior_batch(np.concatenate((chain_codes, rows)))
+    n = len(chain_codes)
+    chain = _contributions_of(engine, evidence, nodes, log_post[:n], log_evidence[:n], positive)
+    tests = _next_tests_of(engine, candidates, base, log_post[n:], log_evidence[n:], positive)
+    return chain, tests
+
+
+def _candidates(engine: CompiledEngine, evidence: Mapping[str, str]) -> tuple[str, ...]:
+    """The findings :func:`next_tests` scores when not told which."""
+    vegf_known = any(n in evidence for n in VEGF_EVIDENCE_NODES)
+    return tuple(
+        n
+        for n in engine.observable
+        if n not in evidence
+        and n not in engine.implied  # known by the setting's definition
+        and n not in NOT_TESTS
+        and not (vegf_known and n in VEGF_EVIDENCE_NODES)
+    )
+
+
+def _base(
+    engine: CompiledEngine, evidence: Mapping[str, str]
+) -> tuple[np.ndarray, np.ndarray, np.floating[Any]]:
+    """The evidence's codes (one row), log posterior and log P(evidence), from a call of
+    its own (one row)."""
     base_codes = engine.encode([evidence])
     base_log_post, base_log_evidence = engine.log_posterior_batch(base_codes)
     if not np.isfinite(base_log_evidence[0]):
         raise ImpossibleEvidenceError(
             f"evidence has probability zero under the network: {dict(evidence)}."
         )
-    base_post = np.exp(base_log_post[0])
-    k = engine.query_states.index(positive)
-    if not candidates:
-        return ()
+    return base_codes, base_log_post[0], base_log_evidence[0]
+
+
+def _outcome_rows(
+    engine: CompiledEngine, base_codes: np.ndarray, candidates: tuple[str, ...]
+) -> np.ndarray:
+    """Every (candidate, state) pair as one row: the evidence with that node in that state."""
     column = engine.column
-    columns = [column[node] for node in candidates]
+    columns = np.array([column[node] for node in candidates], dtype=np.int64)
+    which, state, _, _ = _outcome_layout(engine, candidates)
+    rows = np.repeat(base_codes, len(which), axis=0)
+    rows[np.arange(len(which)), columns[which]] = state
+    return rows
+
+
+def _outcome_layout(
+    engine: CompiledEngine, candidates: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For each outcome row its candidate and state; each candidate's number of states and
+    first row."""
     widths = np.array([len(engine.states[node]) for node in candidates], dtype=np.int64)
     starts = np.cumsum(widths) - widths
-    # every (candidate, state) pair is one row: the evidence with that node set to that state
     which = np.repeat(np.arange(len(candidates)), widths)
     state = np.arange(len(which)) - np.repeat(starts, widths)
-    rows = np.repeat(base_codes, len(which), axis=0)
-    rows[np.arange(len(which)), np.array(columns, dtype=np.int64)[which]] = state
-    log_post, log_evidence = engine.log_posterior_batch(rows)
-    predictive = np.exp(log_evidence - base_log_evidence[0])
+    return which, state, widths, starts
+
+
+def _next_tests_of(
+    engine: CompiledEngine,
+    candidates: tuple[str, ...],
+    base: Sequence[Any],
+    log_post: np.ndarray,
+    log_evidence: np.ndarray,
+    positive: str,
+) -> tuple[NextTest, ...]:
+    """The next tests from the outcome rows' log posteriors and log P(evidence), and
+    ``base``: the evidence's log posterior and log P(evidence) (:func:`_base`)."""
+    base_log_post, base_log_evidence = base
+    base_post = np.exp(base_log_post)
+    k = engine.query_states.index(positive)
+    which, state, widths, starts = _outcome_layout(engine, candidates)
+    predictive = np.exp(log_evidence - base_log_evidence)
     post = np.exp(log_post)
     h_now = float(_entropy_bits(base_post))
     # one line per candidate, padded with zeros: the sums of each line are those of its own
