@@ -1,11 +1,14 @@
 """CPU time of the work-up alone for patients seen for the first time.
 
-``python scripts/workup_times.py [SETTING] [--profile FILE]`` computes, in one process, the
-work-up of every development-set patient once, each as ``assess`` calls it (the engine, the
-evidence and the seed verdict made beforehand and not timed), after one warm-up patient, and
-prints the median, 90th centile and largest CPU milliseconds of the calling thread
-(``time.thread_time``). With ``--profile`` the timed loop runs under cProfile and the
-statistics are written to FILE. Figures only; nothing is asserted.
+``python scripts/workup_times.py [SETTING] [--profile FILE] [--freeze]`` computes, in one
+process, the work-up of every development-set patient once, each as ``assess`` calls it
+(the engine, the evidence and the seed verdict made beforehand and not timed), after one
+warm-up patient, and prints the median, 90th centile and largest CPU milliseconds of the
+calling thread (``time.thread_time``). With ``--profile`` the timed loop runs under cProfile and the
+statistics are written to FILE. With ``--freeze``, :func:`model.inference.runtime.freeze_loaded` is
+called after the warm-up (what is loaded is then no longer walked by full garbage
+collections, one of which otherwise lands on a patient: the largest figure). Figures only;
+nothing is asserted.
 """
 
 from __future__ import annotations
@@ -22,10 +25,13 @@ from model.analysis.workup import workup
 from model.criteria import DEFAULT_RULE_SET, evaluate_all
 from model.evaluation.devset import load_devset
 from model.inference.engine import engine_for, resolve
+from model.inference.runtime import freeze_loaded
 from model.network.evidence import evidence_for
 
 
-def main(setting: str = "paraproteinemic_neuropathy", profile: str | None = None) -> None:
+def main(
+    setting: str = "paraproteinemic_neuropathy", profile: str | None = None, freeze: bool = False
+) -> None:
     prepared = []
     for patient in load_devset().patients:
         priors, chosen = resolve(patient.case, setting, None)
@@ -34,6 +40,8 @@ def main(setting: str = "paraproteinemic_neuropathy", profile: str | None = None
         seed = evaluate_all(patient.case)[DEFAULT_RULE_SET]
         prepared.append((patient.case, engine, evidence, seed))
     workup(*prepared[0])  # process-level warm-up (imports, the catalogue, per-engine facts)
+    if freeze:
+        freeze_loaded()
     profiler = cProfile.Profile() if profile else None
     times = []
     for case, engine, evidence, seed in prepared[1:]:
@@ -61,4 +69,6 @@ if __name__ == "__main__":
         at = args.index("--profile")
         path = args[at + 1]
         del args[at : at + 2]
-    main(args[0] if args else "paraproteinemic_neuropathy", profile=path)
+    freeze = "--freeze" in args
+    args = [a for a in args if a != "--freeze"]
+    main(args[0] if args else "paraproteinemic_neuropathy", profile=path, freeze=freeze)

@@ -9,32 +9,20 @@ missing is also made with ``with_finding`` and compared finding by finding.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from case_helpers import EXAMPLES, simulated_cases
 
 from model.case import Case, Supposed
-from model.cohort.format import case_from_row
 from model.evaluation.devset import load_devset
-from model.exceptions import CaseError, PoemsError
-from model.inference.simulate import simulate_chunks
-from model.parameters import load_priors
+from model.exceptions import CaseError
 from model.vocabulary import ABSENT, FINDINGS, PRESENT, Kind
 
-EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.json"))
 STATED = tuple(f for f, spec in FINDINGS.items() if spec.kind in (Kind.BINARY, Kind.AGGREGATE))
 
 
 def _cases() -> list[Case]:
-    cases = [Case.load(p) for p in EXAMPLES] + [p.case for p in load_devset().patients]
-    priors = load_priors()
-    frame = next(simulate_chunks(priors, "neuropathy_clinic", 150, seed=5, missing=0.5))
-    for record in frame.drop(columns=["true_diagnosis"]).astype(str).to_dict(orient="records"):
-        try:
-            cases.append(case_from_row(record))
-        except PoemsError:
-            continue
-    return cases
+    examples = [Case.load(p) for p in EXAMPLES] + [p.case for p in load_devset().patients]
+    return examples + simulated_cases("neuropathy_clinic", 150, seed=5, missing=0.5)
 
 
 def test_supposed_reads_as_the_case_with_the_finding() -> None:

@@ -781,36 +781,3 @@ def test_castleman_note_is_not_worded_as_a_diagnosis() -> None:
     text = FLAG_TEXT["castleman_variant"]
     assert "not a diagnosis" in text
     assert "idiopathic multicentric Castleman disease" in text
-
-
-def test_criterion_result_keeps_the_dataclass_behaviour_of_its_hand_written_init() -> None:
-    """CriterionResult writes its fields straight into the instance (a faster __init__): it
-    must still be frozen, compare, hash and print field by field, take keywords and
-    positions alike, and go through ``dataclasses.replace``."""
-    import copy
-    import dataclasses
-
-    from model.criteria.results import CriterionResult
-
-    by_position = CriterionResult(
-        "papilledema", "Papilledema", "minor", "met", ("papilledema",), ""
-    )
-    by_name = CriterionResult(
-        id="papilledema",
-        label="Papilledema",
-        role="minor",
-        status="met",
-        satisfied_by=("papilledema",),
-        note="",
-    )
-    assert by_position == by_name and hash(by_position) == hash(by_name)
-    assert [f.name for f in dataclasses.fields(CriterionResult)] == list(vars(by_position))
-    assert repr(by_position) == (
-        "CriterionResult(id='papilledema', label='Papilledema', role='minor', status='met', "
-        "satisfied_by=('papilledema',), note='')"
-    )
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        by_position.status = "not_met"  # type: ignore[misc]
-    other = dataclasses.replace(by_position, status="not_met", satisfied_by=())
-    assert other != by_position and other.label == "Papilledema" and other.status == "not_met"
-    assert copy.deepcopy(other) == other

@@ -9,33 +9,20 @@ rule set.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from case_helpers import EXAMPLES, simulated_cases
 
 from model.case import Case
-from model.cohort.format import case_from_row
 from model.criteria import INDETERMINATE, MET, NOT_MET, RULE_SETS, evaluate
 from model.criteria.engine import INCONSISTENT, _candidates, _verdict
 from model.criteria.vectorised import verdicts_if_set
-from model.exceptions import CaseError, PoemsError
-from model.inference.simulate import simulate_chunks
-from model.parameters import load_priors
+from model.exceptions import CaseError
 from model.vocabulary import ABSENT, PRESENT
-
-EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.json"))
 
 
 def _cases() -> list[Case]:
-    cases = [Case.load(p) for p in EXAMPLES]
-    priors = load_priors()
-    frame = next(simulate_chunks(priors, "paraproteinemic_neuropathy", 120, seed=21, missing=0.6))
-    for record in frame.drop(columns=["true_diagnosis"]).astype(str).to_dict(orient="records"):
-        try:
-            cases.append(case_from_row(record))
-        except PoemsError:
-            continue
-    return cases
+    examples = [Case.load(p) for p in EXAMPLES]
+    return examples + simulated_cases("paraproteinemic_neuropathy", 120, seed=21, missing=0.6)
 
 
 def _brute_force(case: Case, rule_set: str, finding: str, state: str) -> str:

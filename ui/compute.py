@@ -22,6 +22,7 @@ from model.assessment import assess
 from model.case import Case
 from model.criteria import DEFAULT_RULE_SET, evaluate_all
 from model.inference.exact import marginals as node_marginals
+from model.inference.runtime import freeze_loaded
 from model.network.evidence import evidence_for
 from model.parameters import Priors
 from ui.active_priors import current, default_priors
@@ -166,6 +167,9 @@ def prepare_ahead() -> threading.Thread:
                 assess(Case(), setting=setting, priors=priors)
             except Exception:  # warming is best effort; a real call reports its own error
                 continue
+        # what was just loaded lives as long as the server: keep it out of full garbage
+        # collections, which otherwise cost 50-110 ms on some patient's answer
+        freeze_loaded()
 
     thread = threading.Thread(target=work, name="poems-prepare-ahead", daemon=True)
     thread.start()

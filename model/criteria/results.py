@@ -17,7 +17,7 @@ INCONSISTENT = "inconsistent"
 """Used in ``could_change_with`` when setting the finding would contradict the case."""
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True)
 class CriterionResult:
     """The status of one criterion on one case.
 
@@ -37,16 +37,6 @@ class CriterionResult:
     status: str
     satisfied_by: tuple[str, ...]
     note: str
-
-    def __init__(
-        self, id: str, label: str, role: str, status: str, satisfied_by: tuple[str, ...], note: str
-    ) -> None:
-        # written once straight into the instance's dictionary, not through the generated
-        # frozen __init__'s object.__setattr__ per field (a third of the cost; every
-        # assessment makes some 40); tests/test_criteria.py checks it behaves the same
-        self.__dict__.update(
-            id=id, label=label, role=role, status=status, satisfied_by=satisfied_by, note=note
-        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
