@@ -57,7 +57,7 @@ from model.network.structure import DIAGNOSIS, NODES
 from model.parameters import SETTING_FIX, Priors
 from model.vocabulary import suggest
 
-DEFAULT_CHUNK_ROWS = 32_768
+DEFAULT_CHUNK_ROWS = 65_536
 """Rows per chunk: memory is bounded by this, not by the file."""
 DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
 """Chunks scored at once, each in its own thread."""
