@@ -34,7 +34,8 @@ reports its keys.
   would call it.
 - ``cohort``: ``score_file`` Parquet -> Parquet and CSV -> CSV on ``cohort_n`` synthetic
   rows, beside a plain pyarrow read of the same file (``read_table``, ``read_csv``), wall
-  and CPU; ``peak_memory``: peak RSS of a fresh process scoring 10 % and 100 % of the rows.
+  and CPU, both in a fresh process (``fresh_process``), as ``poems batch`` runs;
+  ``peak_memory``: peak RSS of a fresh process scoring 10 % and 100 % of the rows.
 """
 
 from __future__ import annotations

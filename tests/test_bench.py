@@ -38,6 +38,7 @@ def test_bench_quick_json_prints_the_keys(capsys: pytest.CaptureFixture[str]) ->
     cohort = report["cohort"]
     assert cohort["cohort_rows"] == 500
     assert {"parquet", "csv", "peak_memory"} <= set(cohort)
+    assert cohort["fresh_process"] is True  # measured apart from the bench's own process
     assert [m["rows"] for m in cohort["peak_memory"]] == [50, 500]
 
 
