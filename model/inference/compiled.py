@@ -574,23 +574,7 @@ class CompiledEngine:
                 raise PoemsError("numba is not available; call with use_numba=False")
             t = self._scoped
             with _KERNEL_LOCK:  # numba's workqueue layer must not run two kernels at once
-                kernel(
-                    arr,
-                    t.group_columns,
-                    t.group_strides,
-                    t.group_first,
-                    t.group_base,
-                    t.group_width,
-                    t.group_acc,
-                    t.group_scope,
-                    t.lin_flat,
-                    t.log_flat,
-                    t.acc_size,
-                    t.projection,
-                    self._lin_prior,
-                    self._log_prior,
-                    out,
-                )
+                kernel(arr, *t.kernel_arguments(), self._lin_prior, self._log_prior, out)
         else:
             for start in range(0, n, chunk):
                 out[start : start + chunk] = self._numpy_block(arr[start : start + chunk])

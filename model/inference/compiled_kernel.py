@@ -358,21 +358,5 @@ def posteriors_on_this_thread(engine: CompiledEngine, by_node: np.ndarray) -> np
             row[row == -1] = engine.states[node].index(state)
     out = np.empty((arr.shape[1], len(engine.query_states)), dtype=np.float64)
     t = engine._scoped
-    kernel(
-        arr,
-        t.group_columns,
-        t.group_strides,
-        t.group_first,
-        t.group_base,
-        t.group_width,
-        t.group_acc,
-        t.group_scope,
-        t.lin_flat,
-        t.log_flat,
-        t.acc_size,
-        t.projection,
-        engine._lin_prior,
-        engine._log_prior,
-        out,
-    )
+    kernel(arr, *t.kernel_arguments(), engine._lin_prior, engine._log_prior, out)
     return out

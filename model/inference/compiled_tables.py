@@ -9,6 +9,7 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -140,6 +141,22 @@ class _ScopedTables:
     log_flat: np.ndarray
     acc_size: int
     projection: np.ndarray
+
+    def kernel_arguments(self) -> tuple[Any, ...]:
+        """The tables in the order the batch kernels take them after the codes."""
+        return (
+            self.group_columns,
+            self.group_strides,
+            self.group_first,
+            self.group_base,
+            self.group_width,
+            self.group_acc,
+            self.group_scope,
+            self.lin_flat,
+            self.log_flat,
+            self.acc_size,
+            self.projection,
+        )
 
     @classmethod
     def build(
