@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from model.case_columns import CaseColumns
-from model.network.evidence_codes import OBSERVABLE, recode
+from model.network.evidence_codes import MEASURED_STATEMENTS, OBSERVABLE, recode
 from model.network.structure import (
     AGE_BAND,
     AGE_BAND_LOWER_EDGES,
@@ -31,12 +31,7 @@ from model.network.structure import (
     VEGF_BAND_UPPER_EDGES,
     VEGF_NODES,
 )
-from model.vocabulary import AGGREGATES, FINDINGS, SEXES, VEGF_SPECIMENS
-
-_MEASURED_STATEMENTS = frozenset(
-    agg for agg, parts in AGGREGATES.items() if parts and all(p not in NODES for p in parts)
-)
-"""Aggregates that state what a measurement would show: read only when it is missing."""
+from model.vocabulary import FINDINGS, SEXES, VEGF_SPECIMENS
 
 
 @functools.cache
@@ -58,7 +53,7 @@ def evidence_by_node(cases: CaseColumns, observable: Sequence[str] = OBSERVABLE)
     codes = np.full((len(observable), cases.n), -1, dtype=np.int8)
     measured = cases.vegf_specimen >= 0
     for j, node in enumerate(observable):
-        if node in _MEASURED_STATEMENTS:
+        if node in MEASURED_STATEMENTS:
             _put(codes[j], node, np.where(measured, -1, cases.entered[node]))
         elif node in FINDINGS:
             _put(codes[j], node, cases.state[node])

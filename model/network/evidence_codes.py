@@ -32,7 +32,7 @@ from model.vocabulary import AGGREGATES, FINDINGS, SEXES, VEGF_SPECIMENS
 OBSERVABLE: tuple[str, ...] = tuple(n for n in NODES if n != DIAGNOSIS and n not in LATENT_NODES)
 """Network nodes a case can give evidence on, in the engine's column order."""
 
-_MEASURED_STATEMENTS = tuple(
+MEASURED_STATEMENTS = tuple(
     agg for agg, parts in AGGREGATES.items() if parts and all(p not in NODES for p in parts)
 )
 """Aggregates that state what a measurement would show (``vegf_elevated``): read only when
@@ -52,7 +52,7 @@ def evidence_codes(cases: CaseColumns, observable: Sequence[str] | None = None) 
     column = {name: j for j, name in enumerate(columns)}
     measured = cases.vegf_specimen >= 0
     for node in columns:
-        if node in FINDINGS and node not in _MEASURED_STATEMENTS:
+        if node in FINDINGS and node not in MEASURED_STATEMENTS:
             codes[:, column[node]] = recode(
                 cases.state[node], FINDINGS[node].states, NODES[node].states
             )
@@ -62,7 +62,7 @@ def evidence_codes(cases: CaseColumns, observable: Sequence[str] | None = None) 
         if node in column:
             rows = cases.vegf_specimen == i
             codes[rows, column[node]] = band[rows]
-    for node in _MEASURED_STATEMENTS:
+    for node in MEASURED_STATEMENTS:
         if node in column:
             stated = np.where(measured, -1, cases.entered[node])
             codes[:, column[node]] = recode(stated, FINDINGS[node].states, NODES[node].states)
