@@ -20,7 +20,7 @@ from model.cohort.coding import evidence_by_node
 from model.cohort.format import CohortSource, chunk_from_frame, coded
 from model.cohort.score import read_ahead, returning_memory, score_file, score_frame
 from model.exceptions import InputError
-from model.inference.compiled_kernel import posteriors_on_this_thread
+from model.inference.compiled_kernel import check_codes_by_node, posteriors_on_this_thread
 from model.inference.engine import engine_for
 from model.inference.simulate import simulate_chunks
 from model.network.evidence_codes import OBSERVABLE, evidence_codes
@@ -174,8 +174,34 @@ def test_posteriors_on_this_thread_refuse_bad_codes() -> None:
         posteriors_on_this_thread(engine, np.full((10, k), -1, np.int8))  # cases by node
     codes = np.full((k, 3), -1, np.int8)
     codes[engine.observable.index("sex"), 1] = 7
-    with pytest.raises(InputError, match=r"evidence codes of sex.*a state index 0\.\.1"):
+    sex = engine.observable.index("sex")
+    with pytest.raises(InputError, match=rf"evidence codes\[1, {sex}\] \(sex\).*0\.\.1"):
         posteriors_on_this_thread(engine, codes)
+    with pytest.raises(InputError, match="an integer array"):
+        posteriors_on_this_thread(engine, codes.astype(float))
+
+
+def test_codes_by_node_are_checked_as_the_engine_checks_codes() -> None:
+    """The same cell named with the same message as ``check_codes`` on the transposed
+    array; a code too wide for one byte is refused, not wrapped; implied evidence fills
+    the unobserved cells of its nodes on a copy."""
+    engine = engine_for(PRIORS, SETTING)
+    k = len(engine.observable)
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        codes = np.full((k, 6), -1, np.int64)
+        for j, i in zip(rng.integers(0, k, 2), rng.integers(0, 6, 2), strict=True):
+            codes[j, i] = rng.choice([-2, 256, 40])
+        with pytest.raises(InputError) as by_node:
+            check_codes_by_node(engine, codes)
+        with pytest.raises(InputError) as by_case:
+            engine.check_codes(codes.T)
+        assert str(by_node.value) == str(by_case.value)
+    codes = np.full((k, 4), -1, np.int8)
+    checked = check_codes_by_node(engine, codes)
+    assert (codes == -1).all() and checked.flags.c_contiguous and checked.dtype == np.int8
+    assert np.array_equal(checked, engine.check_codes(codes.T).T)
+    assert engine.implied and (checked != -1).any()
 
 
 def test_coded_reuses_the_texts_of_an_equal_dictionary() -> None:

@@ -314,6 +314,55 @@ def _compile(parallel: bool) -> Callable[..., None] | None:
     return jit(_serial_batch_kernel)
 
 
+def kernel_tables(engine: CompiledEngine) -> tuple[Any, ...]:
+    """What every batch kernel takes between the codes and the output: the engine's scoped
+    tables (``_ScopedTables.kernel_arguments``), then its linear and log priors.
+
+    The one place outside :mod:`model.inference.compiled` that reads the engine's private
+    tables; a public ``CompiledEngine`` method returning the same tuple would replace it.
+    """
+    return (*engine._scoped.kernel_arguments(), engine._lin_prior, engine._log_prior)
+
+
+def check_codes_by_node(engine: CompiledEngine, by_node: np.ndarray) -> np.ndarray:
+    """:meth:`CompiledEngine.check_codes` for codes laid out one node per row, shape
+    (len(engine.observable), n_cases): the same checks and messages (``codes[i, j]`` names
+    case ``i`` and node ``j``, as there), and the engine's implied evidence filled into the
+    unobserved cells of its nodes. Returns a C-contiguous int8 array (by node); the caller's
+    array is never changed.
+
+    The range is checked per node row (its least and greatest code), a pass over the codes
+    rather than a mask the size of the chunk; the mask is built only to name a bad cell.
+    """
+    arr = np.asarray(by_node)
+    observable = engine.observable
+    if arr.ndim != 2 or arr.shape[0] != len(observable):
+        raise InputError(
+            "evidence codes by node",
+            f"shape {arr.shape}",
+            f"shape ({len(observable)}, n_cases)",
+        )
+    if arr.dtype.kind not in "iu":
+        raise InputError("evidence codes", str(arr.dtype), "an integer array")
+    if arr.shape[1]:
+        cards = np.array([len(engine.states[node]) for node in observable])
+        if ((arr.min(axis=1) < -1) | (arr.max(axis=1) >= cards)).any():
+            bad = (arr < -1) | (arr >= cards[:, None])
+            j, i = np.argwhere(bad.T)[0][::-1]
+            raise InputError(
+                f"evidence codes[{i}, {j}] ({observable[j]})",
+                int(arr[j, i]),
+                f"-1 (unobserved) or a state index 0..{cards[j] - 1}",
+            )
+    if not engine.implied:
+        return np.ascontiguousarray(arr, dtype=np.int8)
+    out = np.array(arr, dtype=np.int8, order="C")  # a copy: the caller's array is kept
+    for node, state in engine.implied.items():
+        row = out[observable.index(node)]
+        row[row == -1] = engine.states[node].index(state)
+    return out
+
+
 def posteriors_on_this_thread(engine: CompiledEngine, by_node: np.ndarray) -> np.ndarray:
     """``engine.posterior_batch(by_node.T, on_impossible="nan")``, computed on the calling
     thread by :func:`serial_kernel`: the same numbers to the last bit.
@@ -325,38 +374,12 @@ def posteriors_on_this_thread(engine: CompiledEngine, by_node: np.ndarray) -> np
 
     ``by_node`` holds the evidence codes one *node* per row, shape (len(engine.observable),
     n_cases), as a columnar coder writes them (each row contiguous); the kernel reads it in
-    place. The codes are checked as :meth:`CompiledEngine.check_codes` checks them, and the
-    engine's implied evidence fills the unobserved cells of its nodes. Without numba,
-    ``posterior_batch``.
+    place after :func:`check_codes_by_node`. Without numba, ``posterior_batch``.
     """
-    arr = np.asarray(by_node)
-    observable = engine.observable
-    if arr.ndim != 2 or arr.shape[0] != len(observable):
-        raise InputError(
-            "evidence codes by node",
-            f"shape {arr.shape}",
-            f"shape ({len(observable)}, n_cases)",
-        )
+    arr = check_codes_by_node(engine, by_node)
     kernel = serial_kernel()
     if kernel is None:  # pragma: no cover - numba is a dependency
         return engine.posterior_batch(arr.T, on_impossible="nan")
-    arr = np.ascontiguousarray(arr, dtype=np.int8)
-    if arr.shape[1]:
-        cards = np.array([len(engine.states[node]) for node in observable])
-        bad = (arr.min(axis=1) < -1) | (arr.max(axis=1) >= cards)
-        if bad.any():
-            j = int(np.argmax(bad))
-            raise InputError(
-                f"evidence codes of {observable[j]}",
-                f"{int(arr[j].min())}..{int(arr[j].max())}",
-                f"-1 (unobserved) or a state index 0..{cards[j] - 1}",
-            )
-    if engine.implied:
-        arr = arr.copy()
-        for node, state in engine.implied.items():
-            row = arr[observable.index(node)]
-            row[row == -1] = engine.states[node].index(state)
     out = np.empty((arr.shape[1], len(engine.query_states)), dtype=np.float64)
-    t = engine._scoped
-    kernel(arr, *t.kernel_arguments(), engine._lin_prior, engine._log_prior, out)
+    kernel(arr, *kernel_tables(engine), out)
     return out
