@@ -886,6 +886,28 @@ def defuse_formulas(table: Any) -> Any:
     return pa.table(columns, names=table.column_names)
 
 
+def _repeated_texts(schema: Any) -> list[str]:
+    """Text columns worth a dictionary in Parquet: every one but the ids (distinct texts,
+    for which a dictionary is built and then dropped for plain encoding at some cost)."""
+    import pyarrow as pa
+
+    return [f.name for f in schema if f.type == pa.string() and f.name != "id"]
+
+
+def _with_statistics(schema: Any) -> list[str]:
+    """Columns whose Parquet pages carry min/max statistics: the POEMS posterior and the
+    text columns but the ids, what a reader filters a scored cohort by. Statistics of the
+    other fourteen posteriors and of the ids cost about a sixth of the writing (0.03 s of
+    CPU per million rows) and are left out; the values are written the same."""
+    import pyarrow as pa
+
+    return [
+        f.name
+        for f in schema
+        if f.name == "posterior_poems" or (f.type == pa.string() and f.name != "id")
+    ]
+
+
 class AtomicOutput:
     """Write a table (CSV or Parquet by extension) to a hidden ``.partial`` file beside
     ``path``; :meth:`commit` renames it over ``path``. Leaving the ``with`` block without
@@ -909,16 +931,17 @@ class AtomicOutput:
         return self
 
     def write(self, table: Any) -> None:
-        import pyarrow as pa
         import pyarrow.csv as pacsv
         import pyarrow.parquet as pq
 
         if self._writer is None:
             assert self._tmp is not None
             if self.suffix == ".parquet":
-                text = [f.name for f in table.schema if f.type == pa.string()]
-                self._writer = pq.ParquetWriter(  # posteriors are unique: no dictionary
-                    self._tmp, table.schema, use_dictionary=text
+                self._writer = pq.ParquetWriter(
+                    self._tmp,
+                    table.schema,
+                    use_dictionary=_repeated_texts(table.schema),
+                    write_statistics=_with_statistics(table.schema),
                 )
             else:
                 self._writer = pacsv.CSVWriter(self._tmp, table.schema)
