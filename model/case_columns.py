@@ -234,7 +234,8 @@ class _Cells:
 
     n: int
     flagged: np.ndarray
-    entered: dict[str, np.ndarray]
+    entered: dict[str, np.ndarray]  # rows of entered_rows
+    entered_rows: np.ndarray  # (len(ENTERED), n) int8, in ENTERED order
     numbers: dict[str, np.ndarray]
     measured: np.ndarray
     vegf_pg_ml: np.ndarray
@@ -248,10 +249,10 @@ class _Cells:
 
 def parse_columns(columns: Mapping[str, CodedColumn], n: int) -> CaseColumns:
     """Parse coded columns (name -> :class:`CodedColumn`; a missing name is all empty)."""
-    return _derive(_read_cells(columns, n))
+    return derive(read_cells(columns, n))
 
 
-def _read_cells(columns: Mapping[str, CodedColumn], n: int) -> _Cells:
+def read_cells(columns: Mapping[str, CodedColumn], n: int) -> _Cells:
     """The cells of every row: entered states, numbers, the VEGF measurement, age, sex and
     setting, with the rows whose cells are not plainly valid flagged. A missing column is
     all empty (not given) and costs no per-column work."""
@@ -262,21 +263,20 @@ def _read_cells(columns: Mapping[str, CodedColumn], n: int) -> _Cells:
 
     flagged = np.zeros(n, dtype=bool)
     entered: dict[str, np.ndarray] = {}
-    not_given = np.full((len(ENTERED), n), _NOT_GIVEN, dtype=np.int8)  # a row per finding
+    rows = np.full((len(ENTERED), n), _NOT_GIVEN, dtype=np.int8)  # a row per finding
     for k, fid in enumerate(ENTERED):
+        entered[fid] = rows[k]
         if (cells := columns.get(fid)) is None:
-            entered[fid] = not_given[k]
             continue
         if len(cells.uniques) == 1:  # one text for every row (a case and its variants)
             only = _state_index(_state_lookup(fid), cells.uniques[0])
             if only == _NOT_CANONICAL:
                 flagged[:] = True
-            not_given[k] = max(only, _NOT_GIVEN)
-            entered[fid] = not_given[k]
+            rows[k] = max(only, _NOT_GIVEN)
             continue
         lookup = _state_lookup(fid)
         codes = np.array([lookup.get(u, _NOT_CANONICAL) for u in cells.uniques], dtype=np.int8)
-        entered[fid] = cells.take(np.maximum(codes, _NOT_GIVEN))
+        rows[k] = cells.take(np.maximum(codes, _NOT_GIVEN))
         if (codes == _NOT_CANONICAL).any():  # a text that is not a state: the row is flagged
             flagged |= cells.take(codes == _NOT_CANONICAL)
     numbers: dict[str, np.ndarray] = {}
@@ -309,6 +309,7 @@ def _read_cells(columns: Mapping[str, CodedColumn], n: int) -> _Cells:
         n=n,
         flagged=flagged,
         entered=entered,
+        entered_rows=rows,
         numbers=numbers,
         measured=measured,
         vegf_pg_ml=value_pg,
@@ -384,7 +385,7 @@ def _read_vegf(
     return refused, measured, value_pg, multiple, specimen, uln_default
 
 
-def _derive(cells: _Cells) -> CaseColumns:
+def derive(cells: _Cells) -> CaseColumns:
     """The derived states (``Case._derived``) and ``Case``'s consistency rules over read
     cells."""
     n, entered, numbers, sex = cells.n, cells.entered, cells.numbers, cells.sex
@@ -513,12 +514,12 @@ def variants(row: Mapping[str, str], changes: list[tuple[str, str]]) -> CaseColu
     ]
     if _NOT_CANONICAL in codes:
         return rows_with(row, [{}, *({name: text} for name, text in changes)])
-    cells = _read_cells(_coded_rows(row, len(changes) + 1), len(changes) + 1)
+    cells = read_cells(_coded_rows(row, len(changes) + 1), len(changes) + 1)
     if cells.flagged[0]:
         return rows_with(row, [{}, *({name: text} for name, text in changes)])
     for i, ((name, _), code) in enumerate(zip(changes, codes, strict=True), start=1):
         cells.entered[name][i] = max(code, _NOT_GIVEN)
-    return _derive(cells)
+    return derive(cells)
 
 
 _ENTERED_SET = frozenset(ENTERED)

@@ -6,10 +6,11 @@ The output has one row per input row, in the same order: ``id``, ``posterior_poe
 
 Per chunk of coded columns (:mod:`model.cohort.format`):
 
-1. :func:`model.case_columns.parse_columns` validates and derives the case states with numpy,
-   once per distinct cell text; rows that are not plainly valid are flagged;
-2. :func:`model.cohort.coding.evidence_by_node` (``evidence_codes``, one row per node) and
-   :func:`model.criteria.vectorised.verdict_codes` give evidence and verdicts;
+1. :func:`model.cohort.fused.parse_with_evidence` reads the cells with numpy, once per
+   distinct cell text, then derives the case states, flags the rows that are not plainly
+   valid and writes the evidence (one row per node) in one compiled pass (the same as
+   :func:`model.case_columns.parse_columns` and :func:`model.cohort.coding.evidence_by_node`);
+2. :func:`model.criteria.vectorised.verdict_codes` gives the verdicts;
 3. each flagged row goes through ``Case`` (:func:`model.cohort.format.case_from_row`,
    ``evidence_for``, :func:`model.criteria.evaluate`), which scores it or writes its message;
 4. rows are grouped by setting and scored by the compiled kernel on this thread
@@ -34,8 +35,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from model.case_columns import CodedColumn, parse_columns
-from model.cohort.coding import evidence_by_node
+from model.case_columns import CodedColumn
 from model.cohort.format import (
     AtomicOutput,
     CohortSource,
@@ -45,6 +45,7 @@ from model.cohort.format import (
     chunk_from_frame,
     unknown_columns,
 )
+from model.cohort.fused import parse_with_evidence
 from model.cohort.progress import Progress
 from model.criteria import RULE_SETS, evaluate, resolve_rule_set
 from model.criteria.vectorised import STATUS_NAMES, verdict_codes
@@ -121,8 +122,7 @@ def score_chunk(
     priors = priors if priors is not None else default_priors()
     resolve_rule_set(rule_set)
     n = chunk.n
-    cases = parse_columns(chunk.columns, n)
-    codes = evidence_by_node(cases, OBSERVABLE)  # one row per node
+    cases, codes = parse_with_evidence(chunk.columns, n, OBSERVABLE)  # codes: a row per node
     verdicts = verdict_codes(cases, rule_set)
     errors: dict[int, str] = {i: f"row {first_row + i}: {m}" for i, m in chunk.read_errors.items()}
     usable = np.ones(n, dtype=bool)
