@@ -20,6 +20,7 @@ The thresholds come from :mod:`model.measurements` and the states from
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -114,13 +115,28 @@ class CodedColumn:
             self.memo[key] = compute()
         return self.memo[key]
 
-    def take(self, table: np.ndarray) -> np.ndarray:
-        """Each row's entry of ``table`` (one entry per unique text).
+    def take(self, table: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Each row's entry of ``table`` (one entry per unique text), into ``out`` if given.
 
-        The indices are widened to numpy's own index type first: ``take`` with 32-bit
-        indices (Arrow's) converts them inside every call and runs about 3 x slower.
+        A chunk's column of one-byte (or two-byte) indices into a table of numbers, flags
+        or states is gathered by a compiled loop (:func:`_gather`); numpy's ``take`` would
+        first widen the indices to its own index type (eight bytes a row, one copy per
+        call). Small columns and tables of texts take numpy's ``take``, indices widened
+        (``take`` with narrower indices converts them inside every call, about 3 x
+        slower).
         """
-        return np.asarray(table.take(self.indices.astype(np.intp, copy=False)))
+        if len(self.indices) >= GATHER_MIN_ROWS and table.dtype.kind in "bif":
+            gather = _gather()
+            if gather is not None:
+                if out is None:
+                    out = np.empty(len(self.indices), dtype=table.dtype)
+                gather(table, self.indices, out)
+                return out
+        found = np.asarray(table.take(self.indices.astype(np.intp, copy=False)))
+        if out is None:
+            return found
+        out[:] = found
+        return out
 
     def text(self) -> np.ndarray:
         return self.take(self.uniques)
@@ -161,6 +177,37 @@ class CodedColumn:
         ok = ~given | (np.isfinite(parsed) & plain)
         clean = np.where(given & ok, parsed, np.nan)
         return clean, ok
+
+
+GATHER_MIN_ROWS = 4096
+"""Columns of at least this many rows are gathered by the compiled loop
+(:meth:`CodedColumn.take`); a case's variants and small frames stay on numpy."""
+_GATHERS: dict[str, Callable[..., None] | None] = {}
+_GATHER_LOCK = threading.Lock()
+
+
+def _gather_into(table: np.ndarray, indices: np.ndarray, out: np.ndarray) -> None:
+    for i in range(indices.shape[0]):
+        out[i] = table[indices[i]]
+
+
+def _gather() -> Callable[..., None] | None:
+    """:func:`_gather_into` compiled by numba on first use (once per pair of types, cached on
+    disk when numba finds a writable cache directory), or ``None`` without numba."""
+    if "gather" not in _GATHERS:
+        with _GATHER_LOCK:
+            if "gather" not in _GATHERS:
+                try:
+                    import numba
+                except ImportError:  # pragma: no cover - numba is a dependency
+                    _GATHERS["gather"] = None
+                else:
+                    try:
+                        compiled = numba.njit(cache=True, nogil=True)(_gather_into)
+                    except RuntimeError:  # no writable cache location
+                        compiled = numba.njit(cache=False, nogil=True)(_gather_into)
+                    _GATHERS["gather"] = compiled
+    return _GATHERS["gather"]
 
 
 _DECIMAL_RE2 = rf"\A(?:{_DECIMAL.pattern})\z"
@@ -276,7 +323,7 @@ def read_cells(columns: Mapping[str, CodedColumn], n: int) -> _Cells:
             continue
         lookup = _state_lookup(fid)
         codes = np.array([lookup.get(u, _NOT_CANONICAL) for u in cells.uniques], dtype=np.int8)
-        rows[k] = cells.take(np.maximum(codes, _NOT_GIVEN))
+        cells.take(np.maximum(codes, _NOT_GIVEN), out=rows[k])
         if (codes == _NOT_CANONICAL).any():  # a text that is not a state: the row is flagged
             flagged |= cells.take(codes == _NOT_CANONICAL)
     numbers: dict[str, np.ndarray] = {}

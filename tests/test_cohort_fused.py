@@ -15,6 +15,7 @@ from test_batch import messy_rows
 
 from model.case_columns import (
     ENTERED,
+    GATHER_MIN_ROWS,
     CaseColumns,
     CodedColumn,
     parse_columns,
@@ -92,7 +93,7 @@ def test_random_cells_around_every_threshold(seed: int) -> None:
     """Each cell drawn from its column's states, 'unknown', junk, empty, or numbers at and
     around the thresholds: contradictions, bad cells and every derived state occur."""
     rng = np.random.default_rng(seed)
-    n = 4000
+    n = 5000  # over GATHER_MIN_ROWS: the cells are gathered by the compiled loop
     columns: dict[str, list[str]] = {}
     for fid in ENTERED:
         texts = [*FINDINGS[fid].states, "", "unknown"]
@@ -109,6 +110,30 @@ def test_random_cells_around_every_threshold(seed: int) -> None:
     for k in range(len(SEXES)):
         assert (cases.sex == k).any()
     assert (cases.vegf_specimen >= 0).any()
+
+
+@pytest.mark.parametrize("index_type", [np.int8, np.int16, np.int32, np.intp])
+def test_compiled_gather_equals_numpy_take(index_type: type) -> None:
+    """``CodedColumn.take`` of a long column (the compiled gather) equals numpy's ``take``
+    for every table type it gathers, into a new array or into ``out``."""
+    rng = np.random.default_rng(8)
+    n = GATHER_MIN_ROWS + 17
+    uniques = np.array([f"t{k}" for k in range(100)], dtype=object)
+    column = CodedColumn(rng.integers(0, 100, n).astype(index_type), uniques)
+    tables = [
+        rng.integers(-2, 5, 100).astype(np.int8),
+        rng.random(100) < 0.5,
+        np.where(rng.random(100) < 0.2, np.nan, rng.normal(size=100)),
+    ]
+    for table in tables:
+        expected = table.take(column.indices.astype(np.intp))
+        got = column.take(table)
+        assert got.dtype == table.dtype
+        np.testing.assert_array_equal(got, expected)
+        into = np.full(n, 0, dtype=table.dtype)
+        assert column.take(table, out=into) is into
+        np.testing.assert_array_equal(into, expected)
+    np.testing.assert_array_equal(column.text(), uniques.take(column.indices.astype(np.intp)))
 
 
 def test_columns_missing_and_no_rows() -> None:
