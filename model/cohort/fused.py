@@ -309,24 +309,28 @@ def _derive_rows(
             flagged[i] = True
         if stated[i] < 0:
             into[i] = implied
+    any_present = np.empty(n, dtype=np.bool_)  # of an aggregate's parts, per row
+    all_absent = np.empty(n, dtype=np.bool_)
+    part_entered_present = np.empty(n, dtype=np.bool_)
     for a in range(aggregate.shape[0]):
         first, last = part_first[a], part_first[a + 1]
         if first == last:  # summarises a measurement: read as stated
             continue
+        any_present[:] = False
+        all_absent[:] = True
+        part_entered_present[:] = False
+        for j in range(first, last):  # part by part, each a loop along its row
+            part_state, part_entered = state[part_index[j]], entered[part_index[j]]
+            for i in range(n):
+                any_present[i] |= part_state[i] == present
+                all_absent[i] &= part_state[i] == absent
+                part_entered_present[i] |= part_entered[i] == present
         stated, into = entered[aggregate[a]], state[aggregate[a]]
         for i in range(n):
-            any_present = False
-            all_absent = True
-            part_entered_present = False
-            for j in range(first, last):
-                part = part_index[j]
-                any_present |= state[part, i] == present
-                all_absent &= state[part, i] == absent
-                part_entered_present |= entered[part, i] == present
             if stated[i] < 0:
-                into[i] = present if any_present else (absent if all_absent else -1)
-            if (stated[i] == absent and part_entered_present) or (
-                stated[i] == present and all_absent
+                into[i] = present if any_present[i] else (absent if all_absent[i] else -1)
+            if (stated[i] == absent and part_entered_present[i]) or (
+                stated[i] == present and all_absent[i]
             ):
                 flagged[i] = True
     # the remaining consistency rules of Case
