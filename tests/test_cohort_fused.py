@@ -140,3 +140,19 @@ def test_columns_missing_and_no_rows() -> None:
     _check(pd.DataFrame({"id": ["a", "b"], "platelets": ["500", ""]}))
     _check(pd.DataFrame({"id": ["a"], "hemoglobin": ["17"], "sex": ["male"]}))
     _check(pd.DataFrame({"id": pd.Series([], dtype=object), "anemia": []}))
+
+
+def test_status_of_every_state_code() -> None:
+    """The criteria's one-pass status of a state equals present -> met, absent -> not met,
+    anything else -> indeterminate, for every one-byte code and for wider arrays."""
+    from model.criteria import vectorised
+
+    codes = np.arange(-128, 128, dtype=np.int8)
+    expected = np.array(
+        [0 if c == vectorised._P else 1 if c == vectorised._A else 2 for c in codes.tolist()],
+        dtype=np.int8,
+    )
+    got = vectorised._from_state(codes)
+    assert got.dtype == np.int8
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(vectorised._from_state(codes.astype(np.int64)), expected)

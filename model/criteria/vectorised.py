@@ -55,7 +55,19 @@ _MET8, _NOT_MET8, _INDET8 = np.int8(_MET), np.int8(_NOT_MET), np.int8(_INDET)
 """The status codes as one-byte scalars: ``np.where`` over them gives one-byte arrays."""
 
 
+_CODES_ARE_STATUSES = (_P, _A, _INDET) == (_MET, _NOT_MET, 2)
+"""Present and absent have the codes of met and not met, and indeterminate is 2: a state's
+status is then its code, or 2 for any other code (:func:`_from_state`)."""
+
+
 def _from_state(state: np.ndarray) -> np.ndarray:
+    """Met where present, not met where absent, indeterminate elsewhere.
+
+    With :data:`_CODES_ARE_STATUSES`, one pass: read as unsigned bytes, every code but 0
+    and 1 (-1 unassessed is 255) is at least 2, so the least of it and 2 is the status.
+    """
+    if _CODES_ARE_STATUSES and state.dtype == np.int8:
+        return np.minimum(state.view(np.uint8), np.uint8(2)).view(np.int8)
     return np.where(state == _P, _MET8, np.where(state == _A, _NOT_MET8, _INDET8))
 
 
