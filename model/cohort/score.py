@@ -182,13 +182,16 @@ def score_chunk(
     messages = pa.array(["", *errors.values()], pa.string())
     names = pa.array([*STATUS_NAMES, ""], pa.string())
     by_state = np.ascontiguousarray(posts.T)  # one contiguous column per diagnosis
+    # NaN (a row not scored) is written as null; a chunk without one skips the search
+    # for it, the most of turning a column into Arrow (the same arrays either way)
+    empty = bool(np.isnan(by_state).any())
     table = {
         "id": chunk.ids,
-        f"posterior_{POSITIVE}": pa.array(by_state[diagnoses.index(POSITIVE)], from_pandas=True),
+        f"posterior_{POSITIVE}": pa.array(by_state[diagnoses.index(POSITIVE)], from_pandas=empty),
     }
     for j, d in enumerate(diagnoses):
         if d != POSITIVE:
-            table[f"posterior_{d}"] = pa.array(by_state[j], from_pandas=True)
+            table[f"posterior_{d}"] = pa.array(by_state[j], from_pandas=empty)
     table[f"{rule_set}_verdict"] = pc.take(names, pa.array(verdicts.astype(np.int32)))
     table["error"] = pc.take(messages, pa.array(message_of))
     fast = int(n - cases.flagged.sum() - len(chunk.read_errors)) if chunk.fast else 0
