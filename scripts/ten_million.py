@@ -5,8 +5,8 @@
 1. Simulates ``B`` synthetic rows (:func:`model.inference.simulate.simulate_chunks`, 30 %
    of findings missing, as the benchmark's cohort) and writes them ``N / B`` times over to
    one Parquet file with fresh row ids (``r0`` .. ``r{N-1}``), in row groups of 100,000 rows
-   as the benchmark's file: a few seconds for ten million rows, where simulating every row
-   takes minutes. Repeated rows cost the scorer what new ones cost (nothing is remembered
+   as the benchmark's file: about twenty seconds for ten million rows, where simulating
+   every row takes minutes. Repeated rows cost the scorer what new ones cost (nothing is remembered
    per row).
 2. Scores the file with :func:`model.cohort.score.score_file` (what ``poems batch`` calls;
    default chunk size and workers) in this process, after the engine and the kernel are
@@ -66,13 +66,22 @@ def write_cohort(path: Path, rows: int, base_rows: int, seed: int) -> float:
         pa.Table.from_pandas(frame.astype(str), preserve_index=False) for frame in frames
     )
     base = base.drop_columns([c for c in ("true_diagnosis",) if c in base.column_names])
-    base = base.combine_chunks()
+    # Each text column dictionary-encoded once, so the writer copies indices instead of
+    # hashing every cell again for each copy; without the Arrow schema in the file the
+    # columns read back as text, as the benchmark's (the Parquet pages are the same kind:
+    # a dictionary page, then the indices).
+    id_type = base.schema.field("id").type
+    base = pa.table(
+        {
+            name: column if name == "id" else pc.dictionary_encode(column.combine_chunks())
+            for name, column in zip(base.column_names, base.columns, strict=True)
+        }
+    )
     id_column = base.column_names.index("id")
-    with pq.ParquetWriter(path, base.schema) as writer:
+    with pq.ParquetWriter(path, base.schema, store_schema=False) as writer:
         for first in range(0, rows, base_rows):
             part = base.slice(0, min(base_rows, rows - first))
             numbers = pa.array(range(first, first + part.num_rows), pa.int64())
-            id_type = base.schema.field("id").type
             ids = pc.binary_join_element_wise(
                 pa.scalar("r", id_type), pc.cast(numbers, id_type), pa.scalar("", id_type)
             )
@@ -98,7 +107,7 @@ def all_rows_out(source: Path, output: Path) -> tuple[int, bool]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000, help="rows to score")
-    parser.add_argument("--base-rows", type=int, default=250_000, help="rows simulated")
+    parser.add_argument("--base-rows", type=int, default=100_000, help="rows simulated")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--folder", type=Path, default=None, help="where to write the files")
     parser.add_argument("--keep", action="store_true", help="keep the files")
