@@ -67,7 +67,7 @@ def _assert_same(got: CaseColumns, expected: CaseColumns) -> None:
 def _check(frame: pd.DataFrame) -> CaseColumns:
     chunk = chunk_from_frame(frame.where(frame.notna(), "").astype(str))
     expected = parse_columns(chunk.columns, chunk.n)
-    cases, codes = parse_with_evidence(chunk.columns, chunk.n)
+    cases, codes = parse_with_evidence(chunk.columns, chunk.n, compiled=True)
     _assert_same(cases, expected)
     reference = evidence_by_node(expected, OBSERVABLE)
     assert codes.shape == reference.shape and codes.flags.c_contiguous
@@ -134,6 +134,16 @@ def test_compiled_gather_equals_numpy_take(index_type: type) -> None:
         assert column.take(table, out=into) is into
         np.testing.assert_array_equal(into, expected)
     np.testing.assert_array_equal(column.text(), uniques.take(column.indices.astype(np.intp)))
+
+
+def test_small_chunks_take_numpy_and_agree() -> None:
+    """Below the size for compiled loops the numpy path runs (the same answer)."""
+    frame = messy_rows(300, 5)
+    chunk = chunk_from_frame(frame.where(frame.notna(), "").astype(str))
+    numpy_cases, numpy_codes = parse_with_evidence(chunk.columns, chunk.n)
+    compiled_cases, compiled_codes = parse_with_evidence(chunk.columns, chunk.n, compiled=True)
+    _assert_same(numpy_cases, compiled_cases)
+    np.testing.assert_array_equal(numpy_codes, compiled_codes)
 
 
 def test_columns_missing_and_no_rows() -> None:

@@ -28,6 +28,7 @@ import numpy as np
 from model import measurements as m
 from model.case_columns import (
     ENTERED,
+    GATHER_MIN_ROWS,
     STATED,
     CaseColumns,
     CodedColumn,
@@ -426,13 +427,24 @@ def _compile() -> Callable[..., None] | None:
 
 
 def parse_with_evidence(
-    columns: dict[str, CodedColumn], n: int, observable: tuple[str, ...] = OBSERVABLE
+    columns: dict[str, CodedColumn],
+    n: int,
+    observable: tuple[str, ...] = OBSERVABLE,
+    compiled: bool | None = None,
 ) -> tuple[CaseColumns, np.ndarray]:
     """``(parse_columns(columns, n), evidence_by_node(cases, observable))``, the derived
-    states, flags and evidence computed in one compiled pass (:func:`_derive_rows`)."""
+    states, flags and evidence computed in one compiled pass (:func:`_derive_rows`).
+
+    ``compiled``: ``None`` takes the compiled pass for chunks of at least
+    :data:`model.case_columns.GATHER_MIN_ROWS` rows and numpy below (a small file then
+    never waits for a compilation: about two seconds where numba cannot keep its cache);
+    ``True`` or ``False`` forces one.
+    """
     cells = read_cells(columns, n)
-    kernel = _kernel()
-    if kernel is None:  # pragma: no cover - numba is a dependency
+    if compiled is None:
+        compiled = n >= GATHER_MIN_ROWS
+    kernel = _kernel() if compiled else None
+    if kernel is None:
         cases = derive(cells)
         return cases, evidence_by_node(cases, observable)
     entered = cells.entered_rows
