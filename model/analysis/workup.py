@@ -59,6 +59,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from model.analysis.workup_seed import seed_rules, seed_verdict_codes
 from model.case import CONSISTENCY_GROUPS, Case, consistency_partners
 from model.case_columns import ENTERED, CaseColumns, CodedColumn
 from model.criteria import (
@@ -68,9 +69,12 @@ from model.criteria import (
     CriteriaResult,
 )
 from model.criteria import (
+    evaluate as evaluate_rule_set,
+)
+from model.criteria import (
     verdict as verdict_of,
 )
-from model.criteria.vectorised import STATUS_NAMES, verdict_codes
+from model.criteria.vectorised import STATUS_NAMES
 from model.exceptions import CaseError, PriorsError
 from model.formatting import diagnosis_label, percent, rule_set_name, state_words
 from model.inference.compiled import CompiledEngine
@@ -1161,15 +1165,23 @@ def _aggregate_state_of(aggregate: str, any_present: bool, all_absent: bool) -> 
 
 
 def _read_results(
-    case: Case, plans: Sequence[_Plan], engine: CompiledEngine, columns_ok: bool
+    case: Case,
+    plans: Sequence[_Plan],
+    engine: CompiledEngine,
+    columns_ok: bool,
+    seed_statuses: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Evidence codes of ``case`` with every plan's results (in order), and the seed verdict
-    (code, index into ``STATUS_NAMES``) of ``case`` with every plan's seed reads.
+    (code, index into ``STATUS_NAMES``) of ``case`` with every plan's seed reads
+    (``seed_statuses``: the seed criteria's statuses on the case, in rule-set order;
+    evaluated when not given).
 
-    The codes come from :func:`_result_codes`; the seed reads become case rows in one pass
-    (:func:`_result_columns`) read by the vectorised criteria
-    (:func:`model.criteria.vectorised.verdict_codes`); when the engine's states are not the
-    network's, every row goes through ``Case`` itself.
+    The codes come from :func:`_result_codes`; the seed verdicts are combined from each
+    criterion's status looked up per result
+    (:func:`model.analysis.workup_seed.seed_verdict_codes`: only the criteria a test can
+    change are read, from tables kept per context, each new combination read as case rows
+    by :func:`_result_columns` and the vectorised criteria); when the engine's states are not
+    the network's, every row goes through ``Case`` itself.
     """
     n_results = sum(len(plan.results) for plan in plans)
     seeds = [(plan, plan.seed_reads) for plan in plans if plan.seed_reads is not None]
@@ -1178,10 +1190,11 @@ def _read_results(
     flagged = np.ones(n_seeds, dtype=bool)
     if columns_ok:
         codes = _result_codes(case, plans, engine)
-        if n_seeds:
-            parsed = _result_columns(case, seeds)
-            flagged = parsed.flagged
-            verdicts = verdict_codes(parsed, "seed")
+        if n_seeds:  # results are cases the validator accepts: no row is flagged
+            if seed_statuses is None:
+                seed_statuses = _seed_statuses(case, None)
+            verdicts = seed_verdict_codes(case, seeds, _result_columns, seed_statuses)
+            flagged = np.zeros(n_seeds, dtype=bool)
     else:
         codes = np.full((n_results, len(engine.observable)), -1, dtype=np.int8)
         rows = [plan.findings(i) for plan in plans for i in range(len(plan.results))]
@@ -1534,7 +1547,8 @@ def workup(
         offered.append((order, test, mimic, open_ids + unscored, plan))
     # 2. every test's results read as cases in one pass, and scored in one engine call
     plans = [plan for *_, plan in offered if plan is not None]
-    codes, seed_codes = _read_results(case, plans, engine, columns_ok)
+    seed_statuses = _seed_statuses(case, seed_result) if need_seed and plans else None
+    codes, seed_codes = _read_results(case, plans, engine, columns_ok, seed_statuses)
     n_results = len(codes)
     rows, joint_rows = _rows_to_score(codes, plans)
     k = engine.query_states.index(POSITIVE)
@@ -1623,6 +1637,15 @@ def workup(
         order_rule=ORDER_RULE,
         sources=MappingProxyType({k: f"{s.text} ({s.verified})" for k, s in cat.sources.items()}),
     )
+
+
+def _seed_statuses(case: Case, seed_result: CriteriaResult | None) -> tuple[str, ...]:
+    """The seed criteria's statuses on the case in rule-set order, from the criteria
+    engine's trace (``seed_result`` when it is the seed rule set's, else evaluated)."""
+    if seed_result is None or seed_result.rule_set != "seed":
+        seed_result = evaluate_rule_set(case, "seed")
+    by_id = {c.id: c.status for c in seed_result.criteria}
+    return tuple(by_id[crit.id] for _, crit in seed_rules().criteria())
 
 
 def _score(effect: _Effect | None, poems_now: float) -> float:

@@ -1,0 +1,202 @@
+"""The seed criteria verdict on each result of the work-up's tests, criterion by criterion.
+
+A result changes only the criteria that read one of the findings it reports; the others
+keep the case's own status. And a criterion's status on a result depends only on the
+result's values of the findings the criterion reads and on what the case gives those
+findings (entered value and state): :func:`criterion_findings` lists them (the criterion's
+own findings, and every part of an aggregate among them, which the aggregate's state is
+derived from). So each criterion's status is looked up, per result, in a table over the
+combinations of the test's findings it reads, kept under that context and shared by every
+patient with the same context; a combination not met before is read the usual way (the
+results as parsed case rows, :func:`model.criteria.vectorised.criterion_status`). The
+verdict is then combined from the statuses as the criteria engine combines them (every
+mandatory criterion, ``need`` of the major and of the minor group).
+
+``tests/test_workup_fast.py`` checks the verdicts against
+:func:`model.criteria.vectorised.verdict_codes` on the parsed rows of every test's results
+for many patients.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from model.case import Case
+from model.case_columns import CaseColumns
+from model.criteria.rulesets import CriterionDef, Role, RuleSet, resolve_rule_set
+from model.criteria.vectorised import STATUS_NAMES, criterion_status
+from model.vocabulary import AGGREGATES
+
+MET_CODE, NOT_MET_CODE, INDETERMINATE_CODE = (
+    STATUS_NAMES.index(name) for name in ("met", "not_met", "indeterminate")
+)
+TABLE_LIMIT = 1 << 16
+"""Largest number of (state or not reported) combinations a status table is kept over;
+beyond, statuses are remembered per distinct combination."""
+_TABLES_LIMIT = 4096
+"""Status tables kept (each a few kilobytes at most) before they are all dropped."""
+
+Parse = Callable[[Case, Sequence[tuple[Any, np.ndarray]]], CaseColumns]
+"""Reads blocks of results (a plan and its rows of state indices) as parsed case rows."""
+
+
+@functools.cache
+def seed_rules() -> RuleSet:
+    return resolve_rule_set("seed")
+
+
+def criterion_findings(crit: CriterionDef) -> frozenset[str]:
+    """Every finding whose value can change the criterion's status: its own findings and the
+    parts of each aggregate among them (the aggregate's derived state is read from them)."""
+    out = set(crit.findings)
+    for finding in crit.findings:
+        out.update(AGGREGATES.get(finding, ()))
+    return frozenset(out)
+
+
+@functools.cache
+def _seed_reads() -> tuple[tuple[str, ...], ...]:
+    """:func:`criterion_findings` of each seed criterion in rule-set order, sorted."""
+    return tuple(tuple(sorted(criterion_findings(c))) for _, c in seed_rules().criteria())
+
+
+@functools.lru_cache(maxsize=1024)
+def touched(
+    pairs: tuple[tuple[str, str], ...],
+) -> tuple[tuple[int, tuple[int, ...]], ...]:
+    """The criteria (index in rule-set order) a test with these (finding, node) pairs can
+    change, each with the positions of the pairs it reads."""
+    out = []
+    for index, reads in enumerate(_seed_reads()):
+        positions = tuple(j for j, (finding, _) in enumerate(pairs) if finding in reads)
+        if positions:
+            out.append((index, positions))
+    return tuple(out)
+
+
+def _context(case: Case, index: int) -> tuple[Any, ...]:
+    """What the case gives the findings the seed criterion at ``index`` reads (entered value
+    and state)."""
+    return tuple(
+        (repr(case.entered(finding)), case.state(finding)) for finding in _seed_reads()[index]
+    )
+
+
+_STATUS_TABLES: dict[tuple[Any, ...], np.ndarray] = {}
+
+
+def seed_verdict_codes(
+    case: Case,
+    blocks: Sequence[tuple[Any, np.ndarray]],
+    parse: Parse,
+    case_statuses: Sequence[str],
+) -> np.ndarray:
+    """The seed verdict code (index into ``STATUS_NAMES``) of ``case`` with each row of
+    ``blocks`` entered, one block per test (its plan, whose ``pairs`` and ``states`` name
+    the findings, and rows of state indices, ``-1`` = not reported).
+
+    ``parse`` reads blocks of rows as parsed case rows (the work-up's own reading of
+    results); ``case_statuses``: the seed criteria's statuses on the case itself, in
+    rule-set order (the criteria engine's trace). Combinations no table holds yet are read
+    together, in one ``parse`` call, each criterion evaluated once on them.
+    """
+    rules = seed_rules()
+    criteria = rules.criteria()
+    n = sum(len(rows) for _, rows in blocks)
+    status = np.empty((len(criteria), n), dtype=np.int8)
+    status[:] = np.array([STATUS_NAMES.index(s) for s in case_statuses], dtype=np.int8)[:, None]
+    contexts: dict[int, tuple[Any, ...]] = {}
+    pending: list[tuple[Any, ...]] = []  # (criterion, rows, plan, positions, combinations, table)
+    start = 0
+    for plan, rows in blocks:
+        stop = start + len(rows)
+        for index, positions in touched(plan.pairs):
+            context = contexts.get(index)
+            if context is None:
+                context = contexts[index] = _context(case, index)
+            states = tuple(plan.states[j] for j in positions)
+            radix = tuple(len(s) + 1 for s in states)
+            chosen = rows[:, list(positions)]
+            if math.prod(radix) > TABLE_LIMIT:  # no table: every row read
+                pending.append((index, slice(start, stop), plan, positions, chosen, None))
+                continue
+            key = (index, tuple(plan.pairs[j] for j in positions), states, context)
+            table = _STATUS_TABLES.get(key)
+            if table is None:
+                if len(_STATUS_TABLES) >= _TABLES_LIMIT:
+                    _STATUS_TABLES.clear()
+                table = _STATUS_TABLES[key] = np.full(math.prod(radix), -1, dtype=np.int8)
+            packed = np.ravel_multi_index((chosen + 1).T, radix)
+            found = table[packed]
+            if (found < 0).any():
+                codes = np.unique(packed[found < 0])
+                combos = np.stack(np.unravel_index(codes, radix), axis=1) - 1
+                pending.append(
+                    (index, slice(start, stop), plan, positions, combos, (table, codes, packed))
+                )
+            else:
+                status[index, start:stop] = found
+        start = stop
+    if pending:
+        _read_pending(case, pending, parse, status)
+    return combine(rules, status)
+
+
+def _read_pending(
+    case: Case, pending: list[tuple[Any, ...]], parse: Parse, status: np.ndarray
+) -> None:
+    """Read every pending combination in one ``parse`` call (each as the case with the
+    combination entered and the test's other findings not reported), evaluate each
+    criterion once over them, and fill the tables and ``status``."""
+    read_blocks = []
+    for _, _, plan, positions, combos, _ in pending:
+        rows = np.full((len(combos), len(plan.pairs)), -1, dtype=np.int64)
+        rows[:, list(positions)] = combos
+        read_blocks.append((plan, rows))
+    parsed = parse(case, read_blocks)
+    criteria = seed_rules().criteria()
+    evaluated: dict[int, np.ndarray] = {}
+    first = 0
+    for index, rows_of, _, _, combos, table in pending:
+        if index not in evaluated:
+            evaluated[index] = criterion_status(parsed, criteria[index][1])
+        read = evaluated[index][first : first + len(combos)]
+        first += len(combos)
+        if table is None:
+            status[index, rows_of] = read
+        else:
+            values, codes, packed = table
+            values[codes] = read
+            status[index, rows_of] = values[packed]
+
+
+def combine(rules: RuleSet, status: np.ndarray) -> np.ndarray:
+    """The verdict codes of rows of criterion statuses (``status``: a row per criterion in
+    rule-set order, a column per case row), as :func:`model.criteria.verdict` combines them:
+    not met when a mandatory criterion or a group is not met, else indeterminate when one
+    is, else met; a group is met with at least ``need`` met, not met when even its
+    indeterminate ones could not make up ``need``."""
+    roles = [role for role, _ in rules.criteria()]
+    n = status.shape[1]
+    any_not_met = np.zeros(n, dtype=bool)
+    any_open = np.zeros(n, dtype=bool)
+    for index, role in enumerate(roles):
+        if role is Role.MANDATORY:
+            any_not_met |= status[index] == NOT_MET_CODE
+            any_open |= status[index] == INDETERMINATE_CODE
+    for role, group in ((Role.MAJOR, rules.major), (Role.MINOR, rules.minor)):
+        if group.need <= 0:
+            continue
+        rows = status[[i for i, r in enumerate(roles) if r is role]]
+        met = (rows == MET_CODE).sum(axis=0)
+        possible = met + (rows == INDETERMINATE_CODE).sum(axis=0)
+        any_not_met |= possible < group.need
+        any_open |= met < group.need
+    return np.where(
+        any_not_met, NOT_MET_CODE, np.where(any_open, INDETERMINATE_CODE, MET_CODE)
+    ).astype(np.int8)
