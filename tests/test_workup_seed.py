@@ -42,10 +42,13 @@ PATIENTS = [p.case for p in load_devset().patients]
 def test_verdicts_from_status_tables_equal_the_vectorised_criteria(
     setting: str, table_limit: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every development-set patient twice (tables empty at the start, then filled), with
-    tables and (``table_limit`` 1) without: the same verdict code on every result."""
+    """Every development-set patient twice (tables empty at the start, then filled: the
+    second pass reads the exact tests' verdicts from the block memo), with status tables
+    and (``table_limit`` 1) without: the same verdict code on every result."""
     monkeypatch.setattr(workup_seed, "TABLE_LIMIT", table_limit)
     monkeypatch.setattr(workup_seed, "_STATUS_TABLES", {})
+    monkeypatch.setattr(workup_seed, "_BLOCK_VERDICTS", {})
+    workup_seed._reads_of.cache_clear()  # its table sizes depend on the limit
     compared = 0
     for _ in range(2):
         for case in PATIENTS:
@@ -59,6 +62,8 @@ def test_verdicts_from_status_tables_equal_the_vectorised_criteria(
             compared += len(got)
     assert compared > 10_000
     assert bool(workup_seed._STATUS_TABLES) == (table_limit > 1)
+    assert workup_seed._BLOCK_VERDICTS  # exact tests' verdicts remembered, and read back
+    workup_seed._reads_of.cache_clear()
 
 
 def test_a_criterion_is_changed_only_by_the_findings_it_is_said_to_read() -> None:

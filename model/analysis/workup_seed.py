@@ -106,45 +106,140 @@ def seed_verdict_codes(
     together, in one ``parse`` call, each criterion evaluated once on them.
     """
     rules = seed_rules()
-    criteria = rules.criteria()
     n = sum(len(rows) for _, rows in blocks)
-    status = np.empty((len(criteria), n), dtype=np.int8)
-    status[:] = np.array([STATUS_NAMES.index(s) for s in case_statuses], dtype=np.int8)[:, None]
+    own = np.array([STATUS_NAMES.index(s) for s in case_statuses], dtype=np.int8)
+    verdicts = np.empty(n, dtype=np.int8)
+    status = np.repeat(own[:, None], n, axis=1)
     contexts: dict[int, tuple[Any, ...]] = {}
-    pending: list[tuple[Any, ...]] = []  # (criterion, rows, plan, positions, combinations, table)
+    pending: list[tuple[Any, ...]] = []
+    read: list[tuple[int, int, tuple[Any, ...] | None]] = []  # blocks read, with memo key
     start = 0
     for plan, rows in blocks:
         stop = start + len(rows)
-        for index, positions in touched(plan.pairs):
-            context = contexts.get(index)
-            if context is None:
-                context = contexts[index] = _context(case, index)
-            states = tuple(plan.states[j] for j in positions)
-            radix = tuple(len(s) + 1 for s in states)
-            chosen = rows[:, list(positions)]
-            if math.prod(radix) > TABLE_LIMIT:  # no table: every row read
-                pending.append((index, slice(start, stop), plan, positions, chosen, None))
+        reads = _reads_of(plan.pairs, plan.states)
+        for index, *_ in reads:
+            if index not in contexts:
+                contexts[index] = _context(case, index)
+        key = None
+        if plan.exact:  # the same rows for many patients: the block's verdicts remembered
+            key = (
+                plan.pairs,
+                rows.shape,
+                rows.tobytes(),
+                tuple(contexts[index] for index, *_ in reads),
+                _others(rules, own, reads),
+            )
+            known = _BLOCK_VERDICTS.get(key)
+            if known is not None:
+                verdicts[start:stop] = known
+                start = stop
                 continue
-            key = (index, tuple(plan.pairs[j] for j in positions), states, context)
-            table = _STATUS_TABLES.get(key)
-            if table is None:
-                if len(_STATUS_TABLES) >= _TABLES_LIMIT:
-                    _STATUS_TABLES.clear()
-                table = _STATUS_TABLES[key] = np.full(math.prod(radix), -1, dtype=np.int8)
-            packed = np.ravel_multi_index((chosen + 1).T, radix)
-            found = table[packed]
-            if (found < 0).any():
-                codes = np.unique(packed[found < 0])
-                combos = np.stack(np.unravel_index(codes, radix), axis=1) - 1
-                pending.append(
-                    (index, slice(start, stop), plan, positions, combos, (table, codes, packed))
-                )
-            else:
-                status[index, start:stop] = found
+        pending += _look_up(plan, rows, reads, contexts, status, start)
+        read.append((start, stop, key))
         start = stop
-    if pending:
-        _read_pending(case, pending, parse, status)
-    return combine(rules, status)
+    if read:
+        if pending:
+            _read_pending(case, pending, parse, status)
+        combined = combine(rules, status)
+        for first, last, key in read:
+            verdicts[first:last] = combined[first:last]
+            if key is not None:
+                if len(_BLOCK_VERDICTS) >= _TABLES_LIMIT:
+                    _BLOCK_VERDICTS.clear()
+                found = combined[first:last].copy()
+                found.setflags(write=False)
+                _BLOCK_VERDICTS[key] = found
+    return verdicts
+
+
+_BLOCK_VERDICTS: dict[tuple[Any, ...], np.ndarray] = {}
+
+
+@functools.lru_cache(maxsize=1024)
+def _reads_of(
+    pairs: tuple[tuple[str, str], ...], states: tuple[tuple[str, ...], ...]
+) -> tuple[tuple[int, tuple[int, ...], tuple[Any, ...], int, np.ndarray], ...]:
+    """For each seed criterion a test with these (finding, node) pairs and node states can
+    change: its index, the positions of the pairs it reads, its table key's part from the
+    test (those pairs and states), its number of combinations (``-1`` no table) and the
+    multipliers that pack a result row into the combination's index (its state indices plus
+    one, mixed radix, as ``np.ravel_multi_index``; ``+ 1`` folded in as the last entry)."""
+    out = []
+    for index, positions in touched(pairs):
+        chosen = tuple(states[j] for j in positions)
+        radix = [len(s) + 1 for s in chosen]
+        size = math.prod(radix)
+        multipliers = np.zeros(len(pairs) + 1, dtype=np.int64)
+        if size <= TABLE_LIMIT:
+            step = 1
+            for j, r in zip(reversed(positions), reversed(radix), strict=True):
+                multipliers[j] = step
+                multipliers[-1] += step
+                step *= r
+        multipliers.setflags(write=False)
+        part = (index, tuple(pairs[j] for j in positions), chosen)
+        out.append((index, positions, part, size if size <= TABLE_LIMIT else -1, multipliers))
+    return tuple(out)
+
+
+def _others(rules: RuleSet, own: np.ndarray, reads: Sequence[tuple[Any, ...]]) -> tuple[int, ...]:
+    """What the verdict reads of the criteria a test cannot change (their statuses on the
+    case): whether a mandatory one is not met or open, and per group how many are met and
+    open (:func:`combine` reads nothing else)."""
+    changed = {index for index, *_ in reads}
+    counts = [0] * 6
+    for index, (role, _) in enumerate(rules.criteria()):
+        if index in changed:
+            continue
+        code = int(own[index])
+        at = {Role.MANDATORY: 0, Role.MAJOR: 2, Role.MINOR: 4}[role]
+        if role is Role.MANDATORY:
+            counts[at] |= code == NOT_MET_CODE
+            counts[at + 1] |= code == INDETERMINATE_CODE
+        else:
+            counts[at] += code == MET_CODE
+            counts[at + 1] += code == INDETERMINATE_CODE
+    return tuple(counts)
+
+
+def _look_up(
+    plan: Any,
+    rows: np.ndarray,
+    reads: Sequence[tuple[Any, ...]],
+    contexts: dict[int, tuple[Any, ...]],
+    status: np.ndarray,
+    start: int,
+) -> list[tuple[Any, ...]]:
+    """Fill ``status`` (a row per criterion, a column per result row; this block's from
+    ``start``) from the tables of the criteria the test can change; return what no table
+    holds yet (for :func:`_read_pending`)."""
+    pending: list[tuple[Any, ...]] = []
+    every = slice(start, start + len(rows))
+    if not len(rows):
+        return pending
+    with_one = np.empty((len(rows), rows.shape[1] + 1), dtype=np.int64)
+    with_one[:, :-1] = rows
+    with_one[:, -1] = 1
+    for index, positions, part, size, multipliers in reads:
+        if size < 0:  # no table: every row read
+            pending.append((index, every, plan, positions, rows[:, list(positions)], None))
+            continue
+        key = (*part, contexts[index])
+        table = _STATUS_TABLES.get(key)
+        if table is None:
+            if len(_STATUS_TABLES) >= _TABLES_LIMIT:
+                _STATUS_TABLES.clear()
+            table = _STATUS_TABLES[key] = np.full(size, -1, dtype=np.int8)
+        packed = with_one @ multipliers
+        found = table[packed]
+        if found.min() < 0:
+            codes = np.unique(packed[found < 0])
+            radix = tuple(len(s) + 1 for s in part[2])
+            combos = np.stack(np.unravel_index(codes, radix), axis=1) - 1
+            pending.append((index, every, plan, positions, combos, (table, codes, packed)))
+        else:
+            status[index, every] = found
+    return pending
 
 
 def _read_pending(
