@@ -59,7 +59,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from model.analysis.workup_seed import seed_rules, seed_verdict_codes
+from model.analysis.workup_seed import seed_criteria, seed_verdict_codes
 from model.case import CONSISTENCY_GROUPS, Case, consistency_partners
 from model.case_columns import ENTERED, CaseColumns, CodedColumn
 from model.criteria import (
@@ -1399,11 +1399,11 @@ def _effect(
     if plan.exact:  # the probability of the joint outcome, before it is reduced to a result
         assert log_joint is not None
         top = log_joint.max()
-        if not np.isfinite(top):
+        if not math.isfinite(top):
             return None
         weights = np.exp(log_joint - top)
-    else:
-        weights = np.where(np.isfinite(scores.log_ev[take]), 1.0, 0.0)
+    else:  # a draw counts once when its result is possible
+        weights = scores.possible[take]
     total = weights.sum()
     if total <= 0:
         return None
@@ -1423,9 +1423,9 @@ def _effect(
         reached = []
         for code in (MET_CODE, NOT_MET_CODE):
             hits = after == code if every else live & (after == code)
-            where = np.flatnonzero(hits)
-            if len(where):
-                reached.append((int(where[0]), code, hits))
+            first = int(hits.argmax())
+            if hits[first]:
+                reached.append((first, code, hits))
         for _, code, hits in sorted(reached):  # in the order the outcomes first reach them
             # the outcomes' probabilities added one after the other, in outcome order
             settles_to[STATUS_NAMES[code]] = float(np.cumsum(weights[hits])[-1])
@@ -1482,6 +1482,7 @@ class _ResultScores:
     """What every result leads to (rows of the one batch call), and where the case is now."""
 
     log_ev: np.ndarray  # log P(evidence with the result)
+    possible: np.ndarray  # 1.0 where that is above zero, else 0.0
     entropy: np.ndarray  # H(D | e, result), bits
     poems_entropy: np.ndarray  # H(POEMS or not | e, result), bits
     abs_change: np.ndarray  # |P(POEMS | e, result) - P(POEMS | e)|
@@ -1497,6 +1498,7 @@ class _ResultScores:
         abs_change = np.abs(post[:, k] - base_post[k])
         return cls(
             log_ev=log_ev,
+            possible=np.where(np.isfinite(log_ev), 1.0, 0.0),
             entropy=entropy,
             poems_entropy=poems_entropy,
             abs_change=abs_change,
@@ -1645,7 +1647,7 @@ def _seed_statuses(case: Case, seed_result: CriteriaResult | None) -> tuple[str,
     if seed_result is None or seed_result.rule_set != "seed":
         seed_result = evaluate_rule_set(case, "seed")
     by_id = {c.id: c.status for c in seed_result.criteria}
-    return tuple(by_id[crit.id] for _, crit in seed_rules().criteria())
+    return tuple(by_id[crit.id] for _, crit in seed_criteria())
 
 
 def _score(effect: _Effect | None, poems_now: float) -> float:

@@ -50,6 +50,12 @@ def seed_rules() -> RuleSet:
     return resolve_rule_set("seed")
 
 
+@functools.cache
+def seed_criteria() -> tuple[tuple[Role, CriterionDef], ...]:
+    """The seed rule set's criteria with their roles, in rule-set order."""
+    return seed_rules().criteria()
+
+
 def criterion_findings(crit: CriterionDef) -> frozenset[str]:
     """Every finding whose value can change the criterion's status: its own findings and the
     parts of each aggregate among them (the aggregate's derived state is read from them)."""
@@ -62,7 +68,7 @@ def criterion_findings(crit: CriterionDef) -> frozenset[str]:
 @functools.cache
 def _seed_reads() -> tuple[tuple[str, ...], ...]:
     """:func:`criterion_findings` of each seed criterion in rule-set order, sorted."""
-    return tuple(tuple(sorted(criterion_findings(c))) for _, c in seed_rules().criteria())
+    return tuple(tuple(sorted(criterion_findings(c))) for _, c in seed_criteria())
 
 
 @functools.lru_cache(maxsize=1024)
@@ -127,7 +133,7 @@ def seed_verdict_codes(
                 rows.shape,
                 rows.tobytes(),
                 tuple(contexts[index] for index, *_ in reads),
-                _others(rules, own, reads),
+                _others(own, reads),
             )
             known = _BLOCK_VERDICTS.get(key)
             if known is not None:
@@ -182,13 +188,13 @@ def _reads_of(
     return tuple(out)
 
 
-def _others(rules: RuleSet, own: np.ndarray, reads: Sequence[tuple[Any, ...]]) -> tuple[int, ...]:
+def _others(own: np.ndarray, reads: Sequence[tuple[Any, ...]]) -> tuple[int, ...]:
     """What the verdict reads of the criteria a test cannot change (their statuses on the
     case): whether a mandatory one is not met or open, and per group how many are met and
     open (:func:`combine` reads nothing else)."""
     changed = {index for index, *_ in reads}
     counts = [0] * 6
-    for index, (role, _) in enumerate(rules.criteria()):
+    for index, (role, _) in enumerate(seed_criteria()):
         if index in changed:
             continue
         code = int(own[index])
@@ -254,7 +260,7 @@ def _read_pending(
         rows[:, list(positions)] = combos
         read_blocks.append((plan, rows))
     parsed = parse(case, read_blocks)
-    criteria = seed_rules().criteria()
+    criteria = seed_criteria()
     evaluated: dict[int, np.ndarray] = {}
     first = 0
     for index, rows_of, _, _, combos, table in pending:
