@@ -46,7 +46,7 @@ def test_verdicts_from_status_tables_equal_the_vectorised_criteria(
     second pass reads the exact tests' verdicts from the block memo), with status tables
     and (``table_limit`` 1) without: the same verdict code on every result."""
     monkeypatch.setattr(workup_seed, "TABLE_LIMIT", table_limit)
-    monkeypatch.setattr(workup_seed, "_STATUS_TABLES", {})
+    monkeypatch.setattr(workup_seed, "_STATUS_TABLES", workup_seed._StatusTables())
     monkeypatch.setattr(workup_seed, "_BLOCK_VERDICTS", {})
     workup_seed._reads_of.cache_clear()  # its table sizes depend on the limit
     compared = 0
@@ -85,3 +85,23 @@ def test_a_criterion_is_changed_only_by_the_findings_it_is_said_to_read() -> Non
                 if index not in touched:
                     status = criterion_status(parsed, crit)
                     assert (status == criterion_status(itself, crit)[0]).all(), crit.id
+
+
+def test_status_tables_are_dropped_at_their_memory_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With room for a few hundred combinations the tables are emptied again and again,
+    and every verdict is still the vectorised criteria's."""
+    monkeypatch.setattr(workup_seed, "_TABLE_BYTES", 300)
+    monkeypatch.setattr(workup_seed, "_STATUS_TABLES", workup_seed._StatusTables())
+    monkeypatch.setattr(workup_seed, "_BLOCK_VERDICTS", {})
+    largest = 0
+    for case in PATIENTS[:25]:
+        blocks = _blocks(case, "paraproteinemic_neuropathy")
+        if not blocks:
+            continue
+        expected = verdict_codes(w._result_columns(case, blocks), "seed")
+        statuses = w._seed_statuses(case, None)
+        got = workup_seed.seed_verdict_codes(case, blocks, w._result_columns, statuses)
+        np.testing.assert_array_equal(got, expected)
+        tables = workup_seed._STATUS_TABLES
+        largest = max(largest, max((len(t) for t in tables.values()), default=0))
+        assert tables.size == sum(len(t) for t in tables.values()) <= 300 + largest

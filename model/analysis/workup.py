@@ -405,7 +405,13 @@ def _open_findings(
             continue
         admits = memo.get((finding, node))
         if admits is None:
-            admits = memo[(finding, node)] = _admits_every_state(case, finding, node, engine)
+            if len(_partners(finding)) == 1:  # alike on every case: kept per engine
+                admits = _facts(engine).admits_alone.get((finding, node))
+            if admits is None:
+                admits = _admits_every_state(case, finding, node, engine)
+                if len(_partners(finding)) == 1:
+                    _facts(engine).admits_alone[finding, node] = admits
+            memo[(finding, node)] = admits
         if admits:
             pairs.append((finding, node))
     return tuple(pairs), tuple(unscored)
@@ -1219,6 +1225,8 @@ class _EngineFacts:
     column: Mapping[str, int]  # observable node -> column
     columns_ok: bool  # every observable node is the network's, with the network's states
     shapes: dict[tuple[Any, ...], _Shape]  # by open findings and EXACT_LIMIT (bounded)
+    admits_alone: dict[tuple[str, str], bool]  # every value accepted, for a finding no
+    # consistency rule reads with another (the same answer on every case)
 
 
 _FACTS: weakref.WeakKeyDictionary[CompiledEngine, _EngineFacts] = weakref.WeakKeyDictionary()
@@ -1234,6 +1242,7 @@ def _facts(engine: CompiledEngine) -> _EngineFacts:
                 for node in engine.observable
             ),
             shapes={},
+            admits_alone={},
         )
     return known
 

@@ -39,7 +39,10 @@ TABLE_LIMIT = 1 << 16
 """Largest number of (state or not reported) combinations a status table is kept over;
 beyond, statuses are remembered per distinct combination."""
 _TABLES_LIMIT = 4096
-"""Status tables kept (each a few kilobytes at most) before they are all dropped."""
+"""Status tables, and exact tests' verdict blocks, kept before they are all dropped."""
+_TABLE_BYTES = 16 << 20
+"""Memory the status tables may take (a table is one byte per combination) before they are
+all dropped."""
 
 Parse = Callable[[Case, Sequence[tuple[Any, np.ndarray]]], CaseColumns]
 """Reads blocks of results (a plan and its rows of state indices) as parsed case rows."""
@@ -93,7 +96,23 @@ def _context(case: Case, index: int) -> tuple[Any, ...]:
     )
 
 
-_STATUS_TABLES: dict[tuple[Any, ...], np.ndarray] = {}
+class _StatusTables(dict[tuple[Any, ...], np.ndarray]):
+    """Status tables by key, emptied when they reach :data:`_TABLES_LIMIT` tables or
+    :data:`_TABLE_BYTES` bytes."""
+
+    size = 0
+
+    def new(self, key: tuple[Any, ...], combinations: int) -> np.ndarray:
+        """A table for ``key`` with every status not read yet (``-1``)."""
+        if len(self) >= _TABLES_LIMIT or self.size + combinations > _TABLE_BYTES:
+            self.clear()
+            self.size = 0
+        table = self[key] = np.full(combinations, -1, dtype=np.int8)
+        self.size += combinations
+        return table
+
+
+_STATUS_TABLES = _StatusTables()
 
 
 def seed_verdict_codes(
@@ -233,9 +252,7 @@ def _look_up(
         key = (*part, contexts[index])
         table = _STATUS_TABLES.get(key)
         if table is None:
-            if len(_STATUS_TABLES) >= _TABLES_LIMIT:
-                _STATUS_TABLES.clear()
-            table = _STATUS_TABLES[key] = np.full(size, -1, dtype=np.int8)
+            table = _STATUS_TABLES.new(key, size)
         packed = with_one @ multipliers
         found = table[packed]
         if found.min() < 0:

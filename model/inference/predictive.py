@@ -284,9 +284,10 @@ class _Arena:
         return at
 
 
-ARENA_COLUMNS = 16384
-"""Columns (patterns) one engine's arena of small-unit cdfs holds before it is emptied (17.7
-MB over 135 core states)."""
+ARENA_COLUMNS = 4096
+"""Columns (patterns) one engine's arena of small-unit cdfs holds before it is emptied (4.4
+MB over 135 core states; the 66 development-set patients under two settings fill about
+300)."""
 _ARENAS: weakref.WeakKeyDictionary[CompiledEngine, _Arena] = weakref.WeakKeyDictionary()
 
 
@@ -407,7 +408,7 @@ def _pattern_cdf(engine: CompiledEngine, cols: tuple[int, ...], base: int) -> np
 _CDFS: weakref.WeakKeyDictionary[CompiledEngine, dict[tuple[Any, ...], np.ndarray]] = (
     weakref.WeakKeyDictionary()
 )
-_CDF_BYTES = 32 << 20
+_CDF_BYTES = 8 << 20
 """Memory the remembered cdfs of large units of one engine may take before they are
 dropped."""
 
