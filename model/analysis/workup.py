@@ -355,6 +355,12 @@ def _entered_or_derived(case: Case, finding: str) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=256)
+def _known_findings(test: OrderableTest) -> tuple[str, ...]:
+    """:meth:`OrderableTest.known_findings`, once per test."""
+    return test.known_findings()
+
+
 def open_findings(
     case: Case, test: OrderableTest, engine: CompiledEngine
 ) -> tuple[tuple[str, str], ...]:
@@ -392,6 +398,7 @@ def _open_findings(
     pairs = []
     unscored = []
     vegf_known = case.vegf is not None or case.entered("vegf_elevated")
+    admits_alone = _facts(engine).admits_alone
     for finding, node in _test_nodes(test, engine.observable):
         if node is not None and finding == "vegf" and vegf_known:
             continue
@@ -405,12 +412,13 @@ def _open_findings(
             continue
         admits = memo.get((finding, node))
         if admits is None:
-            if len(_partners(finding)) == 1:  # alike on every case: kept per engine
-                admits = _facts(engine).admits_alone.get((finding, node))
+            alone = len(_partners(finding)) == 1  # then alike on every case: kept per engine
+            if alone:
+                admits = admits_alone.get((finding, node))
             if admits is None:
                 admits = _admits_every_state(case, finding, node, engine)
-                if len(_partners(finding)) == 1:
-                    _facts(engine).admits_alone[finding, node] = admits
+                if alone:
+                    admits_alone[finding, node] = admits
             memo[(finding, node)] = admits
         if admits:
             pairs.append((finding, node))
@@ -869,11 +877,12 @@ class _Shape:
 
 
 def _shape(pairs: tuple[tuple[str, str], ...], engine: CompiledEngine) -> _Shape:
-    shapes = _facts(engine).shapes
+    facts = _facts(engine)
+    shapes = facts.shapes
     known = shapes.get((pairs, EXACT_LIMIT))
     if known is not None:
         return known
-    column = _facts(engine).column
+    column = facts.column
     states = tuple(engine.states[node] for _, node in pairs)
     cards = tuple(len(s) for s in states)
     exact = math.prod(cards) <= EXACT_LIMIT
@@ -1603,7 +1612,7 @@ def workup(
                     label=test.label,
                     tier=test.tier,
                     cost=test.cost,
-                    reveals=test.known_findings(),
+                    reveals=_known_findings(test),
                     open_findings=open_ids,
                     expected_information_bits=None if effect is None else effect.bits,
                     expected_abs_change_poems=None if effect is None else effect.abs_change,

@@ -132,7 +132,8 @@ def seed_verdict_codes(
     """
     rules = seed_rules()
     n = sum(len(rows) for _, rows in blocks)
-    own = np.array([STATUS_NAMES.index(s) for s in case_statuses], dtype=np.int8)
+    own_codes = tuple(STATUS_NAMES.index(s) for s in case_statuses)
+    own = np.array(own_codes, dtype=np.int8)
     verdicts = np.empty(n, dtype=np.int8)
     status = np.repeat(own[:, None], n, axis=1)
     contexts: dict[int, tuple[Any, ...]] = {}
@@ -152,7 +153,7 @@ def seed_verdict_codes(
                 rows.shape,
                 rows.tobytes(),
                 tuple(contexts[index] for index, *_ in reads),
-                _others(own, reads),
+                _others(own_codes, reads),
             )
             known = _BLOCK_VERDICTS.get(key)
             if known is not None:
@@ -207,21 +208,25 @@ def _reads_of(
     return tuple(out)
 
 
-def _others(own: np.ndarray, reads: Sequence[tuple[Any, ...]]) -> tuple[int, ...]:
+def _others(own: tuple[int, ...], reads: Sequence[tuple[Any, ...]]) -> tuple[int, ...]:
     """What the verdict reads of the criteria a test cannot change (their statuses on the
-    case): whether a mandatory one is not met or open, and per group how many are met and
-    open (:func:`combine` reads nothing else)."""
-    changed = {index for index, *_ in reads}
+    case, ``own``): whether a mandatory one is not met or open, and per group how many are
+    met and open (:func:`combine` reads nothing else)."""
+    return _summary(own, tuple(index for index, *_ in reads))
+
+
+@functools.lru_cache(maxsize=4096)
+def _summary(own: tuple[int, ...], changed: tuple[int, ...]) -> tuple[int, ...]:
     counts = [0] * 6
     for index, (role, _) in enumerate(seed_criteria()):
         if index in changed:
             continue
-        code = int(own[index])
-        at = {Role.MANDATORY: 0, Role.MAJOR: 2, Role.MINOR: 4}[role]
+        code = own[index]
         if role is Role.MANDATORY:
-            counts[at] |= code == NOT_MET_CODE
-            counts[at + 1] |= code == INDETERMINATE_CODE
+            counts[0] |= code == NOT_MET_CODE
+            counts[1] |= code == INDETERMINATE_CODE
         else:
+            at = 2 if role is Role.MAJOR else 4
             counts[at] += code == MET_CODE
             counts[at + 1] += code == INDETERMINATE_CODE
     return tuple(counts)
