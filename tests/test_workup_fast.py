@@ -507,3 +507,18 @@ def test_a_finding_no_rule_reads_with_another_is_accepted_alike_on_every_case() 
         for value in _values(fid):
             answers = {_accepts(case, {fid: value}) for case in cases if case.entered(fid) is None}
             assert len(answers) == 1, (fid, value)
+
+
+def test_binary_entropy_equals_the_entropy_of_the_two_values_bit_for_bit() -> None:
+    """The two-term binary entropy is the general entropy of (p, 1 - p), to the last bit,
+    over random probabilities including 0 and 1 and a lone number."""
+    rng = np.random.default_rng(7)
+    for _ in range(500):
+        n = int(rng.integers(1, 300))
+        p = rng.random(n) ** rng.integers(1, 40)
+        p[rng.random(n) < 0.1] = 0.0
+        p[rng.random(n) < 0.1] = 1.0
+        general = w._entropy_bits(np.stack([p, 1.0 - p], axis=-1))
+        np.testing.assert_array_equal(w._binary_entropy(p), general)
+        one = float(p[0])
+        assert float(w._binary_entropy(one)) == float(w._entropy_bits(np.array([one, 1 - one])))

@@ -753,8 +753,17 @@ def _first_seen(rows: np.ndarray, cards: Sequence[int]) -> tuple[np.ndarray, np.
 
 
 def _binary_entropy(p: Any) -> np.ndarray:
+    """:func:`_entropy_bits` of (p, 1 - p), the two terms added as a two-value sum adds them."""
     q = np.asarray(p, dtype=float)
-    return np.asarray(_entropy_bits(np.stack([q, 1.0 - q], axis=-1)))
+    return np.asarray(-(_plogp(q) + _plogp(1.0 - q)))
+
+
+def _plogp(p: np.ndarray) -> np.ndarray:
+    """``p * log2(p)``, 0 where ``p`` is 0."""
+    out = np.zeros_like(p)
+    np.log2(p, out=out, where=p > 0)
+    out *= p
+    return out
 
 
 def _entropy_bits(probs: np.ndarray) -> np.ndarray:
