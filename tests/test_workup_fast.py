@@ -522,3 +522,22 @@ def test_binary_entropy_equals_the_entropy_of_the_two_values_bit_for_bit() -> No
         np.testing.assert_array_equal(w._binary_entropy(p), general)
         one = float(p[0])
         assert float(w._binary_entropy(one)) == float(w._entropy_bits(np.array([one, 1 - one])))
+
+
+def test_first_seen_rows_equal_numpy_unique_in_order_of_appearance() -> None:
+    """The distinct rows in order of first appearance and each row's index among them, over
+    random rows with unreported (-1) entries, as ``np.unique`` with the first positions
+    gives them, sorted by first appearance."""
+    rng = np.random.default_rng(11)
+    for _ in range(1000):
+        n, k = int(rng.integers(1, 200)), int(rng.integers(1, 25))
+        cards = [int(c) for c in rng.integers(1, 5, k)]
+        rows = np.stack([rng.integers(-1, c, n) for c in cards], axis=1)
+        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        distinct, of_row = w._first_seen(rows, cards)
+        np.testing.assert_array_equal(distinct, rows[first[order]])
+        np.testing.assert_array_equal(of_row, rank[inverse.reshape(-1)])
+        np.testing.assert_array_equal(distinct[of_row], rows)

@@ -741,15 +741,25 @@ def _first_seen(rows: np.ndarray, cards: Sequence[int]) -> tuple[np.ndarray, np.
     """The distinct rows (state indices, ``-1`` allowed, under ``cards`` states per column) in
     order of first appearance, and each row's index among them."""
     radix = [c + 1 for c in cards]
-    if math.prod(radix) < 2**62:  # one integer per row
-        packed = np.ravel_multi_index((rows + 1).T, radix)
-        _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
-    else:
+    if math.prod(radix) >= 2**62:
         _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return rows[first[order]], rank[inverse.reshape(-1)]
+        order = np.argsort(first, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        return rows[first[order]], rank[inverse.reshape(-1)]
+    packed = np.ravel_multi_index((rows + 1).T, radix)  # one integer per row
+    order = np.argsort(packed, kind="stable")
+    ordered = packed[order]
+    new = np.empty(len(packed), dtype=bool)  # where a new distinct row starts, sorted
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    firsts = order[new]  # each distinct row's first position (the sort is stable)
+    by_first = np.argsort(firsts)
+    rank = np.empty(len(firsts), dtype=np.intp)
+    rank[by_first] = np.arange(len(firsts))
+    inverse = np.empty(len(packed), dtype=np.intp)
+    inverse[order] = rank[np.cumsum(new) - 1]
+    return rows[firsts[by_first]], inverse
 
 
 def _binary_entropy(p: Any) -> np.ndarray:
