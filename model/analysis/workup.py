@@ -1429,10 +1429,11 @@ def _effect(
     seed_codes: np.ndarray | None,
     verdict: str,
     scores: _ResultScores,
-    take: np.ndarray,
+    take: np.ndarray | slice,
     log_joint: np.ndarray | None,
 ) -> _Effect | None:
-    """What the test is expected to do, from its results' scores (rows of one batch call)."""
+    """What the test is expected to do, from its results' scores (rows of one batch call;
+    ``take``: each outcome's row, a slice when they are consecutive)."""
     if plan.exact:  # the probability of the joint outcome, before it is reduced to a result
         assert log_joint is not None
         top = log_joint.max()
@@ -1452,6 +1453,8 @@ def _effect(
     if every:
         weighted = scores.stacked[:, take] * weights
     else:
+        if isinstance(take, slice):
+            take = np.arange(take.start, take.stop)
         weighted = scores.stacked[:, take[live]] * weights[live]
     h_after, abs_change, poems_after = (float(row.sum()) for row in weighted)
     settles_to: dict[str, float] = {}
@@ -1600,7 +1603,9 @@ def workup(
     for order, test, mimic, open_ids, plan in offered:
         effect = None
         if plan is not None:
-            take = first + plan.result_of
+            take: np.ndarray | slice = first + plan.result_of
+            if plan.result_of is _positions(len(plan.results)):  # each outcome its own result
+                take = slice(first, first + len(plan.results))
             log_joint = None
             if plan.joint is not None:
                 at = next(joint_at)

@@ -10,11 +10,15 @@ combinations of the test's findings it reads, kept under that context and shared
 patient with the same context; a combination not met before is read the usual way (the
 results as parsed case rows, :func:`model.criteria.vectorised.criterion_status`). The
 verdict is then combined from the statuses as the criteria engine combines them (every
-mandatory criterion, ``need`` of the major and of the minor group).
+mandatory criterion, ``need`` of the major and of the minor group). An enumerated test's
+results are the same rows for many patients, so its verdicts are also remembered whole,
+under its rows, the contexts of the criteria it can change and what the other criteria
+contribute to the combination.
 
-``tests/test_workup_fast.py`` checks the verdicts against
+``tests/test_workup_seed.py`` checks the verdicts against
 :func:`model.criteria.vectorised.verdict_codes` on the parsed rows of every test's results
-for many patients.
+for the development set (from empty tables, filled tables and without tables), and the
+premise: a result that reports none of a criterion's findings leaves its status alone.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ MET_CODE, NOT_MET_CODE, INDETERMINATE_CODE = (
 )
 TABLE_LIMIT = 1 << 16
 """Largest number of (state or not reported) combinations a status table is kept over;
-beyond, statuses are remembered per distinct combination."""
+beyond, every result is read."""
 _TABLES_LIMIT = 4096
 """Status tables, and exact tests' verdict blocks, kept before they are all dropped."""
 _TABLE_BYTES = 16 << 20
@@ -50,6 +54,7 @@ Parse = Callable[[Case, Sequence[tuple[Any, np.ndarray]]], CaseColumns]
 
 @functools.cache
 def seed_rules() -> RuleSet:
+    """The seed rule set (the work-up's verdict is always the seed's)."""
     return resolve_rule_set("seed")
 
 
