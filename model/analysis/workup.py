@@ -398,8 +398,12 @@ def _open_findings(
     pairs = []
     unscored = []
     vegf_known = case.vegf is not None or case.entered("vegf_elevated")
-    admits_alone = _facts(engine).admits_alone
-    for finding, node in _test_nodes(test, engine.observable):
+    facts = _facts(engine)
+    admits_alone = facts.admits_alone
+    nodes = facts.test_nodes.get(test)
+    if nodes is None:
+        nodes = facts.test_nodes[test] = _test_nodes(test, engine.observable)
+    for finding, node in nodes:
         if node is not None and finding == "vegf" and vegf_known:
             continue
         done = memo.get(finding)
@@ -1255,6 +1259,7 @@ class _EngineFacts:
     shapes: dict[tuple[Any, ...], _Shape]  # by open findings and EXACT_LIMIT (bounded)
     admits_alone: dict[tuple[str, str], bool]  # every value accepted, for a finding no
     # consistency rule reads with another (the same answer on every case)
+    test_nodes: dict[OrderableTest, tuple[tuple[str, str | None], ...]]  # _test_nodes
 
 
 _FACTS: weakref.WeakKeyDictionary[CompiledEngine, _EngineFacts] = weakref.WeakKeyDictionary()
@@ -1271,6 +1276,7 @@ def _facts(engine: CompiledEngine) -> _EngineFacts:
             ),
             shapes={},
             admits_alone={},
+            test_nodes={},
         )
     return known
 
