@@ -40,7 +40,7 @@ PARTS: dict[str, tuple[Any, str]] = {
     "notes": (assessment, "_notes"),
     "admissible nodes": (assessment, "admissible_nodes"),
     "next tests": (analysis, "next_tests"),
-    "settle": (assessment, "settle"),
+    "settling odds, prepared (filled in with the next tests)": (assessment, "Settling"),
     "work-up": (assessment, "workup"),
     "interval": (analysis, "credible_interval"),
     "sensitivity": (analysis, "sensitivity"),

@@ -36,7 +36,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,6 +44,9 @@ from model.constants import POEMS as POSITIVE
 from model.inference.compiled import UNOBSERVED, CompiledEngine, ImpossibleEvidenceError
 from model.network.structure import CONTEXT_NODES, LESION_SIZE
 from model.vocabulary import FINDINGS, PRESENT, label
+
+if TYPE_CHECKING:
+    from model.analysis.settle import Settling
 
 NODE_FINDING: Mapping[str, str] = MappingProxyType(
     {
@@ -283,15 +286,17 @@ def next_tests(
     evidence: Mapping[str, str],
     candidates: tuple[str, ...] | None = None,
     positive: str = POSITIVE,
+    settling: Settling | None = None,
 ) -> tuple[NextTest, ...]:
-    """Every unassessed finding by expected information gain about the diagnosis."""
+    """Every unassessed finding by expected information gain about the diagnosis (with
+    ``settling``, each with its settling odds: :func:`contributions_and_next_tests`)."""
     candidates = _candidates(engine, evidence) if candidates is None else candidates
     base_codes, *base = _base(engine, evidence)
     if not candidates:
         return ()
     rows = _outcome_rows(engine, base_codes, candidates)
     log_post, log_evidence = engine.log_posterior_batch(rows)
-    return _next_tests_of(engine, candidates, base, log_post, log_evidence, positive)
+    return _next_tests_of(engine, candidates, base, log_post, log_evidence, positive, settling)
 
 
 def contributions_and_next_tests(
@@ -299,23 +304,30 @@ def contributions_and_next_tests(
     evidence: Mapping[str, str],
     candidates: tuple[str, ...] | None = None,
     positive: str = POSITIVE,
+    settling: Settling | None = None,
 ) -> tuple[Contributions, tuple[NextTest, ...]]:
     """:func:`contributions` and :func:`next_tests`, the chain's rows and the outcome rows in
     one engine call (each row of a batch of several is computed on its own, so the numbers
     are those of the two calls; a batch of one row is summed differently, so a chain of one
-    row, no finding observed, keeps its own call)."""
+    row, no finding observed, keeps its own call).
+
+    With ``settling`` (:class:`model.analysis.settle.Settling` of the seed result) every
+    test carries its settling odds, as :func:`model.analysis.settle.settle` would add them.
+    """
     candidates = _candidates(engine, evidence) if candidates is None else candidates
     nodes, chain_codes = _chain_codes(engine, evidence)
     if len(chain_codes) < 2 or not candidates:
         return contributions(engine, evidence, positive), next_tests(
-            engine, evidence, candidates, positive
+            engine, evidence, candidates, positive, settling
         )
     base_codes, *base = _base(engine, evidence)
     rows = _outcome_rows(engine, base_codes, candidates)
     log_post, log_evidence = engine.log_posterior_batch(np.concatenate((chain_codes, rows)))
     n = len(chain_codes)
     chain = _contributions_of(engine, evidence, nodes, log_post[:n], log_evidence[:n], positive)
-    tests = _next_tests_of(engine, candidates, base, log_post[n:], log_evidence[n:], positive)
+    tests = _next_tests_of(
+        engine, candidates, base, log_post[n:], log_evidence[n:], positive, settling
+    )
     return chain, tests
 
 
@@ -377,9 +389,11 @@ def _next_tests_of(
     log_post: np.ndarray,
     log_evidence: np.ndarray,
     positive: str,
+    settling: Settling | None = None,
 ) -> tuple[NextTest, ...]:
     """The next tests from the outcome rows' log posteriors and log P(evidence), and
-    ``base``: the evidence's log posterior and log P(evidence) (:func:`_base`)."""
+    ``base``: the evidence's log posterior and log P(evidence) (:func:`_base`); with
+    ``settling``, each with its settling odds (:func:`contributions_and_next_tests`)."""
     base_log_post, base_log_evidence = base
     base_post = np.exp(base_log_post)
     k = engine.query_states.index(positive)
@@ -401,6 +415,12 @@ def _next_tests_of(
         states = engine.states[node]
         p_node = p_list[a : a + len(states)]
         present = _present_at(states)
+        verdict_if: dict[str, str] | None = None
+        settles: float | None = None
+        if settling is not None:
+            verdicts = settling.verdicts(node, states)
+            verdict_if = dict(zip(states, verdicts, strict=True))
+            settles = settling.settles(verdicts, p_node)
         out.append(
             NextTest(
                 finding_of(node),
@@ -412,6 +432,8 @@ def _next_tests_of(
                 MappingProxyType(
                     {s: poems_list[a + j] for j, s in enumerate(states) if p_node[j] > 0}
                 ),
+                verdict_if,
+                settles,
             )
         )
     return tuple(sorted(out, key=lambda t: (-t.expected_entropy_reduction_bits, t.node)))
