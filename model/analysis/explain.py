@@ -184,9 +184,20 @@ def _contributions_of(
     return Contributions(float(chain[0]), float(chain[-1]), tuple(items))
 
 
+_DEFERRED = frozenset({"p_outcome", "p_poems_if", "seed_verdict_if", "p_settles_seed"})
+"""The fields of a test :func:`next_tests` makes that are built on first read."""
+
+
 @dataclass(frozen=True, init=False)
 class NextTest:
-    """What assessing one more finding is expected to do."""
+    """What assessing one more finding is expected to do.
+
+    The tests :func:`next_tests` and :func:`contributions_and_next_tests` return hold their
+    outcome mappings and settling odds as the lists they come from and build them on first
+    read (:meth:`__getattr__`): an assessment makes some 65 tests and most callers read a
+    few (each mapping costs about a microsecond). Read, compared, copied or pickled, such a
+    test is the same as one built with every field.
+    """
 
     finding: str
     node: str
@@ -195,8 +206,10 @@ class NextTest:
     p_present: float | None
     p_outcome: Mapping[str, float]
     p_poems_if: Mapping[str, float]
-    seed_verdict_if: Mapping[str, str] | None = None
-    p_settles_seed: float | None = None
+    # None unless settled (the defaults are __init__'s: a class attribute would hide a
+    # deferred field from __getattr__)
+    seed_verdict_if: Mapping[str, str] | None
+    p_settles_seed: float | None
 
     def __init__(
         self,
@@ -224,6 +237,52 @@ class NextTest:
             seed_verdict_if=seed_verdict_if,
             p_settles_seed=p_settles_seed,
         )
+
+    @classmethod
+    def _deferred(
+        cls,
+        finding: str,
+        node: str,
+        expected_entropy_reduction_bits: float,
+        expected_abs_change_poems: float,
+        p_present: float | None,
+        pending: tuple[tuple[str, ...], list[float], list[float], Settling | None],
+    ) -> NextTest:
+        """A test whose :data:`_DEFERRED` fields are built on first read from ``pending``:
+        the node's states, P(each outcome), P(POEMS) after each outcome and the settling
+        odds' source (``None``: no settling fields)."""
+        test = object.__new__(cls)
+        test.__dict__.update(
+            finding=finding,
+            node=node,
+            expected_entropy_reduction_bits=expected_entropy_reduction_bits,
+            expected_abs_change_poems=expected_abs_change_poems,
+            p_present=p_present,
+            _pending=pending,
+        )
+        return test
+
+    def __getattr__(self, name: str) -> Any:
+        """A deferred field (:meth:`_deferred`), built with the others on first read."""
+        pending = self.__dict__.get("_pending")
+        if pending is None or name not in _DEFERRED:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        states, p_node, p_poems, settling = pending
+        fields: dict[str, Any] = {
+            "p_outcome": MappingProxyType(dict(zip(states, p_node, strict=True))),
+            "p_poems_if": MappingProxyType(
+                {s: p_poems[j] for j, s in enumerate(states) if p_node[j] > 0}
+            ),
+            "seed_verdict_if": None,
+            "p_settles_seed": None,
+        }
+        if settling is not None:
+            verdicts = settling.verdicts(self.__dict__["node"], states)
+            fields["seed_verdict_if"] = dict(zip(states, verdicts, strict=True))
+            fields["p_settles_seed"] = settling.settles(verdicts, p_node)
+        self.__dict__.update(fields)
+        self.__dict__.pop("_pending", None)
+        return fields[name]
 
     @property
     def label(self) -> str:
@@ -415,25 +474,14 @@ def _next_tests_of(
         states = engine.states[node]
         p_node = p_list[a : a + len(states)]
         present = _present_at(states)
-        verdict_if: dict[str, str] | None = None
-        settles: float | None = None
-        if settling is not None:
-            verdicts = settling.verdicts(node, states)
-            verdict_if = dict(zip(states, verdicts, strict=True))
-            settles = settling.settles(verdicts, p_node)
         out.append(
-            NextTest(
+            NextTest._deferred(
                 finding_of(node),
                 node,
                 max(h_now - h_list[i], 0.0),
                 change_list[i],
                 None if present is None else p_node[present],
-                MappingProxyType(dict(zip(states, p_node, strict=True))),
-                MappingProxyType(
-                    {s: poems_list[a + j] for j, s in enumerate(states) if p_node[j] > 0}
-                ),
-                verdict_if,
-                settles,
+                (states, p_node, poems_list[a : a + len(states)], settling),
             )
         )
     return tuple(sorted(out, key=lambda t: (-t.expected_entropy_reduction_bits, t.node)))
