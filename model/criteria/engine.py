@@ -107,10 +107,15 @@ def _evaluate(case: Case, rules: RuleSet, away: OneAway) -> CriteriaResult:
     for _, _, outcome in trace:
         for flag in outcome.flags:
             flags.setdefault(flag, None)
-    changes = _could_change_with(case, rules, trace, away) if verdict == INDETERMINATE else ()
-    explanation = _explain(case, rules, verdict, results, changes, tuple(flags))
-    return CriteriaResult(
-        rules.id, rules.title, rules.citation, verdict, results, changes, tuple(flags), explanation
+    flagged = tuple(flags)
+
+    def pending() -> tuple[tuple[dict[str, str], ...], tuple[str, ...]]:
+        """What would decide an open verdict, and the explanation (built on first read)."""
+        changes = _could_change_with(case, rules, trace, away) if verdict == INDETERMINATE else ()
+        return changes, _explain(case, rules, verdict, results, changes, flagged)
+
+    return CriteriaResult._deferred(
+        rules.id, rules.title, rules.citation, verdict, results, flagged, pending
     )
 
 
