@@ -784,9 +784,10 @@ def test_castleman_note_is_not_worded_as_a_diagnosis() -> None:
 
 
 def test_deferred_results_read_copy_and_pickle_as_results_built_whole() -> None:
-    """``evaluate_all`` builds ``could_change_with`` and ``explanation`` on first read; read
-    in either order, or first copied or pickled, each result equals one built with every
-    field (indeterminate verdicts included), and a name that is no field still raises."""
+    """``evaluate_all`` builds ``criteria``, ``could_change_with`` and ``explanation`` on
+    first read; whichever is read first, or if the result is first copied or pickled, each
+    result equals one built with every field (indeterminate verdicts included), and a name
+    that is no field still raises."""
     import copy
     import dataclasses
     import pickle
@@ -808,7 +809,7 @@ def test_deferred_results_read_copy_and_pickle_as_results_built_whole() -> None:
     whole = {k: CriteriaResult(**{n: getattr(r, n) for n in names}) for k, r in reference.items()}
     assert any(r.verdict == "indeterminate" and r.could_change_with for r in whole.values())
     makers = (lambda r: r, copy.copy, copy.deepcopy, lambda r: pickle.loads(pickle.dumps(r)))
-    for first in ("could_change_with", "explanation", None):  # None: copied before any read
+    for first in ("criteria", "could_change_with", "explanation", None):  # None: none read
         for make in makers:
             for key, result in evaluate_all(case).items():
                 if first is not None:

@@ -95,10 +95,6 @@ def evaluate(case: Case, rule_set: str | RuleSet = DEFAULT_RULE_SET) -> Criteria
 def _evaluate(case: Case, rules: RuleSet, away: OneAway) -> CriteriaResult:
     """:func:`evaluate`, with the one-finding-away variants shared through ``away``."""
     verdict, trace = _verdict(case, rules, away)
-    results = tuple(
-        CriterionResult(crit.id, crit.label, role.value, o.status, o.satisfied_by, o.note)
-        for role, crit, o in trace
-    )
     flags: dict[str, None] = {}
     if _castleman_variant(case):
         flags["castleman_variant"] = None
@@ -109,13 +105,20 @@ def _evaluate(case: Case, rules: RuleSet, away: OneAway) -> CriteriaResult:
             flags.setdefault(flag, None)
     flagged = tuple(flags)
 
-    def pending() -> tuple[tuple[dict[str, str], ...], tuple[str, ...]]:
-        """What would decide an open verdict, and the explanation (built on first read)."""
+    def pending() -> tuple[
+        tuple[CriterionResult, ...], tuple[dict[str, str], ...], tuple[str, ...]
+    ]:
+        """Every criterion's result, what would decide an open verdict, and the explanation
+        (built on first read)."""
+        results = tuple(
+            CriterionResult(crit.id, crit.label, role.value, o.status, o.satisfied_by, o.note)
+            for role, crit, o in trace
+        )
         changes = _could_change_with(case, rules, trace, away) if verdict == INDETERMINATE else ()
-        return changes, _explain(case, rules, verdict, results, changes, flagged)
+        return results, changes, _explain(case, rules, verdict, results, changes, flagged)
 
     return CriteriaResult._deferred(
-        rules.id, rules.title, rules.citation, verdict, results, flagged, pending
+        rules.id, rules.title, rules.citation, verdict, flagged, pending
     )
 
 

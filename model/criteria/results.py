@@ -50,7 +50,7 @@ class CriterionResult:
         }
 
 
-_DEFERRED = frozenset({"could_change_with", "explanation"})
+_DEFERRED = frozenset({"criteria", "could_change_with", "explanation"})
 """The fields of a result the engine makes that are built on first read."""
 
 
@@ -59,9 +59,10 @@ class CriteriaResult:
     """A rule set's verdict on one case, with the trace that explains it.
 
     The results :func:`model.criteria.evaluate` and :func:`~model.criteria.evaluate_all`
-    return build ``could_change_with`` and ``explanation`` on first read (:meth:`__getattr__`):
-    the one-finding-away search is most of a rule set's cost, and an assessment reads it for
-    the default rule set only (the settling odds) until the results are shown. Read,
+    return build ``criteria``, ``could_change_with`` and ``explanation`` on first read
+    (:meth:`__getattr__`; the verdict and the flags are made at once): the one-finding-away
+    search is most of a rule set's cost, and an assessment reads these for the default rule
+    set only (the agreement text, the settling odds) until the results are shown. Read,
     compared, copied or pickled, such a result is the same as one built whole.
 
     Attributes
@@ -94,31 +95,32 @@ class CriteriaResult:
         title: str,
         citation: Citation,
         verdict: str,
-        criteria: tuple[CriterionResult, ...],
         flags: tuple[str, ...],
-        pending: Callable[[], tuple[tuple[dict[str, str], ...], tuple[str, ...]]],
+        pending: Callable[
+            [],
+            tuple[tuple[CriterionResult, ...], tuple[dict[str, str], ...], tuple[str, ...]],
+        ],
     ) -> CriteriaResult:
-        """A result whose ``could_change_with`` and ``explanation`` come from ``pending()``
-        on first read."""
+        """A result whose ``criteria``, ``could_change_with`` and ``explanation`` come from
+        ``pending()`` on first read."""
         result = object.__new__(cls)
         result.__dict__.update(
             rule_set=rule_set,
             title=title,
             citation=citation,
             verdict=verdict,
-            criteria=criteria,
             flags=flags,
             _pending=pending,
         )
         return result
 
     def __getattr__(self, name: str) -> Any:
-        """A deferred field (:meth:`_deferred`), built with the other on first read."""
+        """A deferred field (:meth:`_deferred`), built with the others on first read."""
         pending = self.__dict__.get("_pending")
         if pending is None or name not in _DEFERRED:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        changes, explanation = pending()
-        self.__dict__.update(could_change_with=changes, explanation=explanation)
+        criteria, changes, explanation = pending()
+        self.__dict__.update(criteria=criteria, could_change_with=changes, explanation=explanation)
         self.__dict__.pop("_pending", None)
         return self.__dict__[name]
 
