@@ -353,9 +353,12 @@ def next_tests(
     base_codes, *base = _base(engine, evidence)
     if not candidates:
         return ()
-    rows = _outcome_rows(engine, base_codes, candidates)
+    layout = _outcome_layout(engine, candidates)
+    rows = _outcome_rows(engine, base_codes, candidates, layout)
     log_post, log_evidence = engine.log_posterior_batch(rows)
-    return _next_tests_of(engine, candidates, base, log_post, log_evidence, positive, settling)
+    return _next_tests_of(
+        engine, candidates, base, log_post, log_evidence, positive, settling, layout
+    )
 
 
 def contributions_and_next_tests(
@@ -379,13 +382,14 @@ def contributions_and_next_tests(
         return contributions(engine, evidence, positive), next_tests(
             engine, evidence, candidates, positive, settling
         )
-    base_codes, *base = _base(engine, evidence)
-    rows = _outcome_rows(engine, base_codes, candidates)
+    base_codes, *base = _base(engine, evidence, chain_codes[-1:])  # the last row: all of it
+    layout = _outcome_layout(engine, candidates)
+    rows = _outcome_rows(engine, base_codes, candidates, layout)
     log_post, log_evidence = engine.log_posterior_batch(np.concatenate((chain_codes, rows)))
     n = len(chain_codes)
     chain = _contributions_of(engine, evidence, nodes, log_post[:n], log_evidence[:n], positive)
     tests = _next_tests_of(
-        engine, candidates, base, log_post[n:], log_evidence[n:], positive, settling
+        engine, candidates, base, log_post[n:], log_evidence[n:], positive, settling, layout
     )
     return chain, tests
 
@@ -404,11 +408,11 @@ def _candidates(engine: CompiledEngine, evidence: Mapping[str, str]) -> tuple[st
 
 
 def _base(
-    engine: CompiledEngine, evidence: Mapping[str, str]
+    engine: CompiledEngine, evidence: Mapping[str, str], codes: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.floating[Any]]:
-    """The evidence's codes (one row), log posterior and log P(evidence), from a call of
-    its own (one row)."""
-    base_codes = engine.encode([evidence])
+    """The evidence's codes (one row; ``codes`` if already encoded), log posterior and log
+    P(evidence), from a call of its own (one row)."""
+    base_codes = engine.encode([evidence]) if codes is None else codes
     base_log_post, base_log_evidence = engine.log_posterior_batch(base_codes)
     if not np.isfinite(base_log_evidence[0]):
         raise ImpossibleEvidenceError(
@@ -417,21 +421,27 @@ def _base(
     return base_codes, base_log_post[0], base_log_evidence[0]
 
 
+Layout = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""Each outcome row's candidate and state, each candidate's number of states and first row
+(:func:`_outcome_layout`)."""
+
+
 def _outcome_rows(
-    engine: CompiledEngine, base_codes: np.ndarray, candidates: tuple[str, ...]
+    engine: CompiledEngine,
+    base_codes: np.ndarray,
+    candidates: tuple[str, ...],
+    layout: Layout | None = None,
 ) -> np.ndarray:
     """Every (candidate, state) pair as one row: the evidence with that node in that state."""
     column = engine.column
     columns = np.array([column[node] for node in candidates], dtype=np.int64)
-    which, state, _, _ = _outcome_layout(engine, candidates)
+    which, state, _, _ = _outcome_layout(engine, candidates) if layout is None else layout
     rows = np.repeat(base_codes, len(which), axis=0)
     rows[np.arange(len(which)), columns[which]] = state
     return rows
 
 
-def _outcome_layout(
-    engine: CompiledEngine, candidates: tuple[str, ...]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _outcome_layout(engine: CompiledEngine, candidates: tuple[str, ...]) -> Layout:
     """For each outcome row its candidate and state; each candidate's number of states and
     first row."""
     widths = np.array([len(engine.states[node]) for node in candidates], dtype=np.int64)
@@ -449,6 +459,7 @@ def _next_tests_of(
     log_evidence: np.ndarray,
     positive: str,
     settling: Settling | None = None,
+    layout: Layout | None = None,
 ) -> tuple[NextTest, ...]:
     """The next tests from the outcome rows' log posteriors and log P(evidence), and
     ``base``: the evidence's log posterior and log P(evidence) (:func:`_base`); with
@@ -456,7 +467,7 @@ def _next_tests_of(
     base_log_post, base_log_evidence = base
     base_post = np.exp(base_log_post)
     k = engine.query_states.index(positive)
-    which, state, widths, starts = _outcome_layout(engine, candidates)
+    which, state, widths, starts = _outcome_layout(engine, candidates) if layout is None else layout
     predictive = np.exp(log_evidence - base_log_evidence)
     post = np.exp(log_post)
     h_now = float(_entropy_bits(base_post))

@@ -26,6 +26,7 @@ All parameter ends are evaluated as one table batch, built once per (priors, set
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -152,24 +153,29 @@ def _quantiles_and_median(values: np.ndarray, tail: float) -> tuple[float, float
     one or two middle values). ``tests/test_analysis.py`` compares them on many samples."""
     ordered = np.sort(values)
     n = ordered.size
-    virtual = (n - 1) * np.array([tail, 1.0 - tail])
-    below = np.floor(virtual)
-    above = below + 1
-    beyond = virtual >= n - 1  # at or past the last value: the largest value
-    below[beyond] = -1
-    above[beyond] = -1
-    before = virtual < 0
-    below[before] = 0
-    above[before] = 0
-    low_index, high_index = below.astype(np.intp), above.astype(np.intp)
-    a, b = ordered[low_index], ordered[high_index]
-    gamma = virtual - low_index
-    gap = b - a
-    lerp = a + gap * gamma
-    np.subtract(b, gap * (1 - gamma), out=lerp, where=gamma >= 0.5)
+    low, high = (_quantile_of_sorted(ordered, n, q) for q in (tail, 1.0 - tail))
     half = n // 2
     middle = ordered[half] if n % 2 else (ordered[half - 1] + ordered[half]) / 2.0
-    return float(lerp[0]), float(lerp[1]), float(middle)
+    return low, high, float(middle)
+
+
+def _quantile_of_sorted(ordered: np.ndarray, n: int, q: float) -> float:
+    """One quantile of :func:`_quantiles_and_median`, in Python floats (the same IEEE
+    operations as numpy's on one element, without a dozen array calls)."""
+    virtual = (n - 1) * q
+    if virtual >= n - 1:  # at or past the last value: the largest value
+        below = above = n - 1
+        gamma = virtual - (-1)  # numpy indexes the last value as -1
+    elif virtual < 0:
+        below = above = 0
+        gamma = virtual
+    else:
+        below = math.floor(virtual)
+        above = below + 1
+        gamma = virtual - below
+    a, b = float(ordered[below]), float(ordered[above])
+    gap = b - a
+    return b - gap * (1 - gamma) if gamma >= 0.5 else a + gap * gamma
 
 
 @functools.lru_cache(maxsize=8)
