@@ -147,32 +147,39 @@ def credible_interval(
 
 def _quantiles_and_median(values: np.ndarray, tail: float) -> tuple[float, float, float]:
     """``np.quantile(values, [tail, 1 - tail])`` and ``np.median(values)``, the same numbers
-    bit for bit, from one sort instead of two partial sorts (numpy's steps for its default
-    linear method: the neighbours of each virtual index ``(n - 1) q``, interpolated from
-    below, or from above when the fraction is at least one half; the median the mean of the
-    one or two middle values). ``tests/test_analysis.py`` compares them on many samples."""
-    ordered = np.sort(values)
-    n = ordered.size
-    low, high = (_quantile_of_sorted(ordered, n, q) for q in (tail, 1.0 - tail))
+    bit for bit, from one partition at the positions they read (numpy's steps for its
+    default linear method: the neighbours of each virtual index ``(n - 1) q``, interpolated
+    from below, or from above when the fraction is at least one half; the median the mean
+    of the one or two middle values). ``tests/test_analysis.py`` compares them on many samples."""
+    n = values.size
     half = n // 2
+    middle_at = (half,) if n % 2 else (half - 1, half)
+    at = {i for q in (tail, 1.0 - tail) for i in _neighbours(n, q)}.union(middle_at)
+    # only these order statistics are read: a partition puts each where a sort would
+    ordered = np.partition(values, sorted(at))
+    low, high = (_quantile_of_sorted(ordered, n, q) for q in (tail, 1.0 - tail))
     middle = ordered[half] if n % 2 else (ordered[half - 1] + ordered[half]) / 2.0
     return low, high, float(middle)
+
+
+def _neighbours(n: int, q: float) -> tuple[int, int]:
+    """The two sorted positions :func:`_quantile_of_sorted` reads for ``q``."""
+    virtual = (n - 1) * q
+    if virtual >= n - 1:
+        return n - 1, n - 1
+    if virtual < 0:
+        return 0, 0
+    below = math.floor(virtual)
+    return below, below + 1
 
 
 def _quantile_of_sorted(ordered: np.ndarray, n: int, q: float) -> float:
     """One quantile of :func:`_quantiles_and_median`, in Python floats (the same IEEE
     operations as numpy's on one element, without a dozen array calls)."""
     virtual = (n - 1) * q
-    if virtual >= n - 1:  # at or past the last value: the largest value
-        below = above = n - 1
-        gamma = virtual - (-1)  # numpy indexes the last value as -1
-    elif virtual < 0:
-        below = above = 0
-        gamma = virtual
-    else:
-        below = math.floor(virtual)
-        above = below + 1
-        gamma = virtual - below
+    below, above = _neighbours(n, q)
+    # at or past the last value numpy indexes the largest value as -1
+    gamma = virtual - (-1) if virtual >= n - 1 else virtual - below
     a, b = float(ordered[below]), float(ordered[above])
     gap = b - a
     return b - gap * (1 - gamma) if gamma >= 0.5 else a + gap * gamma
