@@ -49,8 +49,9 @@ DETERMINATE = frozenset({"met", "not_met"})
 
 class Settling:
     """What :func:`settle` reads from one criteria result, prepared once for all the tests
-    of an assessment: the verdict after each outcome of a node (remembered per node) and
-    whether anything can settle the verdict (only an indeterminate one can).
+    of an assessment: the verdict after each outcome of a node (remembered per node; the
+    result's one-finding-away list is read when the first is asked for) and whether
+    anything can settle the verdict (only an indeterminate one can).
 
     :func:`model.analysis.explain.contributions_and_next_tests` fills the settling fields in
     as it builds each test, so no test is made twice (``tests/test_settle.py`` checks the
@@ -59,14 +60,23 @@ class Settling:
     def __init__(self, result: CriteriaResult) -> None:
         self.verdict = result.verdict
         self.open = result.verdict == INDETERMINATE
-        self.changes: Mapping[str, Mapping[str, str]] = {
-            str(entry["finding"]): {
-                "present": str(entry["if_present"]),
-                "absent": str(entry["if_absent"]),
-            }
-            for entry in result.could_change_with
-        }
+        self._result = result
+        self._changes: Mapping[str, Mapping[str, str]] | None = None
         self._verdicts: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+
+    @property
+    def changes(self) -> Mapping[str, Mapping[str, str]]:
+        """Finding -> the verdict if present / absent (the result's ``could_change_with``,
+        read when first needed)."""
+        if self._changes is None:
+            self._changes = {
+                str(entry["finding"]): {
+                    "present": str(entry["if_present"]),
+                    "absent": str(entry["if_absent"]),
+                }
+                for entry in self._result.could_change_with
+            }
+        return self._changes
 
     def verdicts(self, node: str, states: Sequence[str]) -> tuple[str, ...]:
         """The seed verdict after each of ``states`` of ``node``, in their order."""
@@ -74,12 +84,13 @@ class Settling:
         known = self._verdicts.get(key)
         if known is None:
             out = []
+            changes = self.changes if self.open else {}
             for state in states:
                 verdict = self.verdict
                 if self.open:
                     stand_in = _stand_in(node, state)
-                    if stand_in is not None and stand_in[0] in self.changes:
-                        verdict = self.changes[stand_in[0]][stand_in[1]]
+                    if stand_in is not None and stand_in[0] in changes:
+                        verdict = changes[stand_in[0]][stand_in[1]]
                 out.append(verdict)
             known = self._verdicts[key] = tuple(out)
         return known

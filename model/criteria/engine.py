@@ -105,18 +105,23 @@ def _evaluate(case: Case, rules: RuleSet, away: OneAway) -> CriteriaResult:
             flags.setdefault(flag, None)
     flagged = tuple(flags)
 
-    def pending() -> tuple[
-        tuple[CriterionResult, ...], tuple[dict[str, str], ...], tuple[str, ...]
-    ]:
-        """Every criterion's result, what would decide an open verdict, and the explanation
-        (built on first read)."""
-        results = tuple(
+    def criteria(result: CriteriaResult) -> tuple[CriterionResult, ...]:
+        return tuple(
             CriterionResult(crit.id, crit.label, role.value, o.status, o.satisfied_by, o.note)
             for role, crit, o in trace
         )
-        changes = _could_change_with(case, rules, trace, away) if verdict == INDETERMINATE else ()
-        return results, changes, _explain(case, rules, verdict, results, changes, flagged)
 
+    def could_change_with(result: CriteriaResult) -> tuple[dict[str, str], ...]:
+        return _could_change_with(case, rules, trace, away) if verdict == INDETERMINATE else ()
+
+    def explanation(result: CriteriaResult) -> tuple[str, ...]:
+        return _explain(case, rules, verdict, result.criteria, result.could_change_with, flagged)
+
+    pending = {
+        "criteria": criteria,
+        "could_change_with": could_change_with,
+        "explanation": explanation,
+    }  # each built on first read (CriteriaResult._deferred)
     return CriteriaResult._deferred(
         rules.id, rules.title, rules.citation, verdict, flagged, pending
     )
