@@ -17,6 +17,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import predictive_reference
 import pytest
 
 from model.analysis import workup as w
@@ -236,24 +237,75 @@ def test_stratified_rows_are_the_stratified_uniforms_drawn_one_after_the_other()
         assert rng.random() == one_by_one.random()  # the generator left in the same state
 
 
-def test_singles_layout_is_read_from_the_engine() -> None:
-    """The remembered layout of nodes alone in their clusters (per engine and columns) is
-    each column's group, its state rows' offsets and which are real states, including nodes
-    of different numbers of states side by side."""
-    _, engine, _ = _setup("few", "neuropathy_clinic")
-    cards = engine._cards
-    binary = [c for c in range(len(cards)) if cards[c] == 2][:3]
-    wider = [c for c in range(len(cards)) if cards[c] > 2][:2]
-    for cols in (tuple(binary), (*binary[:1], *wider), tuple(wider)):
-        for _ in range(2):  # the second time from the memo
-            layout = predictive._singles(engine, cols)
-            width = int(max(cards[c] for c in cols))
-            for i, c in enumerate(cols):
-                assert layout.groups[i] == engine._col_cluster[c]
-                steps = engine._col_stride[c] * np.arange(1, width + 1)
-                np.testing.assert_array_equal(layout.steps[i], steps)
-                np.testing.assert_array_equal(layout.valid[i], np.arange(width) < cards[c])
-            assert layout.ragged == (len({int(cards[c]) for c in cols}) > 1)
+def _random_evidence(
+    engine: CompiledEngine, rng: np.random.Generator, start: np.ndarray
+) -> np.ndarray:
+    """``start`` with a random few of its unobserved nodes set to random states."""
+    row = start.copy()
+    free = np.flatnonzero(row < 0)
+    for column in rng.choice(free, size=int(rng.integers(0, min(6, len(free)) + 1)), replace=False):
+        row[column] = rng.integers(engine._cards[column])
+    return row
+
+
+@pytest.mark.parametrize("setting", ["paraproteinemic_neuropathy", "neuropathy_clinic"])
+@pytest.mark.parametrize("enumerate_limit", [predictive.ENUMERATE_LIMIT, 4])
+def test_draws_equal_the_reference_draws_bit_for_bit(
+    setting: str, enumerate_limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over 150 random patients (development-set cases with a few more findings drawn at
+    random) and random sets of open nodes, the draws from the remembered tables and the
+    side-by-side arena are those of the previous algorithm
+    (``tests/predictive_reference.py``: one cdf per call at the distinct core states drawn),
+    to the last draw, and the generator is left in the same state. With a pattern limit of
+    4 most clusters are drawn node after node (the chain rule), so that path is compared
+    too; the tables are emptied midway, as when their memory bound is reached."""
+    from model.evaluation.devset import load_devset
+
+    monkeypatch.setattr(predictive, "ENUMERATE_LIMIT", enumerate_limit)
+    monkeypatch.setattr(predictive, "_PATTERNS", type(predictive._PATTERNS)())
+    monkeypatch.setattr(predictive, "_LAYOUTS", type(predictive._LAYOUTS)())
+    patients = [p.case for p in load_devset().patients]
+    chooser = np.random.default_rng(14)
+    for trial in range(150):
+        case = patients[trial % len(patients)]
+        priors, chosen = resolve(case, setting, None)
+        engine = engine_for(priors, chosen)
+        base = engine.encode([evidence_for(case)])[0]
+        row = _random_evidence(engine, chooser, base) if trial >= len(patients) else base
+        free = np.flatnonzero(engine.check_codes(row[None, :])[0] < 0)
+        size = int(chooser.integers(1, min(26, len(free)) + 1))
+        columns = sorted(chooser.choice(free, size=size, replace=False).tolist())
+        n = int(chooser.choice([1, 7, 128]))
+        seed = int(chooser.integers(1 << 30))
+        if trial == 75:
+            predictive._ARENAS.clear()
+            predictive._CDFS.clear()
+        new_rng, old_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+        drawn = sample_open(engine, row, columns, n, new_rng)
+        expected = predictive_reference.sample_open(
+            engine, row, columns, n, old_rng, enumerate_limit
+        )
+        np.testing.assert_array_equal(drawn, expected, err_msg=f"trial {trial}")
+        assert new_rng.random() == old_rng.random()
+
+
+def test_the_arena_grows_and_empties_without_changing_a_draw(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Small units' cdfs placed in an arena that has to grow (and, past its bound, is
+    emptied) give the same draws as from a fresh arena."""
+    case, engine, base = _setup("early_workup_vegf_pending", "paraproteinemic_neuropathy")
+    test = next(t for t in w.load_catalogue().tests if t.id == "history_and_examination")
+    columns = [engine.column[n] for _, n in w.open_findings(case, test, engine)]
+    predictive._ARENAS.pop(engine, None)
+    fresh = sample_open(engine, base, columns, 128, np.random.default_rng(5))
+    arena = predictive._ARENAS[engine]
+    monkeypatch.setattr(predictive, "ARENA_COLUMNS", arena.used)  # full: emptied next call
+    again = sample_open(engine, base, columns, 128, np.random.default_rng(5))
+    assert arena.used <= predictive.ARENA_COLUMNS
+    np.testing.assert_array_equal(fresh, again)
+    predictive._ARENAS.pop(engine, None)
 
 
 def test_the_kept_core_distribution_is_the_evidence_row_s_own() -> None:

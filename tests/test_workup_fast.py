@@ -507,3 +507,37 @@ def test_a_finding_no_rule_reads_with_another_is_accepted_alike_on_every_case() 
         for value in _values(fid):
             answers = {_accepts(case, {fid: value}) for case in cases if case.entered(fid) is None}
             assert len(answers) == 1, (fid, value)
+
+
+def test_binary_entropy_equals_the_entropy_of_the_two_values_bit_for_bit() -> None:
+    """The two-term binary entropy is the general entropy of (p, 1 - p), to the last bit,
+    over random probabilities including 0 and 1 and a lone number."""
+    rng = np.random.default_rng(7)
+    for _ in range(500):
+        n = int(rng.integers(1, 300))
+        p = rng.random(n) ** rng.integers(1, 40)
+        p[rng.random(n) < 0.1] = 0.0
+        p[rng.random(n) < 0.1] = 1.0
+        general = w._entropy_bits(np.stack([p, 1.0 - p], axis=-1))
+        np.testing.assert_array_equal(w._binary_entropy(p), general)
+        one = float(p[0])
+        assert float(w._binary_entropy(one)) == float(w._entropy_bits(np.array([one, 1 - one])))
+
+
+def test_first_seen_rows_equal_numpy_unique_in_order_of_appearance() -> None:
+    """The distinct rows in order of first appearance and each row's index among them, over
+    random rows with unreported (-1) entries, as ``np.unique`` with the first positions
+    gives them, sorted by first appearance."""
+    rng = np.random.default_rng(11)
+    for _ in range(1000):
+        n, k = int(rng.integers(1, 200)), int(rng.integers(1, 25))
+        cards = [int(c) for c in rng.integers(1, 5, k)]
+        rows = np.stack([rng.integers(-1, c, n) for c in cards], axis=1)
+        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        distinct, of_row = w._first_seen(rows, cards)
+        np.testing.assert_array_equal(distinct, rows[first[order]])
+        np.testing.assert_array_equal(of_row, rank[inverse.reshape(-1)])
+        np.testing.assert_array_equal(distinct[of_row], rows)

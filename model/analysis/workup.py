@@ -59,6 +59,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from model.analysis.workup_seed import seed_criteria, seed_verdict_codes
 from model.case import CONSISTENCY_GROUPS, Case, consistency_partners
 from model.case_columns import ENTERED, CaseColumns, CodedColumn
 from model.criteria import (
@@ -68,9 +69,12 @@ from model.criteria import (
     CriteriaResult,
 )
 from model.criteria import (
+    evaluate as evaluate_rule_set,
+)
+from model.criteria import (
     verdict as verdict_of,
 )
-from model.criteria.vectorised import STATUS_NAMES, verdict_codes
+from model.criteria.vectorised import STATUS_NAMES
 from model.exceptions import CaseError, PriorsError
 from model.formatting import diagnosis_label, percent, rule_set_name, state_words
 from model.inference.compiled import CompiledEngine
@@ -351,6 +355,12 @@ def _entered_or_derived(case: Case, finding: str) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=256)
+def _known_findings(test: OrderableTest) -> tuple[str, ...]:
+    """:meth:`OrderableTest.known_findings`, once per test."""
+    return test.known_findings()
+
+
 def open_findings(
     case: Case, test: OrderableTest, engine: CompiledEngine
 ) -> tuple[tuple[str, str], ...]:
@@ -388,7 +398,12 @@ def _open_findings(
     pairs = []
     unscored = []
     vegf_known = case.vegf is not None or case.entered("vegf_elevated")
-    for finding, node in _test_nodes(test, engine.observable):
+    facts = _facts(engine)
+    admits_alone = facts.admits_alone
+    nodes = facts.test_nodes.get(test)
+    if nodes is None:
+        nodes = facts.test_nodes[test] = _test_nodes(test, engine.observable)
+    for finding, node in nodes:
         if node is not None and finding == "vegf" and vegf_known:
             continue
         done = memo.get(finding)
@@ -401,7 +416,14 @@ def _open_findings(
             continue
         admits = memo.get((finding, node))
         if admits is None:
-            admits = memo[(finding, node)] = _admits_every_state(case, finding, node, engine)
+            alone = len(_partners(finding)) == 1  # then alike on every case: kept per engine
+            if alone:
+                admits = admits_alone.get((finding, node))
+            if admits is None:
+                admits = _admits_every_state(case, finding, node, engine)
+                if alone:
+                    admits_alone[finding, node] = admits
+            memo[(finding, node)] = admits
         if admits:
             pairs.append((finding, node))
     return tuple(pairs), tuple(unscored)
@@ -723,20 +745,39 @@ def _first_seen(rows: np.ndarray, cards: Sequence[int]) -> tuple[np.ndarray, np.
     """The distinct rows (state indices, ``-1`` allowed, under ``cards`` states per column) in
     order of first appearance, and each row's index among them."""
     radix = [c + 1 for c in cards]
-    if math.prod(radix) < 2**62:  # one integer per row
-        packed = np.ravel_multi_index((rows + 1).T, radix)
-        _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
-    else:
+    if math.prod(radix) >= 2**62:
         _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return rows[first[order]], rank[inverse.reshape(-1)]
+        order = np.argsort(first, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        return rows[first[order]], rank[inverse.reshape(-1)]
+    packed = np.ravel_multi_index((rows + 1).T, radix)  # one integer per row
+    order = np.argsort(packed, kind="stable")
+    ordered = packed[order]
+    new = np.empty(len(packed), dtype=bool)  # where a new distinct row starts, sorted
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    firsts = order[new]  # each distinct row's first position (the sort is stable)
+    by_first = np.argsort(firsts)
+    rank = np.empty(len(firsts), dtype=np.intp)
+    rank[by_first] = np.arange(len(firsts))
+    inverse = np.empty(len(packed), dtype=np.intp)
+    inverse[order] = rank[np.cumsum(new) - 1]
+    return rows[firsts[by_first]], inverse
 
 
 def _binary_entropy(p: Any) -> np.ndarray:
+    """:func:`_entropy_bits` of (p, 1 - p), the two terms added as a two-value sum adds them."""
     q = np.asarray(p, dtype=float)
-    return np.asarray(_entropy_bits(np.stack([q, 1.0 - q], axis=-1)))
+    return np.asarray(-(_plogp(q) + _plogp(1.0 - q)))
+
+
+def _plogp(p: np.ndarray) -> np.ndarray:
+    """``p * log2(p)``, 0 where ``p`` is 0."""
+    out = np.zeros_like(p)
+    np.log2(p, out=out, where=p > 0)
+    out *= p
+    return out
 
 
 def _entropy_bits(probs: np.ndarray) -> np.ndarray:
@@ -859,11 +900,12 @@ class _Shape:
 
 
 def _shape(pairs: tuple[tuple[str, str], ...], engine: CompiledEngine) -> _Shape:
-    shapes = _facts(engine).shapes
+    facts = _facts(engine)
+    shapes = facts.shapes
     known = shapes.get((pairs, EXACT_LIMIT))
     if known is not None:
         return known
-    column = _facts(engine).column
+    column = facts.column
     states = tuple(engine.states[node] for _, node in pairs)
     cards = tuple(len(s) for s in states)
     exact = math.prod(cards) <= EXACT_LIMIT
@@ -1161,15 +1203,23 @@ def _aggregate_state_of(aggregate: str, any_present: bool, all_absent: bool) -> 
 
 
 def _read_results(
-    case: Case, plans: Sequence[_Plan], engine: CompiledEngine, columns_ok: bool
+    case: Case,
+    plans: Sequence[_Plan],
+    engine: CompiledEngine,
+    columns_ok: bool,
+    seed_statuses: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Evidence codes of ``case`` with every plan's results (in order), and the seed verdict
-    (code, index into ``STATUS_NAMES``) of ``case`` with every plan's seed reads.
+    (code, index into ``STATUS_NAMES``) of ``case`` with every plan's seed reads
+    (``seed_statuses``: the seed criteria's statuses on the case, in rule-set order;
+    evaluated when not given).
 
-    The codes come from :func:`_result_codes`; the seed reads become case rows in one pass
-    (:func:`_result_columns`) read by the vectorised criteria
-    (:func:`model.criteria.vectorised.verdict_codes`); when the engine's states are not the
-    network's, every row goes through ``Case`` itself.
+    The codes come from :func:`_result_codes`; the seed verdicts are combined from each
+    criterion's status looked up per result
+    (:func:`model.analysis.workup_seed.seed_verdict_codes`: only the criteria a test can
+    change are read, from tables kept per context, each new combination read as case rows
+    by :func:`_result_columns` and the vectorised criteria); when the engine's states are not
+    the network's, every row goes through ``Case`` itself.
     """
     n_results = sum(len(plan.results) for plan in plans)
     seeds = [(plan, plan.seed_reads) for plan in plans if plan.seed_reads is not None]
@@ -1178,10 +1228,11 @@ def _read_results(
     flagged = np.ones(n_seeds, dtype=bool)
     if columns_ok:
         codes = _result_codes(case, plans, engine)
-        if n_seeds:
-            parsed = _result_columns(case, seeds)
-            flagged = parsed.flagged
-            verdicts = verdict_codes(parsed, "seed")
+        if n_seeds:  # results are cases the validator accepts: no row is flagged
+            if seed_statuses is None:
+                seed_statuses = _seed_statuses(case, None)
+            verdicts = seed_verdict_codes(case, seeds, _result_columns, seed_statuses)
+            flagged = np.zeros(n_seeds, dtype=bool)
     else:
         codes = np.full((n_results, len(engine.observable)), -1, dtype=np.int8)
         rows = [plan.findings(i) for plan in plans for i in range(len(plan.results))]
@@ -1206,6 +1257,9 @@ class _EngineFacts:
     column: Mapping[str, int]  # observable node -> column
     columns_ok: bool  # every observable node is the network's, with the network's states
     shapes: dict[tuple[Any, ...], _Shape]  # by open findings and EXACT_LIMIT (bounded)
+    admits_alone: dict[tuple[str, str], bool]  # every value accepted, for a finding no
+    # consistency rule reads with another (the same answer on every case)
+    test_nodes: dict[OrderableTest, tuple[tuple[str, str | None], ...]]  # _test_nodes
 
 
 _FACTS: weakref.WeakKeyDictionary[CompiledEngine, _EngineFacts] = weakref.WeakKeyDictionary()
@@ -1221,6 +1275,8 @@ def _facts(engine: CompiledEngine) -> _EngineFacts:
                 for node in engine.observable
             ),
             shapes={},
+            admits_alone={},
+            test_nodes={},
         )
     return known
 
@@ -1379,18 +1435,19 @@ def _effect(
     seed_codes: np.ndarray | None,
     verdict: str,
     scores: _ResultScores,
-    take: np.ndarray,
+    take: np.ndarray | slice,
     log_joint: np.ndarray | None,
 ) -> _Effect | None:
-    """What the test is expected to do, from its results' scores (rows of one batch call)."""
+    """What the test is expected to do, from its results' scores (rows of one batch call;
+    ``take``: each outcome's row, a slice when they are consecutive)."""
     if plan.exact:  # the probability of the joint outcome, before it is reduced to a result
         assert log_joint is not None
         top = log_joint.max()
-        if not np.isfinite(top):
+        if not math.isfinite(top):
             return None
         weights = np.exp(log_joint - top)
-    else:
-        weights = np.where(np.isfinite(scores.log_ev[take]), 1.0, 0.0)
+    else:  # a draw counts once when its result is possible
+        weights = scores.possible[take]
     total = weights.sum()
     if total <= 0:
         return None
@@ -1402,6 +1459,8 @@ def _effect(
     if every:
         weighted = scores.stacked[:, take] * weights
     else:
+        if isinstance(take, slice):
+            take = np.arange(take.start, take.stop)
         weighted = scores.stacked[:, take[live]] * weights[live]
     h_after, abs_change, poems_after = (float(row.sum()) for row in weighted)
     settles_to: dict[str, float] = {}
@@ -1410,9 +1469,9 @@ def _effect(
         reached = []
         for code in (MET_CODE, NOT_MET_CODE):
             hits = after == code if every else live & (after == code)
-            where = np.flatnonzero(hits)
-            if len(where):
-                reached.append((int(where[0]), code, hits))
+            first = int(hits.argmax())
+            if hits[first]:
+                reached.append((first, code, hits))
         for _, code, hits in sorted(reached):  # in the order the outcomes first reach them
             # the outcomes' probabilities added one after the other, in outcome order
             settles_to[STATUS_NAMES[code]] = float(np.cumsum(weights[hits])[-1])
@@ -1469,6 +1528,7 @@ class _ResultScores:
     """What every result leads to (rows of the one batch call), and where the case is now."""
 
     log_ev: np.ndarray  # log P(evidence with the result)
+    possible: np.ndarray  # 1.0 where that is above zero, else 0.0
     entropy: np.ndarray  # H(D | e, result), bits
     poems_entropy: np.ndarray  # H(POEMS or not | e, result), bits
     abs_change: np.ndarray  # |P(POEMS | e, result) - P(POEMS | e)|
@@ -1484,6 +1544,7 @@ class _ResultScores:
         abs_change = np.abs(post[:, k] - base_post[k])
         return cls(
             log_ev=log_ev,
+            possible=np.where(np.isfinite(log_ev), 1.0, 0.0),
             entropy=entropy,
             poems_entropy=poems_entropy,
             abs_change=abs_change,
@@ -1534,7 +1595,8 @@ def workup(
         offered.append((order, test, mimic, open_ids + unscored, plan))
     # 2. every test's results read as cases in one pass, and scored in one engine call
     plans = [plan for *_, plan in offered if plan is not None]
-    codes, seed_codes = _read_results(case, plans, engine, columns_ok)
+    seed_statuses = _seed_statuses(case, seed_result) if need_seed and plans else None
+    codes, seed_codes = _read_results(case, plans, engine, columns_ok, seed_statuses)
     n_results = len(codes)
     rows, joint_rows = _rows_to_score(codes, plans)
     k = engine.query_states.index(POSITIVE)
@@ -1547,7 +1609,9 @@ def workup(
     for order, test, mimic, open_ids, plan in offered:
         effect = None
         if plan is not None:
-            take = first + plan.result_of
+            take: np.ndarray | slice = first + plan.result_of
+            if plan.result_of is _positions(len(plan.results)):  # each outcome its own result
+                take = slice(first, first + len(plan.results))
             log_joint = None
             if plan.joint is not None:
                 at = next(joint_at)
@@ -1578,7 +1642,7 @@ def workup(
                     label=test.label,
                     tier=test.tier,
                     cost=test.cost,
-                    reveals=test.known_findings(),
+                    reveals=_known_findings(test),
                     open_findings=open_ids,
                     expected_information_bits=None if effect is None else effect.bits,
                     expected_abs_change_poems=None if effect is None else effect.abs_change,
@@ -1623,6 +1687,15 @@ def workup(
         order_rule=ORDER_RULE,
         sources=MappingProxyType({k: f"{s.text} ({s.verified})" for k, s in cat.sources.items()}),
     )
+
+
+def _seed_statuses(case: Case, seed_result: CriteriaResult | None) -> tuple[str, ...]:
+    """The seed criteria's statuses on the case in rule-set order, from the criteria
+    engine's trace (``seed_result`` when it is the seed rule set's, else evaluated)."""
+    if seed_result is None or seed_result.rule_set != "seed":
+        seed_result = evaluate_rule_set(case, "seed")
+    by_id = {c.id: c.status for c in seed_result.criteria}
+    return tuple(by_id[crit.id] for _, crit in seed_criteria())
 
 
 def _score(effect: _Effect | None, poems_now: float) -> float:

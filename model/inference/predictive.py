@@ -28,6 +28,14 @@ cost in time. A node the evidence states is
 not drawn (leave it out of ``columns``); the engine's implied evidence applies to the other
 unobserved nodes, exactly as when the drawn outcome is scored.
 
+What does not depend on the patient is remembered per engine: a cluster's conditional cdf
+of its open nodes' joint patterns, at every core state, depends only on the cluster's table
+row with those nodes unobserved (:func:`_conditional_cdf`), which most patients share. Small
+units' cdfs sit side by side in one growing table (:class:`_Arena`) so that a patient's
+draws read them in one gather; the draws are those of computing each cdf afresh, bit for
+bit (``tests/test_predictive.py`` compares them with the earlier algorithm kept in
+``tests/predictive_reference.py``).
+
 The engine is read, never changed: this module uses its compiled arrays (``_log_tables``,
 ``_log_prior``, ``_offsets``, ``_col_cluster``, ``_col_stride``, ``_stride_matrix``).
 """
@@ -89,14 +97,13 @@ def sample_open(
     int array (n, len(columns)): the state index drawn for each column. When the evidence
     is impossible (probability zero), every node is drawn uniformly.
     """
-    columns = [int(c) for c in columns]
+    columns = tuple(int(c) for c in columns)
     out = np.empty((n, len(columns)), dtype=np.int64)
     if not columns:
         return out
     row = engine.check_codes(np.asarray(codes).reshape(1, -1))[0].copy()
-    row[columns] = UNOBSERVED
+    row[list(columns)] = UNOBSERVED
     groups, cdf = _core_cdf(engine, row)
-    log_tables = engine._log_tables
     if cdf is None:  # impossible evidence: nothing to condition on
         return np.stack(
             [
@@ -108,40 +115,187 @@ def sample_open(
             axis=1,
         )
     core = np.minimum(np.searchsorted(cdf, _stratified(rng, n), side="right"), len(cdf) - 1)
-    cluster_of = _cluster_of(engine)
-    units: dict[int, list[int]] = {}  # cluster -> positions in ``columns``
-    for j, column in enumerate(columns):
-        units.setdefault(cluster_of[column], []).append(j)
-    uniforms = _stratified_rows(rng, len(units), n)
-    unit_uniform = {k: uniforms[i] for i, k in enumerate(units)}
-    single = [js[0] for js in units.values() if len(js) == 1]
-    distinct_core = np.unique(core, return_inverse=True)  # each core state's numbers once
-    # -inf - -inf (a core state the evidence rules out) and 0 / 0 are handled where they arise
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if single:  # one node alone in its cluster: P(x | core) from its own column
-            layout = _singles(engine, tuple(columns[j] for j in single))
-            base = groups[layout.groups]
-            rows = base[:, None] + layout.steps
-            if layout.ragged:
-                rows = np.where(layout.valid, rows, base[:, None])
-            cores, inverse = distinct_core  # the ratio at each core state drawn, once
-            at_cores = log_tables.take(rows.ravel(), axis=0).take(cores, axis=1)
-            own = log_tables.take(base, axis=0).take(cores, axis=1)
-            ratio = np.exp(at_cores.reshape(*rows.shape, len(cores)) - own[:, None, :])
-            ratio = np.where(np.isnan(ratio), 0.0, ratio)  # (k, width, distinct cores)
-            if layout.ragged:
-                ratio = np.where(layout.valid[:, :, None], ratio, 0.0)
-            probs = ratio[:, :, inverse]  # (k, width, n)
-            unit_row = {k: i for i, k in enumerate(units)}
-            u = uniforms[[unit_row[cluster_of[columns[j]]] for j in single]]
-            chosen = _draw(probs, u)
-            out[:, single] = chosen.T
-        for js in units.values():
-            if len(js) > 1:
-                _draw_cluster(
-                    engine, columns, js, groups, core, distinct_core, unit_uniform, out, rng
-                )
+    layout = _layout(engine, columns)
+    uniforms = _stratified_rows(rng, len(layout.units), n)
+    for i in layout.chained:  # too many joint patterns for a table: node after node
+        _draw_chain(engine, columns, layout.units[i], groups, core, uniforms[i], out, rng)
+    for i, group, patterns in layout.alone:  # many patterns: the unit's own remembered table
+        unit_cdf = _pattern_cdf(engine, layout.columns[i], int(groups[group]))
+        below = unit_cdf.take(core, axis=0) <= uniforms[i][:, None]
+        chosen = np.minimum(below.sum(axis=1), unit_cdf.shape[1] - 1)
+        out[:, layout.units[i]] = patterns[chosen]
+    if layout.side:  # few patterns each: every unit's cdf side by side, read at once
+        arena = _arena(engine)
+        at = arena.offsets(engine, layout, groups[layout.side_groups].tolist())
+        where = at[layout.col_side] + layout.col_pattern  # the arena's columns, in order
+        # each unit's conditional cdf at each draw's core state (n, columns): the number of
+        # its values at or below the unit's uniform is the pattern drawn
+        below = arena.cdf[core[:, None], where[None, :]] <= uniforms[layout.col_uniform].T
+        chosen = np.add.reduceat(below, layout.starts, axis=1, dtype=np.int64)
+        chosen = np.minimum(chosen, layout.last)
+        drawn = layout.starts[layout.slot_side] + chosen[:, layout.slot_side]
+        out[:, layout.slot_position] = layout.states[drawn, layout.slot_node]
     return out
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How the open nodes at some columns are drawn, whatever the evidence.
+
+    The nodes are grouped in units (the open nodes of one cluster, in the order of their
+    first column; ``units``: their positions in the columns, ``columns``: their columns). A
+    unit is drawn node after node (``chained``: more than :data:`ENUMERATE_LIMIT` joint
+    patterns), from its own remembered table (``alone``, with its table group and its
+    patterns: more than :data:`SIDE_BY_SIDE_LIMIT`), or
+    side by side with the other small units (``side``, their table groups ``side_groups``).
+    The side-by-side table has a column per pattern of each small unit in turn: the unit's
+    place in ``side`` (``col_side``), its row of uniforms (``col_uniform``) and the pattern's
+    index (``col_pattern``); ``starts`` / ``last``: each unit's first column and last pattern;
+    ``states``: a row per column, the pattern's node states. A slot is one node of a small
+    unit: its unit's place in ``side``, its position in the columns and in the unit.
+    """
+
+    units: tuple[tuple[int, ...], ...]
+    columns: tuple[tuple[int, ...], ...]
+    chained: tuple[int, ...]
+    alone: tuple[tuple[int, int, np.ndarray], ...]
+    side: tuple[int, ...]
+    side_groups: np.ndarray
+    col_side: np.ndarray
+    col_uniform: np.ndarray
+    col_pattern: np.ndarray
+    starts: np.ndarray
+    last: np.ndarray
+    states: np.ndarray
+    slot_side: np.ndarray
+    slot_position: np.ndarray
+    slot_node: np.ndarray
+
+
+SIDE_BY_SIDE_LIMIT = 16
+"""Units with at most this many joint patterns are drawn from one table side by side (cheap
+to put together for a new patient); larger ones each from their own remembered table."""
+
+
+def _layout(engine: CompiledEngine, columns: tuple[int, ...]) -> _Layout:
+    """:class:`_Layout` of ``columns`` on ``engine``, remembered per engine (bounded)."""
+    known = _LAYOUTS.setdefault(engine, {})
+    found = known.get(columns)
+    if found is None:
+        found = known[columns] = _new_layout(engine, columns)
+        if len(known) > 256:
+            known.clear()
+    return found
+
+
+def _new_layout(engine: CompiledEngine, columns: tuple[int, ...]) -> _Layout:
+    cluster_of = _cluster_of(engine)
+    grouped: dict[int, list[int]] = {}  # cluster -> positions in ``columns``
+    for j, column in enumerate(columns):
+        grouped.setdefault(cluster_of[column], []).append(j)
+    units = tuple(tuple(js) for js in grouped.values())
+    unit_columns = tuple(tuple(columns[j] for j in js) for js in units)
+    chained: list[int] = []
+    alone: list[tuple[int, int, np.ndarray]] = []
+    side: list[int] = []
+    side_groups: list[int] = []
+    per_column: list[list[int]] = [[], [], []]  # col_side, col_uniform, col_pattern
+    slots: list[list[int]] = [[], [], []]  # slot_side, slot_position, slot_node
+    starts, last, states = [], [], []
+    for i, (js, cols) in enumerate(zip(units, unit_columns, strict=True)):
+        group, _, _, joint = _cluster_patterns(engine, cols)
+        if joint is None:
+            chained.append(i)
+            continue
+        n_patterns = len(joint[0])
+        if n_patterns > SIDE_BY_SIDE_LIMIT:
+            alone.append((i, group, joint[0]))
+            continue
+        place = len(side)
+        starts.append(len(per_column[0]))
+        last.append(n_patterns - 1)
+        per_column[0] += [place] * n_patterns
+        per_column[1] += [i] * n_patterns
+        per_column[2] += range(n_patterns)
+        states += joint[0].tolist()
+        slots[0] += [place] * len(js)
+        slots[1] += js
+        slots[2] += range(len(js))
+        side.append(i)
+        side_groups.append(group)
+    width = max((len(row) for row in states), default=0)
+    padded = np.array([row + [0] * (width - len(row)) for row in states], dtype=np.int64)
+    arrays = (
+        [np.array(a, dtype=np.intp) for a in (side_groups, *per_column, starts, last)]
+        + [padded.reshape(len(states), width)]
+        + [np.array(a, dtype=np.intp) for a in slots]
+    )
+    for array in arrays:
+        array.setflags(write=False)
+    return _Layout(
+        units,
+        unit_columns,
+        tuple(chained),
+        tuple(alone),
+        tuple(side),
+        *arrays,
+    )
+
+
+_LAYOUTS: weakref.WeakKeyDictionary[CompiledEngine, dict[tuple[int, ...], _Layout]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class _Arena:
+    """The cdfs of small units (:func:`_conditional_cdf`) of one engine in one growing table,
+    a row per core state and a column per pattern, each (columns, base row) placed once:
+    patients share the evidence of most clusters, and a new one adds a few columns instead
+    of a new table. Emptied when it reaches :data:`ARENA_COLUMNS`."""
+
+    def __init__(self, n_core: int) -> None:
+        self.cdf = np.empty((n_core, 256))
+        self.used = 0
+        self.where: dict[tuple[tuple[int, ...], int], int] = {}
+
+    def offsets(self, engine: CompiledEngine, layout: _Layout, bases: list[int]) -> np.ndarray:
+        """The first column of each small unit of ``layout`` whose group is at ``bases``."""
+        if self.used >= ARENA_COLUMNS:
+            self.where.clear()
+            self.used = 0
+        where = self.where
+        found = []
+        for i, base in zip(layout.side, bases, strict=True):
+            key = (layout.columns[i], base)
+            at = where.get(key)
+            if at is None:
+                at = where[key] = self._add(_conditional_cdf(engine, layout.columns[i], base))
+            found.append(at)
+        return np.array(found, dtype=np.intp)
+
+    def _add(self, cdf: np.ndarray) -> int:
+        at, width = self.used, cdf.shape[1]
+        if at + width > self.cdf.shape[1]:
+            grown = np.empty((len(self.cdf), 2 * (at + width)))
+            grown[:, :at] = self.cdf[:, :at]
+            self.cdf = grown
+        self.cdf[:, at : at + width] = cdf
+        self.used = at + width
+        return at
+
+
+ARENA_COLUMNS = 4096
+"""Columns (patterns) one engine's arena of small-unit cdfs holds before it is emptied (4.4
+MB over 135 core states; the 66 development-set patients under two settings fill about
+300)."""
+_ARENAS: weakref.WeakKeyDictionary[CompiledEngine, _Arena] = weakref.WeakKeyDictionary()
+
+
+def _arena(engine: CompiledEngine) -> _Arena:
+    found = _ARENAS.get(engine)
+    if found is None:
+        found = _ARENAS[engine] = _Arena(len(engine._log_prior))
+    return found
 
 
 def _core_cdf(engine: CompiledEngine, row: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -189,57 +343,6 @@ def _stratified_rows(rng: np.random.Generator, k: int, n: int) -> np.ndarray:
     return (slices + offsets) / n
 
 
-@dataclass(frozen=True)
-class _Singles:
-    """Open nodes alone in their clusters, read from the engine once per set of columns: each
-    one's table group, the row offsets of its states from the group's base row (``steps``,
-    padded to the widest node), and which of those are real states."""
-
-    groups: np.ndarray  # (k,)
-    steps: np.ndarray  # (k, width)
-    valid: np.ndarray  # (k, width)
-    ragged: bool  # some node has fewer states than the widest
-
-
-def _singles(engine: CompiledEngine, cols: tuple[int, ...]) -> _Singles:
-    known = _SINGLES.setdefault(engine, {})
-    found = known.get(cols)
-    if found is None:
-        index = np.array(cols)
-        strides = engine._col_stride[index]
-        cards = engine._cards[index]
-        width = int(cards.max())
-        steps = np.arange(1, width + 1)
-        valid = steps[None, :] <= cards[:, None]
-        found = _Singles(
-            groups=engine._col_cluster[index],
-            steps=strides[:, None] * steps[None, :],
-            valid=valid,
-            ragged=not bool(valid.all()),
-        )
-        for array in (found.groups, found.steps, found.valid):
-            array.setflags(write=False)
-        if len(known) >= 256:
-            known.clear()
-        known[cols] = found
-    return found
-
-
-_SINGLES: weakref.WeakKeyDictionary[CompiledEngine, dict[tuple[int, ...], _Singles]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _draw(probs: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
-    """Inverse-CDF draws along axis 1 of ``probs`` (k, states, n), one uniform per (k, n);
-    rows need not be normalised."""
-    cdf = probs.cumsum(axis=1)
-    total = cdf[:, -1:, :]
-    cdf = np.where(total > 0, cdf / total, 1.0)  # 0 / 0 ignored by the caller's errstate
-    chosen = (cdf <= uniforms[:, None, :]).sum(axis=1)
-    return np.minimum(chosen, probs.shape[1] - 1)
-
-
 _PATTERNS: weakref.WeakKeyDictionary[CompiledEngine, dict[tuple[int, ...], Any]] = (
     weakref.WeakKeyDictionary()
 )
@@ -272,42 +375,76 @@ def _cluster_patterns(
     return found
 
 
-def _draw_cluster(
+def _conditional_cdf(engine: CompiledEngine, cols: tuple[int, ...], base: int) -> np.ndarray:
+    """The cumulative P(pattern of the open nodes at ``cols`` | core, the rest of their
+    cluster's evidence) at every core state: shape (core states, patterns), the patterns in
+    :func:`_cluster_patterns` order. ``base`` is the cluster group's table row with the open
+    nodes unobserved. The ratio of likelihoods is exact (module docstring); a core state the
+    cluster's evidence rules out (0 / 0) gets a cdf of ones (its first pattern is drawn)."""
+    _, _, _, patterns = _cluster_patterns(engine, cols)
+    assert patterns is not None
+    log_tables = engine._log_tables
+    with np.errstate(invalid="ignore"):
+        probs = np.exp(log_tables[base + patterns[1]] - log_tables[base][None, :])
+        cdf = probs.cumsum(axis=0)
+        cdf = np.where(cdf[-1:] > 0, cdf / cdf[-1:], 1.0)
+    return np.ascontiguousarray(cdf.T)
+
+
+def _pattern_cdf(engine: CompiledEngine, cols: tuple[int, ...], base: int) -> np.ndarray:
+    """:func:`_conditional_cdf`, remembered per engine (bounded): it does not depend on the
+    patient beyond ``base``."""
+    known = _CDFS.setdefault(engine, {})
+    found = known.get((cols, base))
+    if found is None:
+        found = _conditional_cdf(engine, cols, base)
+        found.setflags(write=False)
+        if sum(t.nbytes for t in known.values()) >= _CDF_BYTES:
+            known.clear()
+        known[cols, base] = found
+    return found
+
+
+_CDFS: weakref.WeakKeyDictionary[CompiledEngine, dict[tuple[Any, ...], np.ndarray]] = (
+    weakref.WeakKeyDictionary()
+)
+_CDF_BYTES = 8 << 20
+"""Memory the remembered cdfs of large units of one engine may take before they are
+dropped."""
+
+
+def _draw(probs: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """Inverse-CDF draws along axis 1 of ``probs`` (k, states, n), one uniform per (k, n);
+    rows need not be normalised."""
+    cdf = probs.cumsum(axis=1)
+    total = cdf[:, -1:, :]
+    cdf = np.where(total > 0, cdf / total, 1.0)  # 0 / 0 ignored by the caller's errstate
+    chosen = (cdf <= uniforms[:, None, :]).sum(axis=1)
+    return np.minimum(chosen, probs.shape[1] - 1)
+
+
+def _draw_chain(
     engine: CompiledEngine,
     columns: Sequence[int],
     positions: Sequence[int],
     groups: np.ndarray,
     core: np.ndarray,
-    distinct_core: tuple[np.ndarray, np.ndarray],
-    unit_uniform: dict[int, np.ndarray],
+    uniform: np.ndarray,
     out: np.ndarray,
     rng: np.random.Generator,
 ) -> None:
-    """Draw the open nodes of one cluster (all in one table group) given the core draws
-    (``distinct_core``: the distinct core states drawn and each draw's index among them)."""
+    """Draw the open nodes of one cluster with too many joint patterns for a table, one
+    node after the other by the chain rule, given the core draws (the first node with the
+    unit's ``uniform``, each further one with a new stratified vector from ``rng``)."""
     log_tables = engine._log_tables
     cols = tuple(columns[j] for j in positions)
-    group, strides, cards, patterns = _cluster_patterns(engine, cols)
-    base = int(groups[group])
-    uniform = unit_uniform[_cluster_of(engine)[cols[0]]]
-    if patterns is not None:
-        states, offsets = patterns
-        n_patterns = len(states)
-        rows = base + offsets
-        cores, inverse = distinct_core  # each core state's cdf once
-        at_cores = log_tables.take(rows, axis=0).take(cores, axis=1)  # (patterns, cores)
-        probs = np.exp(at_cores - log_tables[base, cores][None, :])
-        cdf = probs.cumsum(axis=0)
-        cdf = np.where(cdf[-1:] > 0, cdf / cdf[-1:], 1.0)
-        by_draw = np.ascontiguousarray(cdf.T)[inverse]  # each draw's core's cdf, a row each
-        chosen = np.minimum((by_draw <= uniform[:, None]).sum(axis=1), n_patterns - 1)
-        out[:, list(positions)] = states[chosen]
-        return
-    current = np.full(len(core), base, dtype=np.int64)  # chain rule, node after node
-    for i, (j, stride, card) in enumerate(zip(positions, strides, cards, strict=True)):
-        u = uniform if i == 0 else _stratified(rng, len(core))
-        rows = current[:, None] + stride * np.arange(1, card + 1, dtype=np.int64)[None, :]
-        probs = np.exp(log_tables[rows, core[:, None]] - log_tables[current, core][:, None])
-        chosen = _draw(probs.T[None], u[None])[0]
-        out[:, j] = chosen
-        current = current + stride * (chosen + 1)
+    group, strides, cards, _ = _cluster_patterns(engine, cols)
+    current = np.full(len(core), int(groups[group]), dtype=np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i, (j, stride, card) in enumerate(zip(positions, strides, cards, strict=True)):
+            u = uniform if i == 0 else _stratified(rng, len(core))
+            rows = current[:, None] + stride * np.arange(1, card + 1, dtype=np.int64)[None, :]
+            probs = np.exp(log_tables[rows, core[:, None]] - log_tables[current, core][:, None])
+            chosen = _draw(probs.T[None], u[None])[0]
+            out[:, j] = chosen
+            current = current + stride * (chosen + 1)
