@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from model import analysis
-from model.analysis.settle import settle
+from model.analysis.settle import Settling
 from model.analysis.workup import admissible_nodes, workup
 from model.case import Case
 from model.constants import DISCLAIMER
@@ -390,10 +390,12 @@ def assess(
     chain: analysis.Contributions | None = None
     if analyses:
         candidates = admissible_nodes(case, compiled, evidence)
-        chain, tests = analysis.contributions_and_next_tests(compiled, evidence, candidates)
+        chain, tests = analysis.contributions_and_next_tests(
+            compiled, evidence, candidates, settling=Settling(criteria[DEFAULT_RULE_SET])
+        )
         extra = {
             "contributions": chain,
-            "next_tests": settle(tests, criteria[DEFAULT_RULE_SET]),
+            "next_tests": tests,
             "workup": (
                 workup(case, compiled, evidence, criteria[DEFAULT_RULE_SET]) if plan else None
             ),

@@ -8,6 +8,12 @@ median and 90th centile CPU ms over the patients, then ``assess`` without the wo
 without sensitivity (the part the single-case path owns). With ``ROUNDS`` > 1 the whole
 pass is repeated in fresh copies of the cases (``Case.from_dict`` of each), and the median
 of each patient's rounds is reported. Figures only; nothing is asserted.
+
+Work deferred to the first read is timed where it is read: the rule sets' one-finding-away
+lists, explanations and per-criterion tables (``CriteriaResult``), the next tests' outcome
+mappings and settling odds (``NextTest``). ``assess`` reads the default rule set's
+criteria (the agreement text) and nothing else of them; the work-up and the sensitivity
+read what they need inside their own times.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ PARTS: dict[str, tuple[Any, str]] = {
     "notes": (assessment, "_notes"),
     "admissible nodes": (assessment, "admissible_nodes"),
     "next tests": (analysis, "next_tests"),
-    "settle": (assessment, "settle"),
+    "settling odds, prepared (filled in with the next tests)": (assessment, "Settling"),
     "work-up": (assessment, "workup"),
     "interval": (analysis, "credible_interval"),
     "sensitivity": (analysis, "sensitivity"),

@@ -268,3 +268,47 @@ def test_contributions_and_next_tests_from_one_call_equal_the_two_calls_bit_for_
             assert chain.items == alone.items
             expected = next_tests(engine, evidence, candidates)
             assert [t.to_dict() for t in tests] == [t.to_dict() for t in expected]
+
+
+def test_deferred_next_tests_read_copy_and_pickle_as_tests_built_whole() -> None:
+    """The tests ``next_tests`` returns build their outcome mappings and settling odds on
+    first read; whichever field is read first, and whether the test is first copied,
+    pickled or replaced, every field equals that of a test built with all of them, and a
+    name that is no field still raises AttributeError."""
+    import copy
+    import dataclasses
+    import pickle
+
+    from model.analysis.explain import NextTest
+    from model.analysis.settle import Settling
+    from model.case import Case
+    from model.criteria import evaluate
+
+    case = Case.from_dict(
+        {"findings": {"polyneuropathy": "present", "monoclonal_protein": "present"}}
+    )
+    engine = engine_for(PRIORS, SETTING)
+    settling = Settling(evaluate(case, "seed"))
+    names = [f.name for f in dataclasses.fields(NextTest)]
+
+    def whole(test: NextTest) -> NextTest:
+        return NextTest(**{name: getattr(test, name) for name in names})
+
+    for field in ("p_outcome", "seed_verdict_if", "p_settles_seed", "p_poems_if"):
+        for settle_it in (None, settling):
+            reference = next_tests(engine, {"polyneuropathy": "present"}, settling=settle_it)
+            fresh = next_tests(engine, {"polyneuropathy": "present"}, settling=settle_it)
+            for a, b in zip(reference, fresh, strict=True):
+                expected = whole(a)
+                getattr(b, field)  # this field read first
+                assert b == expected and repr(b) == repr(expected)
+            for make in (copy.copy, copy.deepcopy, lambda t: pickle.loads(pickle.dumps(t))):
+                again = next_tests(engine, {"polyneuropathy": "present"}, settling=settle_it)
+                for a, b in zip(reference, again, strict=True):
+                    assert make(b) == whole(a)
+                    assert dataclasses.replace(b, p_present=None) == dataclasses.replace(
+                        a, p_present=None
+                    )
+            assert (reference[0].seed_verdict_if is None) == (settle_it is None)
+    with pytest.raises(AttributeError, match="no attribute 'p_outcomes'"):
+        next_tests(engine, {})[0].p_outcomes  # noqa: B018

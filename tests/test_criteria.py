@@ -781,3 +781,40 @@ def test_castleman_note_is_not_worded_as_a_diagnosis() -> None:
     text = FLAG_TEXT["castleman_variant"]
     assert "not a diagnosis" in text
     assert "idiopathic multicentric Castleman disease" in text
+
+
+def test_deferred_results_read_copy_and_pickle_as_results_built_whole() -> None:
+    """``evaluate_all`` builds ``criteria``, ``could_change_with`` and ``explanation`` on
+    first read; whichever is read first, or if the result is first copied or pickled, each
+    result equals one built with every field (indeterminate verdicts included), and a name
+    that is no field still raises."""
+    import copy
+    import dataclasses
+    import pickle
+
+    from model.criteria import evaluate_all
+    from model.criteria.results import CriteriaResult
+
+    names = [f.name for f in dataclasses.fields(CriteriaResult)]
+    case = Case.from_dict(
+        {
+            "findings": {
+                "polyneuropathy": "present",
+                "monoclonal_protein": "present",
+                "hepatomegaly": "present",
+            }
+        }
+    )
+    reference = evaluate_all(case)
+    whole = {k: CriteriaResult(**{n: getattr(r, n) for n in names}) for k, r in reference.items()}
+    assert any(r.verdict == "indeterminate" and r.could_change_with for r in whole.values())
+    makers = (lambda r: r, copy.copy, copy.deepcopy, lambda r: pickle.loads(pickle.dumps(r)))
+    for first in ("criteria", "could_change_with", "explanation", None):  # None: none read
+        for make in makers:
+            for key, result in evaluate_all(case).items():
+                if first is not None:
+                    getattr(result, first)
+                made = make(result)
+                assert made == whole[key] and made.to_dict() == whole[key].to_dict()
+    with pytest.raises(AttributeError, match="no attribute 'verdicts'"):
+        evaluate_all(case)["seed"].verdicts  # noqa: B018

@@ -105,3 +105,37 @@ def test_settle_keeps_every_other_field() -> None:
             if field.name not in ("seed_verdict_if", "p_settles_seed"):
                 assert getattr(after, field.name) == getattr(before, field.name), field.name
         assert after.seed_verdict_if is not None and after.p_settles_seed is not None
+
+
+def test_tests_built_with_their_settling_equal_settle_field_for_field() -> None:
+    """``assess`` builds each next test once with its settling odds (``Settling``); every
+    field, types included, must be what ``settle`` gives on the tests built without them,
+    over the development set (indeterminate, met and not-met seeds alike)."""
+    import dataclasses
+
+    from model.analysis import contributions_and_next_tests, next_tests
+    from model.analysis.settle import Settling, settle
+    from model.analysis.workup import admissible_nodes
+    from model.evaluation.devset import load_devset
+    from model.inference.engine import engine_for, resolve
+    from model.network.evidence import evidence_for
+
+    verdicts = set()
+    for patient in load_devset().patients[:30]:
+        case = patient.case
+        priors, setting = resolve(case, "paraproteinemic_neuropathy", None)
+        engine = engine_for(priors, setting)
+        evidence = evidence_for(case)
+        result = evaluate(case, "seed")
+        verdicts.add(result.verdict)
+        candidates = admissible_nodes(case, engine, evidence)
+        expected = settle(next_tests(engine, evidence, candidates), result)
+        _, built = contributions_and_next_tests(
+            engine, evidence, candidates, settling=Settling(result)
+        )
+        assert len(built) == len(expected)
+        for mine, theirs in zip(built, expected, strict=True):
+            for field in dataclasses.fields(mine):
+                a, b = getattr(mine, field.name), getattr(theirs, field.name)
+                assert a == b and type(a) is type(b), (patient.file, mine.node, field.name)
+    assert {"met", "not_met", "indeterminate"} <= verdicts

@@ -36,7 +36,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,6 +44,9 @@ from model.constants import POEMS as POSITIVE
 from model.inference.compiled import UNOBSERVED, CompiledEngine, ImpossibleEvidenceError
 from model.network.structure import CONTEXT_NODES, LESION_SIZE
 from model.vocabulary import FINDINGS, PRESENT, label
+
+if TYPE_CHECKING:
+    from model.analysis.settle import Settling
 
 NODE_FINDING: Mapping[str, str] = MappingProxyType(
     {
@@ -181,9 +184,20 @@ def _contributions_of(
     return Contributions(float(chain[0]), float(chain[-1]), tuple(items))
 
 
+_DEFERRED = frozenset({"p_outcome", "p_poems_if", "seed_verdict_if", "p_settles_seed"})
+"""The fields of a test :func:`next_tests` makes that are built on first read."""
+
+
 @dataclass(frozen=True, init=False)
 class NextTest:
-    """What assessing one more finding is expected to do."""
+    """What assessing one more finding is expected to do.
+
+    The tests :func:`next_tests` and :func:`contributions_and_next_tests` return hold their
+    outcome mappings and settling odds as the lists they come from and build them on first
+    read (:meth:`__getattr__`): an assessment makes some 65 tests and most callers read a
+    few (each mapping costs about a microsecond). Read, compared, copied or pickled, such a
+    test is the same as one built with every field.
+    """
 
     finding: str
     node: str
@@ -192,8 +206,10 @@ class NextTest:
     p_present: float | None
     p_outcome: Mapping[str, float]
     p_poems_if: Mapping[str, float]
-    seed_verdict_if: Mapping[str, str] | None = None
-    p_settles_seed: float | None = None
+    # None unless settled (the defaults are __init__'s: a class attribute would hide a
+    # deferred field from __getattr__)
+    seed_verdict_if: Mapping[str, str] | None
+    p_settles_seed: float | None
 
     def __init__(
         self,
@@ -221,6 +237,52 @@ class NextTest:
             seed_verdict_if=seed_verdict_if,
             p_settles_seed=p_settles_seed,
         )
+
+    @classmethod
+    def _deferred(
+        cls,
+        finding: str,
+        node: str,
+        expected_entropy_reduction_bits: float,
+        expected_abs_change_poems: float,
+        p_present: float | None,
+        pending: tuple[tuple[str, ...], list[float], list[float], Settling | None],
+    ) -> NextTest:
+        """A test whose :data:`_DEFERRED` fields are built on first read from ``pending``:
+        the node's states, P(each outcome), P(POEMS) after each outcome and the settling
+        odds' source (``None``: no settling fields)."""
+        test = object.__new__(cls)
+        test.__dict__.update(
+            finding=finding,
+            node=node,
+            expected_entropy_reduction_bits=expected_entropy_reduction_bits,
+            expected_abs_change_poems=expected_abs_change_poems,
+            p_present=p_present,
+            _pending=pending,
+        )
+        return test
+
+    def __getattr__(self, name: str) -> Any:
+        """A deferred field (:meth:`_deferred`), built with the others on first read."""
+        pending = self.__dict__.get("_pending")
+        if pending is None or name not in _DEFERRED:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        states, p_node, p_poems, settling = pending
+        fields: dict[str, Any] = {
+            "p_outcome": MappingProxyType(dict(zip(states, p_node, strict=True))),
+            "p_poems_if": MappingProxyType(
+                {s: p_poems[j] for j, s in enumerate(states) if p_node[j] > 0}
+            ),
+            "seed_verdict_if": None,
+            "p_settles_seed": None,
+        }
+        if settling is not None:
+            verdicts = settling.verdicts(self.__dict__["node"], states)
+            fields["seed_verdict_if"] = dict(zip(states, verdicts, strict=True))
+            fields["p_settles_seed"] = settling.settles(verdicts, p_node)
+        self.__dict__.update(fields)
+        self.__dict__.pop("_pending", None)
+        return fields[name]
 
     @property
     def label(self) -> str:
@@ -283,15 +345,20 @@ def next_tests(
     evidence: Mapping[str, str],
     candidates: tuple[str, ...] | None = None,
     positive: str = POSITIVE,
+    settling: Settling | None = None,
 ) -> tuple[NextTest, ...]:
-    """Every unassessed finding by expected information gain about the diagnosis."""
+    """Every unassessed finding by expected information gain about the diagnosis (with
+    ``settling``, each with its settling odds: :func:`contributions_and_next_tests`)."""
     candidates = _candidates(engine, evidence) if candidates is None else candidates
     base_codes, *base = _base(engine, evidence)
     if not candidates:
         return ()
-    rows = _outcome_rows(engine, base_codes, candidates)
+    layout = _outcome_layout(engine, candidates)
+    rows = _outcome_rows(engine, base_codes, candidates, layout)
     log_post, log_evidence = engine.log_posterior_batch(rows)
-    return _next_tests_of(engine, candidates, base, log_post, log_evidence, positive)
+    return _next_tests_of(
+        engine, candidates, base, log_post, log_evidence, positive, settling, layout
+    )
 
 
 def contributions_and_next_tests(
@@ -299,23 +366,31 @@ def contributions_and_next_tests(
     evidence: Mapping[str, str],
     candidates: tuple[str, ...] | None = None,
     positive: str = POSITIVE,
+    settling: Settling | None = None,
 ) -> tuple[Contributions, tuple[NextTest, ...]]:
     """:func:`contributions` and :func:`next_tests`, the chain's rows and the outcome rows in
     one engine call (each row of a batch of several is computed on its own, so the numbers
     are those of the two calls; a batch of one row is summed differently, so a chain of one
-    row, no finding observed, keeps its own call)."""
+    row, no finding observed, keeps its own call).
+
+    With ``settling`` (:class:`model.analysis.settle.Settling` of the seed result) every
+    test carries its settling odds, as :func:`model.analysis.settle.settle` would add them.
+    """
     candidates = _candidates(engine, evidence) if candidates is None else candidates
     nodes, chain_codes = _chain_codes(engine, evidence)
     if len(chain_codes) < 2 or not candidates:
         return contributions(engine, evidence, positive), next_tests(
-            engine, evidence, candidates, positive
+            engine, evidence, candidates, positive, settling
         )
-    base_codes, *base = _base(engine, evidence)
-    rows = _outcome_rows(engine, base_codes, candidates)
+    base_codes, *base = _base(engine, evidence, chain_codes[-1:])  # the last row: all of it
+    layout = _outcome_layout(engine, candidates)
+    rows = _outcome_rows(engine, base_codes, candidates, layout)
     log_post, log_evidence = engine.log_posterior_batch(np.concatenate((chain_codes, rows)))
     n = len(chain_codes)
     chain = _contributions_of(engine, evidence, nodes, log_post[:n], log_evidence[:n], positive)
-    tests = _next_tests_of(engine, candidates, base, log_post[n:], log_evidence[n:], positive)
+    tests = _next_tests_of(
+        engine, candidates, base, log_post[n:], log_evidence[n:], positive, settling, layout
+    )
     return chain, tests
 
 
@@ -333,11 +408,11 @@ def _candidates(engine: CompiledEngine, evidence: Mapping[str, str]) -> tuple[st
 
 
 def _base(
-    engine: CompiledEngine, evidence: Mapping[str, str]
+    engine: CompiledEngine, evidence: Mapping[str, str], codes: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.floating[Any]]:
-    """The evidence's codes (one row), log posterior and log P(evidence), from a call of
-    its own (one row)."""
-    base_codes = engine.encode([evidence])
+    """The evidence's codes (one row; ``codes`` if already encoded), log posterior and log
+    P(evidence), from a call of its own (one row)."""
+    base_codes = engine.encode([evidence]) if codes is None else codes
     base_log_post, base_log_evidence = engine.log_posterior_batch(base_codes)
     if not np.isfinite(base_log_evidence[0]):
         raise ImpossibleEvidenceError(
@@ -346,21 +421,27 @@ def _base(
     return base_codes, base_log_post[0], base_log_evidence[0]
 
 
+Layout = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""Each outcome row's candidate and state, each candidate's number of states and first row
+(:func:`_outcome_layout`)."""
+
+
 def _outcome_rows(
-    engine: CompiledEngine, base_codes: np.ndarray, candidates: tuple[str, ...]
+    engine: CompiledEngine,
+    base_codes: np.ndarray,
+    candidates: tuple[str, ...],
+    layout: Layout | None = None,
 ) -> np.ndarray:
     """Every (candidate, state) pair as one row: the evidence with that node in that state."""
     column = engine.column
     columns = np.array([column[node] for node in candidates], dtype=np.int64)
-    which, state, _, _ = _outcome_layout(engine, candidates)
+    which, state, _, _ = _outcome_layout(engine, candidates) if layout is None else layout
     rows = np.repeat(base_codes, len(which), axis=0)
     rows[np.arange(len(which)), columns[which]] = state
     return rows
 
 
-def _outcome_layout(
-    engine: CompiledEngine, candidates: tuple[str, ...]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _outcome_layout(engine: CompiledEngine, candidates: tuple[str, ...]) -> Layout:
     """For each outcome row its candidate and state; each candidate's number of states and
     first row."""
     widths = np.array([len(engine.states[node]) for node in candidates], dtype=np.int64)
@@ -377,13 +458,16 @@ def _next_tests_of(
     log_post: np.ndarray,
     log_evidence: np.ndarray,
     positive: str,
+    settling: Settling | None = None,
+    layout: Layout | None = None,
 ) -> tuple[NextTest, ...]:
     """The next tests from the outcome rows' log posteriors and log P(evidence), and
-    ``base``: the evidence's log posterior and log P(evidence) (:func:`_base`)."""
+    ``base``: the evidence's log posterior and log P(evidence) (:func:`_base`); with
+    ``settling``, each with its settling odds (:func:`contributions_and_next_tests`)."""
     base_log_post, base_log_evidence = base
     base_post = np.exp(base_log_post)
     k = engine.query_states.index(positive)
-    which, state, widths, starts = _outcome_layout(engine, candidates)
+    which, state, widths, starts = _outcome_layout(engine, candidates) if layout is None else layout
     predictive = np.exp(log_evidence - base_log_evidence)
     post = np.exp(log_post)
     h_now = float(_entropy_bits(base_post))
@@ -402,16 +486,13 @@ def _next_tests_of(
         p_node = p_list[a : a + len(states)]
         present = _present_at(states)
         out.append(
-            NextTest(
+            NextTest._deferred(
                 finding_of(node),
                 node,
                 max(h_now - h_list[i], 0.0),
                 change_list[i],
                 None if present is None else p_node[present],
-                MappingProxyType(dict(zip(states, p_node, strict=True))),
-                MappingProxyType(
-                    {s: poems_list[a + j] for j, s in enumerate(states) if p_node[j] > 0}
-                ),
+                (states, p_node, poems_list[a : a + len(states)], settling),
             )
         )
     return tuple(sorted(out, key=lambda t: (-t.expected_entropy_reduction_bits, t.node)))

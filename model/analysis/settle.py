@@ -44,38 +44,78 @@ def _stand_in(node: str, state: str) -> tuple[str, str] | None:
     return None
 
 
+DETERMINATE = frozenset({"met", "not_met"})
+
+
+class Settling:
+    """What :func:`settle` reads from one criteria result, prepared once for all the tests
+    of an assessment: the verdict after each outcome of a node (remembered per node; the
+    result's one-finding-away list is read when the first is asked for) and whether
+    anything can settle the verdict (only an indeterminate one can).
+
+    :func:`model.analysis.explain.contributions_and_next_tests` fills the settling fields in
+    as it builds each test, so no test is made twice (``tests/test_settle.py`` checks the
+    tests equal :func:`settle`'s field for field)."""
+
+    def __init__(self, result: CriteriaResult) -> None:
+        self.verdict = result.verdict
+        self.open = result.verdict == INDETERMINATE
+        self._result = result
+        self._changes: Mapping[str, Mapping[str, str]] | None = None
+        self._verdicts: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+
+    @property
+    def changes(self) -> Mapping[str, Mapping[str, str]]:
+        """Finding -> the verdict if present / absent (the result's ``could_change_with``,
+        read when first needed)."""
+        if self._changes is None:
+            self._changes = {
+                str(entry["finding"]): {
+                    "present": str(entry["if_present"]),
+                    "absent": str(entry["if_absent"]),
+                }
+                for entry in self._result.could_change_with
+            }
+        return self._changes
+
+    def verdicts(self, node: str, states: Sequence[str]) -> tuple[str, ...]:
+        """The seed verdict after each of ``states`` of ``node``, in their order."""
+        key = (node, tuple(states))
+        known = self._verdicts.get(key)
+        if known is None:
+            out = []
+            changes = self.changes if self.open else {}
+            for state in states:
+                verdict = self.verdict
+                if self.open:
+                    stand_in = _stand_in(node, state)
+                    if stand_in is not None and stand_in[0] in changes:
+                        verdict = changes[stand_in[0]][stand_in[1]]
+                out.append(verdict)
+            known = self._verdicts[key] = tuple(out)
+        return known
+
+    def settles(self, verdicts: Sequence[str], p_outcome: Sequence[float]) -> float:
+        """P(the verdict is settled): the predictive mass of the outcomes with a determinate
+        verdict (0 when the verdict is already determinate)."""
+        if not self.open:
+            return 0.0
+        return sum(p for p, v in zip(p_outcome, verdicts, strict=True) if v in DETERMINATE)
+
+
 def settle(tests: Sequence[NextTest], result: CriteriaResult) -> tuple[NextTest, ...]:
     """``tests`` with ``seed_verdict_if`` and ``p_settles_seed`` filled in from ``result``.
 
     When ``result`` is already determinate nothing can settle it: every test keeps its verdict
     and its settling probability is 0.
     """
-    changes: Mapping[str, Mapping[str, str]] = {
-        str(entry["finding"]): {
-            "present": str(entry["if_present"]),
-            "absent": str(entry["if_absent"]),
-        }
-        for entry in result.could_change_with
-    }
-    open_verdict = result.verdict == INDETERMINATE
+    settling = Settling(result)
     out = []
     for test in tests:
-        verdict_if: dict[str, str] = {}
-        for state in test.p_outcome:
-            verdict = result.verdict
-            if open_verdict:
-                stand_in = _stand_in(test.node, state)
-                if stand_in is not None and stand_in[0] in changes:
-                    verdict = changes[stand_in[0]][stand_in[1]]
-            verdict_if[state] = verdict
-        settles = (
-            0.0
-            if not open_verdict
-            else sum(
-                p for state, p in test.p_outcome.items() if verdict_if[state] in ("met", "not_met")
-            )
-        )
-        out.append(_with_settling(test, verdict_if, settles))
+        states = tuple(test.p_outcome)
+        verdicts = settling.verdicts(test.node, states)
+        settles = settling.settles(verdicts, tuple(test.p_outcome.values()))
+        out.append(_with_settling(test, dict(zip(states, verdicts, strict=True)), settles))
     return tuple(out)
 
 

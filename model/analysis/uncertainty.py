@@ -26,6 +26,7 @@ All parameter ends are evaluated as one table batch, built once per (priors, set
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -146,30 +147,42 @@ def credible_interval(
 
 def _quantiles_and_median(values: np.ndarray, tail: float) -> tuple[float, float, float]:
     """``np.quantile(values, [tail, 1 - tail])`` and ``np.median(values)``, the same numbers
-    bit for bit, from one sort instead of two partial sorts (numpy's steps for its default
-    linear method: the neighbours of each virtual index ``(n - 1) q``, interpolated from
-    below, or from above when the fraction is at least one half; the median the mean of the
-    one or two middle values). ``tests/test_analysis.py`` compares them on many samples."""
-    ordered = np.sort(values)
-    n = ordered.size
-    virtual = (n - 1) * np.array([tail, 1.0 - tail])
-    below = np.floor(virtual)
-    above = below + 1
-    beyond = virtual >= n - 1  # at or past the last value: the largest value
-    below[beyond] = -1
-    above[beyond] = -1
-    before = virtual < 0
-    below[before] = 0
-    above[before] = 0
-    low_index, high_index = below.astype(np.intp), above.astype(np.intp)
-    a, b = ordered[low_index], ordered[high_index]
-    gamma = virtual - low_index
-    gap = b - a
-    lerp = a + gap * gamma
-    np.subtract(b, gap * (1 - gamma), out=lerp, where=gamma >= 0.5)
+    bit for bit, from one partition at the positions they read (numpy's steps for its
+    default linear method: the neighbours of each virtual index ``(n - 1) q``, interpolated
+    from below, or from above when the fraction is at least one half; the median the mean
+    of the one or two middle values). ``tests/test_analysis.py`` compares them on many samples."""
+    n = values.size
     half = n // 2
+    middle_at = (half,) if n % 2 else (half - 1, half)
+    at = {i for q in (tail, 1.0 - tail) for i in _neighbours(n, q)}.union(middle_at)
+    # only these order statistics are read: a partition puts each where a sort would
+    ordered = np.partition(values, sorted(at))
+    low, high = (_quantile_of_sorted(ordered, n, q) for q in (tail, 1.0 - tail))
     middle = ordered[half] if n % 2 else (ordered[half - 1] + ordered[half]) / 2.0
-    return float(lerp[0]), float(lerp[1]), float(middle)
+    return low, high, float(middle)
+
+
+def _neighbours(n: int, q: float) -> tuple[int, int]:
+    """The two sorted positions :func:`_quantile_of_sorted` reads for ``q``."""
+    virtual = (n - 1) * q
+    if virtual >= n - 1:
+        return n - 1, n - 1
+    if virtual < 0:
+        return 0, 0
+    below = math.floor(virtual)
+    return below, below + 1
+
+
+def _quantile_of_sorted(ordered: np.ndarray, n: int, q: float) -> float:
+    """One quantile of :func:`_quantiles_and_median`, in Python floats (the same IEEE
+    operations as numpy's on one element, without a dozen array calls)."""
+    virtual = (n - 1) * q
+    below, above = _neighbours(n, q)
+    # at or past the last value numpy indexes the largest value as -1
+    gamma = virtual - (-1) if virtual >= n - 1 else virtual - below
+    a, b = float(ordered[below]), float(ordered[above])
+    gap = b - a
+    return b - gap * (1 - gamma) if gamma >= 0.5 else a + gap * gamma
 
 
 @functools.lru_cache(maxsize=8)

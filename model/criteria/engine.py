@@ -95,10 +95,6 @@ def evaluate(case: Case, rule_set: str | RuleSet = DEFAULT_RULE_SET) -> Criteria
 def _evaluate(case: Case, rules: RuleSet, away: OneAway) -> CriteriaResult:
     """:func:`evaluate`, with the one-finding-away variants shared through ``away``."""
     verdict, trace = _verdict(case, rules, away)
-    results = tuple(
-        CriterionResult(crit.id, crit.label, role.value, o.status, o.satisfied_by, o.note)
-        for role, crit, o in trace
-    )
     flags: dict[str, None] = {}
     if _castleman_variant(case):
         flags["castleman_variant"] = None
@@ -107,10 +103,27 @@ def _evaluate(case: Case, rules: RuleSet, away: OneAway) -> CriteriaResult:
     for _, _, outcome in trace:
         for flag in outcome.flags:
             flags.setdefault(flag, None)
-    changes = _could_change_with(case, rules, trace, away) if verdict == INDETERMINATE else ()
-    explanation = _explain(case, rules, verdict, results, changes, tuple(flags))
-    return CriteriaResult(
-        rules.id, rules.title, rules.citation, verdict, results, changes, tuple(flags), explanation
+    flagged = tuple(flags)
+
+    def criteria(result: CriteriaResult) -> tuple[CriterionResult, ...]:
+        return tuple(
+            CriterionResult(crit.id, crit.label, role.value, o.status, o.satisfied_by, o.note)
+            for role, crit, o in trace
+        )
+
+    def could_change_with(result: CriteriaResult) -> tuple[dict[str, str], ...]:
+        return _could_change_with(case, rules, trace, away) if verdict == INDETERMINATE else ()
+
+    def explanation(result: CriteriaResult) -> tuple[str, ...]:
+        return _explain(case, rules, verdict, result.criteria, result.could_change_with, flagged)
+
+    pending = {
+        "criteria": criteria,
+        "could_change_with": could_change_with,
+        "explanation": explanation,
+    }  # each built on first read (CriteriaResult._deferred)
+    return CriteriaResult._deferred(
+        rules.id, rules.title, rules.citation, verdict, flagged, pending
     )
 
 

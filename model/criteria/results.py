@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,9 +50,21 @@ class CriterionResult:
         }
 
 
+DEFERRED = ("criteria", "could_change_with", "explanation")
+"""The fields of a result the engine makes that are built on first read."""
+
+
 @dataclass(frozen=True)
 class CriteriaResult:
     """A rule set's verdict on one case, with the trace that explains it.
+
+    The results :func:`model.criteria.evaluate` and :func:`~model.criteria.evaluate_all`
+    return build the :data:`DEFERRED` fields (``criteria``, ``could_change_with``,
+    ``explanation``) each on its first read (:meth:`__getattr__`; the verdict and the flags
+    are made at once): the one-finding-away search is most of a rule set's cost, and an
+    assessment reads only the default rule set's criteria (the agreement text) until the
+    results are shown or a next test's settling odds are read. Read, compared, copied or
+    pickled, such a result is the same as one built whole.
 
     Attributes
     ----------
@@ -75,6 +88,48 @@ class CriteriaResult:
     could_change_with: tuple[dict[str, str], ...]
     flags: tuple[str, ...]
     explanation: tuple[str, ...]
+
+    @classmethod
+    def _deferred(
+        cls,
+        rule_set: str,
+        title: str,
+        citation: Citation,
+        verdict: str,
+        flags: tuple[str, ...],
+        pending: Mapping[str, Callable[[CriteriaResult], Any]],
+    ) -> CriteriaResult:
+        """A result whose :data:`DEFERRED` fields are built on first read, each by its
+        function in ``pending`` (given the result, so the explanation can read the others)."""
+        result = object.__new__(cls)
+        result.__dict__.update(
+            rule_set=rule_set,
+            title=title,
+            citation=citation,
+            verdict=verdict,
+            flags=flags,
+            _pending=pending,
+        )
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        """A deferred field (:meth:`_deferred`), built on first read (a field already built
+        is found before this is asked)."""
+        pending = self.__dict__.get("_pending")
+        if pending is None or name not in pending:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = pending[name](self)
+        self.__dict__[name] = value
+        if all(field in self.__dict__ for field in pending):
+            self.__dict__.pop("_pending", None)
+        return value
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The fields, deferred ones built (for pickle and copy: the pending calls are not
+        kept)."""
+        for name in self.__dict__.get("_pending", ()):
+            getattr(self, name)
+        return {k: v for k, v in self.__dict__.items() if k != "_pending"}
 
     def criterion(self, criterion_id: str) -> CriterionResult:
         """The result of one criterion by id."""

@@ -100,20 +100,56 @@ def _verdict_with(case: Case, rules: RuleSet, trace: Trace, finding_id: str) -> 
     return _verdict_of(rules, statuses)
 
 
-def _candidates(case: Case, trace: Trace) -> list[str]:
+def _candidates(case: Case, trace: Trace, away: OneAway | None = None) -> list[str]:
     """Unassessed findings that could move the verdict: those feeding an indeterminate
     criterion (each finding feeds one criterion, and a decided criterion stays decided when
-    an unassessed finding is set, so only these can matter)."""
+    an unassessed finding is set, so only these can matter). With ``away`` (for ``case``),
+    whether a finding is unassessed is read from it (the rule sets ask about the same
+    findings)."""
+    unassessed = away.unassessed if away is not None and away.case is case else None
     out: dict[str, None] = {}
     for _, crit, outcome in trace:
         if outcome.status != INDETERMINATE:
             continue
         for fid in crit.findings:
-            if fid not in _STATED:
+            if fid not in _STATED or fid in out:
                 continue
-            if case.state(fid) is None and case.entered(fid) is None:
-                out.setdefault(fid, None)
+            if unassessed is not None:
+                if unassessed(fid):
+                    out[fid] = None
+            elif case.state(fid) is None and case.entered(fid) is None:
+                out[fid] = None
     return list(out)
+
+
+class _Layout:
+    """What the one-finding-away search reads of a rule set, the same for every case: each
+    criterion's role and rule (:func:`~model.criteria.vectorised._rule_of`), in rule-set
+    order, and the criteria reading each finding."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        criteria = rules.criteria()
+        self.roles = [role for role, _ in criteria]
+        self.rules_of = [_rule_of(crit) for _, crit in criteria]
+        readers: dict[str, list[int]] = {}
+        for i, (_, crit) in enumerate(criteria):
+            for fid in crit.findings:
+                readers.setdefault(fid, []).append(i)
+        self.readers = {fid: tuple(reading) for fid, reading in readers.items()}
+
+
+_LAYOUTS: dict[int, tuple[RuleSet, _Layout]] = {}
+"""Rule set -> its layout, by identity (the rule sets are few and live as long as the
+process; a rule set not kept alive elsewhere is replaced when its id is reused)."""
+
+
+def _layout(rules: RuleSet) -> _Layout:
+    known = _LAYOUTS.get(id(rules))
+    if known is None or known[0] is not rules:
+        if len(_LAYOUTS) >= 64:
+            _LAYOUTS.clear()
+        known = _LAYOUTS[id(rules)] = (rules, _Layout(rules))
+    return known[1]
 
 
 class OneAway:
@@ -133,6 +169,17 @@ class OneAway:
         self._supposed: dict[tuple[str, str], Supposed] = {}
         self._statuses: dict[tuple[str, str, str], str] = {}
         self._outcomes: dict[str, _Outcome] = {}
+        self._unassessed: dict[str, bool] = {}
+
+    def unassessed(self, finding_id: str) -> bool:
+        """Whether the finding is neither entered nor derived on the case (remembered)."""
+        known = self._unassessed.get(finding_id)
+        if known is None:
+            case = self.case
+            known = self._unassessed[finding_id] = (
+                case.state(finding_id) is None and case.entered(finding_id) is None
+            )
+        return known
 
     def outcome(self, crit: CriterionDef) -> _Outcome:
         """``crit`` on the case itself (remembered per criterion rule)."""
@@ -171,19 +218,21 @@ def _could_change_with(
     evaluation), and each distinct change of statuses is combined into a verdict once."""
     if away is None or away.case is not case:
         away = OneAway(case)
-    candidates = _candidates(case, trace)
+    candidates = _candidates(case, trace, away)
     statuses = [o.status for _, _, o in trace]
-    roles = [role for role, _, _ in trace]
-    readers: dict[str, list[int]] = {}  # finding -> the criteria reading it
-    for i, (_, crit, _) in enumerate(trace):
-        for fid in crit.findings:
-            readers.setdefault(fid, []).append(i)
-    rules_of = {i: _rule_of(trace[i][1]) for i in {i for fid in candidates for i in readers[fid]}}
+    layout = _layout(rules)
+    if [role for role, _, _ in trace] != layout.roles:  # pragma: no cover - trace of rules
+        raise ValueError(f"the trace is not that of rule set {rules.id!r}")
+    roles, readers, rules_of = layout.roles, layout.readers, layout.rules_of
     tally = _Tally(rules, roles, statuses)
+    single: dict[tuple[int, str], str] = {}  # the verdict with one status changed
 
     def verdict_with(change: tuple[tuple[int, str], ...]) -> str:
         if len(change) == 1:
-            return tally.verdict_if(*change[0])
+            known = single.get(change[0])
+            if known is None:
+                known = single[change[0]] = tally.verdict_if(*change[0])
+            return known
         changed = list(statuses)
         for i, status in change:
             changed[i] = status
