@@ -480,6 +480,12 @@ class CompiledEngine:
                 codes[i, j] = code
         return codes
 
+    def kernel_tables(self) -> tuple[Any, ...]:
+        """What every batch kernel takes between the codes and its output: the scoped
+        tables (``_ScopedTables.kernel_arguments``), then the linear and log priors. The one
+        accessor for callers that run a kernel themselves (the cohort's scoring threads)."""
+        return (*self._scoped.kernel_arguments(), self._lin_prior, self._log_prior)
+
     def check_codes(self, codes: np.ndarray) -> np.ndarray:
         """Validate an encoded evidence array; return it as a C-contiguous int8 array."""
         arr = np.asarray(codes)
@@ -580,9 +586,8 @@ class CompiledEngine:
             kernel = _kernel()
             if kernel is None:
                 raise PoemsError("numba is not available; call with use_numba=False")
-            t = self._scoped
             with _KERNEL_LOCK:  # numba's workqueue layer must not run two kernels at once
-                kernel(arr, *t.kernel_arguments(), self._lin_prior, self._log_prior, out)
+                kernel(arr, *self.kernel_tables(), out)
         else:
             for start in range(0, n, chunk):
                 out[start : start + chunk] = self._numpy_block(arr[start : start + chunk])

@@ -314,16 +314,6 @@ def _compile(parallel: bool) -> Callable[..., None] | None:
     return jit(_serial_batch_kernel)
 
 
-def kernel_tables(engine: CompiledEngine) -> tuple[Any, ...]:
-    """What every batch kernel takes between the codes and the output: the engine's scoped
-    tables (``_ScopedTables.kernel_arguments``), then its linear and log priors.
-
-    The one place outside :mod:`model.inference.compiled` that reads the engine's private
-    tables; a public ``CompiledEngine`` method returning the same tuple would replace it.
-    """
-    return (*engine._scoped.kernel_arguments(), engine._lin_prior, engine._log_prior)
-
-
 def check_codes_by_node(engine: CompiledEngine, by_node: np.ndarray) -> np.ndarray:
     """:meth:`CompiledEngine.check_codes` for codes laid out one node per row, shape
     (len(engine.observable), n_cases): the same checks and messages (``codes[i, j]`` names
@@ -381,5 +371,5 @@ def posteriors_on_this_thread(engine: CompiledEngine, by_node: np.ndarray) -> np
     if kernel is None:  # pragma: no cover - numba is a dependency
         return engine.posterior_batch(arr.T, on_impossible="nan")
     out = np.empty((arr.shape[1], len(engine.query_states)), dtype=np.float64)
-    kernel(arr, *kernel_tables(engine), out)
+    kernel(arr, *engine.kernel_tables(), out)
     return out
