@@ -33,8 +33,11 @@ def test_bench_quick_json_prints_the_keys(capsys: pytest.CaptureFixture[str]) ->
     new = report["new_case_assessment"]
     assert new["cases"] >= 50  # every development-set patient but the warm-up one
     assert 0 < new["median_cpu_ms"] <= new["p90_cpu_ms"] <= new["max_cpu_ms"]
-    for part in ("without_workup", "workup"):  # the split of the second pass
+    # the split of the second pass
+    for part in ("without_workup", "deferred_fields", "without_workup_every_field", "workup"):
         assert 0 < new[part]["median_cpu_ms"] <= new[part]["p90_cpu_ms"] <= new[part]["max_cpu_ms"]
+    built, lazy = new["without_workup_every_field"], new["without_workup"]
+    assert built["median_cpu_ms"] >= lazy["median_cpu_ms"]  # a sum of non-negative parts
     cohort = report["cohort"]
     assert cohort["cohort_rows"] == 500
     assert {"parquet", "csv", "peak_memory"} <= set(cohort)
