@@ -264,24 +264,26 @@ class NextTest:
 
     def __getattr__(self, name: str) -> Any:
         """A deferred field (:meth:`_deferred`), built with the others on first read."""
-        pending = self.__dict__.get("_pending")
+        fields = self.__dict__
+        pending = fields.get("_pending")
         if pending is None or name not in _DEFERRED:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         states, p_node, p_poems, settling = pending
-        fields: dict[str, Any] = {
-            "p_outcome": MappingProxyType(dict(zip(states, p_node, strict=True))),
-            "p_poems_if": MappingProxyType(
-                {s: p_poems[j] for j, s in enumerate(states) if p_node[j] > 0}
-            ),
-            "seed_verdict_if": None,
-            "p_settles_seed": None,
-        }
-        if settling is not None:
-            verdicts = settling.verdicts(self.__dict__["node"], states)
-            fields["seed_verdict_if"] = dict(zip(states, verdicts, strict=True))
-            fields["p_settles_seed"] = settling.settles(verdicts, p_node)
-        self.__dict__.update(fields)
-        self.__dict__.pop("_pending", None)
+        fields["p_outcome"] = MappingProxyType(dict(zip(states, p_node, strict=True)))
+        # the outcome probabilities are normalised exponentials, never negative: with no
+        # zero among them every outcome is kept
+        fields["p_poems_if"] = MappingProxyType(
+            dict(zip(states, p_poems, strict=True))
+            if 0.0 not in p_node
+            else {s: q for s, q, p in zip(states, p_poems, p_node, strict=True) if p > 0}
+        )
+        if settling is None:
+            fields["seed_verdict_if"] = fields["p_settles_seed"] = None
+        else:
+            fields["seed_verdict_if"], fields["p_settles_seed"] = settling.outcomes(
+                fields["node"], states, p_node
+            )
+        del fields["_pending"]
         return fields[name]
 
     @property

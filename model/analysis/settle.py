@@ -44,6 +44,18 @@ def _stand_in(node: str, state: str) -> tuple[str, str] | None:
     return None
 
 
+_STAND_INS: dict[tuple[str, tuple[str, ...]], tuple[tuple[str, str] | None, ...]] = {}
+
+
+def _stand_ins(node: str, states: tuple[str, ...]) -> tuple[tuple[str, str] | None, ...]:
+    """:func:`_stand_in` of each of ``states`` (the same for every case: kept per node)."""
+    key = (node, states)
+    known = _STAND_INS.get(key)
+    if known is None:
+        known = _STAND_INS[key] = tuple(_stand_in(node, state) for state in states)
+    return known
+
+
 DETERMINATE = frozenset({"met", "not_met"})
 
 
@@ -83,17 +95,44 @@ class Settling:
         key = (node, tuple(states))
         known = self._verdicts.get(key)
         if known is None:
-            out = []
-            changes = self.changes if self.open else {}
-            for state in states:
+            if self.open:
+                changes = self.changes
                 verdict = self.verdict
-                if self.open:
-                    stand_in = _stand_in(node, state)
-                    if stand_in is not None and stand_in[0] in changes:
-                        verdict = changes[stand_in[0]][stand_in[1]]
-                out.append(verdict)
-            known = self._verdicts[key] = tuple(out)
+                known = tuple(
+                    verdict
+                    if stand_in is None or stand_in[0] not in changes
+                    else changes[stand_in[0]][stand_in[1]]
+                    for stand_in in _stand_ins(*key)
+                )
+            else:
+                known = (self.verdict,) * len(key[1])
+            self._verdicts[key] = known
         return known
+
+    def outcomes(
+        self, node: str, states: tuple[str, ...], p_outcome: Sequence[float]
+    ) -> tuple[dict[str, str], float]:
+        """The seed verdict after each of ``states`` of ``node`` and P(the verdict is
+        settled): :meth:`verdicts` and :meth:`settles` in one pass, for a test read once
+        (nothing is remembered; ``tests/test_settle.py`` checks the two agree)."""
+        verdict = self.verdict
+        if not self.open:
+            return dict.fromkeys(states, verdict), 0.0
+        changes = self.changes
+        verdict_if = {}
+        # summed in order from the integer 0, as sum() in settles() does (an outcome-free
+        # total stays the integer 0)
+        settled: float = 0
+        for state, stand_in, p in zip(states, _stand_ins(node, states), p_outcome, strict=True):
+            after = verdict
+            if stand_in is not None:
+                change = changes.get(stand_in[0])
+                if change is not None:
+                    after = change[stand_in[1]]
+            verdict_if[state] = after
+            if after in DETERMINATE:
+                settled += p
+        return verdict_if, settled
 
     def settles(self, verdicts: Sequence[str], p_outcome: Sequence[float]) -> float:
         """P(the verdict is settled): the predictive mass of the outcomes with a determinate
