@@ -14,6 +14,9 @@ _STATED = frozenset(f for f, spec in FINDINGS.items() if spec.kind in (Kind.BINA
 """Findings with a present/absent state of their own (the candidates' kinds)."""
 
 
+_DECIDED = frozenset({MET, NOT_MET})
+
+
 def _group_status(statuses: list[str], need: int) -> str:
     met = statuses.count(MET)
     if met >= need:
@@ -227,37 +230,45 @@ def _could_change_with(
     tally = _Tally(rules, roles, statuses)
     single: dict[tuple[int, str], str] = {}  # the verdict with one status changed
 
-    def verdict_with(change: tuple[tuple[int, str], ...]) -> str:
-        if len(change) == 1:
-            known = single.get(change[0])
-            if known is None:
-                known = single[change[0]] = tally.verdict_if(*change[0])
-            return known
-        changed = list(statuses)
-        for i, status in change:
-            changed[i] = status
-        return _verdict_of(rules, list(zip(roles, changed, strict=True)))
+    def verdict_single(i: int, status: str) -> str:
+        key = (i, status)
+        known = single.get(key)
+        if known is None:
+            known = single[key] = tally.verdict_if(i, status)
+        return known
 
     decisive: dict[int, bool] = {}  # criterion -> can a change of its status decide?
     changes = []
     for fid in candidates:
         reading = readers[fid]
-        if len(reading) == 1:
-            i = reading[0]
-            if i not in decisive:
-                decisive[i] = any(
-                    verdict_with(((i, status),)) != INDETERMINATE for status in (MET, NOT_MET)
-                )
-            if not decisive[i]:
-                continue  # whatever the finding does to its one criterion, the verdict stays open
         outcomes = {}
-        for state in (PRESENT, ABSENT):
-            if not away.accepts(fid, state):
-                outcomes[state] = INCONSISTENT
-                continue
-            change = tuple((i, away.status(rules_of[i], trace[i][1], fid, state)) for i in reading)
-            outcomes[state] = verdict_with(change)
-        if any(v in (MET, NOT_MET) for v in outcomes.values()):
+        if len(reading) == 1:
+            # the common case, written out: one criterion reads the finding
+            i = reading[0]
+            is_decisive = decisive.get(i)
+            if is_decisive is None:
+                is_decisive = decisive[i] = (
+                    verdict_single(i, MET) != INDETERMINATE
+                    or verdict_single(i, NOT_MET) != INDETERMINATE
+                )
+            if not is_decisive:
+                continue  # whatever the finding does to its one criterion, the verdict stays open
+            rule, crit = rules_of[i], trace[i][1]
+            for state in (PRESENT, ABSENT):
+                if away.accepts(fid, state):
+                    outcomes[state] = verdict_single(i, away.status(rule, crit, fid, state))
+                else:
+                    outcomes[state] = INCONSISTENT
+        else:
+            for state in (PRESENT, ABSENT):
+                if not away.accepts(fid, state):
+                    outcomes[state] = INCONSISTENT
+                    continue
+                changed = list(statuses)
+                for i in reading:
+                    changed[i] = away.status(rules_of[i], trace[i][1], fid, state)
+                outcomes[state] = _verdict_of(rules, list(zip(roles, changed, strict=True)))
+        if outcomes[PRESENT] in _DECIDED or outcomes[ABSENT] in _DECIDED:
             changes.append(
                 {"finding": fid, "if_present": outcomes[PRESENT], "if_absent": outcomes[ABSENT]}
             )
