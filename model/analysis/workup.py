@@ -554,20 +554,55 @@ def admissible_nodes(
 ) -> tuple[str, ...]:
     """Unobserved network nodes every state of which the case accepts (for ``next_tests``)."""
     vegf_known = case.vegf is not None or case.entered("vegf_elevated") is not None
+    facts = _facts(engine)
+    admits_alone = facts.admits_alone
     out = []
-    for node in engine.observable:
+    for node, finding, stated, alone in _admissible_plan(engine, facts):
         if node in evidence:
             continue
-        if node in ("vegf_serum", "vegf_plasma", "vegf_elevated"):
+        if finding is None:  # a VEGF node
             if not vegf_known:
                 out.append(node)
             continue
-        finding = "bone_marrow_plasma_cells_pct" if node == MARROW_NODE else node
-        if finding not in FINDINGS or _entered_or_derived(case, finding):
+        # _entered_or_derived, its kind read from the plan
+        if case.entered(finding) is not None or (stated and case.state(finding) is not None):
             continue
-        if _admits_every_state(case, finding, node, engine):
+        if alone:  # the same answer on every case (_admits_every_state's key has no case)
+            admits = admits_alone.get((finding, node))
+            if admits is None:
+                admits = admits_alone[finding, node] = _admits_every_state(
+                    case, finding, node, engine
+                )
+        else:
+            admits = _admits_every_state(case, finding, node, engine)
+        if admits:
             out.append(node)
     return tuple(out)
+
+
+_AdmissiblePlan = tuple[tuple[str, str | None, bool, bool], ...]
+
+
+def _admissible_plan(engine: CompiledEngine, facts: _EngineFacts) -> _AdmissiblePlan:
+    """What :func:`admissible_nodes` reads of each observable node, the same for every case:
+    the node, the finding it is read as (``None``: a VEGF node), whether that finding has a
+    state the case may derive, and whether no consistency rule reads it with another finding
+    (nodes the vocabulary does not know, never admissible, are left out). Worked out once
+    per engine."""
+    if facts.admissible_plan:
+        return facts.admissible_plan[0]
+    plan: list[tuple[str, str | None, bool, bool]] = []
+    for node in engine.observable:
+        if node in ("vegf_serum", "vegf_plasma", "vegf_elevated"):
+            plan.append((node, None, False, False))
+            continue
+        finding = "bone_marrow_plasma_cells_pct" if node == MARROW_NODE else node
+        if finding not in FINDINGS:
+            continue
+        stated = FINDINGS[finding].kind in (Kind.BINARY, Kind.CATEGORY, Kind.AGGREGATE)
+        plan.append((node, finding, stated, len(_partners(finding)) == 1))
+    facts.admissible_plan.append(tuple(plan))
+    return facts.admissible_plan[0]
 
 
 def _reported(
@@ -1260,6 +1295,7 @@ class _EngineFacts:
     admits_alone: dict[tuple[str, str], bool]  # every value accepted, for a finding no
     # consistency rule reads with another (the same answer on every case)
     test_nodes: dict[OrderableTest, tuple[tuple[str, str | None], ...]]  # _test_nodes
+    admissible_plan: list[_AdmissiblePlan]  # _admissible_plan (empty until first asked)
 
 
 _FACTS: weakref.WeakKeyDictionary[CompiledEngine, _EngineFacts] = weakref.WeakKeyDictionary()
@@ -1277,6 +1313,7 @@ def _facts(engine: CompiledEngine) -> _EngineFacts:
             shapes={},
             admits_alone={},
             test_nodes={},
+            admissible_plan=[],
         )
     return known
 
