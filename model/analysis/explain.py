@@ -238,32 +238,11 @@ class NextTest:
             p_settles_seed=p_settles_seed,
         )
 
-    @classmethod
-    def _deferred(
-        cls,
-        finding: str,
-        node: str,
-        expected_entropy_reduction_bits: float,
-        expected_abs_change_poems: float,
-        p_present: float | None,
-        pending: tuple[tuple[str, ...], list[float], list[float], Settling | None],
-    ) -> NextTest:
-        """A test whose :data:`_DEFERRED` fields are built on first read from ``pending``:
-        the node's states, P(each outcome), P(POEMS) after each outcome and the settling
-        odds' source (``None``: no settling fields)."""
-        test = object.__new__(cls)
-        test.__dict__.update(
-            finding=finding,
-            node=node,
-            expected_entropy_reduction_bits=expected_entropy_reduction_bits,
-            expected_abs_change_poems=expected_abs_change_poems,
-            p_present=p_present,
-            _pending=pending,
-        )
-        return test
-
     def __getattr__(self, name: str) -> Any:
-        """A deferred field (:meth:`_deferred`), built with the others on first read."""
+        """A deferred field, built with the others on first read from ``_pending`` (which
+        :func:`_next_tests_of` writes in place of them): the node's states, P(each outcome),
+        P(POEMS) after each outcome and the settling odds' source (``None``: no settling
+        fields)."""
         fields = self.__dict__
         pending = fields.get("_pending")
         if pending is None or name not in _DEFERRED:
@@ -332,9 +311,10 @@ def _line_sums(
 
 
 @functools.lru_cache(maxsize=256)
-def _present_at(states: tuple[str, ...]) -> int | None:
-    """Where ``"present"`` is among a node's states (``None`` if it is not one)."""
-    return states.index(PRESENT) if PRESENT in states else None
+def _test_facts(node: str, states: tuple[str, ...]) -> tuple[str, int | None]:
+    """The finding a node reads and where ``"present"`` is among its states (``None`` if it
+    is not one)."""
+    return finding_of(node), states.index(PRESENT) if PRESENT in states else None
 
 
 NOT_TESTS: tuple[str, ...] = (*CONTEXT_NODES, LESION_SIZE)
@@ -481,20 +461,33 @@ def _next_tests_of(
     change = _line_sums(p_x * np.abs(post[:, k] - base_post[k]), padded, len(candidates), widths)
     p_list, poems_list = p_x.tolist(), post[:, k].tolist()
     h_list, change_list, start_list = h_after.tolist(), change.tolist(), starts.tolist()
+    new, set_fields, test_facts, states_of = (
+        object.__new__,
+        object.__setattr__,
+        _test_facts,
+        engine.states,
+    )
     out = []
     for i, node in enumerate(candidates):
+        # a test whose deferred fields are pending (NextTest.__getattr__), its fields written
+        # at once into its dictionary (an assessment makes some 65 tests)
+        states = states_of[node]
+        finding, present = test_facts(node, states)
         a = start_list[i]
-        states = engine.states[node]
-        p_node = p_list[a : a + len(states)]
-        present = _present_at(states)
-        out.append(
-            NextTest._deferred(
-                finding_of(node),
-                node,
-                max(h_now - h_list[i], 0.0),
-                change_list[i],
-                None if present is None else p_node[present],
-                (states, p_node, poems_list[a : a + len(states)], settling),
-            )
+        b = a + len(states)
+        p_node = p_list[a:b]
+        test = new(NextTest)
+        set_fields(
+            test,
+            "__dict__",
+            {
+                "finding": finding,
+                "node": node,
+                "expected_entropy_reduction_bits": max(h_now - h_list[i], 0.0),
+                "expected_abs_change_poems": change_list[i],
+                "p_present": None if present is None else p_node[present],
+                "_pending": (states, p_node, poems_list[a:b], settling),
+            },
         )
+        out.append(test)
     return tuple(sorted(out, key=lambda t: (-t.expected_entropy_reduction_bits, t.node)))
