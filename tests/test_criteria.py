@@ -818,3 +818,31 @@ def test_deferred_results_read_copy_and_pickle_as_results_built_whole() -> None:
                 assert made == whole[key] and made.to_dict() == whole[key].to_dict()
     with pytest.raises(AttributeError, match="no attribute 'verdicts'"):
         evaluate_all(case)["seed"].verdicts  # noqa: B018
+
+
+def test_criterion_result_keeps_the_dataclass_behaviour_of_its_hand_written_init() -> None:
+    """CriterionResult writes its fields straight into the instance (a faster __init__): it
+    must still be frozen, hashable, compare and print field by field, take keywords and
+    positions alike, and go through ``dataclasses.replace`` and copies."""
+    import copy
+    import dataclasses
+
+    from model.criteria import CriterionResult
+
+    by_position = CriterionResult("m_protein", "Monoclonal", "mandatory", "met", ("x",), "")
+    by_name = CriterionResult(
+        id="m_protein",
+        label="Monoclonal",
+        role="mandatory",
+        status="met",
+        satisfied_by=("x",),
+        note="",
+    )
+    assert by_position == by_name and hash(by_position) == hash(by_name)
+    assert [f.name for f in dataclasses.fields(CriterionResult)] == list(vars(by_position))
+    assert repr(by_position).startswith("CriterionResult(id='m_protein', label='Monoclonal'")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        by_position.status = "not_met"  # type: ignore[misc]
+    changed = dataclasses.replace(by_position, status="not_met")
+    assert changed.status == "not_met" and changed.id == "m_protein" and changed != by_position
+    assert copy.copy(by_position) == by_position

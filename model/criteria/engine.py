@@ -51,7 +51,7 @@ from model.criteria.results import (
     CriteriaResult,
     CriterionResult,
 )
-from model.criteria.rulesets import DEFAULT_RULE_SET, RULE_SETS, RuleSet, resolve_rule_set
+from model.criteria.rulesets import DEFAULT_RULE_SET, RULE_SETS, Role, RuleSet, resolve_rule_set
 from model.criteria.verdict import OneAway, _candidates, _could_change_with, _verdict
 
 __all__ = [
@@ -72,6 +72,10 @@ __all__ = [
     "resolve_rule_set",
     "verdict",
 ]
+
+
+_ROLE_NAMES: dict[Role, str] = {role: role.value for role in Role}
+"""Each role's name (read without the enum's ``value`` descriptor)."""
 
 
 def evaluate(case: Case, rule_set: str | RuleSet = DEFAULT_RULE_SET) -> CriteriaResult:
@@ -107,7 +111,9 @@ def _evaluate(case: Case, rules: RuleSet, away: OneAway) -> CriteriaResult:
 
     def criteria(result: CriteriaResult) -> tuple[CriterionResult, ...]:
         return tuple(
-            CriterionResult(crit.id, crit.label, role.value, o.status, o.satisfied_by, o.note)
+            CriterionResult(
+                crit.id, crit.label, _ROLE_NAMES[role], o.status, o.satisfied_by, o.note
+            )
             for role, crit, o in trace
         )
 

@@ -18,7 +18,7 @@ INCONSISTENT = "inconsistent"
 """Used in ``could_change_with`` when setting the finding would contradict the case."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class CriterionResult:
     """The status of one criterion on one case.
 
@@ -38,6 +38,16 @@ class CriterionResult:
     status: str
     satisfied_by: tuple[str, ...]
     note: str
+
+    def __init__(
+        self, id: str, label: str, role: str, status: str, satisfied_by: tuple[str, ...], note: str
+    ) -> None:
+        # the fields written once into the instance's dictionary: what the generated frozen
+        # __init__ does with one object.__setattr__ call per field (a rule set's criteria
+        # are built on first read, some 30 per assessment)
+        self.__dict__.update(
+            id=id, label=label, role=role, status=status, satisfied_by=satisfied_by, note=note
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
