@@ -87,7 +87,12 @@ def _verdict(case: Case, rules: RuleSet, away: OneAway | None = None) -> tuple[s
     """The verdict and its trace; with ``away`` (for ``case``), criteria shared with rule
     sets evaluated before are read from it."""
     if away is not None and away.case is case:
-        trace = [(role, crit, away.outcome(crit)) for role, crit in rules.criteria()]
+        layout = _layout(rules)
+        outcome = away.outcome_of
+        trace = [
+            (role, crit, outcome(rule, crit))
+            for (role, crit), rule in zip(layout.criteria, layout.rules_of, strict=True)
+        ]
     else:
         trace = [(role, crit, evaluate_criterion(case, crit)) for role, crit in rules.criteria()]
     return _verdict_of(rules, [(role, o.status) for role, _, o in trace]), trace
@@ -131,7 +136,7 @@ class _Layout:
     order, and the criteria reading each finding."""
 
     def __init__(self, rules: RuleSet) -> None:
-        criteria = rules.criteria()
+        criteria = self.criteria = tuple(rules.criteria())
         self.roles = [role for role, _ in criteria]
         self.rules_of = [_rule_of(crit) for _, crit in criteria]
         readers: dict[str, list[int]] = {}
@@ -184,9 +189,9 @@ class OneAway:
             )
         return known
 
-    def outcome(self, crit: CriterionDef) -> _Outcome:
-        """``crit`` on the case itself (remembered per criterion rule)."""
-        rule = _rule_of(crit)
+    def outcome_of(self, rule: str, crit: CriterionDef) -> _Outcome:
+        """``crit`` on the case itself (``rule`` its
+        :func:`~model.criteria.vectorised._rule_of`; remembered per criterion rule)."""
         known = self._outcomes.get(rule)
         if known is None:
             known = self._outcomes[rule] = evaluate_criterion(self.case, crit)
