@@ -44,15 +44,18 @@ def _stand_in(node: str, state: str) -> tuple[str, str] | None:
     return None
 
 
-_STAND_INS: dict[tuple[str, tuple[str, ...]], tuple[tuple[str, str] | None, ...]] = {}
+_StandIns = tuple[tuple[tuple[str, str] | None, ...], frozenset[str]]
+_STAND_INS: dict[tuple[str, tuple[str, ...]], _StandIns] = {}
 
 
-def _stand_ins(node: str, states: tuple[str, ...]) -> tuple[tuple[str, str] | None, ...]:
-    """:func:`_stand_in` of each of ``states`` (the same for every case: kept per node)."""
+def _stand_ins(node: str, states: tuple[str, ...]) -> _StandIns:
+    """:func:`_stand_in` of each of ``states``, and the findings they name (the same for
+    every case: kept per node)."""
     key = (node, states)
     known = _STAND_INS.get(key)
     if known is None:
-        known = _STAND_INS[key] = tuple(_stand_in(node, state) for state in states)
+        each = tuple(_stand_in(node, state) for state in states)
+        known = _STAND_INS[key] = (each, frozenset(s[0] for s in each if s is not None))
     return known
 
 
@@ -102,7 +105,7 @@ class Settling:
                     verdict
                     if stand_in is None or stand_in[0] not in changes
                     else changes[stand_in[0]][stand_in[1]]
-                    for stand_in in _stand_ins(*key)
+                    for stand_in in _stand_ins(*key)[0]
                 )
             else:
                 known = (self.verdict,) * len(key[1])
@@ -119,11 +122,14 @@ class Settling:
         if not self.open:
             return dict.fromkeys(states, verdict), 0.0
         changes = self.changes
+        each, named = _stand_ins(node, states)
+        if named.isdisjoint(changes):  # no outcome moves the verdict (most nodes)
+            return dict.fromkeys(states, verdict), 0
         verdict_if = {}
         # summed in order from the integer 0, as sum() in settles() does (an outcome-free
         # total stays the integer 0)
         settled: float = 0
-        for state, stand_in, p in zip(states, _stand_ins(node, states), p_outcome, strict=True):
+        for state, stand_in, p in zip(states, each, p_outcome, strict=True):
             after = verdict
             if stand_in is not None:
                 change = changes.get(stand_in[0])
