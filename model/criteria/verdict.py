@@ -178,6 +178,7 @@ class OneAway:
         self._statuses: dict[tuple[str, str, str], str] = {}
         self._outcomes: dict[str, _Outcome] = {}
         self._unassessed: dict[str, bool] = {}
+        self._both: dict[tuple[str, str], tuple[str | None, str | None]] = {}
 
     def unassessed(self, finding_id: str) -> bool:
         """Whether the finding is neither entered nor derived on the case (remembered)."""
@@ -202,6 +203,24 @@ class OneAway:
         known = self._accepts.get(key)
         if known is None:
             known = self._accepts[key] = self.case.accepts(finding_id, state)
+        return known
+
+    def statuses(
+        self, rule: str, crit: CriterionDef, finding_id: str
+    ) -> tuple[str | None, str | None]:
+        """:meth:`status` with ``finding_id`` present and absent (``None`` where the case
+        refuses it: :meth:`accepts`), remembered per rule and finding."""
+        key = (rule, finding_id)
+        known = self._both.get(key)
+        if known is None:
+            known = self._both[key] = (
+                self.status(rule, crit, finding_id, PRESENT)
+                if self.accepts(finding_id, PRESENT)
+                else None,
+                self.status(rule, crit, finding_id, ABSENT)
+                if self.accepts(finding_id, ABSENT)
+                else None,
+            )
         return known
 
     def status(self, rule: str, crit: CriterionDef, finding_id: str, state: str) -> str:
@@ -258,12 +277,11 @@ def _could_change_with(
                 )
             if not is_decisive:
                 continue  # whatever the finding does to its one criterion, the verdict stays open
-            rule, crit = rules_of[i], trace[i][1]
-            for state in (PRESENT, ABSENT):
-                if away.accepts(fid, state):
-                    outcomes[state] = verdict_single(i, away.status(rule, crit, fid, state))
-                else:
-                    outcomes[state] = INCONSISTENT
+            if_present, if_absent = away.statuses(rules_of[i], trace[i][1], fid)
+            outcomes[PRESENT] = (
+                INCONSISTENT if if_present is None else verdict_single(i, if_present)
+            )
+            outcomes[ABSENT] = INCONSISTENT if if_absent is None else verdict_single(i, if_absent)
         else:
             for state in (PRESENT, ABSENT):
                 if not away.accepts(fid, state):
