@@ -176,6 +176,24 @@ def test_cli_writes_the_case_and_reports_on_stderr(
     assert json.loads(capsys.readouterr().out)["findings"]["hemoglobin"]["unit"] == "mmol/L"
 
 
+def test_cli_says_when_a_bundle_gives_no_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty or unreadable-for-us bundle still makes a (valid, empty) case, but never
+    silently: the user is told that nothing in it became a finding."""
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(_bundle(PATIENT)), encoding="utf-8")
+    assert main(["fhir", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["findings"] == {}
+    assert "no entry of the bundle gave a finding" in captured.err
+    path.write_text(
+        json.dumps(_bundle(PATIENT, _observation("718-7", 8.1, "mmol/L"))), encoding="utf-8"
+    )
+    assert main(["fhir", str(path)]) == 0
+    assert "no entry of the bundle gave a finding" not in capsys.readouterr().err
+
+
 def test_cli_refuses_a_unitless_value_with_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

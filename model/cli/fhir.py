@@ -40,6 +40,12 @@ def run(args: argparse.Namespace) -> int:
         status(args, f"used: {safe(line)}")
     for line in result.ignored:
         status(args, f"ignored: {safe(line)}")
+    if not result.case.findings:
+        status(
+            args,
+            "no entry of the bundle gave a finding: every finding of the case is not assessed "
+            "(is it the right patient's bundle, with Observations or Conditions in it?)",
+        )
     notices(args, result.case.implied_units())
     text = result.case.to_json() + "\n"
     if args.output == STDIO:

@@ -486,6 +486,15 @@ class CompiledEngine:
         accessor for callers that run a kernel themselves (the cohort's scoring threads)."""
         return (*self._scoped.kernel_arguments(), self._lin_prior, self._log_prior)
 
+    def code_error(self, case: int, node: int, code: int) -> InputError:
+        """The error for an evidence code out of range: case ``case``'s code for observable
+        node ``node`` (its index in :attr:`observable`). One wording for every layout."""
+        return InputError(
+            f"evidence codes[{case}, {node}] ({self.observable[node]})",
+            code,
+            f"-1 (unobserved) or a state index 0..{self._cards[node] - 1}",
+        )
+
     def check_codes(self, codes: np.ndarray) -> np.ndarray:
         """Validate an encoded evidence array; return it as a C-contiguous int8 array."""
         arr = np.asarray(codes)
@@ -501,11 +510,7 @@ class CompiledEngine:
         if (arr < UNOBSERVED).any() or (arr >= self._cards[None, :]).any():
             bad = (arr < UNOBSERVED) | (arr >= self._cards[None, :])
             i, j = np.argwhere(bad)[0]
-            raise InputError(
-                f"evidence codes[{i}, {j}] ({self.observable[j]})",
-                int(arr[i, j]),
-                f"-1 (unobserved) or a state index 0..{self._cards[j] - 1}",
-            )
+            raise self.code_error(int(i), int(j), int(arr[i, j]))
         if not self._implied_codes:
             return np.ascontiguousarray(arr, dtype=np.int8)
         out = np.array(arr, dtype=np.int8, order="C")  # a copy: the caller's array is kept

@@ -339,11 +339,7 @@ def check_codes_by_node(engine: CompiledEngine, by_node: np.ndarray) -> np.ndarr
         if ((arr.min(axis=1) < -1) | (arr.max(axis=1) >= cards)).any():
             bad = (arr < -1) | (arr >= cards[:, None])
             j, i = np.argwhere(bad.T)[0][::-1]
-            raise InputError(
-                f"evidence codes[{i}, {j}] ({observable[j]})",
-                int(arr[j, i]),
-                f"-1 (unobserved) or a state index 0..{cards[j] - 1}",
-            )
+            raise engine.code_error(int(i), int(j), int(arr[j, i]))
     if not engine.implied:
         return np.ascontiguousarray(arr, dtype=np.int8)
     out = np.array(arr, dtype=np.int8, order="C")  # a copy: the caller's array is kept
