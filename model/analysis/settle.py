@@ -64,9 +64,8 @@ DETERMINATE = frozenset({"met", "not_met"})
 
 class Settling:
     """What :func:`settle` reads from one criteria result, prepared once for all the tests
-    of an assessment: the verdict after each outcome of a node (remembered per node; the
-    result's one-finding-away list is read when the first is asked for) and whether
-    anything can settle the verdict (only an indeterminate one can).
+    of an assessment: the result's one-finding-away list (read when a test first asks for
+    it) and whether anything can settle the verdict (only an indeterminate one can).
 
     :func:`model.analysis.explain.contributions_and_next_tests` fills the settling fields in
     as it builds each test, so no test is made twice (``tests/test_settle.py`` checks the
@@ -77,7 +76,6 @@ class Settling:
         self.open = result.verdict == INDETERMINATE
         self._result = result
         self._changes: Mapping[str, Mapping[str, str]] | None = None
-        self._verdicts: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
 
     @property
     def changes(self) -> Mapping[str, Mapping[str, str]]:
@@ -93,31 +91,12 @@ class Settling:
             }
         return self._changes
 
-    def verdicts(self, node: str, states: Sequence[str]) -> tuple[str, ...]:
-        """The seed verdict after each of ``states`` of ``node``, in their order."""
-        key = (node, tuple(states))
-        known = self._verdicts.get(key)
-        if known is None:
-            if self.open:
-                changes = self.changes
-                verdict = self.verdict
-                known = tuple(
-                    verdict
-                    if stand_in is None or stand_in[0] not in changes
-                    else changes[stand_in[0]][stand_in[1]]
-                    for stand_in in _stand_ins(*key)[0]
-                )
-            else:
-                known = (self.verdict,) * len(key[1])
-            self._verdicts[key] = known
-        return known
-
     def outcomes(
         self, node: str, states: tuple[str, ...], p_outcome: Sequence[float]
     ) -> tuple[dict[str, str], float]:
-        """The seed verdict after each of ``states`` of ``node`` and P(the verdict is
-        settled): :meth:`verdicts` and :meth:`settles` in one pass, for a test read once
-        (nothing is remembered; ``tests/test_settle.py`` checks the two agree)."""
+        """The seed verdict after each of ``states`` of ``node`` (``p_outcome`` their
+        probabilities, in order) and P(the verdict is settled): the predictive mass of the
+        outcomes with a determinate verdict, 0 when the verdict is already determinate."""
         verdict = self.verdict
         if not self.open:
             return dict.fromkeys(states, verdict), 0.0
@@ -126,8 +105,8 @@ class Settling:
         if named.isdisjoint(changes):  # no outcome moves the verdict (most nodes)
             return dict.fromkeys(states, verdict), 0
         verdict_if = {}
-        # summed in order from the integer 0, as sum() in settles() does (an outcome-free
-        # total stays the integer 0)
+        # summed in order from the integer 0, as sum() would (an outcome-free total stays
+        # the integer 0)
         settled: float = 0
         for state, stand_in, p in zip(states, each, p_outcome, strict=True):
             after = verdict
@@ -140,13 +119,6 @@ class Settling:
                 settled += p
         return verdict_if, settled
 
-    def settles(self, verdicts: Sequence[str], p_outcome: Sequence[float]) -> float:
-        """P(the verdict is settled): the predictive mass of the outcomes with a determinate
-        verdict (0 when the verdict is already determinate)."""
-        if not self.open:
-            return 0.0
-        return sum(p for p, v in zip(p_outcome, verdicts, strict=True) if v in DETERMINATE)
-
 
 def settle(tests: Sequence[NextTest], result: CriteriaResult) -> tuple[NextTest, ...]:
     """``tests`` with ``seed_verdict_if`` and ``p_settles_seed`` filled in from ``result``.
@@ -157,10 +129,10 @@ def settle(tests: Sequence[NextTest], result: CriteriaResult) -> tuple[NextTest,
     settling = Settling(result)
     out = []
     for test in tests:
-        states = tuple(test.p_outcome)
-        verdicts = settling.verdicts(test.node, states)
-        settles = settling.settles(verdicts, tuple(test.p_outcome.values()))
-        out.append(_with_settling(test, dict(zip(states, verdicts, strict=True)), settles))
+        verdict_if, settles = settling.outcomes(
+            test.node, tuple(test.p_outcome), tuple(test.p_outcome.values())
+        )
+        out.append(_with_settling(test, verdict_if, settles))
     return tuple(out)
 
 
