@@ -9,8 +9,8 @@ derived from). So each criterion's status is looked up, per result, in a table o
 combinations of the test's findings it reads, kept under that context and shared by every
 patient with the same context; a combination not met before is read the usual way (the
 results as parsed case rows, :func:`model.criteria.vectorised.criterion_status`). The
-verdict is then combined from the statuses as the criteria engine combines them (every
-mandatory criterion, ``need`` of the major and of the minor group). An enumerated test's
+verdict is then combined from the statuses by the vectorised criteria engine's own rule
+(:func:`model.criteria.vectorised.verdicts_from_statuses`). An enumerated test's
 results are the same rows for many patients, so its verdicts are also remembered whole,
 under its rows, the contexts of the criteria it can change and what the other criteria
 contribute to the combination.
@@ -33,7 +33,7 @@ import numpy as np
 from model.case import Case
 from model.case_columns import CaseColumns
 from model.criteria.rulesets import CriterionDef, Role, RuleSet, resolve_rule_set
-from model.criteria.vectorised import STATUS_NAMES, criterion_status
+from model.criteria.vectorised import STATUS_NAMES, criterion_status, verdicts_from_statuses
 from model.vocabulary import AGGREGATES
 
 MET_CODE, NOT_MET_CODE, INDETERMINATE_CODE = (
@@ -171,7 +171,8 @@ def seed_verdict_codes(
     if read:
         if pending:
             _read_pending(case, pending, parse, status)
-        combined = combine(rules, status)
+        roles = [role for role, _ in seed_criteria()]
+        combined = verdicts_from_statuses(rules, list(zip(roles, status, strict=True)), n)
         for first, last, key in read:
             verdicts[first:last] = combined[first:last]
             if key is not None:
@@ -216,7 +217,7 @@ def _reads_of(
 def _others(own: tuple[int, ...], reads: Sequence[tuple[Any, ...]]) -> tuple[int, ...]:
     """What the verdict reads of the criteria a test cannot change (their statuses on the
     case, ``own``): whether a mandatory one is not met or open, and per group how many are
-    met and open (:func:`combine` reads nothing else)."""
+    met and open (the combination reads nothing else)."""
     return _summary(own, tuple(index for index, *_ in reads))
 
 
@@ -301,30 +302,3 @@ def _read_pending(
             values, codes, packed = table
             values[codes] = read
             status[index, rows_of] = values[packed]
-
-
-def combine(rules: RuleSet, status: np.ndarray) -> np.ndarray:
-    """The verdict codes of rows of criterion statuses (``status``: a row per criterion in
-    rule-set order, a column per case row), as :func:`model.criteria.verdict` combines them:
-    not met when a mandatory criterion or a group is not met, else indeterminate when one
-    is, else met; a group is met with at least ``need`` met, not met when even its
-    indeterminate ones could not make up ``need``."""
-    roles = [role for role, _ in rules.criteria()]
-    n = status.shape[1]
-    any_not_met = np.zeros(n, dtype=bool)
-    any_open = np.zeros(n, dtype=bool)
-    for index, role in enumerate(roles):
-        if role is Role.MANDATORY:
-            any_not_met |= status[index] == NOT_MET_CODE
-            any_open |= status[index] == INDETERMINATE_CODE
-    for role, group in ((Role.MAJOR, rules.major), (Role.MINOR, rules.minor)):
-        if group.need <= 0:
-            continue
-        rows = status[[i for i, r in enumerate(roles) if r is role]]
-        met = (rows == MET_CODE).sum(axis=0)
-        possible = met + (rows == INDETERMINATE_CODE).sum(axis=0)
-        any_not_met |= possible < group.need
-        any_open |= met < group.need
-    return np.where(
-        any_not_met, NOT_MET_CODE, np.where(any_open, INDETERMINATE_CODE, MET_CODE)
-    ).astype(np.int8)

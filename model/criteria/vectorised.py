@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -155,11 +156,15 @@ def verdict_codes(cases: CaseColumns, rule_set: str | RuleSet = "seed") -> np.nd
     """Verdict code of every row (index into :data:`STATUS_NAMES`), int8."""
     rules = resolve_rule_set(rule_set)
     trace = [(role, criterion_status(cases, crit)) for role, crit in rules.criteria()]
-    return _verdicts_of(rules, trace, cases.n)
+    return verdicts_from_statuses(rules, trace, cases.n)
 
 
-def _verdicts_of(rules: RuleSet, trace: list[tuple[Role, np.ndarray]], n: int) -> np.ndarray:
-    """Combine status codes per criterion (in rule-set order) into verdict codes."""
+def verdicts_from_statuses(
+    rules: RuleSet, trace: Sequence[tuple[Role, np.ndarray]], n: int
+) -> np.ndarray:
+    """Combine status codes per criterion (``trace``: each criterion's role and its status
+    codes over ``n`` rows, in rule-set order) into verdict codes: the one vectorised home
+    of how a rule set combines its criteria (the work-up's seed verdicts use it too)."""
     parts = [status for role, status in trace if role is Role.MANDATORY]
     for role, group in ((Role.MAJOR, rules.major), (Role.MINOR, rules.minor)):
         if group.need > 0:
@@ -204,7 +209,7 @@ def verdicts_if_set(
         if key not in away.statuses:
             away.statuses[key] = criterion_status(away.cases, crit)
         trace.append((role, away.statuses[key]))
-    codes = _verdicts_of(rules, trace, away.cases.n).tolist()
+    codes = verdicts_from_statuses(rules, trace, away.cases.n).tolist()
     out: dict[tuple[str, str], str | None] = {}
     for fid in findings:
         for state in (PRESENT, ABSENT):
