@@ -399,7 +399,6 @@ def _open_findings(
     unscored = []
     vegf_known = case.vegf is not None or case.entered("vegf_elevated")
     facts = _facts(engine)
-    admits_alone = facts.admits_alone
     nodes = facts.test_nodes.get(test)
     if nodes is None:
         nodes = facts.test_nodes[test] = _test_nodes(test, engine.observable)
@@ -416,14 +415,8 @@ def _open_findings(
             continue
         admits = memo.get((finding, node))
         if admits is None:
-            alone = len(_partners(finding)) == 1  # then alike on every case: kept per engine
-            if alone:
-                admits = admits_alone.get((finding, node))
-            if admits is None:
-                admits = _admits_every_state(case, finding, node, engine)
-                if alone:
-                    admits_alone[finding, node] = admits
-            memo[(finding, node)] = admits
+            alone = len(_partners(finding)) == 1
+            admits = memo[(finding, node)] = _admits(case, finding, node, engine, alone)
         if admits:
             pairs.append((finding, node))
     return tuple(pairs), tuple(unscored)
@@ -555,7 +548,6 @@ def admissible_nodes(
     """Unobserved network nodes every state of which the case accepts (for ``next_tests``)."""
     vegf_known = case.vegf is not None or case.entered("vegf_elevated") is not None
     facts = _facts(engine)
-    admits_alone = facts.admits_alone
     out = []
     for node, finding, stated, alone in _admissible_plan(engine, facts):
         if node in evidence:
@@ -567,17 +559,21 @@ def admissible_nodes(
         # _entered_or_derived, its kind read from the plan
         if case.entered(finding) is not None or (stated and case.state(finding) is not None):
             continue
-        if alone:  # the same answer on every case (_admits_every_state's key has no case)
-            admits = admits_alone.get((finding, node))
-            if admits is None:
-                admits = admits_alone[finding, node] = _admits_every_state(
-                    case, finding, node, engine
-                )
-        else:
-            admits = _admits_every_state(case, finding, node, engine)
-        if admits:
+        if _admits(case, finding, node, engine, alone):
             out.append(node)
     return tuple(out)
+
+
+def _admits(case: Case, finding: str, node: str, engine: CompiledEngine, alone: bool) -> bool:
+    """:func:`_admits_every_state`; for a finding no consistency rule reads with another
+    (``alone``) the answer is the same on every case, so it is kept per engine."""
+    if not alone:
+        return _admits_every_state(case, finding, node, engine)
+    kept = _facts(engine).admits_alone
+    known = kept.get((finding, node))
+    if known is None:
+        known = kept[finding, node] = _admits_every_state(case, finding, node, engine)
+    return known
 
 
 _AdmissiblePlan = tuple[tuple[str, str | None, bool, bool], ...]
